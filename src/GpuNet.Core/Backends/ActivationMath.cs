@@ -1,0 +1,80 @@
+namespace GpuNet.Backends;
+
+/// <summary>
+/// Scalar activation formulas (see <see cref="ActivationKind"/>): the CPU backend's fallback for the
+/// activations without a SIMD path, and the definition the kernels are tested against.
+/// </summary>
+public static class ActivationMath
+{
+    /// <summary>The exception every backend throws when asked for the gradient of the step function.</summary>
+    public static NotSupportedException StepHasNoGradient() => new(
+        "The step activation has no usable gradient: its derivative is 0 for every x != 0 and undefined at 0, " +
+        "so backpropagation would pass no signal. Use 'sigmoid' (its smooth version) or 'relu' in a layer that trains.");
+
+    /// <summary>f(x).</summary>
+    public static float Forward(ActivationKind kind, float alpha, float x) => kind switch
+    {
+        ActivationKind.Linear => x,
+        ActivationKind.Step => x > 0 ? 1f : 0f,
+        ActivationKind.Sigmoid => Sigmoid(x),
+        ActivationKind.Tanh => MathF.Tanh(x),
+        ActivationKind.Relu => x > 0 ? x : 0f,
+        ActivationKind.LeakyRelu => x > 0 ? x : alpha * x,
+        ActivationKind.Elu => x > 0 ? x : alpha * (MathF.Exp(x) - 1f),
+        ActivationKind.Swish => x * Sigmoid(x),
+        // max(x, 0) + log1p(exp(-|x|)): no overflow for large x, no loss of precision for very negative x
+        ActivationKind.Softplus => MathF.Max(x, 0f) + Log1p(MathF.Exp(-MathF.Abs(x))),
+        ActivationKind.Gelu => x * NormalCdf(x),
+        _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "Unknown activation."),
+    };
+
+    /// <summary>f'(x), given x and y = f(x).</summary>
+    public static float Derivative(ActivationKind kind, float alpha, float x, float y)
+    {
+        switch (kind)
+        {
+            case ActivationKind.Linear: return 1f;
+            case ActivationKind.Step: throw StepHasNoGradient();
+            case ActivationKind.Sigmoid: return y * (1f - y);
+            case ActivationKind.Tanh: return 1f - y * y;
+            case ActivationKind.Relu: return x > 0 ? 1f : 0f;
+            case ActivationKind.LeakyRelu: return x > 0 ? 1f : alpha;
+            case ActivationKind.Elu: return x > 0 ? 1f : alpha * MathF.Exp(x);
+            case ActivationKind.Swish:
+            {
+                float s = Sigmoid(x);
+                return s + x * s * (1f - s);
+            }
+            case ActivationKind.Softplus: return Sigmoid(x);
+            case ActivationKind.Gelu:
+                return NormalCdf(x) + x * 0.3989422804014327f * MathF.Exp(-0.5f * x * x);
+            default: throw new ArgumentOutOfRangeException(nameof(kind), kind, "Unknown activation.");
+        }
+    }
+
+    /// <summary>1 / (1 + e^-x), evaluated so that neither branch overflows.</summary>
+    public static float Sigmoid(float x)
+    {
+        if (x >= 0) return 1f / (1f + MathF.Exp(-x));
+        float e = MathF.Exp(x);
+        return e / (1f + e);
+    }
+
+    /// <summary>Phi(x) = (1 + erf(x / sqrt 2)) / 2.</summary>
+    public static float NormalCdf(float x) => 0.5f * (1f + Erf(x * 0.70710678118654752f));
+
+    /// <summary>
+    /// erf(x) by Abramowitz and Stegun 7.1.26 (|error| &lt; 1.5e-7, below float32 resolution near 1).
+    /// </summary>
+    public static float Erf(float x)
+    {
+        float sign = x < 0 ? -1f : 1f;
+        float ax = MathF.Abs(x);
+        float t = 1f / (1f + 0.3275911f * ax);
+        float poly = ((((1.061405429f * t - 1.453152027f) * t + 1.421413741f) * t - 0.284496736f) * t + 0.254829592f) * t;
+        return sign * (1f - poly * MathF.Exp(-ax * ax));
+    }
+
+    /// <summary>log(1 + x) accurate for small x.</summary>
+    public static float Log1p(float x) => (float)Math.Log(1.0 + x);
+}

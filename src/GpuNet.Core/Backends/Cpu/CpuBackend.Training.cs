@@ -1,0 +1,136 @@
+using System.Numerics.Tensors;
+using GpuNet.Backends.Cpu;
+
+namespace GpuNet.Backends;
+
+public sealed partial class CpuBackend
+{
+    public void SoftmaxCrossEntropy(DeviceBuffer<float> logits, DeviceBuffer<int> labels, int rows, int cols,
+        DeviceBuffer<float>? probabilities, DeviceBuffer<float>? gradLogits, float gradScale, DeviceBuffer<float> lossSum)
+    {
+        Require(logits, (long)rows * cols, nameof(logits));
+        Require(labels, rows, nameof(labels));
+        Require(lossSum, 1, nameof(lossSum));
+        if (probabilities is not null) Require(probabilities, (long)rows * cols, nameof(probabilities));
+        if (gradLogits is not null) Require(gradLogits, (long)rows * cols, nameof(gradLogits));
+        var cx = Cpu(logits, nameof(logits));
+        var cl = Cpu(labels, nameof(labels));
+        var cp = probabilities is null ? null : Cpu(probabilities, nameof(probabilities));
+        var cg = gradLogits is null ? null : Cpu(gradLogits, nameof(gradLogits));
+        var closs = Cpu(lossSum, nameof(lossSum));
+
+        // Reused scratch: per-row losses (summed in a fixed order afterwards, so the result does not
+        // depend on thread timing) and, for an evaluation pass, the probabilities nobody asked to keep.
+        var rowLoss = Scratch(ref _rowLossScratch, rows);
+        var probScratch = cp is null && cg is null ? Scratch(ref _probScratch, rows * cols) : null;
+        double total = 0;
+        ForRows(rows, cols, r =>
+        {
+            var x = cx.Array.AsSpan(cx.Offset + r * cols, cols);
+            Span<float> p = cp is not null ? cp.Array.AsSpan(cp.Offset + r * cols, cols)
+                : cg is not null ? cg.Array.AsSpan(cg.Offset + r * cols, cols)
+                : probScratch.AsSpan(r * cols, cols);
+            int label = cl.Array[cl.Offset + r];
+            float max = TensorPrimitives.Max(x);
+            float logSum = SoftmaxRow(x, p);
+            // -log p[label] = log(sum exp(x - max)) - (x[label] - max): finite even where p underflows
+            rowLoss[r] = (uint)label < (uint)cols ? logSum - (x[label] - max) : float.NaN;
+            if (cg is not null)
+            {
+                var g = cg.Array.AsSpan(cg.Offset + r * cols, cols);
+                if (!p.Overlaps(g)) p.CopyTo(g);
+                if ((uint)label < (uint)cols) g[label] -= 1f;
+                TensorPrimitives.Multiply(g, gradScale, g);
+            }
+        });
+        for (int r = 0; r < rows; r++) total += rowLoss[r];
+        closs.Array[closs.Offset] += (float)total;
+    }
+
+    private float[]? _rowLossScratch, _probScratch;
+
+    private static float[] Scratch(ref float[]? cache, int length)
+    {
+        if (cache is null || cache.Length < length) cache = new float[length];
+        return cache;
+    }
+
+    public void CountCorrect(DeviceBuffer<float> scores, DeviceBuffer<int> labels, int rows, int cols, DeviceBuffer<int> correct)
+    {
+        Require(scores, (long)rows * cols, nameof(scores)); Require(labels, rows, nameof(labels)); Require(correct, 1, nameof(correct));
+        var cs = Cpu(scores, nameof(scores)); var cl = Cpu(labels, nameof(labels)); var cc = Cpu(correct, nameof(correct));
+        int n = 0;
+        for (int r = 0; r < rows; r++)
+            if (TensorPrimitives.IndexOfMax(cs.Array.AsSpan(cs.Offset + r * cols, cols)) == cl.Array[cl.Offset + r]) n++;
+        cc.Array[cc.Offset] += n;
+    }
+
+    public void ArgMax(DeviceBuffer<float> scores, int rows, int cols, DeviceBuffer<int> result)
+    {
+        Require(scores, (long)rows * cols, nameof(scores)); Require(result, rows, nameof(result));
+        var cs = Cpu(scores, nameof(scores)); var cr = Cpu(result, nameof(result));
+        for (int r = 0; r < rows; r++)
+            cr.Array[cr.Offset + r] = TensorPrimitives.IndexOfMax(cs.Array.AsSpan(cs.Offset + r * cols, cols));
+    }
+
+    public void GatherRows(DeviceBuffer<float> source, DeviceBuffer<int> indices, int indexOffset, int count, int cols,
+        DeviceBuffer<float> destination)
+    {
+        Require(indices, (long)indexOffset + count, nameof(indices));
+        Require(destination, (long)count * cols, nameof(destination));
+        var cs = Cpu(source, nameof(source)); var ci = Cpu(indices, nameof(indices)); var cd = Cpu(destination, nameof(destination));
+        int sourceRows = source.Length / Math.Max(cols, 1);
+        ForRows(count, cols, i =>
+        {
+            int row = ci.Array[ci.Offset + indexOffset + i];
+            if ((uint)row >= (uint)sourceRows)
+                throw new ArgumentOutOfRangeException(nameof(indices), row, $"Row index {row} is outside the source's {sourceRows} rows.");
+            cs.Array.AsSpan(cs.Offset + row * cols, cols).CopyTo(cd.Array.AsSpan(cd.Offset + i * cols, cols));
+        });
+    }
+
+    public void Gather(DeviceBuffer<int> source, DeviceBuffer<int> indices, int indexOffset, int count, DeviceBuffer<int> destination)
+    {
+        Require(indices, (long)indexOffset + count, nameof(indices));
+        Require(destination, count, nameof(destination));
+        var cs = Cpu(source, nameof(source)); var ci = Cpu(indices, nameof(indices)); var cd = Cpu(destination, nameof(destination));
+        for (int i = 0; i < count; i++)
+        {
+            int row = ci.Array[ci.Offset + indexOffset + i];
+            if ((uint)row >= (uint)source.Length)
+                throw new ArgumentOutOfRangeException(nameof(indices), row, $"Index {row} is outside the source's {source.Length} elements.");
+            cd.Array[cd.Offset + i] = cs.Array[cs.Offset + row];
+        }
+    }
+
+    public void SgdUpdate(DeviceBuffer<float> parameters, DeviceBuffer<float> gradients, int count, float learningRate)
+    {
+        Require(parameters, count, nameof(parameters)); Require(gradients, count, nameof(gradients));
+        var cp = Cpu(parameters, nameof(parameters)); var cg = Cpu(gradients, nameof(gradients));
+        ForChunks(count, (start, len) =>
+        {
+            var p = cp.Array.AsSpan(cp.Offset + start, len);
+            // p = p - lr * g  as one fused multiply-add per element
+            TensorPrimitives.FusedMultiplyAdd(cg.Array.AsSpan(cg.Offset + start, len), -learningRate, p, p);
+        });
+    }
+
+    public void RandomUniform(DeviceBuffer<float> buffer, float low, float high, ulong seed, uint stream)
+    {
+        var span = Cpu(buffer, nameof(buffer)).Span;
+        float scale = high - low;
+        for (int i = 0; i < span.Length; i++)
+            span[i] = low + scale * Philox.ToUnitFloat(Philox.ForElement(i, stream, seed).X);
+    }
+
+    public void RandomNormal(DeviceBuffer<float> buffer, float mean, float stddev, ulong seed, uint stream)
+    {
+        var span = Cpu(buffer, nameof(buffer)).Span;
+        for (int i = 0; i < span.Length; i++)
+        {
+            var block = Philox.ForElement(i, stream, seed);
+            float u1 = Philox.ToUnitFloatNonZero(block.X), u2 = Philox.ToUnitFloat(block.Y);
+            span[i] = mean + stddev * MathF.Sqrt(-2f * MathF.Log(u1)) * MathF.Cos(2f * MathF.PI * u2);
+        }
+    }
+}

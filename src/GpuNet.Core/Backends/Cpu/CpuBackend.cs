@@ -1,0 +1,138 @@
+using System.Numerics.Tensors;
+using GpuNet.Backends.Cpu;
+
+namespace GpuNet.Backends;
+
+/// <summary>
+/// The fast CPU path: a packed, SIMD GEMM (<see cref="CpuGemm"/>), element-wise operations through
+/// System.Numerics.Tensors (Vector256/Vector512), and Parallel.For over rows once work is large enough
+/// to pay for the threads. Operations run synchronously on the calling thread.
+/// </summary>
+public sealed partial class CpuBackend : IBackend
+{
+    /// <summary>Element count below which an element-wise op stays on one thread.</summary>
+    private const int ParallelThreshold = 1 << 16;
+
+    public string Name => $"CPU ({Environment.ProcessorCount} threads, {SimdDescription})";
+
+    public DeviceKind Kind => DeviceKind.Cpu;
+
+    private static string SimdDescription =>
+        System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated ? "AVX-512"
+        : System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated ? "AVX2"
+        : System.Runtime.Intrinsics.Vector128.IsHardwareAccelerated ? "128-bit SIMD" : "scalar";
+
+    public void Dispose() { }
+
+    internal static CpuBuffer<T> Cpu<T>(DeviceBuffer<T> buffer, string name) where T : unmanaged =>
+        buffer as CpuBuffer<T> ?? throw new ArgumentException(
+            $"Buffer '{name}' lives on {buffer.Backend.Name}, not on the CPU backend. Allocate it with the backend that uses it.", name);
+
+    private static void Require<T>(DeviceBuffer<T> buffer, long needed, string name) where T : unmanaged
+    {
+        if (buffer.Length < needed)
+            throw new ArgumentException($"Buffer '{name}' has {buffer.Length} elements; this operation needs at least {needed}.", name);
+    }
+
+    // ---- memory ---------------------------------------------------------------------------
+
+    public DeviceBuffer<T> Allocate<T>(int length) where T : unmanaged =>
+        new CpuBuffer<T>(this, new T[length], 0, length, owner: true);
+
+    public void Upload<T>(ReadOnlySpan<T> source, DeviceBuffer<T> destination) where T : unmanaged
+    {
+        if (source.Length != destination.Length)
+            throw new ArgumentException($"Upload of {source.Length} elements into a buffer of {destination.Length}.", nameof(source));
+        source.CopyTo(Cpu(destination, nameof(destination)).Span);
+    }
+
+    public void Download<T>(DeviceBuffer<T> source, Span<T> destination) where T : unmanaged
+    {
+        if (source.Length != destination.Length)
+            throw new ArgumentException($"Download of a buffer of {source.Length} elements into {destination.Length}.", nameof(destination));
+        Cpu(source, nameof(source)).Span.CopyTo(destination);
+    }
+
+    public void Copy<T>(DeviceBuffer<T> source, DeviceBuffer<T> destination) where T : unmanaged
+    {
+        if (source.Length != destination.Length)
+            throw new ArgumentException($"Copy of {source.Length} elements into a buffer of {destination.Length}.", nameof(destination));
+        Cpu(source, nameof(source)).Span.CopyTo(Cpu(destination, nameof(destination)).Span);
+    }
+
+    public void Fill(DeviceBuffer<float> buffer, float value) => Cpu(buffer, nameof(buffer)).Span.Fill(value);
+
+    public void Fill(DeviceBuffer<int> buffer, int value) => Cpu(buffer, nameof(buffer)).Span.Fill(value);
+
+    public void Synchronize() { }
+
+    // ---- linear algebra -------------------------------------------------------------------
+
+    public void Gemm(bool transA, bool transB, int m, int n, int k, float alpha,
+        DeviceBuffer<float> a, DeviceBuffer<float> b, float beta, DeviceBuffer<float> c)
+    {
+        if (m < 0 || n < 0 || k < 0)
+            throw new ArgumentOutOfRangeException(nameof(m), $"GEMM dimensions must be non-negative; got M={m}, N={n}, K={k}.");
+        Require(a, (long)m * k, nameof(a));
+        Require(b, (long)k * n, nameof(b));
+        Require(c, (long)m * n, nameof(c));
+        var ca = Cpu(a, nameof(a)); var cb = Cpu(b, nameof(b)); var cc = Cpu(c, nameof(c));
+        CpuGemm.Gemm(transA, transB, m, n, k, alpha, ca.Array, ca.Offset, cb.Array, cb.Offset, beta, cc.Array, cc.Offset);
+    }
+
+    public void BiasAdd(DeviceBuffer<float> x, DeviceBuffer<float> bias, int rows, int cols)
+    {
+        Require(x, (long)rows * cols, nameof(x));
+        Require(bias, cols, nameof(bias));
+        var cx = Cpu(x, nameof(x)); var cbias = Cpu(bias, nameof(bias));
+        ForRows(rows, cols, r =>
+        {
+            var row = cx.Array.AsSpan(cx.Offset + r * cols, cols);
+            TensorPrimitives.Add(row, cbias.Array.AsSpan(cbias.Offset, cols), row);
+        });
+    }
+
+    public void ColumnSum(DeviceBuffer<float> x, int rows, int cols, DeviceBuffer<float> result, bool accumulate)
+    {
+        Require(x, (long)rows * cols, nameof(x));
+        Require(result, cols, nameof(result));
+        var cx = Cpu(x, nameof(x));
+        var dst = Cpu(result, nameof(result)).Span[..cols];
+        if (!accumulate) dst.Clear();
+        // Row-by-row vector adds: contiguous, SIMD, and deterministic (a fixed summation order).
+        for (int r = 0; r < rows; r++)
+            TensorPrimitives.Add(dst, cx.Array.AsSpan(cx.Offset + r * cols, cols), dst);
+    }
+
+    /// <summary>Runs <paramref name="body"/> for each row, in parallel when the matrix is large.</summary>
+    private static void ForRows(int rows, int cols, Action<int> body)
+    {
+        if ((long)rows * cols < ParallelThreshold || rows < 2)
+        {
+            for (int r = 0; r < rows; r++) body(r);
+            return;
+        }
+        int chunks = Math.Min(rows, Environment.ProcessorCount * 4);
+        Parallel.For(0, chunks, ch =>
+        {
+            int start = (int)((long)rows * ch / chunks), end = (int)((long)rows * (ch + 1) / chunks);
+            for (int r = start; r < end; r++) body(r);
+        });
+    }
+
+    /// <summary>Runs <paramref name="body"/>(start, length) over [0, count) in contiguous chunks.</summary>
+    private static void ForChunks(int count, Action<int, int> body)
+    {
+        if (count < ParallelThreshold)
+        {
+            body(0, count);
+            return;
+        }
+        int chunks = Math.Min(Environment.ProcessorCount * 4, count / 4096);
+        Parallel.For(0, chunks, ch =>
+        {
+            int start = (int)((long)count * ch / chunks), end = (int)((long)count * (ch + 1) / chunks);
+            body(start, end - start);
+        });
+    }
+}
