@@ -24,7 +24,7 @@ public enum DeviceKind
 /// <para>Where an operation takes <c>accumulate</c>, false overwrites the output and true adds to it
 /// (the += of backpropagation when a tensor feeds several consumers).</para>
 /// </remarks>
-public interface IBackend : IDisposable
+public partial interface IBackend : IDisposable
 {
     /// <summary>A human-readable device name, e.g. "NVIDIA H100 80GB HBM3 (CUDA)".</summary>
     string Name { get; }

@@ -42,6 +42,15 @@ public static class Philox
     public static PhiloxBlock ForElement(int index, uint stream, ulong seed) =>
         Generate((uint)index, stream, 0u, 0u, (uint)seed, (uint)(seed >> 32));
 
+    /// <summary>
+    /// The block for element <paramref name="index"/> at training step <paramref name="step"/>: per-step
+    /// randomness (dropout masks, augmentations) that never repeats across steps. <paramref name="purpose"/>
+    /// separates independent uses within one step (each dropout layer, the augmenter).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static PhiloxBlock ForStep(int index, ulong step, uint purpose, ulong seed) =>
+        Generate((uint)index, (uint)step, (uint)(step >> 32), purpose, (uint)seed, (uint)(seed >> 32));
+
     /// <summary>Maps a random word to a float in [0, 1) using its top 24 bits (exact in float32).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float ToUnitFloat(uint bits) => (bits >> 8) * (1.0f / 16777216.0f);

@@ -1,27 +1,281 @@
+using System.Runtime.CompilerServices;
+
+[assembly: InternalsVisibleTo("GpuNet.Kernels.Tests")]
+[assembly: InternalsVisibleTo("GpuNet.Bench")]
+
 namespace GpuNet.Backends.Cpu;
 
-/// <summary>Row-major single-precision GEMM on the CPU: C = alpha * op(A) * op(B) + beta * C.</summary>
-public static class CpuGemm
+/// <summary>Which micro-kernel <see cref="CpuGemm"/> runs; tests and benchmarks pin one, everything else uses Auto.</summary>
+internal enum CpuGemmKernel
 {
-    /// <summary>See <see cref="IBackend.Gemm"/> for the contract; offsets locate each matrix in its array.</summary>
+    /// <summary>The widest one the CPU supports.</summary>
+    Auto,
+    /// <summary>6 x 32 tile, Vector512 FMA; needs AVX-512F.</summary>
+    Avx512,
+    /// <summary>6 x 16 tile, Vector256 FMA; needs AVX2 and FMA.</summary>
+    Avx2,
+    /// <summary>4 x 8 tile, Vector128 (hardware or software); runs anywhere.</summary>
+    Portable,
+}
+
+/// <summary>Row-major single-precision GEMM on the CPU: C = alpha * op(A) * op(B) + beta * C.</summary>
+/// <remarks>
+/// The GotoBLAS/BLIS loop nest. Dimension letters: M rows of C, N columns of C, K the summed dimension;
+/// MR x NR is the register tile, KC x NC the packed block of op(B) (kept in L3/L2), MC x KC the block of
+/// op(A) (kept in L2), and the KC x NR sliver of packed B that one micro-kernel call streams stays in L1.
+/// <code>
+/// for jc in N step NC            // columns of C a thread owns
+///   for pc in K step KC          // one rank-KC update
+///     pack op(B)[pc.., jc..] into NR-wide panels, zero-padded
+///     for ic in M step MC
+///       op(A) rows: read in place (A not transposed) or pack MR-tall panels (A transposed)
+///       for jr in NC step NR, ir in MC step MR: micro-kernel MR x NR += A panel * B panel
+/// </code>
+/// The first rank-KC update applies beta (and ignores C when beta == 0); later ones add to C.
+/// Numerics: each C element is a float sum of K products in blocks of KC, so the rounding error grows
+/// like sqrt(K) * eps * sum|a*b| for random data, and the result can differ from a naive loop in the
+/// last bits. alpha == 0 or K == 0 leaves C = beta * C without reading A or B (BLAS convention).
+/// </remarks>
+public static unsafe partial class CpuGemm
+{
+    /// <summary>Multiply-adds (M*N*K) below which a GEMM stays on the calling thread.</summary>
+    internal const long ParallelThreshold = 1L << 20;
+    internal static bool PackNonTransA;
+    internal static bool InPlaceTransA = Environment.GetEnvironmentVariable("INPLACE_TA") == "1";
+
+    /// <summary>C = alpha * op(A) * op(B) + beta * C; see <see cref="IBackend.Gemm"/> for the contract.</summary>
+    /// <param name="transA">op(A) = A^T: A is stored K x M instead of M x K.</param>
+    /// <param name="transB">op(B) = B^T: B is stored N x K instead of K x N.</param>
+    /// <param name="m">Rows of op(A) and C.</param>
+    /// <param name="n">Columns of op(B) and C.</param>
+    /// <param name="k">Columns of op(A), rows of op(B).</param>
+    /// <param name="alpha">Scale of the product.</param>
+    /// <param name="a">M x K (K x M when transposed), row-major, starting at <paramref name="aOffset"/>.</param>
+    /// <param name="aOffset">Index of A's first element in <paramref name="a"/>.</param>
+    /// <param name="b">K x N (N x K when transposed), row-major, starting at <paramref name="bOffset"/>.</param>
+    /// <param name="bOffset">Index of B's first element in <paramref name="b"/>.</param>
+    /// <param name="beta">Scale of the existing C; 0 ignores C's contents (NaNs included).</param>
+    /// <param name="c">M x N, row-major, starting at <paramref name="cOffset"/>.</param>
+    /// <param name="cOffset">Index of C's first element in <paramref name="c"/>.</param>
+    /// <exception cref="ArgumentNullException">An array is null.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A dimension or offset is negative.</exception>
+    /// <exception cref="ArgumentException">An array is too short for its matrix at its offset.</exception>
     public static void Gemm(bool transA, bool transB, int m, int n, int k, float alpha,
-        float[] a, int aOffset, float[] b, int bOffset, float beta, float[] c, int cOffset)
+        float[] a, int aOffset, float[] b, int bOffset, float beta, float[] c, int cOffset) =>
+        Gemm(transA, transB, m, n, k, alpha, a, aOffset, b, bOffset, beta, c, cOffset,
+            CpuGemmKernel.Auto, Environment.ProcessorCount);
+
+    /// <summary>The same GEMM with the micro-kernel and the thread count pinned (tests, benchmarks).</summary>
+    internal static void Gemm(bool transA, bool transB, int m, int n, int k, float alpha,
+        float[] a, int aOffset, float[] b, int bOffset, float beta, float[] c, int cOffset,
+        CpuGemmKernel kernel, int maxThreads)
     {
-        // Placeholder (correct, not fast): replaced by the packed micro-kernel implementation.
-        Parallel.For(0, m, i =>
+        ArgumentNullException.ThrowIfNull(a);
+        ArgumentNullException.ThrowIfNull(b);
+        ArgumentNullException.ThrowIfNull(c);
+        if (m < 0 || n < 0 || k < 0)
+            throw new ArgumentOutOfRangeException(nameof(m), $"GEMM dimensions must be non-negative; got M={m}, N={n}, K={k}.");
+        RequireSpan(a, aOffset, (long)m * k, nameof(a));
+        RequireSpan(b, bOffset, (long)k * n, nameof(b));
+        RequireSpan(c, cOffset, (long)m * n, nameof(c));
+
+        if (m == 0 || n == 0)
+            return;
+        if (k == 0 || alpha == 0)
         {
-            for (int j = 0; j < n; j++)
+            ScaleC(c.AsSpan(cOffset, m * n), beta);
+            return;
+        }
+
+        var spec = KernelSpec.Resolve(kernel);
+        fixed (float* pa = a, pb = b, pc = c)
+        {
+            var job = new Job
             {
-                float sum = 0;
-                for (int p = 0; p < k; p++)
-                {
-                    float av = transA ? a[aOffset + p * m + i] : a[aOffset + i * k + p];
-                    float bv = transB ? b[bOffset + j * k + p] : b[bOffset + p * n + j];
-                    sum += av * bv;
-                }
-                int ci = cOffset + i * n + j;
-                c[ci] = beta == 0 ? alpha * sum : alpha * sum + beta * c[ci];
-            }
+                A = pa + aOffset, B = pb + bOffset, C = pc + cOffset,
+                TransA = transA, TransB = transB, M = m, N = n, K = k, Alpha = alpha, Beta = beta, Spec = spec,
+            };
+            int threads = (long)m * n * k < ParallelThreshold ? 1 : Math.Max(1, maxThreads);
+            RunParallel(job, threads);
+        }
+    }
+
+    private static void RequireSpan(float[] array, int offset, long needed, string name)
+    {
+        if (offset < 0 || offset + needed > array.Length)
+            throw new ArgumentException(
+                $"Array '{name}' has {array.Length} elements; offset {offset} + {needed} elements of the matrix do not fit. " +
+                "Check the offset and the M, N, K arguments.", name);
+    }
+
+    /// <summary>C = beta * C, where beta == 0 writes zeros (NaN * 0 would stay NaN).</summary>
+    private static void ScaleC(Span<float> c, float beta)
+    {
+        if (beta == 0)
+            c.Clear();
+        else if (beta != 1)
+            System.Numerics.Tensors.TensorPrimitives.Multiply(c, beta, c);
+    }
+
+    /// <summary>Everything a worker needs; pointers stay valid because the caller holds them fixed.</summary>
+    private struct Job
+    {
+        public float* A, B, C;
+        public bool TransA, TransB;
+        public int M, N, K;
+        public float Alpha, Beta;
+        public KernelSpec Spec;
+    }
+
+    private static readonly ParallelOptions[] OptionsByThreads = CreateOptions();
+
+    private static ParallelOptions[] CreateOptions()
+    {
+        var options = new ParallelOptions[Environment.ProcessorCount + 1];
+        for (int i = 0; i < options.Length; i++)
+            options[i] = new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, i) };
+        return options;
+    }
+
+    /// <summary>
+    /// Splits C into one block of rows or of columns per thread; each runs the whole loop nest on its block.
+    /// </summary>
+    /// <remarks>
+    /// Splitting columns leaves A unpacked when it is not transposed and each thread packs only its own
+    /// columns of B; splitting rows makes every thread pack all of B. So columns are split unless A must be
+    /// packed anyway and packing it twice costs more than packing B twice (M*K > K*N).
+    /// </remarks>
+    private static void RunParallel(Job job, int threads)
+    {
+        var spec = job.Spec;
+        bool splitRows = job.TransA && (long)job.M * job.K > (long)job.K * job.N;
+        int extent = splitRows ? job.M : job.N;
+        int grain = splitRows ? spec.MR : spec.NR;
+        int grains = (extent + grain - 1) / grain;
+        int parts = Math.Min(threads, grains);
+        if (parts <= 1)
+        {
+            RunBlock(job, 0, job.M, 0, job.N);
+            return;
+        }
+
+        var options = OptionsByThreads[Math.Min(parts, OptionsByThreads.Length - 1)];
+        Parallel.For(0, parts, options, part =>
+        {
+            int from = Math.Min(extent, (int)((long)grains * part / parts) * grain);
+            int to = Math.Min(extent, (int)((long)grains * (part + 1) / parts) * grain);
+            if (splitRows)
+                RunBlock(job, from, to, 0, job.N);
+            else
+                RunBlock(job, 0, job.M, from, to);
         });
     }
+
+    /// <summary>The loop nest over C[m0..m1, n0..n1] on the calling thread.</summary>
+    private static void RunBlock(Job job, int m0, int m1, int n0, int n1)
+    {
+        if (m1 <= m0 || n1 <= n0)
+            return;
+        var spec = job.Spec;
+        int mr = spec.MR, nr = spec.NR;
+        int kcMax = Math.Min(spec.KC, job.K);
+        int ncMax = Math.Min(spec.NC, n1 - n0);
+        int mcMax = Math.Min(spec.MC, m1 - m0);
+
+        var scratch = Scratch.Rent(
+            (long)kcMax * RoundUp(ncMax, nr),
+            (long)kcMax * RoundUp(mcMax, mr));
+        try
+        {
+            float* packedB = scratch.PackedB;
+            float* packedA = scratch.PackedA;
+            float* tile = stackalloc float[MaxTile];
+            nint ldc = job.N;
+
+            for (int jc = n0; jc < n1; jc += spec.NC)
+            {
+                int nc = Math.Min(spec.NC, n1 - jc);
+                for (int pc = 0; pc < job.K; pc += spec.KC)
+                {
+                    int kc = Math.Min(spec.KC, job.K - pc);
+                    float beta = pc == 0 ? job.Beta : 1f;
+                    PackB(job.TransB, job.B, job.N, job.K, pc, kc, jc, nc, nr, packedB);
+
+                    for (int ic = m0; ic < m1; ic += spec.MC)
+                    {
+                        int mc = Math.Min(spec.MC, m1 - ic);
+                        // Full MR-row panels of an untransposed A are read in place (row stride K);
+                        // a transposed A and the ragged last panel are packed into MR-tall panels.
+                        int inPlaceRows = job.TransA && !InPlaceTransA ? 0 : mc / mr * mr;
+                        if (!job.TransA && PackNonTransA) inPlaceRows = 0;
+                        if (inPlaceRows < mc)
+                            PackA(job.TransA, job.A, job.M, job.K, ic + inPlaceRows, mc - inPlaceRows, pc, kc, mr,
+                                packedA);
+
+                        for (int jr = 0; jr < nc; jr += nr)
+                        {
+                            int nrEff = Math.Min(nr, nc - jr);
+                            float* bPanel = packedB + (long)jr * kc;
+                            for (int ir = 0; ir < mc; ir += mr)
+                            {
+                                int mrEff = Math.Min(mr, mc - ir);
+                                float* aPanel;
+                                nint rowStride, kStride;
+                                if (ir < inPlaceRows && job.TransA)
+                                {
+                                    aPanel = job.A + (long)pc * job.M + ic + ir;
+                                    rowStride = 1;
+                                    kStride = job.M;
+                                }
+                                else if (ir < inPlaceRows)
+                                {
+                                    aPanel = job.A + (long)(ic + ir) * job.K + pc;
+                                    rowStride = job.K;
+                                    kStride = 1;
+                                }
+                                else
+                                {
+                                    aPanel = packedA + (long)(ir - inPlaceRows) * kc;
+                                    rowStride = 1;
+                                    kStride = mr;
+                                }
+
+                                float* cTile = job.C + (long)(ic + ir) * ldc + jc + jr;
+                                if (mrEff == mr && nrEff == nr)
+                                {
+                                    spec.Kernel(kc, aPanel, rowStride, kStride, bPanel, cTile, ldc, job.Alpha, beta);
+                                }
+                                else
+                                {
+                                    // Ragged edge: the zero-padded panels make a full tile; keep its live part.
+                                    spec.Kernel(kc, aPanel, rowStride, kStride, bPanel, tile, nr, 1f, 0f);
+                                    MergeTile(tile, nr, cTile, ldc, mrEff, nrEff, job.Alpha, beta);
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        finally
+        {
+            Scratch.Return(scratch);
+        }
+    }
+
+    /// <summary>C[i, j] = alpha * tile[i, j] + beta * C[i, j] for the live mr x nr corner; beta == 0 ignores C.</summary>
+    private static void MergeTile(float* tile, nint ldt, float* c, nint ldc, int mr, int nr, float alpha, float beta)
+    {
+        for (int i = 0; i < mr; i++)
+        {
+            float* t = tile + i * ldt;
+            float* row = c + i * ldc;
+            if (beta == 0)
+                for (int j = 0; j < nr; j++) row[j] = alpha * t[j];
+            else
+                for (int j = 0; j < nr; j++) row[j] = alpha * t[j] + beta * row[j];
+        }
+    }
+
+    private static int RoundUp(int value, int multiple) => (value + multiple - 1) / multiple * multiple;
 }

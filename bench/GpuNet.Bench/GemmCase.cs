@@ -1,0 +1,21 @@
+namespace GpuNet.Bench;
+
+/// <summary>One GEMM shape: op(A) is M x K, op(B) is K x N; shown as "MxKxN" plus the transpose form.</summary>
+public sealed record GemmCase(string Role, int M, int K, int N, bool TransA, bool TransB)
+{
+    /// <summary>2 M N K: one multiply and one add per term.</summary>
+    public double Flops => 2.0 * M * N * K;
+
+    /// <summary>The MLP's layer 784 -> 128 at batch 64 and 256 (forward and both backward GEMMs), and cubes.</summary>
+    public static IEnumerable<GemmCase> All =>
+    [
+        new("Y=XW", 64, 784, 128, false, false),
+        new("dX=dYW^T", 64, 128, 784, false, true),
+        new("dW=X^TdY", 784, 64, 128, true, false),
+        new("Y=XW", 256, 784, 128, false, false),
+        new("cube", 512, 512, 512, false, false),
+        new("cube", 1024, 1024, 1024, false, false),
+    ];
+
+    public override string ToString() => $"{M}x{K}x{N} {(TransA ? 'T' : 'N')}{(TransB ? 'T' : 'N')} {Role}";
+}

@@ -1,0 +1,108 @@
+using GpuNet.Backends;
+using ILGPU;
+
+namespace GpuNet.Kernels;
+
+public sealed partial class IlgpuBackend
+{
+    /// <inheritdoc/>
+    /// <remarks>Runs <see cref="GemmKernels.GemmTiledKernel"/>.</remarks>
+    public void Gemm(bool transA, bool transB, int m, int n, int k, float alpha,
+        DeviceBuffer<float> a, DeviceBuffer<float> b, float beta, DeviceBuffer<float> c)
+    {
+        var (va, vb, vc) = GemmViews(m, n, k, a, b, c);
+        if (m == 0 || n == 0) return;
+        _gemmTiled(new KernelConfig(GemmKernels.TiledGroupCount(m, n), GemmKernels.GroupSize),
+            transA ? 1 : 0, transB ? 1 : 0, m, n, k, alpha, va, vb, beta, vc);
+    }
+
+    /// <summary>
+    /// The same contract as <see cref="Gemm"/> through <see cref="GemmKernels.GemmNaiveKernel"/>, one
+    /// thread per element of C: the reference the tiled kernel is tested and benchmarked against.
+    /// </summary>
+    public void GemmNaive(bool transA, bool transB, int m, int n, int k, float alpha,
+        DeviceBuffer<float> a, DeviceBuffer<float> b, float beta, DeviceBuffer<float> c)
+    {
+        var (va, vb, vc) = GemmViews(m, n, k, a, b, c);
+        if (m == 0 || n == 0) return;
+        _gemmNaive(new Index2D(n, m), transA ? 1 : 0, transB ? 1 : 0, m, n, k, alpha, va, vb, beta, vc);
+    }
+
+    private (FloatView A, FloatView B, FloatView C) GemmViews(int m, int n, int k,
+        DeviceBuffer<float> a, DeviceBuffer<float> b, DeviceBuffer<float> c)
+    {
+        if (m < 0 || n < 0 || k < 0)
+            throw new ArgumentOutOfRangeException(nameof(m), $"GEMM dimensions must be non-negative; got M={m}, N={n}, K={k}.");
+        Require(a, (long)m * k, nameof(a));
+        Require(b, (long)k * n, nameof(b));
+        Require(c, (long)m * n, nameof(c));
+        return (View(a, nameof(a)), View(b, nameof(b)), View(c, nameof(c)));
+    }
+
+    public void BiasAdd(DeviceBuffer<float> x, DeviceBuffer<float> bias, int rows, int cols)
+    {
+        RequireNonNegative(rows, cols, "BiasAdd");
+        Require(x, (long)rows * cols, nameof(x));
+        Require(bias, cols, nameof(bias));
+        var vx = View(x, nameof(x)); var vbias = View(bias, nameof(bias));
+        if (rows > 0 && cols > 0) _biasAdd(rows * cols, vx, vbias, cols);
+    }
+
+    public void ColumnSum(DeviceBuffer<float> x, int rows, int cols, DeviceBuffer<float> result, bool accumulate)
+    {
+        RequireNonNegative(rows, cols, "ColumnSum");
+        Require(x, (long)rows * cols, nameof(x));
+        Require(result, cols, nameof(result));
+        var vx = View(x, nameof(x)); var vr = View(result, nameof(result));
+        if (cols > 0) _columnSum(cols, vx, rows, cols, vr, accumulate ? 1 : 0);
+    }
+
+    public void Activation(ActivationKind kind, float alpha, DeviceBuffer<float> x, DeviceBuffer<float> y, int count)
+    {
+        RequireKnown(kind);
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        Require(x, count, nameof(x));
+        Require(y, count, nameof(y));
+        var vx = View(x, nameof(x)); var vy = View(y, nameof(y));
+        if (count > 0) _activation(count, vx, vy, (int)kind, alpha);
+    }
+
+    public void ActivationBackward(ActivationKind kind, float alpha, DeviceBuffer<float> x, DeviceBuffer<float> y,
+        DeviceBuffer<float> gradOutput, DeviceBuffer<float> gradInput, int count, bool accumulate)
+    {
+        if (kind == ActivationKind.Step) throw ActivationMath.StepHasNoGradient();
+        RequireKnown(kind);
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        Require(x, count, nameof(x)); Require(y, count, nameof(y));
+        Require(gradOutput, count, nameof(gradOutput)); Require(gradInput, count, nameof(gradInput));
+        var vx = View(x, nameof(x)); var vy = View(y, nameof(y));
+        var vdy = View(gradOutput, nameof(gradOutput)); var vdx = View(gradInput, nameof(gradInput));
+        if (count > 0) _activationBackward(count, vx, vy, vdy, vdx, (int)kind, alpha, accumulate ? 1 : 0);
+    }
+
+    private static void RequireKnown(ActivationKind kind)
+    {
+        if (!Enum.IsDefined(kind))
+            throw new ArgumentOutOfRangeException(nameof(kind), kind, "Unknown activation.");
+    }
+
+    public void SgdUpdate(DeviceBuffer<float> parameters, DeviceBuffer<float> gradients, int count, float learningRate)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        Require(parameters, count, nameof(parameters)); Require(gradients, count, nameof(gradients));
+        var vp = View(parameters, nameof(parameters)); var vg = View(gradients, nameof(gradients));
+        if (count > 0) _sgdUpdate(count, vp, vg, learningRate);
+    }
+
+    public void RandomUniform(DeviceBuffer<float> buffer, float low, float high, ulong seed, uint stream)
+    {
+        var view = View(buffer, nameof(buffer));
+        if (buffer.Length > 0) _randomUniform(buffer.Length, view, low, high - low, seed, stream);
+    }
+
+    public void RandomNormal(DeviceBuffer<float> buffer, float mean, float stddev, ulong seed, uint stream)
+    {
+        var view = View(buffer, nameof(buffer));
+        if (buffer.Length > 0) _randomNormal(buffer.Length, view, mean, stddev, seed, stream);
+    }
+}

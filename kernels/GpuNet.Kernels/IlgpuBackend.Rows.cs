@@ -1,0 +1,78 @@
+using GpuNet.Backends;
+
+namespace GpuNet.Kernels;
+
+public sealed partial class IlgpuBackend
+{
+    public void Softmax(DeviceBuffer<float> x, DeviceBuffer<float> y, int rows, int cols)
+    {
+        RequireNonNegative(rows, cols, "Softmax");
+        Require(x, (long)rows * cols, nameof(x)); Require(y, (long)rows * cols, nameof(y));
+        var vx = View(x, nameof(x)); var vy = View(y, nameof(y));
+        if (rows > 0 && cols > 0) _softmax(RowConfig(rows), vx, vy, rows, cols);
+    }
+
+    public void SoftmaxCrossEntropy(DeviceBuffer<float> logits, DeviceBuffer<int> labels, int rows, int cols,
+        DeviceBuffer<float>? probabilities, DeviceBuffer<float>? gradLogits, float gradScale, DeviceBuffer<float> lossSum)
+    {
+        RequireNonNegative(rows, cols, "SoftmaxCrossEntropy");
+        Require(logits, (long)rows * cols, nameof(logits));
+        Require(labels, rows, nameof(labels));
+        Require(lossSum, 1, nameof(lossSum));
+        if (probabilities is not null) Require(probabilities, (long)rows * cols, nameof(probabilities));
+        if (gradLogits is not null) Require(gradLogits, (long)rows * cols, nameof(gradLogits));
+        var vx = View(logits, nameof(logits));
+        var vl = View(labels, nameof(labels));
+        var vp = probabilities is null ? _dummy.View : View(probabilities, nameof(probabilities));
+        var vg = gradLogits is null ? _dummy.View : View(gradLogits, nameof(gradLogits));
+        var vloss = View(lossSum, nameof(lossSum));
+        if (rows == 0 || cols == 0) return;
+        _softmaxCrossEntropy(RowConfig(rows), vx, vl, rows, cols,
+            vp, probabilities is null ? 0 : 1, vg, gradLogits is null ? 0 : 1, gradScale, vloss);
+    }
+
+    public void CountCorrect(DeviceBuffer<float> scores, DeviceBuffer<int> labels, int rows, int cols, DeviceBuffer<int> correct)
+    {
+        RequireNonNegative(rows, cols, "CountCorrect");
+        Require(scores, (long)rows * cols, nameof(scores)); Require(labels, rows, nameof(labels)); Require(correct, 1, nameof(correct));
+        var vs = View(scores, nameof(scores)); var vl = View(labels, nameof(labels)); var vc = View(correct, nameof(correct));
+        if (rows > 0 && cols > 0) _countCorrect(RowConfig(rows), vs, vl, rows, cols, vc);
+    }
+
+    public void ArgMax(DeviceBuffer<float> scores, int rows, int cols, DeviceBuffer<int> result)
+    {
+        RequireNonNegative(rows, cols, "ArgMax");
+        Require(scores, (long)rows * cols, nameof(scores)); Require(result, rows, nameof(result));
+        var vs = View(scores, nameof(scores)); var vr = View(result, nameof(result));
+        if (rows > 0 && cols > 0) _argMax(RowConfig(rows), vs, rows, cols, vr);
+    }
+
+    /// <inheritdoc/>
+    /// <remarks>
+    /// Indices are not checked on the host (that would need a synchronization): a row index outside the
+    /// source fills its destination row with NaN.
+    /// </remarks>
+    public void GatherRows(DeviceBuffer<float> source, DeviceBuffer<int> indices, int indexOffset, int count, int cols,
+        DeviceBuffer<float> destination)
+    {
+        RequireNonNegative(count, cols, "GatherRows");
+        ArgumentOutOfRangeException.ThrowIfNegative(indexOffset);
+        Require(indices, (long)indexOffset + count, nameof(indices));
+        Require(destination, (long)count * cols, nameof(destination));
+        var vs = View(source, nameof(source)); var vi = View(indices, nameof(indices)); var vd = View(destination, nameof(destination));
+        int sourceRows = source.Length / Math.Max(cols, 1);
+        if (count > 0 && cols > 0) _gatherRows(count * cols, vs, vi, indexOffset, cols, sourceRows, vd);
+    }
+
+    /// <inheritdoc/>
+    /// <remarks>An index outside the source writes -1 (no host check inside a step; the loss then reports NaN).</remarks>
+    public void Gather(DeviceBuffer<int> source, DeviceBuffer<int> indices, int indexOffset, int count, DeviceBuffer<int> destination)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        ArgumentOutOfRangeException.ThrowIfNegative(indexOffset);
+        Require(indices, (long)indexOffset + count, nameof(indices));
+        Require(destination, count, nameof(destination));
+        var vs = View(source, nameof(source)); var vi = View(indices, nameof(indices)); var vd = View(destination, nameof(destination));
+        if (count > 0) _gather(count, vs, vi, indexOffset, source.Length, vd);
+    }
+}

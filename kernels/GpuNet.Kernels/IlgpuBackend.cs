@@ -1,0 +1,135 @@
+using GpuNet.Backends;
+using ILGPU;
+using ILGPU.Runtime;
+
+namespace GpuNet.Kernels;
+
+/// <summary>
+/// <see cref="IBackend"/> on an ILGPU accelerator: CUDA (the fast GPU path) or ILGPU's CPU accelerator
+/// (the same kernels on simulated GPU threads, for tests without a GPU).
+/// </summary>
+/// <remarks>
+/// <para>Every kernel is compiled once, in the constructor, and kept as a launcher delegate: a training
+/// step is only launches on the accelerator's default stream, with no allocation, no host
+/// synchronization and no compilation. Everything is queued in call order; <see cref="Download{T}"/>
+/// and <see cref="Synchronize"/> wait. Create instances with <see cref="CreateCuda"/> or
+/// <see cref="CreateCpu"/>; one instance owns its ILGPU context and accelerator.</para>
+/// <para>Element-wise kernels are auto-grouped (ILGPU picks the group size for the device). The GEMM and
+/// the row kernels are explicitly grouped: 256 threads per group, so the accelerator must allow groups
+/// of 256 threads with a warp size dividing 256.</para>
+/// </remarks>
+public sealed partial class IlgpuBackend : IBackend
+{
+    private readonly Context _context;
+    private readonly Accelerator _accelerator;
+    private readonly AcceleratorStream _stream;
+    private readonly MemoryBuffer1D<float, Stride1D.Dense> _dummy; // stands in for an absent optional output
+    private bool _disposed;
+
+    private readonly Action<KernelConfig, int, int, int, int, int, float, FloatView, FloatView, float, FloatView> _gemmTiled;
+    private readonly Action<Index2D, int, int, int, int, int, float, FloatView, FloatView, float, FloatView> _gemmNaive;
+    private readonly Action<Index1D, FloatView, FloatView, int> _biasAdd;
+    private readonly Action<Index1D, FloatView, int, int, FloatView, int> _columnSum;
+    private readonly Action<Index1D, FloatView, float> _fillFloat;
+    private readonly Action<Index1D, IntView, int> _fillInt;
+    private readonly Action<Index1D, FloatView, FloatView, int, float> _activation;
+    private readonly Action<Index1D, FloatView, FloatView, FloatView, FloatView, int, float, int> _activationBackward;
+    private readonly Action<KernelConfig, FloatView, FloatView, int, int> _softmax;
+    private readonly Action<KernelConfig, FloatView, IntView, int, int, FloatView, int, FloatView, int, float, FloatView> _softmaxCrossEntropy;
+    private readonly Action<KernelConfig, FloatView, IntView, int, int, IntView> _countCorrect;
+    private readonly Action<KernelConfig, FloatView, int, int, IntView> _argMax;
+    private readonly Action<Index1D, FloatView, IntView, int, int, int, FloatView> _gatherRows;
+    private readonly Action<Index1D, IntView, IntView, int, int, IntView> _gather;
+    private readonly Action<Index1D, FloatView, FloatView, float> _sgdUpdate;
+    private readonly Action<Index1D, FloatView, float, float, ulong, uint> _randomUniform;
+    private readonly Action<Index1D, FloatView, float, float, ulong, uint> _randomNormal;
+
+    private IlgpuBackend(Context context, Accelerator accelerator, DeviceKind kind, string name)
+    {
+        _context = context;
+        _accelerator = accelerator;
+        _stream = accelerator.DefaultStream;
+        Kind = kind;
+        Name = name;
+        if (accelerator.MaxNumThreadsPerGroup < GemmKernels.GroupSize || SoftmaxKernels.GroupSize % accelerator.WarpSize != 0)
+            throw new NotSupportedException(
+                $"{name} allows groups of {accelerator.MaxNumThreadsPerGroup} threads with a warp size of {accelerator.WarpSize}; " +
+                $"the GpuNet kernels need groups of {GemmKernels.GroupSize} threads and a warp size dividing {SoftmaxKernels.GroupSize}.");
+        _dummy = accelerator.Allocate1D<float>(1);
+
+        var a = accelerator;
+        _gemmTiled = a.LoadStreamKernel<int, int, int, int, int, float, FloatView, FloatView, float, FloatView>(GemmKernels.GemmTiledKernel);
+        _gemmNaive = a.LoadAutoGroupedStreamKernel<Index2D, int, int, int, int, int, float, FloatView, FloatView, float, FloatView>(GemmKernels.GemmNaiveKernel);
+        _biasAdd = a.LoadAutoGroupedStreamKernel<Index1D, FloatView, FloatView, int>(ElementwiseKernels.BiasAddKernel);
+        _columnSum = a.LoadAutoGroupedStreamKernel<Index1D, FloatView, int, int, FloatView, int>(ElementwiseKernels.ColumnSumKernel);
+        _fillFloat = a.LoadAutoGroupedStreamKernel<Index1D, FloatView, float>(ElementwiseKernels.FillFloatKernel);
+        _fillInt = a.LoadAutoGroupedStreamKernel<Index1D, IntView, int>(ElementwiseKernels.FillIntKernel);
+        _activation = a.LoadAutoGroupedStreamKernel<Index1D, FloatView, FloatView, int, float>(ActivationKernels.ActivationForwardKernel);
+        _activationBackward = a.LoadAutoGroupedStreamKernel<Index1D, FloatView, FloatView, FloatView, FloatView, int, float, int>(
+            ActivationKernels.ActivationBackwardKernel);
+        _softmax = a.LoadStreamKernel<FloatView, FloatView, int, int>(SoftmaxKernels.SoftmaxKernel);
+        _softmaxCrossEntropy = a.LoadStreamKernel<FloatView, IntView, int, int, FloatView, int, FloatView, int, float, FloatView>(
+            SoftmaxKernels.SoftmaxCrossEntropyKernel);
+        _countCorrect = a.LoadStreamKernel<FloatView, IntView, int, int, IntView>(SoftmaxKernels.CountCorrectKernel);
+        _argMax = a.LoadStreamKernel<FloatView, int, int, IntView>(SoftmaxKernels.ArgMaxKernel);
+        _gatherRows = a.LoadAutoGroupedStreamKernel<Index1D, FloatView, IntView, int, int, int, FloatView>(DataKernels.GatherRowsKernel);
+        _gather = a.LoadAutoGroupedStreamKernel<Index1D, IntView, IntView, int, int, IntView>(DataKernels.GatherKernel);
+        _sgdUpdate = a.LoadAutoGroupedStreamKernel<Index1D, FloatView, FloatView, float>(OptimizerKernels.SgdUpdateKernel);
+        _randomUniform = a.LoadAutoGroupedStreamKernel<Index1D, FloatView, float, float, ulong, uint>(RandomKernels.RandomUniformKernel);
+        _randomNormal = a.LoadAutoGroupedStreamKernel<Index1D, FloatView, float, float, ulong, uint>(RandomKernels.RandomNormalKernel);
+    }
+
+    /// <summary>The device, e.g. "NVIDIA H100 80GB HBM3 (CUDA, SM 9.0)" or "ILGPU CPU accelerator".</summary>
+    public string Name { get; }
+
+    /// <summary><see cref="DeviceKind.Cuda"/> or <see cref="DeviceKind.IlgpuCpu"/>.</summary>
+    public DeviceKind Kind { get; }
+
+    /// <summary>The underlying ILGPU accelerator (for benchmarks and diagnostics).</summary>
+    public Accelerator Accelerator => _accelerator;
+
+    public void Synchronize()
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        _stream.Synchronize();
+    }
+
+    public void Dispose()
+    {
+        if (_disposed) return;
+        _disposed = true;
+        _dummy.Dispose();
+        _accelerator.Dispose();
+        _context.Dispose();
+    }
+
+    public override string ToString() => Name;
+
+    /// <summary>The device view of <paramref name="buffer"/>, which must have been allocated by this backend.</summary>
+    private ArrayView1D<T, Stride1D.Dense> View<T>(DeviceBuffer<T> buffer, string name) where T : unmanaged
+    {
+        ArgumentNullException.ThrowIfNull(buffer, name);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (buffer is IlgpuBuffer<T> ilgpu && ReferenceEquals(ilgpu.Backend, this))
+            return ilgpu.View;
+        throw new ArgumentException(
+            $"Buffer '{name}' lives on {buffer.Backend.Name}, not on this ILGPU backend ({Name}). Allocate it with the backend that uses it.", name);
+    }
+
+    private static void Require<T>(DeviceBuffer<T> buffer, long needed, string name) where T : unmanaged
+    {
+        ArgumentNullException.ThrowIfNull(buffer, name);
+        if (buffer.Length < needed)
+            throw new ArgumentException($"Buffer '{name}' has {buffer.Length} elements; this operation needs at least {needed}.", name);
+    }
+
+    private static void RequireNonNegative(int rows, int cols, string what)
+    {
+        if (rows < 0 || cols < 0)
+            throw new ArgumentOutOfRangeException(nameof(rows), $"{what} dimensions must be non-negative; got rows={rows}, cols={cols}.");
+    }
+
+    /// <summary>A launch configuration for the row kernels (one warp per row).</summary>
+    private KernelConfig RowConfig(int rows) =>
+        new(SoftmaxKernels.GroupCount(rows, _accelerator.WarpSize), SoftmaxKernels.GroupSize);
+}

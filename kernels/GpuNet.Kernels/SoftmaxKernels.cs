@@ -1,0 +1,183 @@
+using ILGPU;
+using ILGPU.Algorithms;
+
+namespace GpuNet.Kernels;
+
+/// <summary>
+/// Row-wise kernels over an R x C row-major matrix: softmax, fused softmax + cross-entropy, argmax and
+/// accuracy counts.
+/// </summary>
+/// <remarks>
+/// <para>One warp per row: a group of <see cref="GroupSize"/> threads handles GroupSize / warpSize rows.
+/// The lanes stride over the row's columns (coalesced), then combine their partial max / sum / argmax
+/// with butterfly shuffles (<see cref="Warp.ShuffleXor{T}(T, int)"/>), which leave the result in every
+/// lane with no shared memory and no group barrier. A warp per row keeps all 32 lanes busy from C = 32
+/// up to wide rows (C in the thousands) and keeps many rows in flight for a batch; one thread per row
+/// would leave wide rows serial and a group per row would idle most threads on MNIST's C = 10.</para>
+/// <para>Launch with ceil(R / (GroupSize / warpSize)) groups of GroupSize threads. All lanes of a warp
+/// share their row, so a warp past the last row returns as a whole before any shuffle.</para>
+/// </remarks>
+public static class SoftmaxKernels
+{
+    /// <summary>Threads per group (a multiple of the warp size).</summary>
+    public const int GroupSize = 256;
+
+    /// <summary>y = exp(x - max) / sum exp(x - max), row by row. y may alias x.</summary>
+    /// <param name="x">R x C scores.</param>
+    /// <param name="y">R x C probabilities.</param>
+    /// <param name="rows">R.</param>
+    /// <param name="cols">C.</param>
+    public static void SoftmaxKernel(FloatView x, FloatView y, int rows, int cols)
+    {
+        int row = WarpRow();
+        if (row >= rows) return;
+        int start = row * cols, lane = Warp.LaneIdx;
+        float max = RowMax(x, start, cols, lane);
+        float sum = RowSumExp(x, start, cols, lane, max);
+        // each lane reads x[c] before writing y[c] itself, so aliasing x and y is safe
+        for (int c = lane; c < cols; c += Warp.WarpSize)
+            y[start + c] = XMath.Exp(x[start + c] - max) / sum;
+    }
+
+    /// <summary>
+    /// Fused softmax + sparse categorical cross-entropy. lossSum[0] += -log p[r, label_r] for each row;
+    /// optionally probabilities[r, :] = p[r, :] and gradLogits[r, :] = gradScale * (p[r, :] - onehot(label_r)).
+    /// </summary>
+    /// <param name="logits">R x C pre-softmax scores.</param>
+    /// <param name="labels">R class indices; one outside [0, C) adds NaN to the loss.</param>
+    /// <param name="rows">R.</param>
+    /// <param name="cols">C.</param>
+    /// <param name="probabilities">R x C output, or any view when writeProbabilities == 0.</param>
+    /// <param name="writeProbabilities">Non-zero: write the probabilities.</param>
+    /// <param name="gradLogits">R x C output, or any view when writeGradient == 0.</param>
+    /// <param name="writeGradient">Non-zero: write the gradient.</param>
+    /// <param name="gradScale">Scale of the gradient, usually 1 / R.</param>
+    /// <param name="lossSum">lossSum[0] accumulates the row losses (atomic adds, never reset here).</param>
+    /// <remarks>
+    /// -log p[label] is computed as log(sum exp(x - max)) - (x[label] - max), finite even where p
+    /// underflows to 0. The order of the atomic adds varies, so the last bits of the loss may too.
+    /// </remarks>
+    public static void SoftmaxCrossEntropyKernel(FloatView logits, IntView labels, int rows, int cols,
+        FloatView probabilities, int writeProbabilities, FloatView gradLogits, int writeGradient, float gradScale,
+        FloatView lossSum)
+    {
+        int row = WarpRow();
+        if (row >= rows) return;
+        int start = row * cols, lane = Warp.LaneIdx;
+        int label = labels[row];
+        bool valid = (uint)label < (uint)cols;
+        // read before any lane writes: the outputs may alias the logits (the shuffles below order it)
+        float xLabel = valid ? logits[start + label] : 0f;
+        float max = RowMax(logits, start, cols, lane);
+        float sum = RowSumExp(logits, start, cols, lane, max);
+        if (lane == 0)
+            Atomic.Add(ref lossSum[0], valid ? XMath.Log(sum) - (xLabel - max) : float.NaN);
+        if (writeProbabilities == 0 && writeGradient == 0) return;
+        for (int c = lane; c < cols; c += Warp.WarpSize)
+        {
+            float p = XMath.Exp(logits[start + c] - max) / sum;
+            if (writeProbabilities != 0) probabilities[start + c] = p;
+            if (writeGradient != 0) gradLogits[start + c] = gradScale * (c == label ? p - 1f : p);
+        }
+    }
+
+    /// <summary>correct[0] += 1 for each row whose argmax (first max wins) equals its label.</summary>
+    /// <param name="scores">R x C scores or probabilities.</param>
+    /// <param name="labels">R class indices.</param>
+    /// <param name="rows">R.</param>
+    /// <param name="cols">C.</param>
+    /// <param name="correct">correct[0] accumulates the count.</param>
+    public static void CountCorrectKernel(FloatView scores, IntView labels, int rows, int cols, IntView correct)
+    {
+        int row = WarpRow();
+        if (row >= rows) return;
+        int best = RowArgMax(scores, row * cols, cols, Warp.LaneIdx);
+        if (Warp.LaneIdx == 0 && best == labels[row])
+            Atomic.Add(ref correct[0], 1);
+    }
+
+    /// <summary>result[r] = index of the largest of scores[r, :] (first max wins; a NaN counts as largest).</summary>
+    /// <param name="scores">R x C scores.</param>
+    /// <param name="rows">R.</param>
+    /// <param name="cols">C.</param>
+    /// <param name="result">R indices.</param>
+    public static void ArgMaxKernel(FloatView scores, int rows, int cols, IntView result)
+    {
+        int row = WarpRow();
+        if (row >= rows) return;
+        int best = RowArgMax(scores, row * cols, cols, Warp.LaneIdx);
+        if (Warp.LaneIdx == 0) result[row] = best;
+    }
+
+    /// <summary>Groups needed for <paramref name="rows"/> rows with the given warp size.</summary>
+    public static int GroupCount(int rows, int warpSize)
+    {
+        int rowsPerGroup = GroupSize / warpSize;
+        return (rows + rowsPerGroup - 1) / rowsPerGroup;
+    }
+
+    private static int WarpRow() => Grid.IdxX * (Group.DimX / Warp.WarpSize) + Warp.WarpIdx;
+
+    /// <summary>max over x[start .. start + cols), in every lane.</summary>
+    private static float RowMax(FloatView x, int start, int cols, int lane)
+    {
+        float max = float.NegativeInfinity;
+        for (int c = lane; c < cols; c += Warp.WarpSize)
+            max = XMath.Max(max, x[start + c]);
+        for (int offset = Warp.WarpSize / 2; offset > 0; offset >>= 1)
+            max = XMath.Max(max, Warp.ShuffleXor(max, offset));
+        return max;
+    }
+
+    /// <summary>sum of exp(x - max) over the row, in every lane.</summary>
+    private static float RowSumExp(FloatView x, int start, int cols, int lane, float max)
+    {
+        // subtract the row max: exp(89) already overflows float32
+        float sum = 0f;
+        for (int c = lane; c < cols; c += Warp.WarpSize)
+            sum += XMath.Exp(x[start + c] - max);
+        for (int offset = Warp.WarpSize / 2; offset > 0; offset >>= 1)
+            sum += Warp.ShuffleXor(sum, offset);
+        return sum;
+    }
+
+    /// <summary>Index of the row's largest element (first wins, NaN largest), in every lane.</summary>
+    private static int RowArgMax(FloatView x, int start, int cols, int lane)
+    {
+        float bestValue = float.NegativeInfinity;
+        int bestIndex = int.MaxValue; // "no element": loses every comparison against a real one
+        for (int c = lane; c < cols; c += Warp.WarpSize)
+        {
+            float v = x[start + c];
+            if (bestIndex == int.MaxValue || Better(v, c, bestValue, bestIndex))
+            {
+                bestValue = v;
+                bestIndex = c;
+            }
+        }
+        for (int offset = Warp.WarpSize / 2; offset > 0; offset >>= 1)
+        {
+            float otherValue = Warp.ShuffleXor(bestValue, offset);
+            int otherIndex = Warp.ShuffleXor(bestIndex, offset);
+            if (Better(otherValue, otherIndex, bestValue, bestIndex))
+            {
+                bestValue = otherValue;
+                bestIndex = otherIndex;
+            }
+        }
+        return bestIndex;
+    }
+
+    /// <summary>
+    /// Whether (v, i) beats (bestV, bestI): a NaN beats any number (as in TensorPrimitives.IndexOfMax),
+    /// a larger value beats a smaller one, and between equals the lower index wins. A total order, so
+    /// the butterfly leaves the same winner in every lane.
+    /// </summary>
+    private static bool Better(float v, int i, float bestV, int bestI)
+    {
+        bool vNaN = float.IsNaN(v), bestNaN = float.IsNaN(bestV);
+        if (vNaN != bestNaN) return vNaN;
+        if (!vNaN && v != bestV) return v > bestV;
+        return i < bestI;
+    }
+}

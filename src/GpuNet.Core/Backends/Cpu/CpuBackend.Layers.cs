@@ -1,0 +1,172 @@
+using System.Numerics.Tensors;
+
+namespace GpuNet.Backends;
+
+public sealed partial class CpuBackend
+{
+    public void Multiply(DeviceBuffer<float> a, DeviceBuffer<float> b, DeviceBuffer<float> result, int count, bool accumulate)
+    {
+        Require(a, count, nameof(a)); Require(b, count, nameof(b)); Require(result, count, nameof(result));
+        var sa = Cpu(a, nameof(a)).Span[..count]; var sb = Cpu(b, nameof(b)).Span[..count]; var sr = Cpu(result, nameof(result)).Span[..count];
+        if (accumulate) TensorPrimitives.FusedMultiplyAdd(sa, sb, sr, sr);
+        else TensorPrimitives.Multiply(sa, sb, sr);
+    }
+
+    public void Scale(DeviceBuffer<float> buffer, int count, float factor)
+    {
+        Require(buffer, count, nameof(buffer));
+        var s = Cpu(buffer, nameof(buffer)).Span[..count];
+        TensorPrimitives.Multiply(s, factor, s);
+    }
+
+    public void ColumnAffine(DeviceBuffer<float> x, DeviceBuffer<float> scale, DeviceBuffer<float>? shift, DeviceBuffer<float> y,
+        int rows, int cols, bool accumulate)
+    {
+        long n = (long)rows * cols;
+        Require(x, n, nameof(x)); Require(y, n, nameof(y)); Require(scale, cols, nameof(scale));
+        if (shift is not null) Require(shift, cols, nameof(shift));
+        var sx = Cpu(x, nameof(x)).Span; var sy = Cpu(y, nameof(y)).Span;
+        var sc = Cpu(scale, nameof(scale)).Span[..cols];
+        var sh = shift is null ? default : Cpu(shift, nameof(shift)).Span[..cols];
+        for (int r = 0; r < rows; r++)
+            for (int c = 0; c < cols; c++)
+            {
+                int i = r * cols + c;
+                float v = sx[i] * sc[c] + (shift is null ? 0f : sh[c]);
+                sy[i] = accumulate ? sy[i] + v : v;
+            }
+    }
+
+    public void Dropout(DeviceBuffer<float> x, DeviceBuffer<float> y, DeviceBuffer<float> mask, int count, float rate, ulong seed, ulong step, uint purpose)
+    {
+        Require(x, count, nameof(x)); Require(y, count, nameof(y)); Require(mask, count, nameof(mask));
+        var sx = Cpu(x, nameof(x)).Span; var sy = Cpu(y, nameof(y)).Span; var sm = Cpu(mask, nameof(mask)).Span;
+        float keepScale = 1f / (1f - rate);
+        for (int i = 0; i < count; i++)
+        {
+            // inverted dropout: kept units are scaled by 1/(1 - rate) so inference needs no rescaling
+            float u = Philox.ToUnitFloat(Philox.ForStep(i, step, purpose, seed).X);
+            sm[i] = u >= rate ? keepScale : 0f;
+            sy[i] = sx[i] * sm[i];
+        }
+    }
+
+    public void L1L2Penalty(DeviceBuffer<float> parameters, int count, float l1, float l2, DeviceBuffer<float> lossSum)
+    {
+        Require(parameters, count, nameof(parameters)); Require(lossSum, 1, nameof(lossSum));
+        var w = Cpu(parameters, nameof(parameters)).Span[..count];
+        double penalty = 0;
+        if (l1 != 0) penalty += l1 * (double)TensorPrimitives.SumOfMagnitudes(w);
+        if (l2 != 0) penalty += l2 * (double)TensorPrimitives.SumOfSquares(w);
+        Cpu(lossSum, nameof(lossSum)).Span[0] += (float)penalty;
+    }
+
+    public void L1L2Gradient(DeviceBuffer<float> parameters, DeviceBuffer<float> gradients, int count, float l1, float l2)
+    {
+        Require(parameters, count, nameof(parameters)); Require(gradients, count, nameof(gradients));
+        var w = Cpu(parameters, nameof(parameters)).Span; var g = Cpu(gradients, nameof(gradients)).Span;
+        // d/dw (l1 |w| + l2 w^2) = l1 sign(w) + 2 l2 w  (sign(0) = 0: the subgradient that keeps zeros at zero)
+        for (int i = 0; i < count; i++) g[i] += l1 * MathF.Sign(w[i]) + 2f * l2 * w[i];
+    }
+
+    public void BatchNormTraining(DeviceBuffer<float> x, int rows, int cols, DeviceBuffer<float> gamma, DeviceBuffer<float> beta,
+        DeviceBuffer<float> y, DeviceBuffer<float> savedMean, DeviceBuffer<float> savedInvStd,
+        DeviceBuffer<float> runningMean, DeviceBuffer<float> runningVariance, float momentum, float epsilon)
+    {
+        long n = (long)rows * cols;
+        Require(x, n, nameof(x)); Require(y, n, nameof(y));
+        foreach (var (b, name) in new[] { (gamma, nameof(gamma)), (beta, nameof(beta)), (savedMean, nameof(savedMean)), (savedInvStd, nameof(savedInvStd)), (runningMean, nameof(runningMean)), (runningVariance, nameof(runningVariance)) })
+            Require(b, cols, name);
+        var sx = Cpu(x, nameof(x)).Span; var sy = Cpu(y, nameof(y)).Span;
+        var g = Cpu(gamma, nameof(gamma)).Span; var be = Cpu(beta, nameof(beta)).Span;
+        var mu = Cpu(savedMean, nameof(savedMean)).Span; var inv = Cpu(savedInvStd, nameof(savedInvStd)).Span;
+        var rm = Cpu(runningMean, nameof(runningMean)).Span; var rv = Cpu(runningVariance, nameof(runningVariance)).Span;
+        for (int c = 0; c < cols; c++)
+        {
+            double sum = 0, sq = 0;
+            for (int r = 0; r < rows; r++) sum += sx[r * cols + c];
+            double mean = sum / rows;
+            for (int r = 0; r < rows; r++) { double d = sx[r * cols + c] - mean; sq += d * d; }
+            double variance = sq / rows; // biased batch variance, as Keras uses for normalization and the moving average
+            mu[c] = (float)mean;
+            inv[c] = (float)(1 / Math.Sqrt(variance + epsilon));
+            rm[c] = momentum * rm[c] + (1 - momentum) * (float)mean;
+            rv[c] = momentum * rv[c] + (1 - momentum) * (float)variance;
+            for (int r = 0; r < rows; r++) sy[r * cols + c] = g[c] * (sx[r * cols + c] - mu[c]) * inv[c] + be[c];
+        }
+    }
+
+    public void BatchNormInference(DeviceBuffer<float> x, int rows, int cols, DeviceBuffer<float> gamma, DeviceBuffer<float> beta,
+        DeviceBuffer<float> runningMean, DeviceBuffer<float> runningVariance, float epsilon, DeviceBuffer<float> y)
+    {
+        long n = (long)rows * cols;
+        Require(x, n, nameof(x)); Require(y, n, nameof(y));
+        var sx = Cpu(x, nameof(x)).Span; var sy = Cpu(y, nameof(y)).Span;
+        var g = Cpu(gamma, nameof(gamma)).Span; var be = Cpu(beta, nameof(beta)).Span;
+        var rm = Cpu(runningMean, nameof(runningMean)).Span; var rv = Cpu(runningVariance, nameof(runningVariance)).Span;
+        for (int r = 0; r < rows; r++)
+            for (int c = 0; c < cols; c++)
+                sy[r * cols + c] = g[c] * (sx[r * cols + c] - rm[c]) / MathF.Sqrt(rv[c] + epsilon) + be[c];
+    }
+
+    public void BatchNormBackward(DeviceBuffer<float> x, DeviceBuffer<float> gradOutput, int rows, int cols, DeviceBuffer<float> gamma,
+        DeviceBuffer<float> savedMean, DeviceBuffer<float> savedInvStd, DeviceBuffer<float>? gradInput,
+        DeviceBuffer<float> gradGamma, DeviceBuffer<float> gradBeta, bool accumulateInput, bool accumulateParameters)
+    {
+        long n = (long)rows * cols;
+        Require(x, n, nameof(x)); Require(gradOutput, n, nameof(gradOutput));
+        var sx = Cpu(x, nameof(x)).Span; var dy = Cpu(gradOutput, nameof(gradOutput)).Span;
+        var g = Cpu(gamma, nameof(gamma)).Span; var mu = Cpu(savedMean, nameof(savedMean)).Span; var inv = Cpu(savedInvStd, nameof(savedInvStd)).Span;
+        var dx = gradInput is null ? default : Cpu(gradInput, nameof(gradInput)).Span;
+        var dg = Cpu(gradGamma, nameof(gradGamma)).Span; var db = Cpu(gradBeta, nameof(gradBeta)).Span;
+        for (int c = 0; c < cols; c++)
+        {
+            // xhat = (x - mean) * invStd;  dbeta = sum dy;  dgamma = sum dy xhat;
+            // dx = gamma invStd / N * (N dy - dbeta - xhat dgamma)
+            double sumDy = 0, sumDyXhat = 0;
+            for (int r = 0; r < rows; r++)
+            {
+                float xhat = (sx[r * cols + c] - mu[c]) * inv[c];
+                sumDy += dy[r * cols + c];
+                sumDyXhat += dy[r * cols + c] * xhat;
+            }
+            db[c] = (float)(accumulateParameters ? db[c] + sumDy : sumDy);
+            dg[c] = (float)(accumulateParameters ? dg[c] + sumDyXhat : sumDyXhat);
+            if (gradInput is null) continue;
+            float k = g[c] * inv[c] / rows;
+            for (int r = 0; r < rows; r++)
+            {
+                int i = r * cols + c;
+                float xhat = (sx[i] - mu[c]) * inv[c];
+                float v = k * (rows * dy[i] - (float)sumDy - xhat * (float)sumDyXhat);
+                dx[i] = accumulateInput ? dx[i] + v : v;
+            }
+        }
+    }
+
+    public void Maxout(DeviceBuffer<float> x, int rows, int units, int pieces, DeviceBuffer<float> y, DeviceBuffer<int> argMax)
+    {
+        Require(x, (long)rows * units * pieces, nameof(x)); Require(y, (long)rows * units, nameof(y)); Require(argMax, (long)rows * units, nameof(argMax));
+        var sx = Cpu(x, nameof(x)).Span; var sy = Cpu(y, nameof(y)).Span; var sa = Cpu(argMax, nameof(argMax)).Span;
+        for (int i = 0; i < rows * units; i++)
+        {
+            var group = sx.Slice(i * pieces, pieces);
+            int best = TensorPrimitives.IndexOfMax(group);
+            sy[i] = group[best];
+            sa[i] = best;
+        }
+    }
+
+    public void MaxoutBackward(DeviceBuffer<float> gradOutput, DeviceBuffer<int> argMax, int rows, int units, int pieces,
+        DeviceBuffer<float> gradInput, bool accumulate)
+    {
+        Require(gradOutput, (long)rows * units, nameof(gradOutput)); Require(gradInput, (long)rows * units * pieces, nameof(gradInput));
+        var dy = Cpu(gradOutput, nameof(gradOutput)).Span; var sa = Cpu(argMax, nameof(argMax)).Span; var dx = Cpu(gradInput, nameof(gradInput)).Span;
+        for (int i = 0; i < rows * units; i++)
+            for (int k = 0; k < pieces; k++)
+            {
+                float v = k == sa[i] ? dy[i] : 0f;
+                dx[i * pieces + k] = accumulate ? dx[i * pieces + k] + v : v;
+            }
+    }
+}

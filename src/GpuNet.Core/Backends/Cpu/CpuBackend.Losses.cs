@@ -1,0 +1,125 @@
+using System.Numerics.Tensors;
+
+namespace GpuNet.Backends;
+
+public sealed partial class CpuBackend
+{
+    public void SoftmaxCrossEntropyDense(DeviceBuffer<float> logits, DeviceBuffer<float> targets, int rows, int cols,
+        DeviceBuffer<float>? probabilities, DeviceBuffer<float>? gradLogits, float gradScale, DeviceBuffer<float> lossSum)
+    {
+        long n = (long)rows * cols;
+        Require(logits, n, nameof(logits)); Require(targets, n, nameof(targets)); Require(lossSum, 1, nameof(lossSum));
+        var x = Cpu(logits, nameof(logits)).Span; var t = Cpu(targets, nameof(targets)).Span;
+        var p = probabilities is null ? Scratch(ref _probScratch, (int)n) : Cpu(probabilities, nameof(probabilities)).Span;
+        var g = gradLogits is null ? default : Cpu(gradLogits, nameof(gradLogits)).Span;
+        double total = 0;
+        for (int r = 0; r < rows; r++)
+        {
+            var xr = x.Slice(r * cols, cols); var tr = t.Slice(r * cols, cols); var pr = p.Slice(r * cols, cols);
+            float max = TensorPrimitives.Max(xr);
+            float logSum = SoftmaxRow(xr, pr);
+            float tsum = 0;
+            // -sum_c t_c log p_c with log p_c = (x_c - max) - logSum: no log of an underflowed p
+            for (int c = 0; c < cols; c++) { total -= tr[c] * (xr[c] - max - logSum); tsum += tr[c]; }
+            if (gradLogits is not null)
+                for (int c = 0; c < cols; c++) g[r * cols + c] = gradScale * (pr[c] * tsum - tr[c]);
+        }
+        Cpu(lossSum, nameof(lossSum)).Span[0] += (float)total;
+    }
+
+    public void SigmoidCrossEntropy(DeviceBuffer<float> logits, DeviceBuffer<float> targets, int count,
+        DeviceBuffer<float>? probabilities, DeviceBuffer<float>? gradLogits, float gradScale, DeviceBuffer<float> lossSum)
+    {
+        Require(logits, count, nameof(logits)); Require(targets, count, nameof(targets)); Require(lossSum, 1, nameof(lossSum));
+        var x = Cpu(logits, nameof(logits)).Span; var t = Cpu(targets, nameof(targets)).Span;
+        var p = probabilities is null ? default : Cpu(probabilities, nameof(probabilities)).Span;
+        var g = gradLogits is null ? default : Cpu(gradLogits, nameof(gradLogits)).Span;
+        double total = 0;
+        for (int i = 0; i < count; i++)
+        {
+            float xi = x[i], s = ActivationMath.Sigmoid(xi);
+            // max(x, 0) - x t + log(1 + e^-|x|): the logits form of -(t log s + (1 - t) log(1 - s)), finite for any x
+            total += MathF.Max(xi, 0f) - xi * t[i] + ActivationMath.Log1p(MathF.Exp(-MathF.Abs(xi)));
+            if (probabilities is not null) p[i] = s;
+            if (gradLogits is not null) g[i] = gradScale * (s - t[i]);
+        }
+        Cpu(lossSum, nameof(lossSum)).Span[0] += (float)total;
+    }
+
+    public void CrossEntropyFromProbabilities(DeviceBuffer<float> probabilities, DeviceBuffer<float> targets, int count, float epsilon,
+        DeviceBuffer<float>? gradProbabilities, float gradScale, DeviceBuffer<float> lossSum)
+    {
+        Require(probabilities, count, nameof(probabilities)); Require(targets, count, nameof(targets)); Require(lossSum, 1, nameof(lossSum));
+        var p = Cpu(probabilities, nameof(probabilities)).Span; var t = Cpu(targets, nameof(targets)).Span;
+        var g = gradProbabilities is null ? default : Cpu(gradProbabilities, nameof(gradProbabilities)).Span;
+        double total = 0;
+        for (int i = 0; i < count; i++)
+        {
+            float pc = Math.Clamp(p[i], epsilon, 1f - epsilon);
+            total -= t[i] * MathF.Log(pc);
+            if (gradProbabilities is not null) g[i] = -gradScale * t[i] / pc;
+        }
+        Cpu(lossSum, nameof(lossSum)).Span[0] += (float)total;
+    }
+
+    public void BinaryCrossEntropyFromProbabilities(DeviceBuffer<float> probabilities, DeviceBuffer<float> targets, int count, float epsilon,
+        DeviceBuffer<float>? gradProbabilities, float gradScale, DeviceBuffer<float> lossSum)
+    {
+        Require(probabilities, count, nameof(probabilities)); Require(targets, count, nameof(targets)); Require(lossSum, 1, nameof(lossSum));
+        var p = Cpu(probabilities, nameof(probabilities)).Span; var t = Cpu(targets, nameof(targets)).Span;
+        var g = gradProbabilities is null ? default : Cpu(gradProbabilities, nameof(gradProbabilities)).Span;
+        double total = 0;
+        for (int i = 0; i < count; i++)
+        {
+            float pc = Math.Clamp(p[i], epsilon, 1f - epsilon);
+            total -= t[i] * MathF.Log(pc) + (1f - t[i]) * MathF.Log(1f - pc);
+            if (gradProbabilities is not null) g[i] = gradScale * (pc - t[i]) / (pc * (1f - pc));
+        }
+        Cpu(lossSum, nameof(lossSum)).Span[0] += (float)total;
+    }
+
+    public void MeanSquaredError(DeviceBuffer<float> predictions, DeviceBuffer<float> targets, int count,
+        DeviceBuffer<float>? gradPredictions, float gradScale, DeviceBuffer<float> lossSum)
+    {
+        Require(predictions, count, nameof(predictions)); Require(targets, count, nameof(targets)); Require(lossSum, 1, nameof(lossSum));
+        var p = Cpu(predictions, nameof(predictions)).Span; var t = Cpu(targets, nameof(targets)).Span;
+        var g = gradPredictions is null ? default : Cpu(gradPredictions, nameof(gradPredictions)).Span;
+        double total = 0;
+        for (int i = 0; i < count; i++)
+        {
+            float d = p[i] - t[i];
+            total += d * d;
+            if (gradPredictions is not null) g[i] = gradScale * 2f * d;
+        }
+        Cpu(lossSum, nameof(lossSum)).Span[0] += (float)total;
+    }
+
+    public void CountCorrectBinary(DeviceBuffer<float> scores, DeviceBuffer<int> labels, int rows, float threshold, DeviceBuffer<int> correct)
+    {
+        Require(scores, rows, nameof(scores)); Require(labels, rows, nameof(labels)); Require(correct, 1, nameof(correct));
+        var s = Cpu(scores, nameof(scores)).Span; var l = Cpu(labels, nameof(labels)).Span;
+        int n = 0;
+        for (int r = 0; r < rows; r++) if ((s[r] > threshold ? 1 : 0) == l[r]) n++;
+        Cpu(correct, nameof(correct)).Span[0] += n;
+    }
+
+    public void SoftmaxBackward(DeviceBuffer<float> y, DeviceBuffer<float> gradOutput, DeviceBuffer<float> gradInput, int rows, int cols, bool accumulate)
+    {
+        long n = (long)rows * cols;
+        Require(y, n, nameof(y)); Require(gradOutput, n, nameof(gradOutput)); Require(gradInput, n, nameof(gradInput));
+        var cy = Cpu(y, nameof(y)); var cdy = Cpu(gradOutput, nameof(gradOutput)); var cdx = Cpu(gradInput, nameof(gradInput));
+        ForRows(rows, cols, r =>
+        {
+            var yr = cy.Array.AsSpan(cy.Offset + r * cols, cols);
+            var dyr = cdy.Array.AsSpan(cdy.Offset + r * cols, cols);
+            var dxr = cdx.Array.AsSpan(cdx.Offset + r * cols, cols);
+            // dx_i = y_i (dy_i - sum_j dy_j y_j): the softmax Jacobian diag(y) - y y^T applied to dy
+            float dot = TensorPrimitives.Dot(dyr, yr);
+            for (int c = 0; c < cols; c++)
+            {
+                float v = yr[c] * (dyr[c] - dot);
+                dxr[c] = accumulate ? dxr[c] + v : v;
+            }
+        });
+    }
+}

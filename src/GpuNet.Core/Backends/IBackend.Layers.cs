@@ -1,0 +1,118 @@
+namespace GpuNet.Backends;
+
+/// <summary>The operations behind the lecture's losses, regularizers, layers, optimizers and augmentations.</summary>
+/// <remarks>
+/// Loss operations add the summed loss to lossSum[0] (never reset here) and, when a gradient buffer is
+/// given, write gradScale * d(sum)/d(input) into it (overwriting). Callers pass gradScale = 1 / (elements
+/// averaged over). All count-based operations are element-wise over the first <c>count</c> elements.
+/// </remarks>
+public partial interface IBackend
+{
+    // ---- losses ----------------------------------------------------------------------------
+
+    /// <summary>
+    /// Fused softmax + categorical cross-entropy with dense (one-hot or soft) R x C targets:
+    /// loss_r = -sum_c t[r,c] log softmax(x_r)[c]; grad = gradScale (p sum_c t[r,c] - t).
+    /// </summary>
+    void SoftmaxCrossEntropyDense(DeviceBuffer<float> logits, DeviceBuffer<float> targets, int rows, int cols,
+        DeviceBuffer<float>? probabilities, DeviceBuffer<float>? gradLogits, float gradScale, DeviceBuffer<float> lossSum);
+
+    /// <summary>
+    /// Fused sigmoid + binary cross-entropy, element-wise: loss = max(x, 0) - x t + log(1 + e^-|x|)
+    /// (= -(t log s + (1 - t) log(1 - s)) without overflow); grad = gradScale (s - t); probabilities = s.
+    /// </summary>
+    void SigmoidCrossEntropy(DeviceBuffer<float> logits, DeviceBuffer<float> targets, int count,
+        DeviceBuffer<float>? probabilities, DeviceBuffer<float>? gradLogits, float gradScale, DeviceBuffer<float> lossSum);
+
+    /// <summary>
+    /// Cross-entropy from probabilities, element-wise: loss = -t log(clip(p, eps, 1 - eps));
+    /// grad = -gradScale t / clip(p). Summing a row gives categorical cross-entropy.
+    /// </summary>
+    void CrossEntropyFromProbabilities(DeviceBuffer<float> probabilities, DeviceBuffer<float> targets, int count, float epsilon,
+        DeviceBuffer<float>? gradProbabilities, float gradScale, DeviceBuffer<float> lossSum);
+
+    /// <summary>
+    /// Binary cross-entropy from probabilities: loss = -(t log pc + (1 - t) log(1 - pc)) with
+    /// pc = clip(p, eps, 1 - eps); grad = gradScale (pc - t) / (pc (1 - pc)).
+    /// </summary>
+    void BinaryCrossEntropyFromProbabilities(DeviceBuffer<float> probabilities, DeviceBuffer<float> targets, int count, float epsilon,
+        DeviceBuffer<float>? gradProbabilities, float gradScale, DeviceBuffer<float> lossSum);
+
+    /// <summary>Squared error, element-wise: loss = (p - t)^2; grad = gradScale 2 (p - t).</summary>
+    void MeanSquaredError(DeviceBuffer<float> predictions, DeviceBuffer<float> targets, int count,
+        DeviceBuffer<float>? gradPredictions, float gradScale, DeviceBuffer<float> lossSum);
+
+    /// <summary>correct[0] += number of r in [0, rows) with (scores[r] &gt; threshold ? 1 : 0) == labels[r] (one output column).</summary>
+    void CountCorrectBinary(DeviceBuffer<float> scores, DeviceBuffer<int> labels, int rows, float threshold, DeviceBuffer<int> correct);
+
+    // ---- layers ----------------------------------------------------------------------------
+
+    /// <summary>Softmax backward from its output y (R x C): dx = y (dy - sum_c dy y), added when accumulate.</summary>
+    void SoftmaxBackward(DeviceBuffer<float> y, DeviceBuffer<float> gradOutput, DeviceBuffer<float> gradInput, int rows, int cols, bool accumulate);
+
+    /// <summary>result (+)= a * b element-wise.</summary>
+    void Multiply(DeviceBuffer<float> a, DeviceBuffer<float> b, DeviceBuffer<float> result, int count, bool accumulate);
+
+    /// <summary>buffer *= factor.</summary>
+    void Scale(DeviceBuffer<float> buffer, int count, float factor);
+
+    /// <summary>y[r,c] (+)= x[r,c] scale[c] + shift[c] (shift may be null): a per-feature affine map.</summary>
+    void ColumnAffine(DeviceBuffer<float> x, DeviceBuffer<float> scale, DeviceBuffer<float>? shift, DeviceBuffer<float> y,
+        int rows, int cols, bool accumulate);
+
+    /// <summary>
+    /// Inverted dropout: mask[i] = 1/(1 - rate) if u_i &gt;= rate else 0, y = x mask, where u_i is the
+    /// Philox uniform of <see cref="Philox.ForStep"/>(i, step, purpose, seed). Backward is Multiply(dy, mask).
+    /// </summary>
+    void Dropout(DeviceBuffer<float> x, DeviceBuffer<float> y, DeviceBuffer<float> mask, int count, float rate, ulong seed, ulong step, uint purpose);
+
+    /// <summary>lossSum[0] += l1 sum |w| + l2 sum w^2 (the Keras L1L2 penalty).</summary>
+    void L1L2Penalty(DeviceBuffer<float> parameters, int count, float l1, float l2, DeviceBuffer<float> lossSum);
+
+    /// <summary>grad += l1 sign(w) + 2 l2 w.</summary>
+    void L1L2Gradient(DeviceBuffer<float> parameters, DeviceBuffer<float> gradients, int count, float l1, float l2);
+
+    /// <summary>
+    /// Batch normalization in training over R x C (statistics per column over the rows):
+    /// mean, biased variance var; savedInvStd = 1/sqrt(var + eps); y = gamma (x - mean) savedInvStd + beta;
+    /// running = momentum running + (1 - momentum) batch statistic (mean and var).
+    /// </summary>
+    void BatchNormTraining(DeviceBuffer<float> x, int rows, int cols, DeviceBuffer<float> gamma, DeviceBuffer<float> beta,
+        DeviceBuffer<float> y, DeviceBuffer<float> savedMean, DeviceBuffer<float> savedInvStd,
+        DeviceBuffer<float> runningMean, DeviceBuffer<float> runningVariance, float momentum, float epsilon);
+
+    /// <summary>Batch normalization in inference: y = gamma (x - runningMean) / sqrt(runningVariance + eps) + beta.</summary>
+    void BatchNormInference(DeviceBuffer<float> x, int rows, int cols, DeviceBuffer<float> gamma, DeviceBuffer<float> beta,
+        DeviceBuffer<float> runningMean, DeviceBuffer<float> runningVariance, float epsilon, DeviceBuffer<float> y);
+
+    /// <summary>
+    /// Batch normalization backward (training statistics): xhat = (x - mean) invStd; dbeta = sum_r dy;
+    /// dgamma = sum_r dy xhat; dx = gamma invStd / R (R dy - dbeta - xhat dgamma). gradInput may be null.
+    /// </summary>
+    void BatchNormBackward(DeviceBuffer<float> x, DeviceBuffer<float> gradOutput, int rows, int cols, DeviceBuffer<float> gamma,
+        DeviceBuffer<float> savedMean, DeviceBuffer<float> savedInvStd, DeviceBuffer<float>? gradInput,
+        DeviceBuffer<float> gradGamma, DeviceBuffer<float> gradBeta, bool accumulateInput, bool accumulateParameters);
+
+    /// <summary>Maxout: x is R x (units * pieces), y[r,u] = max_k x[r, u pieces + k], argMax[r,u] = the k (first max wins).</summary>
+    void Maxout(DeviceBuffer<float> x, int rows, int units, int pieces, DeviceBuffer<float> y, DeviceBuffer<int> argMax);
+
+    /// <summary>Maxout backward: dx[r, u pieces + k] (+)= dy[r,u] if k == argMax[r,u] else 0.</summary>
+    void MaxoutBackward(DeviceBuffer<float> gradOutput, DeviceBuffer<int> argMax, int rows, int units, int pieces,
+        DeviceBuffer<float> gradInput, bool accumulate);
+
+    // ---- optimization and data -------------------------------------------------------------
+
+    /// <summary>
+    /// One fused optimizer step over every parameter (see <see cref="OptimizerKind"/> for the rules).
+    /// state1 is needed by all but Sgd, state2 by Adam and AdamW; both start at zero (AdaGrad's at its initial accumulator).
+    /// </summary>
+    void OptimizerUpdate(OptimizerStep step, DeviceBuffer<float> parameters, DeviceBuffer<float> gradients,
+        DeviceBuffer<float>? state1, DeviceBuffer<float>? state2, int count);
+
+    /// <summary>
+    /// Random per-sample augmentation of R images of height x width (see <see cref="AugmentMath"/> for
+    /// the exact transform): destination must not alias source.
+    /// </summary>
+    void AugmentImages(DeviceBuffer<float> source, DeviceBuffer<float> destination, int rows, int height, int width,
+        AugmentationSettings settings, ulong seed, ulong step);
+}

@@ -1,0 +1,133 @@
+using GpuNet.Backends;
+
+namespace GpuNet.Graph;
+
+/// <summary>
+/// A static computational graph: nodes are added once, in topological order, with every buffer
+/// preallocated for <see cref="BatchCapacity"/> rows. <see cref="Forward"/> and <see cref="Backward"/>
+/// then only launch backend operations: no allocation and no host synchronization.
+/// </summary>
+/// <remarks>
+/// All parameters live in one flat buffer (and their gradients in another), so an optimizer updates
+/// every parameter of the model with a single launch. Call <see cref="Seal"/> after the last node.
+/// </remarks>
+public sealed class ComputationGraph : IDisposable
+{
+    private readonly List<Node> _nodes = [];
+    private readonly List<Parameter> _parameters = [];
+    private readonly List<DeviceBuffer<float>> _owned = [];
+    private int _parameterCount;
+
+    public ComputationGraph(IBackend backend, int batchCapacity)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(batchCapacity, 1);
+        Backend = backend;
+        BatchCapacity = batchCapacity;
+        Context = new StepContext(backend);
+    }
+
+    public IBackend Backend { get; }
+
+    /// <summary>The largest batch a step can run (rows of every activation buffer).</summary>
+    public int BatchCapacity { get; }
+
+    public StepContext Context { get; }
+
+    public IReadOnlyList<Node> Nodes => _nodes;
+
+    public IReadOnlyList<Parameter> Parameters => _parameters;
+
+    /// <summary>Every parameter, contiguous (valid after <see cref="Seal"/>).</summary>
+    public DeviceBuffer<float> ParameterBuffer { get; private set; } = null!;
+
+    /// <summary>Every parameter's gradient, in the same layout as <see cref="ParameterBuffer"/>.</summary>
+    public DeviceBuffer<float> GradientBuffer { get; private set; } = null!;
+
+    /// <summary>Total trainable scalars.</summary>
+    public int ParameterCount => _parameterCount;
+
+    public bool IsSealed { get; private set; }
+
+    /// <summary>Creates a tensor of BatchCapacity x <paramref name="cols"/> (with a gradient buffer unless <paramref name="requiresGrad"/> is false).</summary>
+    public Tensor CreateTensor(string name, int cols, bool requiresGrad = true)
+    {
+        ThrowIfSealed();
+        ArgumentOutOfRangeException.ThrowIfLessThan(cols, 1);
+        var value = Own(Backend.Allocate<float>(BatchCapacity * cols));
+        var grad = requiresGrad ? Own(Backend.Allocate<float>(BatchCapacity * cols)) : null;
+        return new Tensor(name, BatchCapacity, cols, value, grad);
+    }
+
+    /// <summary>Reserves a trainable parameter; its buffers exist after <see cref="Seal"/>.</summary>
+    public Parameter CreateParameter(string name, int rows, int cols)
+    {
+        ThrowIfSealed();
+        var p = new Parameter(name, rows, cols, _parameterCount);
+        _parameterCount = checked(_parameterCount + p.Count);
+        _parameters.Add(p);
+        return p;
+    }
+
+    /// <summary>Appends a node; nodes must be added after the nodes that produce their inputs.</summary>
+    public T Add<T>(T node) where T : Node
+    {
+        ThrowIfSealed();
+        _nodes.Add(node);
+        return node;
+    }
+
+    /// <summary>Allocates the flat parameter and gradient buffers and points every parameter into them.</summary>
+    public void Seal()
+    {
+        ThrowIfSealed();
+        ParameterBuffer = Own(Backend.Allocate<float>(Math.Max(_parameterCount, 1)));
+        GradientBuffer = Own(Backend.Allocate<float>(Math.Max(_parameterCount, 1)));
+        foreach (var p in _parameters)
+        {
+            p.Value = ParameterBuffer.Slice(p.Offset, p.Count);
+            p.Grad = GradientBuffer.Slice(p.Offset, p.Count);
+        }
+        IsSealed = true;
+    }
+
+    /// <summary>Runs every node forward for a batch of <paramref name="rows"/> rows.</summary>
+    public void Forward(int rows, bool training)
+    {
+        ThrowIfNotSealed();
+        if (rows < 1 || rows > BatchCapacity)
+            throw new ArgumentOutOfRangeException(nameof(rows), rows, $"A step runs 1..{BatchCapacity} rows (the batch size the graph was built for).");
+        Context.Rows = rows;
+        Context.Training = training;
+        foreach (var node in _nodes) node.Forward(Context);
+    }
+
+    /// <summary>Runs every node's backward rule in reverse order (after a <see cref="Forward"/> of the same rows).</summary>
+    public void Backward()
+    {
+        ThrowIfNotSealed();
+        Context.ResetGradients();
+        for (int i = _nodes.Count - 1; i >= 0; i--) _nodes[i].Backward(Context);
+    }
+
+    private DeviceBuffer<float> Own(DeviceBuffer<float> buffer)
+    {
+        _owned.Add(buffer);
+        return buffer;
+    }
+
+    private void ThrowIfSealed()
+    {
+        if (IsSealed) throw new InvalidOperationException("The graph is sealed: build every node and parameter before Seal().");
+    }
+
+    private void ThrowIfNotSealed()
+    {
+        if (!IsSealed) throw new InvalidOperationException("Call Seal() after adding the last node, before running the graph.");
+    }
+
+    public void Dispose()
+    {
+        foreach (var b in _owned) b.Dispose();
+        _owned.Clear();
+    }
+}

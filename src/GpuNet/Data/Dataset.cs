@@ -1,0 +1,87 @@
+namespace GpuNet.Data;
+
+/// <summary>
+/// A labelled dataset in host memory: <see cref="Count"/> samples of <see cref="FeatureCount"/> floats
+/// (row-major) and one integer class label each.
+/// </summary>
+public sealed class Dataset
+{
+    /// <summary>Creates a dataset; <paramref name="features"/> is Count x FeatureCount, row-major.</summary>
+    /// <exception cref="ArgumentException">Lengths disagree, or a label is outside [0, classCount).</exception>
+    public Dataset(string name, float[] features, int[] labels, int featureCount, int classCount)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(featureCount, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(classCount, 1);
+        if (features.Length != (long)labels.Length * featureCount)
+            throw new ArgumentException(
+                $"Dataset '{name}': {features.Length} feature values do not make {labels.Length} samples of {featureCount} features.", nameof(features));
+        for (int i = 0; i < labels.Length; i++)
+            if ((uint)labels[i] >= (uint)classCount)
+                throw new ArgumentException(
+                    $"Dataset '{name}': label {labels[i]} of sample {i} is outside [0, {classCount}). Labels must be class indices 0..{classCount - 1}.", nameof(labels));
+        Name = name;
+        Features = features;
+        Labels = labels;
+        FeatureCount = featureCount;
+        ClassCount = classCount;
+    }
+
+    public string Name { get; }
+
+    /// <summary>Count x FeatureCount, row-major.</summary>
+    public float[] Features { get; }
+
+    /// <summary>Class index of each sample.</summary>
+    public int[] Labels { get; }
+
+    public int Count => Labels.Length;
+
+    public int FeatureCount { get; }
+
+    public int ClassCount { get; }
+
+    /// <summary>The samples at <paramref name="indices"/>, in that order.</summary>
+    public Dataset Select(ReadOnlySpan<int> indices, string? name = null)
+    {
+        var features = new float[indices.Length * FeatureCount];
+        var labels = new int[indices.Length];
+        for (int i = 0; i < indices.Length; i++)
+        {
+            int src = indices[i];
+            if ((uint)src >= (uint)Count)
+                throw new ArgumentOutOfRangeException(nameof(indices), src, $"Sample index {src} is outside dataset '{Name}' of {Count} samples.");
+            Array.Copy(Features, (long)src * FeatureCount, features, (long)i * FeatureCount, FeatureCount);
+            labels[i] = Labels[src];
+        }
+        return new Dataset(name ?? Name, features, labels, FeatureCount, ClassCount);
+    }
+
+    /// <summary>Samples [start, start + count).</summary>
+    public Dataset Range(int start, int count, string? name = null) =>
+        Select(Enumerable.Range(start, count).ToArray(), name);
+
+    /// <summary>
+    /// Splits off the fraction <paramref name="holdOut"/> of the samples (e.g. a validation set).
+    /// With a seed the samples are shuffled first; without one the last samples are held out.
+    /// </summary>
+    /// <remarks>
+    /// Keras' validation_split takes the last rows without shuffling, which silently skews data sorted
+    /// by label or by date. GpuNet shuffles with the seed before splitting.
+    /// </remarks>
+    public (Dataset Kept, Dataset HeldOut) Split(double holdOut, int? seed)
+    {
+        if (!(holdOut > 0 && holdOut < 1))
+            throw new ArgumentOutOfRangeException(nameof(holdOut), holdOut, "The held-out fraction must be in (0, 1), e.g. 0.2 for 20%.");
+        int heldOut = (int)Math.Round(Count * holdOut);
+        if (heldOut < 1 || heldOut >= Count)
+            throw new ArgumentOutOfRangeException(nameof(holdOut), holdOut,
+                $"Holding out {holdOut:P0} of {Count} samples leaves an empty part; use a larger dataset or another fraction.");
+        var order = Enumerable.Range(0, Count).ToArray();
+        if (seed is int s) new Random(s).Shuffle(order);
+        int kept = Count - heldOut;
+        return (Select(order.AsSpan(0, kept), Name + "/train"), Select(order.AsSpan(kept), Name + "/validation"));
+    }
+}
+
+/// <summary>A training set and a test set.</summary>
+public sealed record TrainTestData(Dataset Train, Dataset Test);

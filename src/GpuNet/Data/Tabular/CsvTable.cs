@@ -1,0 +1,160 @@
+using System.Globalization;
+using CsvHelper;
+using CsvHelper.Configuration;
+
+namespace GpuNet.Data.Tabular;
+
+/// <summary>Whether a column holds numbers or category names.</summary>
+public enum ColumnKind
+{
+    Numeric,
+    Categorical,
+}
+
+/// <summary>
+/// One column of a <see cref="CsvTable"/>: numbers (NaN where missing) or category strings (null where missing).
+/// </summary>
+public sealed class TableColumn
+{
+    internal TableColumn(string name, ColumnKind kind, double[]? numbers, string?[]? categories)
+    {
+        Name = name;
+        Kind = kind;
+        Numbers = numbers;
+        Categories = categories;
+    }
+
+    public string Name { get; }
+    public ColumnKind Kind { get; }
+
+    /// <summary>The values of a numeric column, NaN where missing.</summary>
+    public double[]? Numbers { get; }
+
+    /// <summary>The values of a categorical column, null where missing.</summary>
+    public string?[]? Categories { get; }
+
+    public int Count => Numbers?.Length ?? Categories!.Length;
+
+    /// <summary>Rows with no value.</summary>
+    public int MissingCount => Numbers is not null ? Numbers.Count(double.IsNaN) : Categories!.Count(c => c is null);
+
+    public override string ToString() => $"{Name} ({Kind.ToString().ToLowerInvariant()}, {MissingCount} missing)";
+}
+
+/// <summary>Options of <see cref="CsvTable.Load"/>.</summary>
+public sealed record CsvLoadOptions
+{
+    /// <summary>Declared column kinds; columns not named here are inferred (numeric when every present value parses as a number).</summary>
+    public IReadOnlyDictionary<string, ColumnKind>? ColumnKinds { get; init; }
+
+    /// <summary>Cell texts that mean "missing" (compared after trimming, case-insensitively).</summary>
+    public IReadOnlyList<string> MissingValues { get; init; } = ["", "NA", "N/A", "NaN", "null", "?"];
+
+    /// <summary>Field separator.</summary>
+    public string Delimiter { get; init; } = ",";
+}
+
+/// <summary>
+/// A CSV file read into typed columns (parsed by CsvHelper: quoting, embedded commas and newlines
+/// follow RFC 4180). Numbers use the invariant culture ("29.5").
+/// </summary>
+public sealed class CsvTable
+{
+    private readonly Dictionary<string, TableColumn> _byName;
+
+    private CsvTable(IReadOnlyList<TableColumn> columns, int rows)
+    {
+        Columns = columns;
+        RowCount = rows;
+        _byName = columns.ToDictionary(c => c.Name, StringComparer.OrdinalIgnoreCase);
+    }
+
+    public IReadOnlyList<TableColumn> Columns { get; }
+
+    public int RowCount { get; }
+
+    /// <summary>The column named <paramref name="name"/> (case-insensitive).</summary>
+    /// <exception cref="KeyNotFoundException">No such column; the message lists the columns.</exception>
+    public TableColumn this[string name] => _byName.TryGetValue(name, out var c) ? c
+        : throw new KeyNotFoundException($"The table has no column '{name}'. Its columns are: {string.Join(", ", Columns.Select(x => x.Name))}.");
+
+    /// <summary>Reads a CSV file with a header row.</summary>
+    /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    /// <exception cref="InvalidDataException">No header, ragged rows, or a declared-numeric column with text in it.</exception>
+    public static CsvTable Load(string path, CsvLoadOptions? options = null)
+    {
+        if (!File.Exists(path))
+            throw new FileNotFoundException($"CSV file '{path}' does not exist.", path);
+        using var reader = new StreamReader(path);
+        return Parse(reader, path, options);
+    }
+
+    /// <summary>Reads CSV text with a header row; <paramref name="name"/> is used in messages.</summary>
+    public static CsvTable Parse(TextReader text, string name, CsvLoadOptions? options = null)
+    {
+        options ??= new CsvLoadOptions();
+        var config = new CsvConfiguration(CultureInfo.InvariantCulture)
+        {
+            Delimiter = options.Delimiter,
+            TrimOptions = TrimOptions.Trim,
+            DetectColumnCountChanges = true,
+        };
+        using var csv = new CsvReader(text, config);
+        if (!csv.Read() || !csv.ReadHeader() || csv.HeaderRecord is not { Length: > 0 } header)
+            throw new InvalidDataException($"CSV file '{name}' is empty: expected a header row with the column names.");
+        var cells = header.Select(_ => new List<string?>()).ToArray();
+        var missing = new HashSet<string>(options.MissingValues, StringComparer.OrdinalIgnoreCase);
+        try
+        {
+            while (csv.Read())
+            {
+                for (int c = 0; c < header.Length; c++)
+                {
+                    string raw = csv.GetField(c) ?? "";
+                    cells[c].Add(missing.Contains(raw.Trim()) ? null : raw.Trim());
+                }
+            }
+        }
+        catch (BadDataException e)
+        {
+            throw new InvalidDataException($"CSV file '{name}' has a malformed row near line {e.Context?.Parser?.RawRow}: {e.Message.Split('\n')[0]}", e);
+        }
+        catch (CsvHelperException e) when (e is CsvHelper.MissingFieldException || e.Message.Contains("column count", StringComparison.OrdinalIgnoreCase))
+        {
+            throw new InvalidDataException(
+                $"CSV file '{name}' has a row with a different number of fields than its {header.Length}-column header, near line {e.Context?.Parser?.RawRow}.", e);
+        }
+
+        var columns = new List<TableColumn>(header.Length);
+        for (int c = 0; c < header.Length; c++)
+        {
+            string col = header[c];
+            var values = cells[c];
+            ColumnKind? declared = options.ColumnKinds?.TryGetValue(col, out var k) == true ? k : null;
+            var numbers = new double[values.Count];
+            int firstText = -1;
+            for (int r = 0; r < values.Count; r++)
+            {
+                if (values[r] is null) numbers[r] = double.NaN;
+                else if (!double.TryParse(values[r], NumberStyles.Float, CultureInfo.InvariantCulture, out numbers[r]))
+                {
+                    firstText = r;
+                    break;
+                }
+            }
+            if (declared == ColumnKind.Numeric && firstText >= 0)
+                throw new InvalidDataException(
+                    $"CSV file '{name}': column '{col}' is declared numeric, but row {firstText + 1} holds '{values[firstText]}'. " +
+                    "Declare it categorical, or list that text among the missing values.");
+            bool numeric = declared is null ? firstText < 0 && values.Any(v => v is not null) : declared == ColumnKind.Numeric;
+            columns.Add(numeric
+                ? new TableColumn(col, ColumnKind.Numeric, numbers, null)
+                : new TableColumn(col, ColumnKind.Categorical, null, [.. values]));
+        }
+        return new CsvTable(columns, cells[0].Count);
+    }
+
+    /// <summary>One line per column with missing values: "age: 263 of 1309 missing (20.1%)".</summary>
+    public IReadOnlyList<string> MissingReport() =>
+        [.. Columns.Where(c => c.MissingCount > 0).Select(c => $"{c.Name}: {c.MissingCount} of {RowCount} missing ({(double)c.MissingCount / RowCount:P1})")];
+}

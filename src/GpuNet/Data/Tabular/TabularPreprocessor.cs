@@ -1,0 +1,190 @@
+namespace GpuNet.Data.Tabular;
+
+/// <summary>How categorical feature columns become numbers.</summary>
+public enum CategoricalEncoding
+{
+    /// <summary>One 0/1 column per category (no order implied): the default.</summary>
+    OneHot,
+    /// <summary>One column holding the category's index 0..K-1 (implies an order: fine for ordinal data such as a class "1st, 2nd, 3rd").</summary>
+    Label,
+}
+
+/// <summary>Which scaler <see cref="TabularPreprocessor"/> fits on the numeric features.</summary>
+public enum ScalerKind
+{
+    None,
+    MinMax,
+    Standard,
+}
+
+/// <summary>
+/// Turns a <see cref="CsvTable"/> into a <see cref="Dataset"/>: the target column label-encoded into
+/// class indices; numeric features imputed then scaled; categorical features imputed then one-hot or
+/// label encoded. Every statistic (fill values, categories, scaling) is fitted on the training rows only
+/// and then applied unchanged to validation and test rows.
+/// </summary>
+public sealed class TabularPreprocessor
+{
+    private readonly List<(TableColumn Column, SimpleImputer Imputer, LabelEncoder? Encoder)> _features = [];
+    private Scaler? _scaler;
+    private readonly LabelEncoder _target = new();
+    private int[] _scaledColumns = [];
+
+    /// <param name="target">The label column.</param>
+    /// <param name="features">Feature columns; null for every column except the target and free-text columns
+    /// (categorical columns with more distinct values than half the rows, such as names).</param>
+    public TabularPreprocessor(string target, IReadOnlyList<string>? features = null,
+        ImputeStrategy numericImpute = ImputeStrategy.Median, ImputeStrategy categoricalImpute = ImputeStrategy.MostFrequent,
+        CategoricalEncoding encoding = CategoricalEncoding.OneHot, ScalerKind scaler = ScalerKind.Standard)
+    {
+        Target = target;
+        RequestedFeatures = features;
+        NumericImpute = numericImpute;
+        CategoricalImpute = categoricalImpute;
+        Encoding = encoding;
+        ScalerKind = scaler;
+    }
+
+    public string Target { get; }
+    public IReadOnlyList<string>? RequestedFeatures { get; }
+    public ImputeStrategy NumericImpute { get; }
+    public ImputeStrategy CategoricalImpute { get; }
+    public CategoricalEncoding Encoding { get; }
+    public ScalerKind ScalerKind { get; }
+
+    /// <summary>Names of the produced feature columns ("age", "sex=female", ...), after Fit.</summary>
+    public IReadOnlyList<string> FeatureNames { get; private set; } = [];
+
+    /// <summary>The target's classes; class i is the i-th (ordinal order), after Fit.</summary>
+    public IReadOnlyList<string> Classes => _target.Classes;
+
+    /// <summary>Columns the automatic feature choice left out, with the reason.</summary>
+    public IReadOnlyList<string> Skipped { get; private set; } = [];
+
+    /// <summary>The target's class index of every row (for stratified splitting before Fit).</summary>
+    /// <exception cref="InvalidDataException">The target has missing values.</exception>
+    public int[] EncodeTarget(CsvTable table)
+    {
+        var col = table[Target];
+        var text = TargetText(col);
+        if (_target.Classes.Count == 0) _target.Fit(text.Where(t => t is not null)!);
+        for (int r = 0; r < text.Length; r++)
+            if (text[r] is null)
+                throw new InvalidDataException($"Target column '{Target}' is missing in row {r + 1}. Drop the rows without a label before training.");
+        return [.. text.Select(t => _target.Transform(t!))];
+    }
+
+    private static string?[] TargetText(TableColumn col) => col.Kind == ColumnKind.Categorical
+        ? [.. col.Categories!]
+        : [.. col.Numbers!.Select(v => double.IsNaN(v) ? null : v.ToString(System.Globalization.CultureInfo.InvariantCulture))];
+
+    /// <summary>Learns imputation, encoding and scaling from <paramref name="trainRows"/>.</summary>
+    public TabularPreprocessor Fit(CsvTable table, ReadOnlySpan<int> trainRows)
+    {
+        EncodeTarget(table);
+        _features.Clear();
+        var skipped = new List<string>();
+        IEnumerable<TableColumn> chosen;
+        if (RequestedFeatures is not null)
+            chosen = RequestedFeatures.Select(n => table[n]);
+        else
+        {
+            var auto = new List<TableColumn>();
+            foreach (var c in table.Columns)
+            {
+                if (string.Equals(c.Name, Target, StringComparison.OrdinalIgnoreCase)) continue;
+                int distinct = c.Kind == ColumnKind.Categorical ? c.Categories!.Distinct().Count() : 0;
+                if (distinct > table.RowCount / 2) { skipped.Add($"{c.Name} (free text: {distinct} distinct values)"); continue; }
+                auto.Add(c);
+            }
+            chosen = auto;
+        }
+        var names = new List<string>();
+        var scaled = new List<int>();
+        foreach (var column in chosen)
+        {
+            if (string.Equals(column.Name, Target, StringComparison.OrdinalIgnoreCase))
+                throw new ArgumentException($"The target column '{Target}' cannot also be a feature.");
+            var imputer = new SimpleImputer(column.Kind == ColumnKind.Numeric ? NumericImpute : CategoricalImpute).Fit(column, trainRows);
+            LabelEncoder? encoder = null;
+            if (column.Kind == ColumnKind.Numeric)
+            {
+                scaled.Add(names.Count);
+                names.Add(column.Name);
+            }
+            else
+            {
+                var values = new List<string>(trainRows.Length);
+                foreach (int r in trainRows) values.Add(imputer.Category(column, r));
+                encoder = new LabelEncoder().Fit(values);
+                if (Encoding == CategoricalEncoding.OneHot) names.AddRange(encoder.Classes.Select(k => $"{column.Name}={k}"));
+                else { scaled.Add(names.Count); names.Add(column.Name); }
+            }
+            _features.Add((column, imputer, encoder));
+        }
+        if (names.Count == 0) throw new ArgumentException("No feature columns are left; name them explicitly.");
+        FeatureNames = names;
+        Skipped = skipped;
+        _scaledColumns = [.. scaled];
+        _scaler = null;
+        if (ScalerKind != ScalerKind.None && _scaledColumns.Length > 0)
+        {
+            var block = Extract(Raw(table, trainRows), trainRows.Length);
+            _scaler = (ScalerKind == ScalerKind.MinMax ? new MinMaxScaler() : (Scaler)new StandardScaler()).Fit(block, _scaledColumns.Length);
+        }
+        return this;
+    }
+
+    /// <summary>The rows as a dataset of encoded, imputed, scaled features and class labels.</summary>
+    public Dataset Transform(CsvTable table, ReadOnlySpan<int> rows, string name)
+    {
+        if (FeatureNames.Count == 0) throw new InvalidOperationException("Fit the preprocessor on the training rows before Transform.");
+        var x = Raw(table, rows);
+        if (_scaler is not null)
+        {
+            var block = Extract(x, rows.Length);
+            _scaler.Transform(block, _scaledColumns.Length);
+            for (int r = 0; r < rows.Length; r++)
+                for (int j = 0; j < _scaledColumns.Length; j++)
+                    x[r * FeatureNames.Count + _scaledColumns[j]] = block[r * _scaledColumns.Length + j];
+        }
+        var allLabels = EncodeTarget(table);
+        var labels = new int[rows.Length];
+        for (int i = 0; i < rows.Length; i++) labels[i] = allLabels[rows[i]];
+        return new Dataset(name, x, labels, FeatureNames.Count, Math.Max(Classes.Count, 2));
+    }
+
+    private float[] Raw(CsvTable table, ReadOnlySpan<int> rows)
+    {
+        int width = FeatureNames.Count;
+        var x = new float[rows.Length * width];
+        for (int i = 0; i < rows.Length; i++)
+        {
+            int r = rows[i], col = 0;
+            foreach (var (column, imputer, encoder) in _features)
+            {
+                if (encoder is null) x[i * width + col++] = (float)imputer.Number(column, r);
+                else if (Encoding == CategoricalEncoding.Label) x[i * width + col++] = TryEncode(encoder, imputer.Category(column, r));
+                else
+                {
+                    int k = (int)TryEncode(encoder, imputer.Category(column, r));
+                    if (k >= 0) x[i * width + col + k] = 1f; // a category unseen in training: all zeros
+                    col += encoder.Classes.Count;
+                }
+            }
+        }
+        return x;
+    }
+
+    private static float TryEncode(LabelEncoder encoder, string value) =>
+        encoder.Classes.Contains(value) ? encoder.Transform(value) : -1f;
+
+    private float[] Extract(float[] x, int rows)
+    {
+        int width = FeatureNames.Count, k = _scaledColumns.Length;
+        var block = new float[rows * k];
+        for (int r = 0; r < rows; r++)
+            for (int j = 0; j < k; j++) block[r * k + j] = x[r * width + _scaledColumns[j]];
+        return block;
+    }
+}
