@@ -16,6 +16,8 @@ public sealed class ComputationGraph : IDisposable
     private readonly List<Node> _nodes = [];
     private readonly List<Parameter> _parameters = [];
     private readonly List<DeviceBuffer<float>> _owned = [];
+    private readonly List<DeviceBuffer<int>> _ownedInts = [];
+    private readonly List<(string, DeviceBuffer<float>)> _states = [];
     private int _parameterCount;
 
     public ComputationGraph(IBackend backend, int batchCapacity)
@@ -56,6 +58,28 @@ public sealed class ComputationGraph : IDisposable
         var value = Own(Backend.Allocate<float>(BatchCapacity * cols));
         var grad = requiresGrad ? Own(Backend.Allocate<float>(BatchCapacity * cols)) : null;
         return new Tensor(name, BatchCapacity, cols, value, grad);
+    }
+
+    /// <summary>A persistent, non-trainable float buffer (moving averages, fixed scales), filled with <paramref name="initialValue"/>.</summary>
+    public DeviceBuffer<float> CreateState(string name, int length, float initialValue = 0f)
+    {
+        ThrowIfSealed();
+        var buffer = Own(Backend.Allocate<float>(length));
+        if (initialValue != 0f) Backend.Fill(buffer, initialValue);
+        _states.Add((name, buffer));
+        return buffer;
+    }
+
+    /// <summary>Named non-trainable state buffers (for saving and inspection).</summary>
+    public IReadOnlyList<(string Name, DeviceBuffer<float> Buffer)> States => _states;
+
+    /// <summary>A scratch int buffer owned by the graph (e.g. maxout's winners).</summary>
+    public DeviceBuffer<int> CreateIntBuffer(int length)
+    {
+        ThrowIfSealed();
+        var buffer = Backend.Allocate<int>(length);
+        _ownedInts.Add(buffer);
+        return buffer;
     }
 
     /// <summary>Reserves a trainable parameter; its buffers exist after <see cref="Seal"/>.</summary>
@@ -128,6 +152,8 @@ public sealed class ComputationGraph : IDisposable
     public void Dispose()
     {
         foreach (var b in _owned) b.Dispose();
+        foreach (var b in _ownedInts) b.Dispose();
         _owned.Clear();
+        _ownedInts.Clear();
     }
 }

@@ -69,13 +69,14 @@ public sealed class ActivationNode : Node
     }
 }
 
-/// <summary>Y = softmax(X) row-wise, forward only (inference output when the loss is fused with softmax).</summary>
+/// <summary>Y = softmax(X) row-wise (max-subtracted). Backward: dX = Y (dY - sum_c dY Y).</summary>
+/// <remarks>Used where softmax is not fused into a cross-entropy loss (e.g. softmax output with MSE).</remarks>
 public sealed class SoftmaxNode : Node
 {
     public SoftmaxNode(ComputationGraph graph, string name, Tensor input)
     {
         Input = input;
-        Output = graph.CreateTensor($"{name}/output", input.Cols, requiresGrad: false);
+        Output = graph.CreateTensor($"{name}/output", input.Cols);
     }
 
     public Tensor Input { get; }
@@ -84,6 +85,7 @@ public sealed class SoftmaxNode : Node
 
     public override void Backward(StepContext ctx)
     {
-        // Training fuses softmax into the cross-entropy loss, whose gradient goes straight to the logits.
+        if (!ctx.HasGradient(Output) || Input.Grad is null) return;
+        ctx.Backend.SoftmaxBackward(Output.Value, Output.Grad!, Input.Grad, ctx.Rows, Input.Cols, ctx.Accumulate(Input));
     }
 }

@@ -26,7 +26,28 @@ public sealed class Dataset
         ClassCount = classCount;
     }
 
+    /// <summary>
+    /// A regression dataset: <paramref name="targets"/> is Count x targetCount real values (for mean squared
+    /// error). Its class labels are all 0 and accuracy is not reported.
+    /// </summary>
+    public static Dataset ForRegression(string name, float[] features, float[] targets, int featureCount, int targetCount = 1)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(targetCount, 1);
+        if (targets.Length % targetCount != 0)
+            throw new ArgumentException($"Dataset '{name}': {targets.Length} target values are not a whole number of rows of {targetCount}.", nameof(targets));
+        return new Dataset(name, features, new int[targets.Length / targetCount], featureCount, 1) { Targets = targets, TargetCount = targetCount };
+    }
+
     public string Name { get; }
+
+    /// <summary>Real-valued targets, Count x TargetCount (regression), or null for a classification set.</summary>
+    public float[]? Targets { get; private init; }
+
+    /// <summary>Targets per sample (0 for a classification set).</summary>
+    public int TargetCount { get; private init; }
+
+    /// <summary>True for a regression set (see <see cref="ForRegression"/>).</summary>
+    public bool IsRegression => Targets is not null;
 
     /// <summary>Count x FeatureCount, row-major.</summary>
     public float[] Features { get; }
@@ -53,7 +74,14 @@ public sealed class Dataset
             Array.Copy(Features, (long)src * FeatureCount, features, (long)i * FeatureCount, FeatureCount);
             labels[i] = Labels[src];
         }
-        return new Dataset(name ?? Name, features, labels, FeatureCount, ClassCount);
+        float[]? targets = null;
+        if (Targets is not null)
+        {
+            targets = new float[indices.Length * TargetCount];
+            for (int i = 0; i < indices.Length; i++)
+                Array.Copy(Targets, (long)indices[i] * TargetCount, targets, (long)i * TargetCount, TargetCount);
+        }
+        return new Dataset(name ?? Name, features, labels, FeatureCount, ClassCount) { Targets = targets, TargetCount = TargetCount };
     }
 
     /// <summary>Samples [start, start + count).</summary>

@@ -3,7 +3,7 @@ using System.Reflection;
 namespace GpuNet.Data;
 
 /// <summary>Ready-made datasets, in the spirit of Keras' <c>load_data()</c>.</summary>
-public static class Datasets
+public static partial class Datasets
 {
     private const string Mnist10kImages = "GpuNet.Data.mnist10k.images-idx3-ubyte.gz";
     private const string Mnist10kLabels = "GpuNet.Data.mnist10k.labels-idx1-ubyte.gz";

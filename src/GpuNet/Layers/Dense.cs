@@ -14,9 +14,11 @@ public sealed class Dense : Layer
 {
     /// <param name="units">Output features; a positive integer.</param>
     /// <param name="activation">An <see cref="Layers.Activation"/> or its name; linear when null.</param>
+    /// <param name="kernelRegularizer">An L1/L2 penalty on W added to the loss.</param>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="units"/> is not positive.</exception>
     public Dense(int units, Activation? activation = null, bool useBias = true,
-        Initializer? kernelInitializer = null, Initializer? biasInitializer = null, string? name = null) : base(name)
+        Initializer? kernelInitializer = null, Initializer? biasInitializer = null, Regularizer? kernelRegularizer = null,
+        string? name = null) : base(name)
     {
         if (units < 1)
             throw new ArgumentOutOfRangeException(nameof(units), units, $"Dense expects a positive integer number of units. Received: units={units}.");
@@ -25,6 +27,7 @@ public sealed class Dense : Layer
         UseBias = useBias;
         KernelInitializer = kernelInitializer ?? new GlorotUniform();
         BiasInitializer = biasInitializer ?? new Zeros();
+        KernelRegularizer = kernelRegularizer;
     }
 
     public int Units { get; }
@@ -32,6 +35,10 @@ public sealed class Dense : Layer
     public bool UseBias { get; }
     public Initializer KernelInitializer { get; }
     public Initializer BiasInitializer { get; }
+    public Regularizer? KernelRegularizer { get; }
+
+    /// <summary>The affine node once the model is built (its weights, for LSUV and inspection).</summary>
+    public AffineNode? Node { get; private set; }
 
     public override string TypeName => "Dense";
 
@@ -44,8 +51,14 @@ public sealed class Dense : Layer
     internal override Tensor Build(ComputationGraph graph, Tensor input, BuildContext context, bool omitFinalActivation)
     {
         var affine = graph.Add(new AffineNode(graph, Name, input, Units, UseBias));
+        Node = affine;
         context.Initialize(affine.Weights, KernelInitializer, input.Cols, Units);
+        if (KernelInitializer.IsSymmetric)
+            context.Warnings.Add(
+                $"Layer '{Name}': kernel initializer {KernelInitializer} gives every weight the same value, so all {Units} units compute the " +
+                "same function and receive the same gradient: symmetry is never broken and the layer learns like a single unit. Use glorot_uniform or he_normal.");
         if (affine.Bias is not null) context.Initialize(affine.Bias, BiasInitializer, input.Cols, Units);
+        if (KernelRegularizer is { } r) context.Regularization.Add(affine.Weights, r.L1, r.L2);
         return omitFinalActivation ? affine.Output : AddActivation(graph, Name + "/" + Activation.Name, affine.Output, Activation);
     }
 }
@@ -65,4 +78,34 @@ public sealed class ActivationLayer(Activation activation, string? name = null) 
 
     internal override Tensor Build(ComputationGraph graph, Tensor input, BuildContext context, bool omitFinalActivation) =>
         omitFinalActivation ? input : AddActivation(graph, Name, input, Activation);
+}
+
+/// <summary>
+/// An L1 / L2 / elastic-net weight penalty (Keras' regularizers): penalty = l1 sum |w| + l2 sum w^2,
+/// gradient l1 sign(w) + 2 l2 w.
+/// </summary>
+public sealed class Regularizer
+{
+    public Regularizer(float l1, float l2)
+    {
+        if (!(l1 >= 0 && float.IsFinite(l1)) || !(l2 >= 0 && float.IsFinite(l2)) || l1 + l2 == 0)
+            throw new ArgumentOutOfRangeException(nameof(l1),
+                $"Regularization factors must be finite, >= 0 and not both 0; received l1={l1}, l2={l2}. Typical values are 1e-4 to 1e-2.");
+        L1 = l1;
+        L2 = l2;
+    }
+
+    public float L1 { get; }
+    public float L2 { get; }
+
+    /// <summary>Lasso: l1 sum |w| (drives weights to exactly 0).</summary>
+    public static Regularizer Lasso(float l1 = 0.01f) => new(l1, 0f);
+
+    /// <summary>Ridge / weight decay: l2 sum w^2.</summary>
+    public static Regularizer Ridge(float l2 = 0.01f) => new(0f, l2);
+
+    /// <summary>Elastic net: l1 sum |w| + l2 sum w^2.</summary>
+    public static Regularizer ElasticNet(float l1 = 0.01f, float l2 = 0.01f) => new(l1, l2);
+
+    public override string ToString() => L1 == 0 ? $"l2({L2})" : L2 == 0 ? $"l1({L1})" : $"l1_l2({L1}, {L2})";
 }

@@ -17,10 +17,10 @@ public abstract class Layer
 
     protected virtual string DefaultName => TypeName.ToLowerInvariant();
 
-    /// <summary>The activation applied last, if the layer has one (the loss may fuse a final softmax).</summary>
+    /// <summary>The activation applied last, if the layer has one (the loss may fuse a final softmax or sigmoid).</summary>
     public virtual Activation? OutputActivation => null;
 
-    /// <summary>Adds this layer's nodes. Returns the output tensor; when <paramref name="omitFinalActivation"/>
+    /// <summary>Adds this layer's nodes and returns its output tensor. When <paramref name="omitFinalActivation"/>
     /// is true the layer leaves out its output activation (the loss applies it, fused).</summary>
     internal abstract Tensor Build(ComputationGraph graph, Tensor input, BuildContext context, bool omitFinalActivation);
 
@@ -30,28 +30,37 @@ public abstract class Layer
     /// <summary>Trainable scalars for a given input width.</summary>
     public abstract int ParameterCount(int inputSize);
 
-    /// <summary>Adds the activation's node (softmax forward-only; it must be fused into the loss to train).</summary>
+    /// <summary>Adds the activation's node (nothing for linear).</summary>
     internal static Tensor AddActivation(ComputationGraph graph, string name, Tensor input, Activation activation)
     {
-        if (activation.IsSoftmax)
-            throw new NotSupportedException(
-                $"Layer '{name}' applies softmax before another layer. Softmax is supported as the output activation, fused with " +
-                "sparse categorical cross-entropy; use it only on the last layer.");
+        if (activation.IsSoftmax) return graph.Add(new SoftmaxNode(graph, name, input)).Output;
         if (activation.Kind == Backends.ActivationKind.Linear) return input;
         return graph.Add(new ActivationNode(graph, name, input, activation.Kind, activation.Alpha)).Output;
     }
 }
 
-/// <summary>Settings a layer needs while the model is built.</summary>
-internal sealed class BuildContext(ulong seed)
+/// <summary>Settings and deferred work of one model build.</summary>
+internal sealed class BuildContext(ulong seed, RegularizationNode regularization)
 {
     private uint _stream;
+    private uint _purpose;
 
     public ulong Seed { get; } = seed;
 
-    /// <summary>Initialization jobs run after the graph is sealed (parameter buffers exist then).</summary>
-    public List<(Graph.Parameter Parameter, Initializers.Initializer Initializer, int FanIn, int FanOut, uint Stream)> Initializations { get; } = [];
+    public RegularizationNode Regularization { get; } = regularization;
 
-    public void Initialize(Graph.Parameter p, Initializers.Initializer init, int fanIn, int fanOut) =>
+    /// <summary>Initialization jobs, run after the graph is sealed (parameter buffers exist then).</summary>
+    public List<(Parameter Parameter, Initializers.Initializer Initializer, int FanIn, int FanOut, uint Stream)> Initializations { get; } = [];
+
+    /// <summary>Work to do once buffers exist (uploading adapted statistics, for example).</summary>
+    public List<Action> AfterSeal { get; } = [];
+
+    /// <summary>Messages for the user (e.g. a symmetric kernel initializer).</summary>
+    public List<string> Warnings { get; } = [];
+
+    public void Initialize(Parameter p, Initializers.Initializer init, int fanIn, int fanOut) =>
         Initializations.Add((p, init, fanIn, fanOut, _stream++));
+
+    /// <summary>A distinct Philox purpose word for each random layer (dropout) of the model.</summary>
+    public uint NextPurpose() => 0xD0000000u + _purpose++;
 }

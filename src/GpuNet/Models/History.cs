@@ -10,9 +10,10 @@ public sealed record EpochResult(int Epoch, int Epochs, double Loss, double Accu
     /// <summary>A Keras-style line: "Epoch 3/30 - 0.41s - loss: 0.3120 - accuracy: 0.9102 - val_loss: ...".</summary>
     public override string ToString()
     {
-        var s = $"Epoch {Epoch}/{Epochs} - {Elapsed.TotalSeconds:F2}s - loss: {Loss:F4} - accuracy: {Accuracy:F4}";
+        var s = $"Epoch {Epoch}/{Epochs} - {Elapsed.TotalSeconds:F2}s - loss: {Loss:F4}";
+        if (!double.IsNaN(Accuracy)) s += $" - accuracy: {Accuracy:F4}";
         if (ValidationLoss is double vl) s += $" - val_loss: {vl:F4}";
-        if (ValidationAccuracy is double va) s += $" - val_accuracy: {va:F4}";
+        if (ValidationAccuracy is double va && !double.IsNaN(va)) s += $" - val_accuracy: {va:F4}";
         return s;
     }
 }
@@ -20,7 +21,8 @@ public sealed record EpochResult(int Epoch, int Epochs, double Loss, double Accu
 /// <summary>Loss and accuracy of a model on a dataset.</summary>
 public sealed record EvaluationResult(double Loss, double Accuracy, int Samples)
 {
-    public override string ToString() => $"loss: {Loss:F4} - accuracy: {Accuracy:F4} ({Samples} samples)";
+    public override string ToString() =>
+        double.IsNaN(Accuracy) ? $"loss: {Loss:F4} ({Samples} samples)" : $"loss: {Loss:F4} - accuracy: {Accuracy:F4} ({Samples} samples)";
 }
 
 /// <summary>What <see cref="Sequential.Fit"/> returns: one entry per epoch.</summary>
@@ -54,6 +56,12 @@ public sealed record FitOptions
     /// <summary>Seed of the validation split and the per-epoch shuffles.</summary>
     public int Seed { get; init; } = 42;
 
+    /// <summary>Random image augmentation applied to each training batch on the device (never to validation data).</summary>
+    public ImageAugmentation? Augmentation { get; init; }
+
+    /// <summary>Stops training when the monitored loss stops improving.</summary>
+    public EarlyStopping? EarlyStopping { get; init; }
+
     /// <summary>Called after each epoch (e.g. to print its line).</summary>
     public Action<EpochResult>? OnEpochEnd { get; init; }
 
@@ -66,5 +74,63 @@ public sealed record FitOptions
         if (!(ValidationSplit >= 0 && ValidationSplit < 1))
             throw new ArgumentOutOfRangeException(nameof(ValidationSplit), ValidationSplit,
                 $"validation_split must be in [0, 1). Received: validation_split={ValidationSplit}. Use 0.2 to hold out 20%.");
+    }
+}
+
+/// <summary>
+/// Per-batch augmentation of images stored as rows of Height x Width pixels: random shift, rotation,
+/// horizontal flip, brightness, Gaussian noise and cutout (see <see cref="Backends.AugmentationSettings"/>),
+/// run on the device in training only and reproducible from the fit seed.
+/// </summary>
+public sealed record ImageAugmentation(int Height, int Width, Backends.AugmentationSettings Settings)
+{
+    internal void Validate(int features)
+    {
+        if (Height < 1 || Width < 1 || Height * Width != features)
+            throw new ArgumentException($"Augmentation expects images of {Height} x {Width} = {Height * Width} pixels per sample, but the data has {features} features.");
+        var s = Settings;
+        if (s.MaxShift < 0 || s.MaxRotationDegrees < 0 || s.MaxBrightness < 0 || s.NoiseStddev < 0 || s.CutoutSize < 0
+            || !(s.FlipProbability >= 0 && s.FlipProbability <= 1))
+            throw new ArgumentOutOfRangeException(nameof(Settings),
+                $"Augmentation settings must be non-negative and the flip probability in [0, 1]; received shift={s.MaxShift}, rotation={s.MaxRotationDegrees}, " +
+                $"flip={s.FlipProbability}, brightness={s.MaxBrightness}, noise={s.NoiseStddev}, cutout={s.CutoutSize}.");
+    }
+}
+
+/// <summary>
+/// Early stopping, as Keras' callback: stop when the monitored loss (val_loss when there is validation
+/// data, else loss) has not improved by at least <see cref="MinDelta"/> for <see cref="Patience"/> epochs.
+/// </summary>
+public sealed class EarlyStopping
+{
+    public EarlyStopping(int patience = 3, double minDelta = 0)
+    {
+        Patience = patience >= 1 ? patience : throw new ArgumentOutOfRangeException(nameof(patience), patience, $"patience must be a positive integer; received patience={patience}.");
+        MinDelta = minDelta >= 0 ? minDelta : throw new ArgumentOutOfRangeException(nameof(minDelta), minDelta, $"min_delta must be >= 0; received {minDelta}.");
+    }
+
+    public int Patience { get; }
+    public double MinDelta { get; }
+
+    /// <summary>The epoch (1-based) with the best monitored loss so far.</summary>
+    public int BestEpoch { get; private set; }
+
+    /// <summary>The epoch training stopped after, or 0 if it ran to the end.</summary>
+    public int StoppedEpoch { get; private set; }
+
+    internal bool ShouldStop(History history)
+    {
+        var epochs = history.Epochs;
+        double Monitored(EpochResult e) => e.ValidationLoss ?? e.Loss;
+        int best = 0;
+        for (int i = 1; i < epochs.Count; i++)
+            if (Monitored(epochs[i]) < Monitored(epochs[best]) - MinDelta) best = i;
+        BestEpoch = best + 1;
+        if (epochs.Count - 1 - best >= Patience)
+        {
+            StoppedEpoch = epochs.Count;
+            return true;
+        }
+        return false;
     }
 }

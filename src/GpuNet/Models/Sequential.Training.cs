@@ -1,15 +1,17 @@
 using System.Diagnostics;
 using GpuNet.Backends;
 using GpuNet.Data;
+using GpuNet.Graph;
+using GpuNet.Layers;
 
 namespace GpuNet.Models;
 
 public sealed partial class Sequential
 {
-    /// <summary>A dataset uploaded to the device once: features, labels and an index to gather batches by.</summary>
+    /// <summary>A dataset uploaded to the device once: features, labels, dense targets when the loss needs them, and an index to gather batches by.</summary>
     private sealed class DeviceData : IDisposable
     {
-        public DeviceData(IBackend backend, Dataset data)
+        public DeviceData(IBackend backend, Dataset data, LossNode loss)
         {
             Count = data.Count;
             Features = backend.Allocate<float>(data.Features.Length);
@@ -18,20 +20,47 @@ public sealed partial class Sequential
             backend.Upload<float>(data.Features, Features);
             backend.Upload<int>(data.Labels, Labels);
             backend.Upload<int>(Enumerable.Range(0, data.Count).ToArray(), Index);
+            if (loss.TargetKind == TargetKind.Dense)
+            {
+                TargetCols = loss.Input.Cols;
+                Targets = backend.Allocate<float>(data.Count * TargetCols);
+                backend.Upload<float>(DenseTargets(data, TargetCols), Targets);
+            }
         }
 
         public int Count { get; }
         public DeviceBuffer<float> Features { get; }
         public DeviceBuffer<int> Labels { get; }
+        public DeviceBuffer<float>? Targets { get; }
+        public int TargetCols { get; }
 
         /// <summary>The order batches are gathered in (identity, or the epoch's shuffle).</summary>
         public DeviceBuffer<int> Index { get; }
+
+        /// <summary>Regression targets as given; class labels as one-hot rows, or as 0/1 for a single output.</summary>
+        private static float[] DenseTargets(Dataset data, int cols)
+        {
+            if (data.Targets is not null)
+            {
+                if (data.TargetCount != cols)
+                    throw new ArgumentException($"Dataset '{data.Name}' has {data.TargetCount} targets per sample but the model outputs {cols}.");
+                return data.Targets;
+            }
+            if (cols == 1)
+            {
+                if (data.ClassCount > 2)
+                    throw new ArgumentException($"Dataset '{data.Name}' has {data.ClassCount} classes but the model has a single output; use one output per class with softmax.");
+                return [.. data.Labels.Select(l => (float)l)];
+            }
+            return Data.Tabular.Encoding.ToCategorical(data.Labels, cols);
+        }
 
         public void Dispose()
         {
             Features.Dispose();
             Labels.Dispose();
             Index.Dispose();
+            Targets?.Dispose();
         }
     }
 
@@ -43,15 +72,21 @@ public sealed partial class Sequential
         var (fitData, validation) = options.ValidationSplit > 0 && options.ValidationData is null
             ? train.Split(options.ValidationSplit, options.Seed)
             : (train, options.ValidationData);
-        CheckClasses(fitData);
-        var graph = EnsureBuilt(fitData.FeatureCount, options.BatchSize);
-        int batch = Math.Min(options.BatchSize, graph.BatchCapacity);
+        CheckOutputs(fitData);
+        if (Optimizer is null) throw new InvalidOperationException("Compile the model (optimizer, loss, device) before Fit.");
+        int requestedBatch = Optimizer.FullBatch ? fitData.Count : options.BatchSize;
+        var graph = EnsureBuilt(fitData.FeatureCount, requestedBatch);
+        int batch = Math.Min(requestedBatch, graph.BatchCapacity);
         var backend = Backend!;
         var loss = _lossNode!;
         var input = _input!;
+        var augmentation = options.Augmentation;
+        augmentation?.Validate(fitData.FeatureCount);
 
-        using var trainOnDevice = new DeviceData(backend, fitData);
-        using var validationOnDevice = validation is null ? null : new DeviceData(backend, validation);
+        using var trainOnDevice = new DeviceData(backend, fitData, loss);
+        using var validationOnDevice = validation is null ? null : new DeviceData(backend, validation, loss);
+        using var staging = augmentation is null ? null : backend.Allocate<float>(graph.BatchCapacity * fitData.FeatureCount);
+        if (_lsuvPending) RunLsuv(trainOnDevice, batch);
         var order = Enumerable.Range(0, fitData.Count).ToArray();
         var rng = new Random(options.Seed);
         var history = new History();
@@ -72,40 +107,58 @@ public sealed partial class Sequential
             for (int offset = 0; offset < fitData.Count; offset += batch)
             {
                 int rows = Math.Min(batch, fitData.Count - offset);
-                backend.GatherRows(trainOnDevice.Features, trainOnDevice.Index, offset, rows, fitData.FeatureCount, input.Value);
-                backend.Gather(trainOnDevice.Labels, trainOnDevice.Index, offset, rows, loss.Labels);
+                if (augmentation is null)
+                    backend.GatherRows(trainOnDevice.Features, trainOnDevice.Index, offset, rows, fitData.FeatureCount, input.Value);
+                else
+                {
+                    backend.GatherRows(trainOnDevice.Features, trainOnDevice.Index, offset, rows, fitData.FeatureCount, staging!);
+                    backend.AugmentImages(staging!, input.Value, rows, augmentation.Height, augmentation.Width, augmentation.Settings,
+                        (ulong)options.Seed, (ulong)iteration);
+                }
+                GatherTargets(trainOnDevice, offset, rows);
                 graph.Forward(rows, training: true);
                 graph.Backward();
-                Optimizer!.Step(graph, iteration++);
+                Optimizer.Step(graph, iteration++, epoch - 1);
                 steps++;
             }
             // The epoch's only host synchronization: read the accumulated loss and correct count.
             backend.Download(loss.LossSum, lossHost);
             backend.Download(loss.Correct, correctHost);
-            double trainLoss = lossHost[0] / fitData.Count, trainAccuracy = (double)correctHost[0] / fitData.Count;
+            double trainLoss = lossHost[0] / loss.LossDivisor(fitData.Count);
+            double trainAccuracy = loss.CountsAccuracy && !fitData.IsRegression ? (double)correctHost[0] / fitData.Count : double.NaN;
             if (!double.IsFinite(trainLoss))
                 throw new TrainingDivergedException(epoch, trainLoss);
 
-            EvaluationResult? val = validationOnDevice is null ? null : EvaluateOnDevice(validationOnDevice, batch);
+            EvaluationResult? val = validationOnDevice is null ? null : EvaluateOnDevice(validationOnDevice, batch, validation!.IsRegression);
             clock.Stop();
             var result = new EpochResult(epoch, options.Epochs, trainLoss, trainAccuracy, val?.Loss, val?.Accuracy,
                 clock.Elapsed, steps, fitData.Count);
             history.Add(result);
             options.OnEpochEnd?.Invoke(result);
+            if (options.EarlyStopping?.ShouldStop(history) == true) break;
         }
         return history;
+    }
+
+    private void GatherTargets(DeviceData data, int offset, int rows)
+    {
+        var backend = Backend!;
+        var loss = _lossNode!;
+        backend.Gather(data.Labels, data.Index, offset, rows, loss.Labels);
+        if (loss.Targets is not null)
+            backend.GatherRows(data.Targets!, data.Index, offset, rows, data.TargetCols, loss.Targets);
     }
 
     /// <summary>Mean loss and accuracy on <paramref name="data"/> (inference mode).</summary>
     public EvaluationResult Evaluate(Dataset data, int batchSize = 256)
     {
-        CheckClasses(data);
+        CheckOutputs(data);
         var graph = EnsureBuilt(data.FeatureCount, batchSize);
-        using var onDevice = new DeviceData(Backend!, data);
-        return EvaluateOnDevice(onDevice, graph.BatchCapacity);
+        using var onDevice = new DeviceData(Backend!, data, _lossNode!);
+        return EvaluateOnDevice(onDevice, graph.BatchCapacity, data.IsRegression);
     }
 
-    private EvaluationResult EvaluateOnDevice(DeviceData data, int batch)
+    private EvaluationResult EvaluateOnDevice(DeviceData data, int batch, bool regression)
     {
         var backend = Backend!;
         var graph = _graph!;
@@ -116,19 +169,20 @@ public sealed partial class Sequential
         {
             int rows = Math.Min(batch, data.Count - offset);
             backend.GatherRows(data.Features, data.Index, offset, rows, InputSize, _input!.Value);
-            backend.Gather(data.Labels, data.Index, offset, rows, loss.Labels);
+            GatherTargets(data, offset, rows);
             graph.Forward(rows, training: false);
         }
         Span<float> lossHost = stackalloc float[1];
         Span<int> correctHost = stackalloc int[1];
         backend.Download(loss.LossSum, lossHost);
         backend.Download(loss.Correct, correctHost);
-        return new EvaluationResult(lossHost[0] / data.Count, (double)correctHost[0] / data.Count, data.Count);
+        double accuracy = loss.CountsAccuracy && !regression ? (double)correctHost[0] / data.Count : double.NaN;
+        return new EvaluationResult(lossHost[0] / loss.LossDivisor(data.Count), accuracy, data.Count);
     }
 
     /// <summary>
     /// The model's outputs for <paramref name="features"/> (rows x InputSize, row-major): class
-    /// probabilities (or logits for a from-logits loss), rows x classes.
+    /// probabilities (or logits for a from-logits loss), rows x outputs.
     /// </summary>
     public float[] Predict(float[] features, int batchSize = 256)
     {
@@ -138,8 +192,8 @@ public sealed partial class Sequential
         int rows = features.Length / inputSize;
         var graph = EnsureBuilt(inputSize, batchSize);
         var backend = Backend!;
-        int classes = _prediction!.Cols;
-        var output = new float[rows * classes];
+        int outputs = _prediction!.Cols;
+        var output = new float[rows * outputs];
         using var x = backend.Allocate<float>(features.Length);
         using var index = backend.Allocate<int>(rows);
         backend.Upload<float>(features, x);
@@ -149,15 +203,65 @@ public sealed partial class Sequential
             int n = Math.Min(graph.BatchCapacity, rows - offset);
             backend.GatherRows(x, index, offset, n, inputSize, _input!.Value);
             graph.Forward(n, training: false);
-            backend.Download(_prediction.Value.Slice(0, n * classes), output.AsSpan(offset * classes, n * classes));
+            backend.Download(_prediction.Value.Slice(0, n * outputs), output.AsSpan(offset * outputs, n * outputs));
         }
         return output;
     }
 
-    private void CheckClasses(Dataset data)
+    /// <summary>
+    /// LSUV (Mishkin and Matas 2016) on a batch of <paramref name="data"/>: for each Dense layer whose kernel
+    /// initializer is <see cref="Initializers.Lsuv"/>, in order, rescale W by 1/sqrt(Var(x W + b)) until the
+    /// variance is within the tolerance of 1. Returns each such layer's final variance.
+    /// </summary>
+    public IReadOnlyList<(string Layer, float Variance, int Iterations)> InitializeLsuv(Dataset data, int batchSize = 256)
+    {
+        CheckOutputs(data);
+        var graph = EnsureBuilt(data.FeatureCount, batchSize);
+        using var onDevice = new DeviceData(Backend!, data, _lossNode!);
+        return RunLsuv(onDevice, graph.BatchCapacity);
+    }
+
+    private List<(string, float, int)> RunLsuv(DeviceData data, int batch)
+    {
+        _lsuvPending = false;
+        var backend = Backend!;
+        var graph = _graph!;
+        int rows = Math.Min(batch, Math.Min(data.Count, graph.BatchCapacity));
+        backend.GatherRows(data.Features, data.Index, 0, rows, InputSize, _input!.Value);
+        var results = new List<(string, float, int)>();
+        foreach (var dense in _layers.OfType<Dense>())
+        {
+            if (dense.KernelInitializer is not Initializers.Lsuv lsuv || dense.Node is null) continue;
+            var output = dense.Node.Output;
+            var host = new float[rows * output.Cols];
+            float variance = 0;
+            int iterations = 0;
+            for (; iterations < lsuv.MaxIterations; iterations++)
+            {
+                graph.Forward(rows, training: false);
+                backend.Download(output.Value.Slice(0, host.Length), host);
+                double mean = host.Average(v => (double)v);
+                variance = (float)host.Average(v => (v - mean) * (v - mean));
+                if (Math.Abs(variance - 1) < lsuv.Tolerance || variance <= 0) break;
+                backend.Scale(dense.Node.Weights.Value, dense.Node.Weights.Count, 1f / MathF.Sqrt(variance));
+            }
+            results.Add((dense.Name, variance, iterations));
+        }
+        return results;
+    }
+
+    private void CheckOutputs(Dataset data)
     {
         int outputs = _layers[^1].OutputSize(data.FeatureCount);
-        if (data.ClassCount > outputs)
+        if (data.IsRegression)
+        {
+            if (data.TargetCount != outputs)
+                throw new ArgumentException($"Dataset '{data.Name}' has {data.TargetCount} targets per sample but the last layer '{_layers[^1].Name}' has {outputs} units.", nameof(data));
+            if (Loss is not null and not Losses.MeanSquaredError)
+                throw new ArgumentException($"Dataset '{data.Name}' is a regression set; train it with mean_squared_error, not {Loss.Name}.", nameof(data));
+            return;
+        }
+        if (outputs == 1 ? data.ClassCount > 2 : data.ClassCount > outputs)
             throw new ArgumentException(
                 $"Dataset '{data.Name}' has {data.ClassCount} classes but the last layer '{_layers[^1].Name}' has {outputs} units. " +
                 $"Give the last layer at least {data.ClassCount} units.", nameof(data));

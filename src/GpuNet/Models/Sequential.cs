@@ -20,10 +20,12 @@ namespace GpuNet.Models;
 public sealed partial class Sequential : IDisposable
 {
     private readonly List<Layer> _layers;
+    private readonly List<string> _warnings = [];
     private ComputationGraph? _graph;
     private Tensor? _input;
     private Tensor? _prediction;
-    private SoftmaxCrossEntropyLoss? _lossNode;
+    private LossNode? _lossNode;
+    private bool _lsuvPending;
 
     public Sequential(params Layer[] layers)
     {
@@ -38,38 +40,33 @@ public sealed partial class Sequential : IDisposable
     public Optimizer? Optimizer { get; private set; }
     public Loss? Loss { get; private set; }
 
-    /// <summary>Seed of the weight initialization.</summary>
+    /// <summary>Seed of the weight initialization and of dropout masks.</summary>
     public ulong Seed { get; private set; }
 
     /// <summary>The built graph (null before the first Fit/Evaluate/Predict).</summary>
     public ComputationGraph? Graph => _graph;
 
+    /// <summary>The loss node of the built graph.</summary>
+    public LossNode? LossNode => _lossNode;
+
     /// <summary>Input features the model was built for (0 before it is built).</summary>
     public int InputSize { get; private set; }
 
+    /// <summary>Warnings raised while building (e.g. a symmetric kernel initializer).</summary>
+    public IReadOnlyList<string> Warnings => _warnings;
+
+    private Activation LastActivation => _layers[^1].OutputActivation ?? Activation.Linear;
+
     /// <summary>Chooses the optimizer, the loss and the device. Weights are created on first use.</summary>
+    /// <exception cref="ArgumentException">The loss cannot work with the last layer's activation.</exception>
     public void Compile(Optimizer optimizer, Loss loss, IBackend backend, ulong seed = 1)
     {
-        if (loss is SparseCategoricalCrossentropy sce)
-        {
-            var last = _layers[^1].OutputActivation;
-            if (!sce.FromLogits && last is not { IsSoftmax: true })
-                throw new ArgumentException(
-                    $"sparse_categorical_crossentropy expects probabilities, but the last layer '{_layers[^1].Name}' ends in " +
-                    $"'{last?.Name ?? "no activation"}'. Give the last layer activation \"softmax\", or use new SparseCategoricalCrossentropy(fromLogits: true).",
-                    nameof(loss));
-            if (sce.FromLogits && last is { IsSoftmax: true })
-                throw new ArgumentException(
-                    $"The loss was created with fromLogits: true, but the last layer '{_layers[^1].Name}' already applies softmax. " +
-                    "Remove the softmax (use a linear last layer) or use fromLogits: false.", nameof(loss));
-        }
-        else
-        {
-            throw new NotSupportedException($"Loss '{loss.Name}' is not supported yet; use SparseCategoricalCrossentropy.");
-        }
-        _graph?.Dispose();
-        _lossNode?.Dispose();
-        _graph = null;
+        loss.Validate(LastActivation, _layers[^1].Name);
+        if (loss is SparseCategoricalCrossentropy { FromLogits: false } && !LastActivation.IsSoftmax && LastActivation.Kind != ActivationKind.Sigmoid)
+            throw new ArgumentException(
+                $"sparse_categorical_crossentropy expects probabilities, but the last layer '{_layers[^1].Name}' ends in '{LastActivation.Name}'. " +
+                "Give the last layer activation \"softmax\", or use new SparseCategoricalCrossentropy(fromLogits: true).", nameof(loss));
+        ReleaseGraph();
         Optimizer = optimizer;
         Loss = loss;
         Backend = backend;
@@ -89,20 +86,41 @@ public sealed partial class Sequential : IDisposable
         }
 
         var graph = new ComputationGraph(Backend, batchCapacity);
-        var build = new BuildContext(Seed);
-        _input = graph.CreateTensor("input", inputSize, requiresGrad: false);
-        var x = _input;
-        for (int i = 0; i < _layers.Count; i++)
-            x = _layers[i].Build(graph, x, build, omitFinalActivation: i == _layers.Count - 1);
-        _lossNode = graph.Add(new SoftmaxCrossEntropyLoss(graph, x));
-        _prediction = ((SparseCategoricalCrossentropy)Loss).FromLogits ? x : _lossNode.Output;
-        graph.Seal();
-        foreach (var (p, init, fanIn, fanOut, stream) in build.Initializations)
-            init.Initialize(Backend, p.Value, fanIn, fanOut, Seed, stream);
-        Optimizer.Build(graph);
-        InputSize = inputSize;
-        _graph = graph;
-        return graph;
+        try
+        {
+            // First in the graph, so its backward runs last and adds to gradients the layers wrote.
+            var regularization = graph.Add(new RegularizationNode(graph));
+            var build = new BuildContext(Seed, regularization);
+            _input = graph.CreateTensor("input", inputSize, requiresGrad: false);
+            var last = LastActivation;
+            bool fused = Loss.FusesWith(last);
+            var x = _input;
+            for (int i = 0; i < _layers.Count; i++)
+                x = _layers[i].Build(graph, x, build, omitFinalActivation: fused && i == _layers.Count - 1);
+            _lossNode = graph.Add(Loss.CreateNode(graph, x, last));
+            regularization.AttachLoss(_lossNode.LossSum);
+            bool fromLogits = Loss is SparseCategoricalCrossentropy { FromLogits: true } or CategoricalCrossentropy { FromLogits: true }
+                or BinaryCrossentropy { FromLogits: true };
+            _prediction = fromLogits ? x : _lossNode.Prediction;
+            graph.Seal();
+            foreach (var (p, init, fanIn, fanOut, stream) in build.Initializations)
+                init.Initialize(Backend, p.Value, fanIn, fanOut, Seed, stream);
+            foreach (var action in build.AfterSeal) action();
+            Optimizer.Build(graph);
+            _warnings.Clear();
+            _warnings.AddRange(build.Warnings);
+            _lsuvPending = _layers.OfType<Dense>().Any(d => d.KernelInitializer is Initializers.Lsuv);
+            InputSize = inputSize;
+            _graph = graph;
+            return graph;
+        }
+        catch
+        {
+            _lossNode?.Dispose();
+            _lossNode = null;
+            graph.Dispose();
+            throw;
+        }
     }
 
     /// <summary>A Keras-style table of layers, output shapes and parameter counts.</summary>
@@ -112,22 +130,28 @@ public sealed partial class Sequential : IDisposable
         string line = new('-', 64);
         sb.AppendLine("Model: \"sequential\"").AppendLine(line);
         sb.AppendLine($"{"Layer (type)",-28}{"Output Shape",-20}{"Param #",16}").AppendLine(line);
-        int width = inputSize, total = 0;
+        int width = inputSize, total = 0, trainable = 0;
         foreach (var layer in _layers)
         {
             int p = layer.ParameterCount(width);
             width = layer.OutputSize(width);
             total += p;
+            trainable += p;
             string act = layer.OutputActivation is { } a && a.Name != "linear" ? $", {a}" : "";
             sb.AppendLine($"{$"{layer.Name} ({layer.TypeName}{act})",-28}{$"(None, {width})",-20}{p,16:N0}");
         }
-        sb.AppendLine(line).AppendLine($"Total params: {total:N0}").AppendLine($"Trainable params: {total:N0}").Append(line);
+        sb.AppendLine(line).AppendLine($"Total params: {total:N0}").AppendLine($"Trainable params: {trainable:N0}").Append(line);
         return sb.ToString();
     }
 
-    public void Dispose()
+    private void ReleaseGraph()
     {
         _lossNode?.Dispose();
         _graph?.Dispose();
+        _lossNode = null;
+        _graph = null;
+        InputSize = 0;
     }
+
+    public void Dispose() => ReleaseGraph();
 }

@@ -1,31 +1,222 @@
+using GpuNet.Backends;
 using GpuNet.Graph;
 
 namespace GpuNet.Optimizers;
 
-/// <summary>Updates every parameter of a graph from its gradient, with one launch over the flat parameter buffer.</summary>
+/// <summary>
+/// Updates every parameter of a graph from its gradient with one fused launch over the flat parameter
+/// buffer (see <see cref="OptimizerKind"/> for each rule). The learning rate of each step comes from a
+/// <see cref="LearningRateSchedule"/> evaluated on the host, so a step needs no device-side counter.
+/// </summary>
 public abstract class Optimizer
 {
-    /// <summary>Allocates any state (momentum, moments) for the graph's parameters.</summary>
-    public virtual void Build(ComputationGraph graph) { }
+    private DeviceBuffer<float>? _state1, _state2;
+    private int _count;
 
-    /// <summary>Applies one update; <paramref name="iteration"/> counts steps from 0.</summary>
-    public abstract void Step(ComputationGraph graph, long iteration);
+    protected Optimizer(LearningRateSchedule schedule) => Schedule = schedule;
+
+    /// <summary>The learning rate as a function of iteration and epoch.</summary>
+    public LearningRateSchedule Schedule { get; }
+
+    /// <summary>The rule the kernel applies.</summary>
+    public abstract OptimizerKind Kind { get; }
+
+    /// <summary>Per-parameter state buffers this rule needs (0, 1 or 2).</summary>
+    protected virtual int StateBuffers => 0;
+
+    /// <summary>Initial value of the first state buffer (AdaGrad's initial accumulator).</summary>
+    protected virtual float InitialState => 0f;
+
+    /// <summary>True for full-batch gradient descent: Fit then uses the whole training set as one batch.</summary>
+    public virtual bool FullBatch => false;
 
     public abstract string Name { get; }
 
-    protected static float ValidateLearningRate(float learningRate) =>
-        float.IsFinite(learningRate) && learningRate > 0 ? learningRate
-        : throw new ArgumentOutOfRangeException(nameof(learningRate), learningRate,
-            $"The learning rate must be a positive finite number; received learning_rate={learningRate}. The lecture uses 0.01 for SGD.");
+    public override string ToString() => Name;
+
+    /// <summary>Allocates (and zeroes) the state for the graph's parameters.</summary>
+    public virtual void Build(ComputationGraph graph)
+    {
+        _state1?.Dispose(); _state2?.Dispose();
+        _count = graph.ParameterCount;
+        _state1 = StateBuffers >= 1 ? graph.Backend.Allocate<float>(Math.Max(_count, 1)) : null;
+        _state2 = StateBuffers >= 2 ? graph.Backend.Allocate<float>(Math.Max(_count, 1)) : null;
+        if (_state1 is not null && InitialState != 0f) graph.Backend.Fill(_state1, InitialState);
+    }
+
+    /// <summary>The hyperparameters of step <paramref name="iteration"/> (0-based) in epoch <paramref name="epoch"/> (0-based).</summary>
+    public virtual OptimizerStep StepParameters(long iteration, int epoch) => new()
+    {
+        Kind = Kind,
+        LearningRate = Schedule.Rate(iteration, epoch),
+        BiasCorrection1 = 1f,
+        BiasCorrection2 = 1f,
+    };
+
+    /// <summary>Applies one update to every parameter (one launch).</summary>
+    public void Step(ComputationGraph graph, long iteration, int epoch = 0)
+    {
+        if (_count != graph.ParameterCount || (StateBuffers >= 1 && _state1 is null))
+            throw new InvalidOperationException("The optimizer was not built for this graph; compile the model with it first.");
+        graph.Backend.OptimizerUpdate(StepParameters(iteration, epoch), graph.ParameterBuffer, graph.GradientBuffer, _state1, _state2, _count);
+    }
+
+    protected static float Check(float value, string name, float min, float maxExclusive, string hint) =>
+        float.IsFinite(value) && value >= min && value < maxExclusive ? value
+        : throw new ArgumentOutOfRangeException(name, value, $"{name} must be in [{min}, {maxExclusive}); received {name}={value}. {hint}");
 }
 
-/// <summary>Stochastic gradient descent: w = w - lr * dL/dw.</summary>
-public sealed class Sgd(float learningRate = 0.01f) : Optimizer
+/// <summary>
+/// Stochastic gradient descent as Keras' SGD: plain (w -= lr g), with momentum (v = m v - lr g; w += v),
+/// or Nesterov momentum (w += m v - lr g after the same v update).
+/// </summary>
+public sealed class Sgd : Optimizer
 {
-    public float LearningRate { get; } = ValidateLearningRate(learningRate);
+    public Sgd(float learningRate = 0.01f, float momentum = 0f, bool nesterov = false)
+        : this(new ConstantLearningRate(learningRate), momentum, nesterov) { }
 
-    public override string Name => $"SGD(lr={LearningRate})";
+    public Sgd(LearningRateSchedule schedule, float momentum = 0f, bool nesterov = false) : base(schedule)
+    {
+        Momentum = Check(momentum, "momentum", 0f, 1f, "Typical values are 0.9 or 0.99; 0 disables momentum.");
+        if (nesterov && momentum == 0f)
+            throw new ArgumentException("Nesterov momentum needs momentum > 0, e.g. new Sgd(0.01f, momentum: 0.9f, nesterov: true).", nameof(nesterov));
+        Nesterov = nesterov;
+    }
 
-    public override void Step(ComputationGraph graph, long iteration) =>
-        graph.Backend.SgdUpdate(graph.ParameterBuffer, graph.GradientBuffer, graph.ParameterCount, LearningRate);
+    public float Momentum { get; }
+    public bool Nesterov { get; }
+
+    public override OptimizerKind Kind => Momentum == 0 ? OptimizerKind.Sgd : Nesterov ? OptimizerKind.Nesterov : OptimizerKind.Momentum;
+
+    protected override int StateBuffers => Momentum == 0 ? 0 : 1;
+
+    public override string Name => Momentum == 0 ? $"SGD(lr={Schedule})" : $"SGD(lr={Schedule}, momentum={Momentum}{(Nesterov ? ", nesterov" : "")})";
+
+    public override OptimizerStep StepParameters(long iteration, int epoch)
+    {
+        var s = base.StepParameters(iteration, epoch);
+        s.Beta1 = Momentum;
+        return s;
+    }
+}
+
+/// <summary>
+/// Full-batch gradient descent: the SGD rule with the whole training set as one batch (one step per
+/// epoch), the lecture's "GD" as opposed to mini-batch SGD.
+/// </summary>
+public sealed class GradientDescent(float learningRate = 0.1f) : Optimizer(new ConstantLearningRate(learningRate))
+{
+    public override OptimizerKind Kind => OptimizerKind.Sgd;
+    public override bool FullBatch => true;
+    public override string Name => $"GD(lr={Schedule}, full batch)";
+}
+
+/// <summary>AdaGrad: a += g^2; w -= lr g / (sqrt(a) + eps). Keras defaults: lr 0.001, initial accumulator 0.1, eps 1e-7.</summary>
+public sealed class AdaGrad : Optimizer
+{
+    public AdaGrad(float learningRate = 0.001f, float initialAccumulator = 0.1f, float epsilon = 1e-7f)
+        : base(new ConstantLearningRate(learningRate))
+    {
+        InitialAccumulator = Check(initialAccumulator, "initial_accumulator_value", 0f, float.MaxValue, "Keras uses 0.1.");
+        Epsilon = Check(epsilon, "epsilon", 0f, 1f, "Keras uses 1e-7.");
+    }
+
+    public float InitialAccumulator { get; }
+    public float Epsilon { get; }
+    public override OptimizerKind Kind => OptimizerKind.AdaGrad;
+    protected override int StateBuffers => 1;
+    protected override float InitialState => InitialAccumulator;
+    public override string Name => $"AdaGrad(lr={Schedule})";
+
+    public override OptimizerStep StepParameters(long iteration, int epoch)
+    {
+        var s = base.StepParameters(iteration, epoch);
+        s.Epsilon = Epsilon;
+        return s;
+    }
+}
+
+/// <summary>RMSprop: a = rho a + (1 - rho) g^2; w -= lr g / (sqrt(a) + eps). Keras defaults: lr 0.001, rho 0.9, eps 1e-7.</summary>
+public sealed class RmsProp : Optimizer
+{
+    public RmsProp(float learningRate = 0.001f, float rho = 0.9f, float epsilon = 1e-7f) : this(new ConstantLearningRate(learningRate), rho, epsilon) { }
+
+    public RmsProp(LearningRateSchedule schedule, float rho = 0.9f, float epsilon = 1e-7f) : base(schedule)
+    {
+        Rho = Check(rho, "rho", 0f, 1f, "Keras uses 0.9.");
+        Epsilon = Check(epsilon, "epsilon", 0f, 1f, "Keras uses 1e-7.");
+    }
+
+    public float Rho { get; }
+    public float Epsilon { get; }
+    public override OptimizerKind Kind => OptimizerKind.RmsProp;
+    protected override int StateBuffers => 1;
+    public override string Name => $"RMSprop(lr={Schedule}, rho={Rho})";
+
+    public override OptimizerStep StepParameters(long iteration, int epoch)
+    {
+        var s = base.StepParameters(iteration, epoch);
+        s.Beta2 = Rho;
+        s.Epsilon = Epsilon;
+        return s;
+    }
+}
+
+/// <summary>
+/// Adam (Kingma and Ba 2015): m = b1 m + (1 - b1) g; v = b2 v + (1 - b2) g^2;
+/// w -= lr m^ / (sqrt(v^) + eps) with bias-corrected m^ = m / (1 - b1^t), v^ = v / (1 - b2^t).
+/// Keras defaults: lr 0.001, b1 0.9, b2 0.999, eps 1e-7. <see cref="AdamW"/> adds decoupled weight decay.
+/// </summary>
+public class Adam : Optimizer
+{
+    public Adam(float learningRate = 0.001f, float beta1 = 0.9f, float beta2 = 0.999f, float epsilon = 1e-7f)
+        : this(new ConstantLearningRate(learningRate), beta1, beta2, epsilon) { }
+
+    public Adam(LearningRateSchedule schedule, float beta1 = 0.9f, float beta2 = 0.999f, float epsilon = 1e-7f) : base(schedule)
+    {
+        Beta1 = Check(beta1, "beta_1", 0f, 1f, "Keras uses 0.9.");
+        Beta2 = Check(beta2, "beta_2", 0f, 1f, "Keras uses 0.999.");
+        Epsilon = Check(epsilon, "epsilon", 0f, 1f, "Keras uses 1e-7.");
+    }
+
+    public float Beta1 { get; }
+    public float Beta2 { get; }
+    public float Epsilon { get; }
+    public override OptimizerKind Kind => OptimizerKind.Adam;
+    protected override int StateBuffers => 2;
+    public override string Name => $"Adam(lr={Schedule})";
+
+    public override OptimizerStep StepParameters(long iteration, int epoch)
+    {
+        var s = base.StepParameters(iteration, epoch);
+        long t = iteration + 1;
+        s.Beta1 = Beta1;
+        s.Beta2 = Beta2;
+        s.Epsilon = Epsilon;
+        s.BiasCorrection1 = (float)(1 / (1 - Math.Pow(Beta1, t)));
+        s.BiasCorrection2 = (float)(1 / (1 - Math.Pow(Beta2, t)));
+        return s;
+    }
+}
+
+/// <summary>
+/// AdamW (Loshchilov and Hutter 2019): w -= lr wd w, then the Adam step; the decay is decoupled from the
+/// adaptive gradient scaling, unlike an L2 penalty. Keras default weight decay: 0.004.
+/// </summary>
+public sealed class AdamW : Adam
+{
+    public AdamW(float learningRate = 0.001f, float weightDecay = 0.004f, float beta1 = 0.9f, float beta2 = 0.999f, float epsilon = 1e-7f)
+        : base(learningRate, beta1, beta2, epsilon) =>
+        WeightDecay = Check(weightDecay, "weight_decay", 0f, 1f, "Keras uses 0.004.");
+
+    public float WeightDecay { get; }
+    public override OptimizerKind Kind => OptimizerKind.AdamW;
+    public override string Name => $"AdamW(lr={Schedule}, weight_decay={WeightDecay})";
+
+    public override OptimizerStep StepParameters(long iteration, int epoch)
+    {
+        var s = base.StepParameters(iteration, epoch);
+        s.WeightDecay = WeightDecay;
+        return s;
+    }
 }

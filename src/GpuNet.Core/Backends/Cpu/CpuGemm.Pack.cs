@@ -14,6 +14,7 @@ public static unsafe partial class CpuGemm
     /// op(B)[pc+p, jc+q*NR ..] at dst[q*NR*kc + p*NR ..]; columns past nc are zero.
     /// </summary>
     /// <param name="b">K x N, or N x K when <paramref name="transB"/>.</param>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void PackB(bool transB, float* b, int n, int k, int pc, int kc, int jc, int nc, int nr, float* dst)
     {
         for (int j0 = 0; j0 < nc; j0 += nr)
@@ -49,13 +50,35 @@ public static unsafe partial class CpuGemm
     /// dst[p*width + j] = src[p*ld + j] for j &lt; live, 0 for live &lt;= j &lt; width, p &lt; kc:
     /// the panel's elements already lie contiguous in each source row.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void PackRows(float* src, nint ld, int live, int kc, int width, float* dst)
     {
+        if (live == width && width == 32 && Vector512.IsHardwareAccelerated)
+        {
+            for (int p = 0; p < kc; p++, src += ld, dst += 32)
+            {
+                Vector512.Store(Vector512.Load(src), dst);
+                Vector512.Store(Vector512.Load(src + 16), dst + 16);
+            }
+            return;
+        }
+
         if (live == width && width % 8 == 0)
         {
             for (int p = 0; p < kc; p++, src += ld, dst += width)
                 for (int j = 0; j < width; j += 8)
                     Vector256.Store(Vector256.Load(src + j), dst + j);
+            return;
+        }
+
+        if (live == width && width == 6 && kc > 1)
+        {
+            // Copy 8 floats per row: the 2 extra are read from this source row or the next (which
+            // exists for every p but the last) and land in the next packed row, which overwrites them.
+            for (int p = 0; p < kc - 1; p++, src += ld, dst += 6)
+                Vector256.Store(Vector256.Load(src), dst);
+            for (int j = 0; j < 6; j++)
+                dst[j] = src[j];
             return;
         }
 

@@ -40,8 +40,6 @@ public static unsafe partial class CpuGemm
 {
     /// <summary>Multiply-adds (M*N*K) below which a GEMM stays on the calling thread.</summary>
     internal const long ParallelThreshold = 1L << 20;
-    internal static bool PackNonTransA;
-    internal static bool InPlaceTransA = Environment.GetEnvironmentVariable("INPLACE_TA") == "1";
 
     /// <summary>C = alpha * op(A) * op(B) + beta * C; see <see cref="IBackend.Gemm"/> for the contract.</summary>
     /// <param name="transA">op(A) = A^T: A is stored K x M instead of M x K.</param>
@@ -94,11 +92,21 @@ public static unsafe partial class CpuGemm
             {
                 A = pa + aOffset, B = pb + bOffset, C = pc + cOffset,
                 TransA = transA, TransB = transB, M = m, N = n, K = k, Alpha = alpha, Beta = beta, Spec = spec,
+                ARowStride = transA ? 1 : k, AKStride = transA ? m : 1,
+                AInPlace = !transA || !IsPowerOfTwoStrideTrap(m),
             };
             int threads = (long)m * n * k < ParallelThreshold ? 1 : Math.Max(1, maxThreads);
             RunParallel(job, threads);
         }
     }
+
+    /// <summary>
+    /// Whether a transposed A (stored K x M) read in place would thrash the caches: a micro-kernel walks
+    /// KC rows of A at a stride of M floats, and when M * 4 bytes is a multiple of 4 KiB those rows fall in
+    /// a handful of L1/L2 sets (measured: 1024^3 TN drops from 190 to 140 GFLOP/s; M = 1000, 1040, 1536
+    /// do not). Packing costs a copy of A instead, which matters only when N is small.
+    /// </summary>
+    private static bool IsPowerOfTwoStrideTrap(int m) => m % 1024 == 0;
 
     private static void RequireSpan(float[] array, int offset, long needed, string name)
     {
@@ -122,6 +130,10 @@ public static unsafe partial class CpuGemm
     {
         public float* A, B, C;
         public bool TransA, TransB;
+        /// <summary>op(A)[i, p] = A[i * ARowStride + p * AKStride]: (K, 1), or (1, M) when transposed.</summary>
+        public nint ARowStride, AKStride;
+        /// <summary>Whether the micro-kernel reads full panels of A where they lie instead of packing them.</summary>
+        public bool AInPlace;
         public int M, N, K;
         public float Alpha, Beta;
         public KernelSpec Spec;
@@ -141,14 +153,14 @@ public static unsafe partial class CpuGemm
     /// Splits C into one block of rows or of columns per thread; each runs the whole loop nest on its block.
     /// </summary>
     /// <remarks>
-    /// Splitting columns leaves A unpacked when it is not transposed and each thread packs only its own
-    /// columns of B; splitting rows makes every thread pack all of B. So columns are split unless A must be
-    /// packed anyway and packing it twice costs more than packing B twice (M*K > K*N).
+    /// Splitting columns, each thread packs only its own columns of B and reads A in place; splitting rows
+    /// makes every thread pack all of B. So columns are split unless A must be packed too (see
+    /// <see cref="IsPowerOfTwoStrideTrap"/>) and packing it twice costs more than packing B twice (M > N).
     /// </remarks>
     private static void RunParallel(Job job, int threads)
     {
         var spec = job.Spec;
-        bool splitRows = job.TransA && (long)job.M * job.K > (long)job.K * job.N;
+        bool splitRows = !job.AInPlace && job.M > job.N;
         int extent = splitRows ? job.M : job.N;
         int grain = splitRows ? spec.MR : spec.NR;
         int grains = (extent + grain - 1) / grain;
@@ -204,10 +216,8 @@ public static unsafe partial class CpuGemm
                     for (int ic = m0; ic < m1; ic += spec.MC)
                     {
                         int mc = Math.Min(spec.MC, m1 - ic);
-                        // Full MR-row panels of an untransposed A are read in place (row stride K);
-                        // a transposed A and the ragged last panel are packed into MR-tall panels.
-                        int inPlaceRows = job.TransA && !InPlaceTransA ? 0 : mc / mr * mr;
-                        if (!job.TransA && PackNonTransA) inPlaceRows = 0;
+                        // Full MR-row panels are read in place when the job allows; the rest is packed.
+                        int inPlaceRows = job.AInPlace ? mc / mr * mr : 0;
                         if (inPlaceRows < mc)
                             PackA(job.TransA, job.A, job.M, job.K, ic + inPlaceRows, mc - inPlaceRows, pc, kc, mr,
                                 packedA);
@@ -221,17 +231,11 @@ public static unsafe partial class CpuGemm
                                 int mrEff = Math.Min(mr, mc - ir);
                                 float* aPanel;
                                 nint rowStride, kStride;
-                                if (ir < inPlaceRows && job.TransA)
+                                if (ir < inPlaceRows)
                                 {
-                                    aPanel = job.A + (long)pc * job.M + ic + ir;
-                                    rowStride = 1;
-                                    kStride = job.M;
-                                }
-                                else if (ir < inPlaceRows)
-                                {
-                                    aPanel = job.A + (long)(ic + ir) * job.K + pc;
-                                    rowStride = job.K;
-                                    kStride = 1;
+                                    aPanel = job.A + (ic + ir) * job.ARowStride + pc * job.AKStride;
+                                    rowStride = job.ARowStride;
+                                    kStride = job.AKStride;
                                 }
                                 else
                                 {

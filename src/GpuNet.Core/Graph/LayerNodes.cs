@@ -1,0 +1,212 @@
+using GpuNet.Backends;
+
+namespace GpuNet.Graph;
+
+/// <summary>
+/// Inverted dropout: in training each element is kept with probability 1 - rate and scaled by
+/// 1 / (1 - rate) (so the expected value is unchanged), else zeroed; in inference Y = X.
+/// </summary>
+/// <remarks>Backward: dX = dY * mask (the same mask, stored in forward). The mask comes from Philox
+/// keyed by (seed, step, layer), so a run is reproducible and CPU and GPU drop the same units.</remarks>
+public sealed class DropoutNode : Node
+{
+    private readonly DeviceBuffer<float> _mask;
+    private readonly uint _purpose;
+    private bool _maskValid;
+
+    public DropoutNode(ComputationGraph graph, string name, Tensor input, float rate, ulong seed, uint purpose)
+    {
+        if (!(rate >= 0 && rate < 1))
+            throw new ArgumentOutOfRangeException(nameof(rate), rate, $"Dropout rate must be in [0, 1); received rate={rate}. Typical values are 0.2 to 0.5.");
+        Input = input;
+        Rate = rate;
+        Seed = seed;
+        _purpose = purpose;
+        Output = graph.CreateTensor($"{name}/output", input.Cols);
+        _mask = graph.CreateTensor($"{name}/mask", input.Cols, requiresGrad: false).Value;
+    }
+
+    public Tensor Input { get; }
+    public float Rate { get; }
+    public ulong Seed { get; }
+
+    /// <summary>Counts training steps, so every step draws a new mask (host counter, no device state).</summary>
+    public ulong Step { get; private set; }
+
+    public override void Forward(StepContext ctx)
+    {
+        int n = ctx.Rows * Input.Cols;
+        _maskValid = ctx.Training && Rate > 0;
+        if (_maskValid) ctx.Backend.Dropout(Input.Value, Output.Value, _mask, n, Rate, Seed, Step++, _purpose);
+        else ctx.Backend.Copy(Input.Value.Slice(0, n), Output.Value.Slice(0, n));
+    }
+
+    public override void Backward(StepContext ctx)
+    {
+        if (!ctx.HasGradient(Output) || Input.Grad is null) return;
+        int n = ctx.Rows * Input.Cols;
+        bool acc = ctx.Accumulate(Input);
+        if (_maskValid) ctx.Backend.Multiply(Output.Grad!, _mask, Input.Grad, n, acc);
+        else if (!acc) ctx.Backend.Copy(Output.Grad!.Slice(0, n), Input.Grad.Slice(0, n));
+        else throw new InvalidOperationException("Dropout without a mask cannot accumulate its input gradient.");
+    }
+}
+
+/// <summary>
+/// Batch normalization over the batch rows, per feature: in training y = gamma (x - mean_B) / sqrt(var_B + eps) + beta
+/// with the batch's statistics, and moving averages updated as m = momentum m + (1 - momentum) stat;
+/// in inference the moving averages are used instead.
+/// </summary>
+public sealed class BatchNormNode : Node
+{
+    private readonly DeviceBuffer<float> _savedMean, _savedInvStd;
+
+    public BatchNormNode(ComputationGraph graph, string name, Tensor input, float momentum, float epsilon)
+    {
+        if (!(momentum >= 0 && momentum < 1))
+            throw new ArgumentOutOfRangeException(nameof(momentum), momentum, $"BatchNormalization momentum must be in [0, 1); received momentum={momentum}. Keras uses 0.99.");
+        if (!(epsilon > 0))
+            throw new ArgumentOutOfRangeException(nameof(epsilon), epsilon, $"BatchNormalization epsilon must be positive; received epsilon={epsilon}. Keras uses 0.001.");
+        Input = input;
+        Momentum = momentum;
+        Epsilon = epsilon;
+        Gamma = graph.CreateParameter($"{name}/gamma", 1, input.Cols);
+        Beta = graph.CreateParameter($"{name}/beta", 1, input.Cols);
+        RunningMean = graph.CreateState($"{name}/moving_mean", input.Cols);
+        RunningVariance = graph.CreateState($"{name}/moving_variance", input.Cols);
+        _savedMean = graph.CreateState($"{name}/batch_mean", input.Cols);
+        _savedInvStd = graph.CreateState($"{name}/batch_inv_std", input.Cols);
+        Output = graph.CreateTensor($"{name}/output", input.Cols);
+    }
+
+    public Tensor Input { get; }
+    public float Momentum { get; }
+    public float Epsilon { get; }
+    public Parameter Gamma { get; }
+    public Parameter Beta { get; }
+    public DeviceBuffer<float> RunningMean { get; }
+    public DeviceBuffer<float> RunningVariance { get; }
+
+    public override IEnumerable<Parameter> Parameters => [Gamma, Beta];
+
+    public override void Forward(StepContext ctx)
+    {
+        if (ctx.Training)
+            ctx.Backend.BatchNormTraining(Input.Value, ctx.Rows, Input.Cols, Gamma.Value, Beta.Value, Output.Value,
+                _savedMean, _savedInvStd, RunningMean, RunningVariance, Momentum, Epsilon);
+        else
+            ctx.Backend.BatchNormInference(Input.Value, ctx.Rows, Input.Cols, Gamma.Value, Beta.Value,
+                RunningMean, RunningVariance, Epsilon, Output.Value);
+    }
+
+    public override void Backward(StepContext ctx)
+    {
+        if (!ctx.HasGradient(Output)) return;
+        bool accParams = ctx.Accumulate(Gamma);
+        ctx.Accumulate(Beta);
+        ctx.Backend.BatchNormBackward(Input.Value, Output.Grad!, ctx.Rows, Input.Cols, Gamma.Value, _savedMean, _savedInvStd,
+            Input.Grad, Gamma.Grad, Beta.Grad, Input.Grad is not null && ctx.Accumulate(Input), accParams);
+    }
+}
+
+/// <summary>A fixed per-feature affine map y = x scale + shift (the Normalization layer after Adapt); no parameters train.</summary>
+public sealed class ColumnAffineNode : Node
+{
+    public ColumnAffineNode(ComputationGraph graph, string name, Tensor input)
+    {
+        Input = input;
+        ScaleBuffer = graph.CreateState($"{name}/scale", input.Cols, initialValue: 1f);
+        ShiftBuffer = graph.CreateState($"{name}/shift", input.Cols);
+        Output = graph.CreateTensor($"{name}/output", input.Cols);
+    }
+
+    public Tensor Input { get; }
+    public DeviceBuffer<float> ScaleBuffer { get; }
+    public DeviceBuffer<float> ShiftBuffer { get; }
+
+    public override void Forward(StepContext ctx) =>
+        ctx.Backend.ColumnAffine(Input.Value, ScaleBuffer, ShiftBuffer, Output.Value, ctx.Rows, Input.Cols, accumulate: false);
+
+    public override void Backward(StepContext ctx)
+    {
+        if (!ctx.HasGradient(Output) || Input.Grad is null) return;
+        // dx = dy * scale (the shift has no effect on the gradient)
+        ctx.Backend.ColumnAffine(Output.Grad!, ScaleBuffer, null, Input.Grad, ctx.Rows, Input.Cols, ctx.Accumulate(Input));
+    }
+}
+
+/// <summary>
+/// Maxout (Goodfellow et al. 2013): the input holds units x pieces linear pieces per row,
+/// y[r, u] = max_k x[r, u pieces + k]. Backward routes dy to the winning piece only.
+/// </summary>
+public sealed class MaxoutNode : Node
+{
+    private readonly DeviceBuffer<int> _argMax;
+
+    public MaxoutNode(ComputationGraph graph, string name, Tensor input, int pieces)
+    {
+        if (pieces < 2 || input.Cols % pieces != 0)
+            throw new ArgumentException($"Maxout needs at least 2 pieces dividing its input width {input.Cols}; received pieces={pieces}.", nameof(pieces));
+        Input = input;
+        Pieces = pieces;
+        Output = graph.CreateTensor($"{name}/output", input.Cols / pieces);
+        _argMax = graph.CreateIntBuffer(graph.BatchCapacity * Output.Cols);
+    }
+
+    public Tensor Input { get; }
+    public int Pieces { get; }
+
+    public override void Forward(StepContext ctx) =>
+        ctx.Backend.Maxout(Input.Value, ctx.Rows, Output.Cols, Pieces, Output.Value, _argMax);
+
+    public override void Backward(StepContext ctx)
+    {
+        if (!ctx.HasGradient(Output) || Input.Grad is null) return;
+        ctx.Backend.MaxoutBackward(Output.Grad!, _argMax, ctx.Rows, Output.Cols, Pieces, Input.Grad, ctx.Accumulate(Input));
+    }
+}
+
+/// <summary>
+/// Adds L1/L2 penalties of weight matrices to the loss (Keras' kernel_regularizer):
+/// penalty = l1 sum |w| + l2 sum w^2, gradient l1 sign(w) + 2 l2 w.
+/// </summary>
+/// <remarks>
+/// Placed first in the graph, so its backward runs last, adding to gradients the layers already wrote.
+/// The penalty enters the loss sum once per sample (scaled by the batch rows) so the reported mean loss
+/// is mean(data loss) + penalty, as Keras reports it.
+/// </remarks>
+public sealed class RegularizationNode : Node
+{
+    private readonly List<(Parameter Parameter, float L1, float L2)> _terms = [];
+    private DeviceBuffer<float>? _lossSum;
+
+    public RegularizationNode(ComputationGraph graph) => Output = graph.CreateTensor("regularization", 1, requiresGrad: false);
+
+    public IReadOnlyList<(Parameter Parameter, float L1, float L2)> Terms => _terms;
+
+    public void Add(Parameter parameter, float l1, float l2)
+    {
+        if (!(l1 >= 0 && float.IsFinite(l1)) || !(l2 >= 0 && float.IsFinite(l2)))
+            throw new ArgumentOutOfRangeException(nameof(l1), $"Regularization factors must be finite and >= 0; received l1={l1}, l2={l2}. Typical values are 1e-4 to 1e-2.");
+        if (l1 > 0 || l2 > 0) _terms.Add((parameter, l1, l2));
+    }
+
+    /// <summary>The loss accumulator the penalties are added to.</summary>
+    public void AttachLoss(DeviceBuffer<float> lossSum) => _lossSum = lossSum;
+
+    public override void Forward(StepContext ctx)
+    {
+        if (_lossSum is null) return;
+        foreach (var (p, l1, l2) in _terms)
+            ctx.Backend.L1L2Penalty(p.Value, p.Count, l1 * ctx.Rows, l2 * ctx.Rows, _lossSum);
+    }
+
+    public override void Backward(StepContext ctx)
+    {
+        foreach (var (p, l1, l2) in _terms)
+        {
+            if (!ctx.Accumulate(p)) ctx.Backend.Fill(p.Grad, 0f); // no data gradient reached it this step
+            ctx.Backend.L1L2Gradient(p.Value, p.Grad, p.Count, l1, l2);
+        }
+    }
+}

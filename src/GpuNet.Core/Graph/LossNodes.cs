@@ -1,0 +1,211 @@
+using GpuNet.Backends;
+
+namespace GpuNet.Graph;
+
+/// <summary>How a loss compares predictions with the truth.</summary>
+public enum TargetKind
+{
+    /// <summary>Integer class labels (sparse categorical cross-entropy).</summary>
+    Labels,
+    /// <summary>A float target per output (one-hot rows, 0/1 values, or regression values).</summary>
+    Dense,
+}
+
+/// <summary>
+/// The last node of a training graph: compares its input with the batch's targets, accumulates the
+/// summed loss and the count of correct predictions on the device, and writes the input gradient of
+/// the batch-mean loss. Read <see cref="LossSum"/> and <see cref="Correct"/> once per epoch.
+/// </summary>
+public abstract class LossNode : Node, IDisposable
+{
+    protected LossNode(ComputationGraph graph, Tensor input, TargetKind targetKind)
+    {
+        Input = input;
+        TargetKind = targetKind;
+        var backend = graph.Backend;
+        Labels = backend.Allocate<int>(graph.BatchCapacity);
+        Targets = targetKind == TargetKind.Dense ? backend.Allocate<float>(graph.BatchCapacity * input.Cols) : null;
+        LossSum = backend.Allocate<float>(1);
+        Correct = backend.Allocate<int>(1);
+    }
+
+    public Tensor Input { get; }
+
+    public TargetKind TargetKind { get; }
+
+    /// <summary>The batch's class labels (always present: accuracy is counted from them).</summary>
+    public DeviceBuffer<int> Labels { get; }
+
+    /// <summary>The batch's dense targets, rows x Input.Cols (null for <see cref="TargetKind.Labels"/>).</summary>
+    public DeviceBuffer<float>? Targets { get; }
+
+    /// <summary>Summed loss since the last reset (divide by <see cref="LossDivisor"/> for the mean).</summary>
+    public DeviceBuffer<float> LossSum { get; }
+
+    /// <summary>Correct predictions since the last reset.</summary>
+    public DeviceBuffer<int> Correct { get; }
+
+    /// <summary>False when accuracy means nothing (regression with MSE).</summary>
+    public bool CountsAccuracy { get; init; } = true;
+
+    /// <summary>What the model outputs at inference (probabilities, or the input itself).</summary>
+    public abstract Tensor Prediction { get; }
+
+    /// <summary>Elements per sample the loss is averaged over (1 for cross-entropy summed over classes, the output width for MSE and BCE).</summary>
+    public virtual int ElementsPerSample => 1;
+
+    /// <summary>The divisor that turns <see cref="LossSum"/> over <paramref name="samples"/> samples into the mean loss.</summary>
+    public double LossDivisor(int samples) => (double)samples * ElementsPerSample;
+
+    /// <summary>The gradient scale for a batch of <paramref name="rows"/>: 1 / (rows * elements per sample).</summary>
+    protected float GradScale(int rows) => 1f / (rows * ElementsPerSample);
+
+    /// <summary>Zeroes the loss and correct-count accumulators (device-side, no sync).</summary>
+    public void ResetMetrics()
+    {
+        Input.Value.Backend.Fill(LossSum, 0f);
+        Input.Value.Backend.Fill(Correct, 0);
+    }
+
+    /// <summary>Counts correct predictions: argmax for several outputs, a 0.5 (or 0 for logits) threshold for one.</summary>
+    protected void CountCorrect(StepContext ctx, Tensor scores, float binaryThreshold)
+    {
+        if (!CountsAccuracy) return;
+        if (scores.Cols == 1) ctx.Backend.CountCorrectBinary(scores.Value, Labels, ctx.Rows, binaryThreshold, Correct);
+        else ctx.Backend.CountCorrect(scores.Value, Labels, ctx.Rows, scores.Cols, Correct);
+    }
+
+    public override void Backward(StepContext ctx)
+    {
+        // Fused losses write their gradient in Forward (same kernel); here it is only marked as present.
+        if (Input.Grad is not null && ctx.Accumulate(Input))
+            throw new InvalidOperationException($"The loss must be the only consumer of '{Input.Name}'.");
+    }
+
+    public void Dispose()
+    {
+        Labels.Dispose();
+        Targets?.Dispose();
+        LossSum.Dispose();
+        Correct.Dispose();
+    }
+}
+
+/// <summary>
+/// Fused softmax + sparse categorical cross-entropy on logits with integer labels:
+/// L = (1/B) sum_r -log softmax(x_r)[y_r], dL/dx = (softmax(x) - onehot(y)) / B.
+/// </summary>
+public sealed class SoftmaxCrossEntropyLoss : LossNode
+{
+    public SoftmaxCrossEntropyLoss(ComputationGraph graph, Tensor logits) : base(graph, logits, TargetKind.Labels) =>
+        Output = graph.CreateTensor("softmax/output", logits.Cols, requiresGrad: false);
+
+    public override Tensor Prediction => Output;
+
+    public override void Forward(StepContext ctx)
+    {
+        int b = ctx.Rows;
+        ctx.Backend.SoftmaxCrossEntropy(Input.Value, Labels, b, Input.Cols, Output.Value, ctx.Training ? Input.Grad : null, GradScale(b), LossSum);
+        CountCorrect(ctx, Output, 0.5f);
+    }
+}
+
+/// <summary>
+/// Fused softmax + categorical cross-entropy with one-hot (or soft) targets:
+/// L = (1/B) sum_r -sum_c t[r,c] log softmax(x_r)[c], dL/dx = (p - t) / B for targets summing to 1.
+/// </summary>
+public sealed class SoftmaxCrossEntropyDenseLoss : LossNode
+{
+    public SoftmaxCrossEntropyDenseLoss(ComputationGraph graph, Tensor logits) : base(graph, logits, TargetKind.Dense) =>
+        Output = graph.CreateTensor("softmax/output", logits.Cols, requiresGrad: false);
+
+    public override Tensor Prediction => Output;
+
+    public override void Forward(StepContext ctx)
+    {
+        int b = ctx.Rows;
+        ctx.Backend.SoftmaxCrossEntropyDense(Input.Value, Targets!, b, Input.Cols, Output.Value, ctx.Training ? Input.Grad : null, GradScale(b), LossSum);
+        CountCorrect(ctx, Output, 0.5f);
+    }
+}
+
+/// <summary>
+/// Fused sigmoid + binary cross-entropy on logits, averaged over every output:
+/// L = mean -(t log s(x) + (1 - t) log(1 - s(x))) computed as max(x,0) - x t + log(1 + e^-|x|);
+/// dL/dx = (s(x) - t) / (B C).
+/// </summary>
+public sealed class SigmoidCrossEntropyLoss : LossNode
+{
+    public SigmoidCrossEntropyLoss(ComputationGraph graph, Tensor logits) : base(graph, logits, TargetKind.Dense) =>
+        Output = graph.CreateTensor("sigmoid/output", logits.Cols, requiresGrad: false);
+
+    public override Tensor Prediction => Output;
+
+    public override int ElementsPerSample => Input.Cols;
+
+    public override void Forward(StepContext ctx)
+    {
+        int b = ctx.Rows;
+        ctx.Backend.SigmoidCrossEntropy(Input.Value, Targets!, b * Input.Cols, Output.Value, ctx.Training ? Input.Grad : null, GradScale(b), LossSum);
+        CountCorrect(ctx, Output, 0.5f);
+    }
+}
+
+/// <summary>Which cross-entropy <see cref="ProbabilityCrossEntropyLoss"/> computes.</summary>
+public enum ProbabilityLossKind
+{
+    /// <summary>-sum_c t_c log p_c per sample (categorical and sparse categorical).</summary>
+    Categorical,
+    /// <summary>-(t log p + (1 - t) log(1 - p)) per output, averaged over outputs.</summary>
+    Binary,
+}
+
+/// <summary>
+/// Cross-entropy of probabilities produced by any layer (not fused), with p clipped to [eps, 1 - eps] as Keras does.
+/// </summary>
+public sealed class ProbabilityCrossEntropyLoss : LossNode
+{
+    public ProbabilityCrossEntropyLoss(ComputationGraph graph, Tensor probabilities, ProbabilityLossKind kind, float epsilon = 1e-7f)
+        : base(graph, probabilities, TargetKind.Dense)
+    {
+        Kind = kind;
+        Epsilon = epsilon;
+        Output = probabilities;
+    }
+
+    public ProbabilityLossKind Kind { get; }
+    public float Epsilon { get; }
+
+    public override Tensor Prediction => Input;
+
+    public override int ElementsPerSample => Kind == ProbabilityLossKind.Binary ? Input.Cols : 1;
+
+    public override void Forward(StepContext ctx)
+    {
+        int b = ctx.Rows, n = b * Input.Cols;
+        var grad = ctx.Training ? Input.Grad : null;
+        if (Kind == ProbabilityLossKind.Binary)
+            ctx.Backend.BinaryCrossEntropyFromProbabilities(Input.Value, Targets!, n, Epsilon, grad, GradScale(b), LossSum);
+        else
+            ctx.Backend.CrossEntropyFromProbabilities(Input.Value, Targets!, n, Epsilon, grad, GradScale(b), LossSum);
+        CountCorrect(ctx, Input, 0.5f);
+    }
+}
+
+/// <summary>Mean squared error over every output: L = mean (p - t)^2, dL/dp = 2 (p - t) / (B C).</summary>
+public sealed class MeanSquaredErrorLoss : LossNode
+{
+    public MeanSquaredErrorLoss(ComputationGraph graph, Tensor predictions) : base(graph, predictions, TargetKind.Dense) =>
+        Output = predictions;
+
+    public override Tensor Prediction => Input;
+
+    public override int ElementsPerSample => Input.Cols;
+
+    public override void Forward(StepContext ctx)
+    {
+        int b = ctx.Rows;
+        ctx.Backend.MeanSquaredError(Input.Value, Targets!, b * Input.Cols, ctx.Training ? Input.Grad : null, GradScale(b), LossSum);
+        CountCorrect(ctx, Input, 0.5f);
+    }
+}

@@ -1,0 +1,134 @@
+using GpuNet.Graph;
+
+namespace GpuNet.Layers;
+
+/// <summary>
+/// Dropout (Srivastava et al. 2014), inverted as in Keras: in training each input is zeroed with
+/// probability <see cref="Rate"/> and the rest scaled by 1 / (1 - rate); in inference it passes through.
+/// </summary>
+public sealed class Dropout : Layer
+{
+    /// <param name="rate">Fraction of inputs to drop, in [0, 1).</param>
+    public Dropout(float rate, string? name = null) : base(name)
+    {
+        if (!(rate >= 0 && rate < 1))
+            throw new ArgumentOutOfRangeException(nameof(rate), rate, $"Dropout rate must be in [0, 1); received rate={rate}. Typical values are 0.2 to 0.5.");
+        Rate = rate;
+    }
+
+    public float Rate { get; }
+    public override string TypeName => "Dropout";
+    public override int OutputSize(int inputSize) => inputSize;
+    public override int ParameterCount(int inputSize) => 0;
+
+    internal override Tensor Build(ComputationGraph graph, Tensor input, BuildContext context, bool omitFinalActivation) =>
+        graph.Add(new DropoutNode(graph, Name, input, Rate, context.Seed, context.NextPurpose())).Output;
+}
+
+/// <summary>
+/// Batch normalization (Ioffe and Szegedy 2015) over the batch, per feature, with learnable gamma (init 1)
+/// and beta (init 0); moving averages (momentum 0.99, as Keras) replace the batch statistics in inference.
+/// </summary>
+public sealed class BatchNormalization(float momentum = 0.99f, float epsilon = 1e-3f, string? name = null) : Layer(name)
+{
+    public float Momentum { get; } = momentum;
+    public float Epsilon { get; } = epsilon;
+
+    /// <summary>The node once built (moving averages for inspection).</summary>
+    public BatchNormNode? Node { get; private set; }
+
+    public override string TypeName => "BatchNormalization";
+    public override int OutputSize(int inputSize) => inputSize;
+    public override int ParameterCount(int inputSize) => 2 * inputSize;
+
+    internal override Tensor Build(ComputationGraph graph, Tensor input, BuildContext context, bool omitFinalActivation)
+    {
+        var node = graph.Add(new BatchNormNode(graph, Name, input, Momentum, Epsilon));
+        Node = node;
+        context.Initialize(node.Gamma, new Initializers.Ones(), input.Cols, input.Cols);
+        context.Initialize(node.Beta, new Initializers.Zeros(), input.Cols, input.Cols);
+        context.AfterSeal.Add(() => graph.Backend.Fill(node.RunningVariance, 1f));
+        return node.Output;
+    }
+}
+
+/// <summary>
+/// Feature-wise standardization with statistics learned by <see cref="Adapt(Data.Dataset)"/>, as Keras' Normalization
+/// layer: y = (x - mean) / max(sqrt(var), eps). Nothing in it trains.
+/// </summary>
+public sealed class Normalization(string? name = null) : Layer(name)
+{
+    private float[]? _mean, _variance;
+
+    public IReadOnlyList<float>? Mean => _mean;
+    public IReadOnlyList<float>? Variance => _variance;
+
+    public override string TypeName => "Normalization";
+    public override int OutputSize(int inputSize) => inputSize;
+    public override int ParameterCount(int inputSize) => 0;
+
+    /// <summary>Learns each feature's mean and (population) variance from <paramref name="data"/> (rows x <paramref name="features"/>, row-major): use the training split only.</summary>
+    public Normalization Adapt(ReadOnlySpan<float> data, int features)
+    {
+        if (features < 1 || data.Length == 0 || data.Length % features != 0)
+            throw new ArgumentException($"Adapt expects a non-empty rows x {features} matrix; got {data.Length} values.", nameof(data));
+        int rows = data.Length / features;
+        var mean = new double[features];
+        var sq = new double[features];
+        for (int i = 0; i < data.Length; i++) mean[i % features] += data[i];
+        for (int c = 0; c < features; c++) mean[c] /= rows;
+        for (int i = 0; i < data.Length; i++) { double d = data[i] - mean[i % features]; sq[i % features] += d * d; }
+        _mean = [.. mean.Select(m => (float)m)];
+        _variance = [.. sq.Select(s => (float)(s / rows))];
+        return this;
+    }
+
+    /// <summary>Adapts to a dataset's features.</summary>
+    public Normalization Adapt(Data.Dataset data) => Adapt(data.Features, data.FeatureCount);
+
+    internal override Tensor Build(ComputationGraph graph, Tensor input, BuildContext context, bool omitFinalActivation)
+    {
+        if (_mean is null || _variance is null)
+            throw new InvalidOperationException($"Normalization layer '{Name}' has no statistics: call Adapt(trainingData) before training.");
+        if (_mean.Length != input.Cols)
+            throw new ArgumentException($"Normalization layer '{Name}' was adapted to {_mean.Length} features but receives {input.Cols}.");
+        var node = graph.Add(new ColumnAffineNode(graph, Name, input));
+        var scale = _variance.Select(v => 1f / MathF.Max(MathF.Sqrt(v), 1e-7f)).ToArray();
+        var shift = _mean.Select((m, i) => -m * scale[i]).ToArray();
+        context.AfterSeal.Add(() =>
+        {
+            graph.Backend.Upload<float>(scale, node.ScaleBuffer);
+            graph.Backend.Upload<float>(shift, node.ShiftBuffer);
+        });
+        return node.Output;
+    }
+}
+
+/// <summary>
+/// Maxout (Goodfellow et al. 2013): <see cref="Units"/> outputs, each the maximum of <see cref="Pieces"/>
+/// linear functions of the input: y_u = max_k (x W_k + b_k)_u. A learned, piecewise-linear activation.
+/// </summary>
+public sealed class Maxout : Layer
+{
+    public Maxout(int units, int pieces = 2, string? name = null) : base(name)
+    {
+        if (units < 1) throw new ArgumentOutOfRangeException(nameof(units), units, $"Maxout expects a positive number of units. Received: units={units}.");
+        if (pieces < 2) throw new ArgumentOutOfRangeException(nameof(pieces), pieces, $"Maxout needs at least 2 pieces per unit. Received: pieces={pieces}.");
+        Units = units;
+        Pieces = pieces;
+    }
+
+    public int Units { get; }
+    public int Pieces { get; }
+    public override string TypeName => "Maxout";
+    public override int OutputSize(int inputSize) => Units;
+    public override int ParameterCount(int inputSize) => (inputSize + 1) * Units * Pieces;
+
+    internal override Tensor Build(ComputationGraph graph, Tensor input, BuildContext context, bool omitFinalActivation)
+    {
+        var affine = graph.Add(new AffineNode(graph, Name + "/linear", input, Units * Pieces));
+        context.Initialize(affine.Weights, new Initializers.GlorotUniform(), input.Cols, Units);
+        context.Initialize(affine.Bias!, new Initializers.Zeros(), input.Cols, Units);
+        return graph.Add(new MaxoutNode(graph, Name, affine.Output, Pieces)).Output;
+    }
+}
