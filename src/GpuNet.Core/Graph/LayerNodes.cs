@@ -30,8 +30,9 @@ public sealed class DropoutNode : Node
     public float Rate { get; }
     public ulong Seed { get; }
 
-    /// <summary>Counts training steps, so every step draws a new mask (host counter, no device state).</summary>
-    public ulong Step { get; private set; }
+    /// <summary>Counts training steps, so every step draws a new mask (host counter, no device state).
+    /// Set it back to redraw the mask of an earlier step (e.g. to check gradients).</summary>
+    public ulong Step { get; set; }
 
     public override void Forward(StepContext ctx)
     {

@@ -102,6 +102,14 @@ public sealed class CsvTable
         using var csv = new CsvReader(text, config);
         if (!csv.Read() || !csv.ReadHeader() || csv.HeaderRecord is not { Length: > 0 } header)
             throw new InvalidDataException($"CSV file '{name}' is empty: expected a header row with the column names.");
+        // Columns are looked up ignoring case, so "Age" and "age" would collide in the index.
+        if (header.GroupBy(h => h, StringComparer.OrdinalIgnoreCase).FirstOrDefault(g => g.Count() > 1) is { } twice)
+            throw new InvalidDataException(
+                $"CSV file '{name}' has more than one column named {string.Join(" and ", twice.Select(n => $"'{n}'"))} (names are compared ignoring case). Rename them apart.");
+        foreach (string declaredName in options.ColumnKinds?.Keys ?? [])
+            if (!header.Contains(declaredName, StringComparer.OrdinalIgnoreCase))
+                throw new InvalidDataException(
+                    $"CSV file '{name}' has no column '{declaredName}', whose kind CsvLoadOptions.ColumnKinds declares. Its columns are: {string.Join(", ", header)}.");
         var cells = header.Select(_ => new List<string?>()).ToArray();
         var missing = new HashSet<string>(options.MissingValues, StringComparer.OrdinalIgnoreCase);
         try
@@ -115,14 +123,16 @@ public sealed class CsvTable
                 }
             }
         }
+        // First: DetectColumnCountChanges reports a ragged row as a BadDataException ("An inconsistent number of columns").
+        catch (CsvHelperException e) when (e is CsvHelper.MissingFieldException || e.Message.Contains("number of columns", StringComparison.OrdinalIgnoreCase))
+        {
+            throw new InvalidDataException(
+                $"CSV file '{name}' has a row with a different number of fields than its {header.Length}-column header, near line {e.Context?.Parser?.RawRow}. " +
+                "Quote fields that contain the delimiter.", e);
+        }
         catch (BadDataException e)
         {
             throw new InvalidDataException($"CSV file '{name}' has a malformed row near line {e.Context?.Parser?.RawRow}: {e.Message.Split('\n')[0]}", e);
-        }
-        catch (CsvHelperException e) when (e is CsvHelper.MissingFieldException || e.Message.Contains("column count", StringComparison.OrdinalIgnoreCase))
-        {
-            throw new InvalidDataException(
-                $"CSV file '{name}' has a row with a different number of fields than its {header.Length}-column header, near line {e.Context?.Parser?.RawRow}.", e);
         }
 
         var columns = new List<TableColumn>(header.Length);
@@ -130,7 +140,8 @@ public sealed class CsvTable
         {
             string col = header[c];
             var values = cells[c];
-            ColumnKind? declared = options.ColumnKinds?.TryGetValue(col, out var k) == true ? k : null;
+            ColumnKind? declared = options.ColumnKinds?.Where(d => string.Equals(d.Key, col, StringComparison.OrdinalIgnoreCase))
+                .Select(d => (ColumnKind?)d.Value).FirstOrDefault();
             var numbers = new double[values.Count];
             int firstText = -1;
             for (int r = 0; r < values.Count; r++)
@@ -156,5 +167,6 @@ public sealed class CsvTable
 
     /// <summary>One line per column with missing values: "age: 263 of 1309 missing (20.1%)".</summary>
     public IReadOnlyList<string> MissingReport() =>
-        [.. Columns.Where(c => c.MissingCount > 0).Select(c => $"{c.Name}: {c.MissingCount} of {RowCount} missing ({(double)c.MissingCount / RowCount:P1})")];
+        [.. Columns.Where(c => c.MissingCount > 0).Select(c => string.Create(CultureInfo.InvariantCulture,
+            $"{c.Name}: {c.MissingCount} of {RowCount} missing ({100.0 * c.MissingCount / RowCount:F1}%)"))];
 }

@@ -28,9 +28,11 @@ public static class Encoding
     /// row r has 1 at column labels[r] and 0 elsewhere.
     /// </summary>
     /// <param name="numClasses">Columns; when null, max(label) + 1.</param>
-    /// <exception cref="ArgumentOutOfRangeException">A label outside [0, numClasses).</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A label outside [0, numClasses), or numClasses &lt; 1.</exception>
     public static float[] ToCategorical(ReadOnlySpan<int> labels, int? numClasses = null)
     {
+        if (numClasses is < 1)
+            throw new ArgumentOutOfRangeException(nameof(numClasses), numClasses, $"numClasses must be positive (e.g. 10 for digits); received numClasses={numClasses}.");
         int classes = numClasses ?? (labels.Length == 0 ? 0 : Max(labels) + 1);
         var result = new float[labels.Length * classes];
         for (int r = 0; r < labels.Length; r++)

@@ -13,11 +13,16 @@ public abstract class Scaler
     public abstract Scaler Fit(ReadOnlySpan<float> x, int cols);
 
     /// <summary>Applies the learned map in place to rows x cols data.</summary>
-    /// <exception cref="ArgumentException">The column count differs from the fitted one.</exception>
+    /// <exception cref="ArgumentException">The column count differs from the fitted one, or x is not whole rows.</exception>
+    /// <exception cref="InvalidOperationException">The scaler has not been fitted.</exception>
     public void Transform(Span<float> x, int cols)
     {
+        if (Offset.Length == 0)
+            throw new InvalidOperationException("The scaler has not been fitted: call Fit on the training rows before Transform.");
         if (cols != Offset.Length)
             throw new ArgumentException($"The scaler was fitted on {Offset.Length} columns but is applied to {cols}. Fit it on data of the same shape.", nameof(cols));
+        if (x.Length % cols != 0)
+            throw new ArgumentException($"Expected rows x {cols} values; got {x.Length} values, which are not whole rows.", nameof(x));
         for (int i = 0; i < x.Length; i++) x[i] = (x[i] - Offset[i % cols]) * Scale[i % cols];
     }
 

@@ -136,6 +136,8 @@ public sealed class TabularPreprocessor
     }
 
     /// <summary>The rows as a dataset of encoded, imputed, scaled features and class labels.</summary>
+    /// <param name="table">The fitted table or another one with the same columns (e.g. a separate test file).</param>
+    /// <exception cref="InvalidDataException">A feature column of <paramref name="table"/> has another kind than when fitted.</exception>
     public Dataset Transform(CsvTable table, ReadOnlySpan<int> rows, string name)
     {
         if (FeatureNames.Count == 0) throw new InvalidOperationException("Fit the preprocessor on the training rows before Transform.");
@@ -158,11 +160,15 @@ public sealed class TabularPreprocessor
     {
         int width = FeatureNames.Count;
         var x = new float[rows.Length * width];
+        // Read the features from the table given, which need not be the one Fit saw.
+        var columns = _features.Select(f => Resolve(table, f.Column)).ToArray();
         for (int i = 0; i < rows.Length; i++)
         {
             int r = rows[i], col = 0;
-            foreach (var (column, imputer, encoder) in _features)
+            for (int f = 0; f < _features.Count; f++)
             {
+                var (_, imputer, encoder) = _features[f];
+                var column = columns[f];
                 if (encoder is null) x[i * width + col++] = (float)imputer.Number(column, r);
                 else if (Encoding == CategoricalEncoding.Label) x[i * width + col++] = TryEncode(encoder, imputer.Category(column, r));
                 else
@@ -174,6 +180,17 @@ public sealed class TabularPreprocessor
             }
         }
         return x;
+    }
+
+    private static TableColumn Resolve(CsvTable table, TableColumn fitted)
+    {
+        var column = table[fitted.Name];
+        if (column.Kind != fitted.Kind)
+            throw new InvalidDataException(
+                $"Column '{fitted.Name}' was {fitted.Kind.ToString().ToLowerInvariant()} when the preprocessor was fitted but is " +
+                $"{column.Kind.ToString().ToLowerInvariant()} in this table (a column with no value present is inferred categorical). " +
+                "Declare its kind with CsvLoadOptions.ColumnKinds when loading.");
+        return column;
     }
 
     private static float TryEncode(LabelEncoder encoder, string value) =>
