@@ -40,6 +40,58 @@ public class CliTests
         Assert.DoesNotContain("   at ", error); // no stack trace
     }
 
+    [Theory]
+    [InlineData(new[] { "--optimizer", "adamm" }, "adamm")]
+    [InlineData(new[] { "--layers", "128,x" }, "'x' is not a positive integer")]
+    [InlineData(new[] { "--augment", "bogus=1" }, "key 'bogus' is not known")]
+    [InlineData(new[] { "--activation", "rellu" }, "Unknown activation 'rellu'")]
+    [InlineData(new[] { "--init", "xavierr" }, "Unknown initializer 'xavierr'")]
+    [InlineData(new[] { "--dropout", "1" }, "--dropout must be in [0, 1)")]
+    [InlineData(new[] { "--dataset", "csv:x.csv" }, "needs --target COLUMN")]
+    [InlineData(new[] { "--dataset", "imagenet" }, "--dataset 'imagenet' is not known")]
+    [InlineData(new[] { "--dataset", "csv:/no/such.csv", "--target", "y" }, "CSV file '/no/such.csv' does not exist")]
+    [InlineData(new[] { "--optimizer", "gd", "--lr-schedule", "cosine" }, "--optimizer gd takes a constant learning rate")]
+    public void LectureOptionsAreValidated(string[] args, string expected)
+    {
+        var (code, _, error) = Run(["train", "--device", "cpu", "--epochs", "1", .. args]);
+        Assert.NotEqual(0, code);
+        Assert.Contains(expected, error);
+        Assert.DoesNotContain("   at ", error);
+    }
+
+    [Fact]
+    public void LectureOptionsTrain()
+    {
+        var (code, output, error) = Run("train", "--device", "cpu", "--epochs", "2", "--layers", "32", "--activation", "leaky_relu",
+            "--optimizer", "nesterov", "--lr-schedule", "step", "--init", "he_normal", "--l2", "1e-4", "--dropout", "0.2", "--batchnorm",
+            "--augment", "shift=1,rotation=5", "--early-stopping", "3");
+        Assert.True(code == 0, error);
+        Assert.Contains("batch_normalization_0 (BatchNormalization)", output);
+        Assert.Contains("dropout_0 (Dropout)", output);
+        Assert.Contains("SGD(lr=step_decay", output);
+        Assert.Contains("nesterov", output);
+        Assert.Contains("augmentation: shift=1,rotation=5", output);
+        Assert.Contains("Test: loss", output);
+    }
+
+    [Fact]
+    public void TitanicCsvTrainsASigmoidModel()
+    {
+        string csv = Path.Combine(AppContext.BaseDirectory, "Data", "titanic.csv");
+        var (code, output, error) = Run("train", "--device", "cpu", "--dataset", $"csv:{csv}", "--target", "survived",
+            "--optimizer", "adam", "--lr", "0.01", "--epochs", "30", "--batch-size", "32");
+        Assert.True(code == 0, error);
+        Assert.Contains("target 'survived' with classes 0=no, 1=yes", output);
+        Assert.Contains("age: 263 of 1309 missing", output);
+        Assert.Contains("skipped: name", output);
+        Assert.Contains("(Dense, sigmoid)", output);
+        Assert.Contains("loss: binary_crossentropy", output);
+        // the lecture expects about 78-80%; a majority guess gives 62%
+        var line = output.Split('\n').Single(l => l.StartsWith("Test: loss"));
+        double accuracy = double.Parse(line.Split("accuracy ")[1].Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture);
+        Assert.InRange(accuracy, 0.74, 0.86);
+    }
+
     [Fact]
     public void MissingDataFolderIsAnErrorNotACrash()
     {

@@ -1,0 +1,199 @@
+using System.CommandLine;
+using System.Globalization;
+using GpuNet.Backends;
+
+namespace GpuNet.Cli;
+
+/// <summary>Everything <c>gpunet train</c> was asked for, validated.</summary>
+internal sealed record TrainSettings
+{
+    public DeviceChoice Device { get; init; } = DeviceChoice.Auto;
+    public string Dataset { get; init; } = "mnist10k";
+    public string? DataFolder { get; init; }
+    public string? Target { get; init; }
+    public int Epochs { get; init; } = 30;
+    public int BatchSize { get; init; } = 64;
+    public float? LearningRate { get; init; }
+    public string Optimizer { get; init; } = "sgd";
+    public float Momentum { get; init; } = 0.9f;
+    public string Schedule { get; init; } = "constant";
+    public float Decay { get; init; } = 1e-4f;
+    public int[]? Layers { get; init; }
+    public string Activation { get; init; } = "relu";
+    public string Init { get; init; } = "glorot_uniform";
+    public float L1 { get; init; }
+    public float L2 { get; init; }
+    public float Dropout { get; init; }
+    public bool BatchNorm { get; init; }
+    public AugmentationSettings? Augmentation { get; init; }
+    public string? AugmentationText { get; init; }
+    public int? EarlyStoppingPatience { get; init; }
+    public int Seed { get; init; } = 42;
+    public double ValidationSplit { get; init; } = 0.2;
+}
+
+/// <summary>The options of <c>gpunet train</c>, each validated with a message that names the value and what is expected.</summary>
+internal sealed class TrainOptions
+{
+    private readonly Option<string> _device = new("--device") { Description = "auto (CUDA if present, else CPU), cuda, cpu or ilgpu-cpu.", DefaultValueFactory = _ => "auto" };
+    private readonly Option<string> _dataset = new("--dataset") { Description = "mnist10k (shipped), fashion-mnist, or csv:PATH (with --target).", DefaultValueFactory = _ => "mnist10k" };
+    private readonly Option<string?> _data = new("--data") { Description = "A folder of IDX files (train-*/t10k-* sets, or one images/labels pair to split 80/20); overrides --dataset." };
+    private readonly Option<string?> _target = new("--target") { Description = "The label column of a CSV dataset." };
+    private readonly Option<int> _epochs = new("--epochs") { Description = "Passes over the training data.", DefaultValueFactory = _ => 30 };
+    private readonly Option<int> _batchSize = new("--batch-size") { Description = "Samples per gradient step.", DefaultValueFactory = _ => 64 };
+    private readonly Option<float?> _lr = new("--lr") { Description = "Learning rate (default: 0.01 for SGD and GD variants, 0.001 for AdaGrad, RMSprop, Adam and AdamW)." };
+    private readonly Option<string> _optimizer = new("--optimizer") { Description = "sgd, momentum, nesterov, gd (full batch), adagrad, rmsprop, adam or adamw.", DefaultValueFactory = _ => "sgd" };
+    private readonly Option<float> _momentum = new("--momentum") { Description = "Momentum of --optimizer momentum / nesterov.", DefaultValueFactory = _ => 0.9f };
+    private readonly Option<string> _schedule = new("--lr-schedule") { Description = "constant, step (x0.5 every 10 epochs), exponential (x0.96 per epoch), cosine (to 0 over the run) or inverse-time (lr / (1 + decay * iteration)).", DefaultValueFactory = _ => "constant" };
+    private readonly Option<float> _decay = new("--decay") { Description = "The decay of --lr-schedule inverse-time.", DefaultValueFactory = _ => 1e-4f };
+    private readonly Option<string?> _layers = new("--layers") { Description = "Hidden layer widths, comma-separated (default 128,64 for images, 16,8 for CSV)." };
+    private readonly Option<string> _activation = new("--activation") { Description = "Hidden activation: relu, sigmoid, tanh, leaky_relu, elu, swish, softplus, gelu, linear.", DefaultValueFactory = _ => "relu" };
+    private readonly Option<string> _init = new("--init") { Description = "Kernel initializer: glorot_uniform, glorot_normal, he_uniform, he_normal, lecun_uniform, lecun_normal, orthogonal, lsuv, random_normal, random_uniform, zeros, ones.", DefaultValueFactory = _ => "glorot_uniform" };
+    private readonly Option<float> _l1 = new("--l1") { Description = "L1 penalty on every kernel (with --l2: elastic net).", DefaultValueFactory = _ => 0f };
+    private readonly Option<float> _l2 = new("--l2") { Description = "L2 penalty on every kernel.", DefaultValueFactory = _ => 0f };
+    private readonly Option<float> _dropout = new("--dropout") { Description = "Dropout rate after each hidden layer, in [0, 1).", DefaultValueFactory = _ => 0f };
+    private readonly Option<bool> _batchNorm = new("--batchnorm") { Description = "Batch normalization before each hidden activation." };
+    private readonly Option<string?> _augment = new("--augment") { Description = "Image augmentation, e.g. shift=2,rotation=10,flip=0.5,brightness=0.1,noise=0.05,cutout=6 (or 'default')." };
+    private readonly Option<int?> _earlyStopping = new("--early-stopping") { Description = "Stop when val_loss has not improved for this many epochs." };
+    private readonly Option<int> _seed = new("--seed") { Description = "Seed of initialization, validation split, shuffling, dropout and augmentation.", DefaultValueFactory = _ => 42 };
+    private readonly Option<double> _validationSplit = new("--validation-split") { Description = "Fraction of the training data held out for validation (shuffled first).", DefaultValueFactory = _ => 0.2 };
+
+    public TrainOptions()
+    {
+        _device.AcceptOnlyFromAmong("auto", "cuda", "cpu", "ilgpu-cpu");
+        _optimizer.AcceptOnlyFromAmong("sgd", "momentum", "nesterov", "gd", "adagrad", "rmsprop", "adam", "adamw");
+        _schedule.AcceptOnlyFromAmong("constant", "step", "exponential", "cosine", "inverse-time");
+        Positive(_epochs, "30");
+        Positive(_batchSize, "64");
+        _lr.Validators.Add(r =>
+        {
+            var v = r.GetValueOrDefault<float?>();
+            if (v is float f && (!float.IsFinite(f) || f <= 0)) r.AddError($"--lr must be a positive number; received {f}. The lecture uses 0.01 for SGD.");
+        });
+        InRange(_momentum, 0, 1, "0.9");
+        InRange(_dropout, 0, 1, "0.2");
+        NonNegative(_l1, "1e-4");
+        NonNegative(_l2, "1e-4");
+        NonNegative(_decay, "1e-4");
+        _validationSplit.Validators.Add(r =>
+        {
+            double v = r.GetValueOrDefault<double>();
+            if (!(v >= 0 && v < 1)) r.AddError($"--validation-split must be in [0, 1); received {v}. Use 0.2 to hold out 20%.");
+        });
+        _earlyStopping.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<int?>() is int p && p < 1) r.AddError($"--early-stopping must be a positive number of epochs; received {p}. For example --early-stopping 3.");
+        });
+        _dataset.Validators.Add(r =>
+        {
+            string v = r.GetValueOrDefault<string>() ?? "";
+            if (v is not ("mnist10k" or "fashion-mnist") && !v.StartsWith("csv:", StringComparison.Ordinal))
+                r.AddError($"--dataset '{v}' is not known. Expected mnist10k, fashion-mnist or csv:PATH (for example csv:titanic.csv --target survived).");
+        });
+    }
+
+    public IEnumerable<Option> All =>
+    [
+        _device, _dataset, _data, _target, _epochs, _batchSize, _lr, _optimizer, _momentum, _schedule, _decay, _layers, _activation,
+        _init, _l1, _l2, _dropout, _batchNorm, _augment, _earlyStopping, _seed, _validationSplit,
+    ];
+
+    /// <summary>Reads and checks the parsed values; a bad value throws ArgumentException with a clear message.</summary>
+    public TrainSettings Read(ParseResult p)
+    {
+        string dataset = p.GetValue(_dataset)!;
+        string? target = p.GetValue(_target);
+        if (dataset.StartsWith("csv:", StringComparison.Ordinal) && string.IsNullOrWhiteSpace(target))
+            throw new ArgumentException($"--dataset {dataset} needs --target COLUMN: the column holding the labels (e.g. --target survived).");
+        // Parse names now, so a typo fails before any data is loaded.
+        _ = Layers.Activation.Parse(p.GetValue(_activation)!);
+        _ = Initializers.Initializer.Parse(p.GetValue(_init)!);
+        var augment = p.GetValue(_augment);
+        return new TrainSettings
+        {
+            Device = p.GetValue(_device) switch { "cuda" => DeviceChoice.Cuda, "cpu" => DeviceChoice.Cpu, "ilgpu-cpu" => DeviceChoice.IlgpuCpu, _ => DeviceChoice.Auto },
+            Dataset = dataset,
+            DataFolder = p.GetValue(_data),
+            Target = target,
+            Epochs = p.GetValue(_epochs),
+            BatchSize = p.GetValue(_batchSize),
+            LearningRate = p.GetValue(_lr),
+            Optimizer = p.GetValue(_optimizer)!,
+            Momentum = p.GetValue(_momentum),
+            Schedule = p.GetValue(_schedule)!,
+            Decay = p.GetValue(_decay),
+            Layers = ParseLayers(p.GetValue(_layers)),
+            Activation = p.GetValue(_activation)!,
+            Init = p.GetValue(_init)!,
+            L1 = p.GetValue(_l1),
+            L2 = p.GetValue(_l2),
+            Dropout = p.GetValue(_dropout),
+            BatchNorm = p.GetValue(_batchNorm),
+            Augmentation = augment is null ? null : ParseAugmentation(augment),
+            AugmentationText = augment,
+            EarlyStoppingPatience = p.GetValue(_earlyStopping),
+            Seed = p.GetValue(_seed),
+            ValidationSplit = p.GetValue(_validationSplit),
+        };
+    }
+
+    internal static int[]? ParseLayers(string? text)
+    {
+        if (text is null) return null;
+        if (text.Trim() is "" or "none") return [];
+        var parts = text.Split(',', StringSplitOptions.TrimEntries);
+        var widths = new int[parts.Length];
+        for (int i = 0; i < parts.Length; i++)
+            if (!int.TryParse(parts[i], NumberStyles.None, CultureInfo.InvariantCulture, out widths[i]) || widths[i] < 1)
+                throw new ArgumentException($"--layers '{text}': '{parts[i]}' is not a positive integer. Give hidden widths like --layers 128,64.");
+        return widths;
+    }
+
+    internal static AugmentationSettings ParseAugmentation(string text)
+    {
+        if (text.Trim() == "default")
+            return new AugmentationSettings { MaxShift = 2, MaxRotationDegrees = 10, MaxBrightness = 0.1f, NoiseStddev = 0.05f };
+        var s = new AugmentationSettings();
+        foreach (var item in text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            var kv = item.Split('=', 2, StringSplitOptions.TrimEntries);
+            if (kv.Length != 2 || !float.TryParse(kv[1], NumberStyles.Float, CultureInfo.InvariantCulture, out float v) || !(v >= 0))
+                throw new ArgumentException($"--augment '{item}' is not key=value with a number >= 0. Example: --augment shift=2,rotation=10,noise=0.05.");
+            switch (kv[0])
+            {
+                case "shift": s.MaxShift = v; break;
+                case "rotation" or "rotate": s.MaxRotationDegrees = v; break;
+                case "flip":
+                    if (v > 1) throw new ArgumentException($"--augment flip={v}: the flip probability must be in [0, 1].");
+                    s.FlipProbability = v; break;
+                case "brightness": s.MaxBrightness = v; break;
+                case "noise": s.NoiseStddev = v; break;
+                case "cutout": s.CutoutSize = (int)v; break;
+                default:
+                    throw new ArgumentException($"--augment key '{kv[0]}' is not known. Expected shift, rotation, flip, brightness, noise or cutout.");
+            }
+        }
+        return s;
+    }
+
+    private static void Positive(Option<int> option, string example) =>
+        option.Validators.Add(r =>
+        {
+            int v = r.GetValueOrDefault<int>();
+            if (v < 1) r.AddError($"{option.Name} must be a positive integer; received {v}. For example {option.Name} {example}.");
+        });
+
+    private static void InRange(Option<float> option, float min, float maxExclusive, string example) =>
+        option.Validators.Add(r =>
+        {
+            float v = r.GetValueOrDefault<float>();
+            if (!(v >= min && v < maxExclusive)) r.AddError($"{option.Name} must be in [{min}, {maxExclusive}); received {v}. For example {option.Name} {example}.");
+        });
+
+    private static void NonNegative(Option<float> option, string example) =>
+        option.Validators.Add(r =>
+        {
+            float v = r.GetValueOrDefault<float>();
+            if (!(v >= 0) || !float.IsFinite(v)) r.AddError($"{option.Name} must be a number >= 0; received {v}. For example {option.Name} {example}.");
+        });
+}
