@@ -18,7 +18,7 @@ public sealed record FashionMnistOptions
     /// <summary>Whether missing files may be downloaded into the cache.</summary>
     public bool Download { get; init; } = true;
 
-    /// <summary>Base addresses tried in order; each file is fetched from base + file name.</summary>
+    /// <summary>Base addresses tried in order; each file is fetched from base + "/" + file name.</summary>
     public IReadOnlyList<Uri> Mirrors { get; init; } = Datasets.FashionMnistMirrors;
 
     /// <summary>Sends the download requests (tests pass a fake); null for a fresh <see cref="HttpClient"/>.</summary>
@@ -136,9 +136,8 @@ public static partial class Datasets
         {
             string installed = Path.Combine(system, file.Name);
             DatasetCache.Verify(installed, file,
-                system == FashionMnistSystemDirectory
-                    ? "Reinstall the package: sudo apt-get install --reinstall dataset-fashion-mnist."
-                    : $"Replace it with the published file, or remove it from '{system}'.");
+                "Reinstall the package it came from (sudo apt-get install --reinstall dataset-fashion-mnist), " +
+                $"or replace it with the published file, or remove it from '{system}'.");
             return installed;
         }
         return null;
@@ -151,7 +150,7 @@ public static partial class Datasets
         Exception? last = null;
         foreach (var mirror in options.Mirrors)
         {
-            var url = new Uri(mirror, file.Name);
+            var url = FileUri(mirror, file.Name);
             long size = file.Versions[0].Length;
             options.Log?.Invoke($"Downloading {url} ({size / 1e6:F1} MB) into {cache}");
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -175,6 +174,10 @@ public static partial class Datasets
         return (null, failures.ToString().TrimEnd(), last);
     }
 
+    /// <summary>mirror + name, as if the mirror ended with '/': new Uri("https://x/data", "f") would drop "data".</summary>
+    private static Uri FileUri(Uri mirror, string name) =>
+        new(mirror.AbsoluteUri.EndsWith('/') ? mirror : new Uri(mirror.AbsoluteUri + "/"), name);
+
     private static DatasetUnavailableException Unavailable(FashionMnistOptions options, string cache, int[] missing, string why, Exception? inner)
     {
         var names = missing.Select(i => FashionMnistFiles[i].Name).ToArray();
@@ -185,7 +188,7 @@ public static partial class Datasets
             $"Fashion-MNIST is not available: {string.Join(", ", names)} {(names.Length == 1 ? "is" : "are")} not in {where}, and {why}{nl}" +
             $"To get it, either{nl}" +
             $"  - install Debian's package (Debian/Ubuntu): sudo apt-get install dataset-fashion-mnist   (it installs to {FashionMnistSystemDirectory}), or{nl}" +
-            $"  - download {string.Join(", ", names.Select(n => new Uri(mirror, n).ToString()))}{nl}" +
+            $"  - download {string.Join(", ", names.Select(n => FileUri(mirror, n).ToString()))}{nl}" +
             $"    into '{cache}' (set {DatasetCache.EnvironmentVariable} to keep datasets in another folder).",
             cache, names, inner);
     }
