@@ -141,6 +141,18 @@ public class IdxReaderTests : IDisposable
     }
 
     [Fact]
+    public void TrainAndTestAgreeOnTheClassCountWhenTheTestSetLacksAClass()
+    {
+        Write("train-images-idx3-ubyte", Idx([3, 1, 1], new byte[3]), false);
+        Write("train-labels-idx1-ubyte", Idx([3], [0, 1, 4]), false);
+        Write("t10k-images-idx3-ubyte", Idx([2, 1, 1], new byte[2]), false);
+        Write("t10k-labels-idx1-ubyte", Idx([2], [0, 1]), false);
+        var sets = Datasets.FromIdxFolder(_dir);
+        Assert.Equal(5, sets.Train.ClassCount);
+        Assert.Equal(5, sets.Test.ClassCount);
+    }
+
+    [Fact]
     public void FolderWithOneSetIsSplit80To20()
     {
         Write("images-idx3-ubyte.gz", Idx([10, 1, 3], new byte[30]), true);

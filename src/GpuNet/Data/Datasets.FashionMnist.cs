@@ -118,9 +118,7 @@ public static partial class Datasets
                 paths[i] = path;
             }
         }
-        return new TrainTestData(
-            Load("fashion-mnist/train", paths[0]!, paths[1]!),
-            Load("fashion-mnist/test", paths[2]!, paths[3]!));
+        return Pair(Load("fashion-mnist/train", paths[0]!, paths[1]!), Load("fashion-mnist/test", paths[2]!, paths[3]!));
     }
 
     /// <summary>The cache's copy, else the system folder's, each verified; null when neither has the file.</summary>

@@ -45,7 +45,7 @@ public static partial class Datasets
         var trainImages = Find("images", IsTrain); var trainLabels = Find("labels", IsTrain);
         var testImages = Find("images", IsTest); var testLabels = Find("labels", IsTest);
         if (trainImages is not null && trainLabels is not null && testImages is not null && testLabels is not null)
-            return new TrainTestData(Load(name + "/train", trainImages, trainLabels), Load(name + "/test", testImages, testLabels));
+            return Pair(Load(name + "/train", trainImages, trainLabels), Load(name + "/test", testImages, testLabels));
 
         var images = Find("images", _ => true); var labels = Find("labels", _ => true);
         if (images is null || labels is null)
@@ -58,6 +58,15 @@ public static partial class Datasets
         if (test < 1 || test >= all.Count)
             throw new InvalidDataException($"Data folder '{folder}' has {all.Count} samples: too few to hold out {testFraction:P0} as a test set.");
         return new TrainTestData(all.Range(0, all.Count - test, name + "/train"), all.Range(all.Count - test, test, name + "/test"));
+    }
+
+    /// <summary>A train/test pair that agrees on the class count (a test set may lack the highest class).</summary>
+    internal static TrainTestData Pair(Dataset train, Dataset test)
+    {
+        int classes = Math.Max(train.ClassCount, test.ClassCount);
+        static Dataset With(Dataset d, int classes) =>
+            d.ClassCount == classes ? d : new Dataset(d.Name, d.Features, d.Labels, d.FeatureCount, classes);
+        return new TrainTestData(With(train, classes), With(test, classes));
     }
 
     /// <summary>Loads one images file and one labels file (IDX, gzip or raw).</summary>
