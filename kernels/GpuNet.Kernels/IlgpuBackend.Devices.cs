@@ -112,7 +112,8 @@ public sealed partial class IlgpuBackend
     private static string Describe(Device device) => device switch
     {
         CudaDevice cuda => $"{CudaName(cuda)}, {Gibibytes(cuda.MemorySize)}",
-        CPUDevice cpu => $"{CpuAcceleratorName} (simulated GPU: warp {cpu.WarpSize}, up to {cpu.MaxNumThreadsPerGroup} threads per group; for tests)",
+        // CreateCpu configures its own device (warp 32, groups of 256) rather than ILGPU's default one
+        CPUDevice => $"{CpuAcceleratorName} (GPU threads simulated on the CPU: slow, for tests)",
         _ => $"{device.Name} ({device.AcceleratorType}, {Gibibytes(device.MemorySize)})",
     };
 

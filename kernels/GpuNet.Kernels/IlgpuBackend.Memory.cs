@@ -16,6 +16,11 @@ public sealed partial class IlgpuBackend
         return new IlgpuBuffer<T>(this, memory, length);
     }
 
+    /// <inheritdoc/>
+    /// <remarks>
+    /// Returns once the data is on the device (ILGPU copies from a pinned span and synchronizes the
+    /// stream), so <paramref name="source"/> may be reused at once. Uploads belong outside a training step.
+    /// </remarks>
     public void Upload<T>(ReadOnlySpan<T> source, DeviceBuffer<T> destination) where T : unmanaged
     {
         var view = View(destination, nameof(destination));

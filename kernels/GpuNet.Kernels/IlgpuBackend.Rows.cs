@@ -1,4 +1,5 @@
 using GpuNet.Backends;
+using ILGPU;
 
 namespace GpuNet.Kernels;
 
@@ -27,8 +28,25 @@ public sealed partial class IlgpuBackend
         var vg = gradLogits is null ? _dummy.View : View(gradLogits, nameof(gradLogits));
         var vloss = View(lossSum, nameof(lossSum));
         if (rows == 0 || cols == 0) return;
+        var rowLoss = RowLossScratch(rows);
         _softmaxCrossEntropy(RowConfig(rows), vx, vl, rows, cols,
-            vp, probabilities is null ? 0 : 1, vg, gradLogits is null ? 0 : 1, gradScale, vloss);
+            vp, probabilities is null ? 0 : 1, vg, gradLogits is null ? 0 : 1, gradScale, rowLoss);
+        _sumInto(new KernelConfig(1, ReductionKernels.GroupSize), rowLoss, rows, vloss);
+    }
+
+    /// <summary>
+    /// The per-row loss scratch, grown (rarely: only when a batch is larger than any before) to hold
+    /// <paramref name="rows"/> values. Per-row losses summed in a fixed order make the loss deterministic.
+    /// </summary>
+    private FloatView RowLossScratch(int rows)
+    {
+        if (_rowLoss.Length < rows)
+        {
+            _stream.Synchronize(); // queued kernels may still read the old scratch
+            _rowLoss.Dispose();
+            _rowLoss = _accelerator.Allocate1D<float>(Math.Max(rows, 2 * _rowLoss.Length));
+        }
+        return _rowLoss.View.SubView(0, rows);
     }
 
     public void CountCorrect(DeviceBuffer<float> scores, DeviceBuffer<int> labels, int rows, int cols, DeviceBuffer<int> correct)

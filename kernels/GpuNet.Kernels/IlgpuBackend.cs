@@ -24,6 +24,7 @@ public sealed partial class IlgpuBackend : IBackend
     private readonly Accelerator _accelerator;
     private readonly AcceleratorStream _stream;
     private readonly MemoryBuffer1D<float, Stride1D.Dense> _dummy; // stands in for an absent optional output
+    private MemoryBuffer1D<float, Stride1D.Dense> _rowLoss; // per-row losses, grown to the largest batch seen
     private bool _disposed;
 
     private readonly Action<KernelConfig, int, int, int, int, int, float, FloatView, FloatView, float, FloatView> _gemmTiled;
@@ -36,6 +37,7 @@ public sealed partial class IlgpuBackend : IBackend
     private readonly Action<Index1D, FloatView, FloatView, FloatView, FloatView, int, float, int> _activationBackward;
     private readonly Action<KernelConfig, FloatView, FloatView, int, int> _softmax;
     private readonly Action<KernelConfig, FloatView, IntView, int, int, FloatView, int, FloatView, int, float, FloatView> _softmaxCrossEntropy;
+    private readonly Action<KernelConfig, FloatView, int, FloatView> _sumInto;
     private readonly Action<KernelConfig, FloatView, IntView, int, int, IntView> _countCorrect;
     private readonly Action<KernelConfig, FloatView, int, int, IntView> _argMax;
     private readonly Action<Index1D, FloatView, IntView, int, int, int, FloatView> _gatherRows;
@@ -56,6 +58,7 @@ public sealed partial class IlgpuBackend : IBackend
                 $"{name} allows groups of {accelerator.MaxNumThreadsPerGroup} threads with a warp size of {accelerator.WarpSize}; " +
                 $"the GpuNet kernels need groups of {GemmKernels.GroupSize} threads and a warp size dividing {SoftmaxKernels.GroupSize}.");
         _dummy = accelerator.Allocate1D<float>(1);
+        _rowLoss = accelerator.Allocate1D<float>(1024);
 
         var a = accelerator;
         _gemmTiled = a.LoadStreamKernel<int, int, int, int, int, float, FloatView, FloatView, float, FloatView>(GemmKernels.GemmTiledKernel);
@@ -70,6 +73,7 @@ public sealed partial class IlgpuBackend : IBackend
         _softmax = a.LoadStreamKernel<FloatView, FloatView, int, int>(SoftmaxKernels.SoftmaxKernel);
         _softmaxCrossEntropy = a.LoadStreamKernel<FloatView, IntView, int, int, FloatView, int, FloatView, int, float, FloatView>(
             SoftmaxKernels.SoftmaxCrossEntropyKernel);
+        _sumInto = a.LoadStreamKernel<FloatView, int, FloatView>(ReductionKernels.SumIntoKernel);
         _countCorrect = a.LoadStreamKernel<FloatView, IntView, int, int, IntView>(SoftmaxKernels.CountCorrectKernel);
         _argMax = a.LoadStreamKernel<FloatView, int, int, IntView>(SoftmaxKernels.ArgMaxKernel);
         _gatherRows = a.LoadAutoGroupedStreamKernel<Index1D, FloatView, IntView, int, int, int, FloatView>(DataKernels.GatherRowsKernel);
@@ -99,6 +103,7 @@ public sealed partial class IlgpuBackend : IBackend
         if (_disposed) return;
         _disposed = true;
         _dummy.Dispose();
+        _rowLoss.Dispose();
         _accelerator.Dispose();
         _context.Dispose();
     }

@@ -14,8 +14,9 @@ namespace GpuNet.Kernels;
 /// lane with no shared memory and no group barrier. A warp per row keeps all 32 lanes busy from C = 32
 /// up to wide rows (C in the thousands) and keeps many rows in flight for a batch; one thread per row
 /// would leave wide rows serial and a group per row would idle most threads on MNIST's C = 10.</para>
-/// <para>Launch with ceil(R / (GroupSize / warpSize)) groups of GroupSize threads. All lanes of a warp
-/// share their row, so a warp past the last row returns as a whole before any shuffle.</para>
+/// <para>Launch with ceil(R / (GroupSize / warpSize)) groups of GroupSize threads. A warp past the last
+/// row does not return early: it runs the shuffles on an empty row and writes nothing, so every lane of
+/// the group takes part in every shuffle (ILGPU's CPU accelerator emulates shuffles with barriers).</para>
 /// </remarks>
 public static class SoftmaxKernels
 {
@@ -29,22 +30,21 @@ public static class SoftmaxKernels
     /// <param name="cols">C.</param>
     public static void SoftmaxKernel(FloatView x, FloatView y, int rows, int cols)
     {
-        int row = WarpRow();
-        if (row >= rows) return;
-        int start = row * cols, lane = Warp.LaneIdx;
-        float max = RowMax(x, start, cols, lane);
-        float sum = RowSumExp(x, start, cols, lane, max);
+        int row = WarpRow(), lane = Warp.LaneIdx;
+        int n = row < rows ? cols : 0, start = row < rows ? row * cols : 0;
+        float max = RowMax(x, start, n, lane);
+        float sum = RowSumExp(x, start, n, lane, max);
         // each lane reads x[c] before writing y[c] itself, so aliasing x and y is safe
-        for (int c = lane; c < cols; c += Warp.WarpSize)
+        for (int c = lane; c < n; c += Warp.WarpSize)
             y[start + c] = XMath.Exp(x[start + c] - max) / sum;
     }
 
     /// <summary>
-    /// Fused softmax + sparse categorical cross-entropy. lossSum[0] += -log p[r, label_r] for each row;
-    /// optionally probabilities[r, :] = p[r, :] and gradLogits[r, :] = gradScale * (p[r, :] - onehot(label_r)).
+    /// Fused softmax + sparse categorical cross-entropy: rowLoss[r] = -log p[r, label_r]; optionally
+    /// probabilities[r, :] = p[r, :] and gradLogits[r, :] = gradScale * (p[r, :] - onehot(label_r)).
     /// </summary>
     /// <param name="logits">R x C pre-softmax scores.</param>
-    /// <param name="labels">R class indices; one outside [0, C) adds NaN to the loss.</param>
+    /// <param name="labels">R class indices; one outside [0, C) gives a NaN row loss.</param>
     /// <param name="rows">R.</param>
     /// <param name="cols">C.</param>
     /// <param name="probabilities">R x C output, or any view when writeProbabilities == 0.</param>
@@ -52,28 +52,28 @@ public static class SoftmaxKernels
     /// <param name="gradLogits">R x C output, or any view when writeGradient == 0.</param>
     /// <param name="writeGradient">Non-zero: write the gradient.</param>
     /// <param name="gradScale">Scale of the gradient, usually 1 / R.</param>
-    /// <param name="lossSum">lossSum[0] accumulates the row losses (atomic adds, never reset here).</param>
+    /// <param name="rowLoss">R per-row losses, summed afterwards by <see cref="ReductionKernels.SumIntoKernel"/>.</param>
     /// <remarks>
     /// -log p[label] is computed as log(sum exp(x - max)) - (x[label] - max), finite even where p
-    /// underflows to 0. The order of the atomic adds varies, so the last bits of the loss may too.
+    /// underflows to 0.
     /// </remarks>
     public static void SoftmaxCrossEntropyKernel(FloatView logits, IntView labels, int rows, int cols,
         FloatView probabilities, int writeProbabilities, FloatView gradLogits, int writeGradient, float gradScale,
-        FloatView lossSum)
+        FloatView rowLoss)
     {
-        int row = WarpRow();
-        if (row >= rows) return;
-        int start = row * cols, lane = Warp.LaneIdx;
-        int label = labels[row];
+        int row = WarpRow(), lane = Warp.LaneIdx;
+        bool active = row < rows;
+        int n = active ? cols : 0, start = active ? row * cols : 0;
+        int label = active ? labels[row] : -1;
         bool valid = (uint)label < (uint)cols;
         // read before any lane writes: the outputs may alias the logits (the shuffles below order it)
         float xLabel = valid ? logits[start + label] : 0f;
-        float max = RowMax(logits, start, cols, lane);
-        float sum = RowSumExp(logits, start, cols, lane, max);
-        if (lane == 0)
-            Atomic.Add(ref lossSum[0], valid ? XMath.Log(sum) - (xLabel - max) : float.NaN);
-        if (writeProbabilities == 0 && writeGradient == 0) return;
-        for (int c = lane; c < cols; c += Warp.WarpSize)
+        float max = RowMax(logits, start, n, lane);
+        float sum = RowSumExp(logits, start, n, lane, max);
+        if (active && lane == 0)
+            rowLoss[row] = valid ? XMath.Log(sum) - (xLabel - max) : float.NaN;
+        if (writeProbabilities == 0 && writeGradient == 0) return; // uniform: after the last shuffle
+        for (int c = lane; c < n; c += Warp.WarpSize)
         {
             float p = XMath.Exp(logits[start + c] - max) / sum;
             if (writeProbabilities != 0) probabilities[start + c] = p;
@@ -90,9 +90,9 @@ public static class SoftmaxKernels
     public static void CountCorrectKernel(FloatView scores, IntView labels, int rows, int cols, IntView correct)
     {
         int row = WarpRow();
-        if (row >= rows) return;
-        int best = RowArgMax(scores, row * cols, cols, Warp.LaneIdx);
-        if (Warp.LaneIdx == 0 && best == labels[row])
+        bool active = row < rows;
+        int best = RowArgMax(scores, active ? row * cols : 0, active ? cols : 0, Warp.LaneIdx);
+        if (active && Warp.LaneIdx == 0 && best == labels[row])
             Atomic.Add(ref correct[0], 1);
     }
 
@@ -104,9 +104,9 @@ public static class SoftmaxKernels
     public static void ArgMaxKernel(FloatView scores, int rows, int cols, IntView result)
     {
         int row = WarpRow();
-        if (row >= rows) return;
-        int best = RowArgMax(scores, row * cols, cols, Warp.LaneIdx);
-        if (Warp.LaneIdx == 0) result[row] = best;
+        bool active = row < rows;
+        int best = RowArgMax(scores, active ? row * cols : 0, active ? cols : 0, Warp.LaneIdx);
+        if (active && Warp.LaneIdx == 0) result[row] = best;
     }
 
     /// <summary>Groups needed for <paramref name="rows"/> rows with the given warp size.</summary>

@@ -134,6 +134,33 @@ public abstract partial class BackendContractTests
         Assert.True(float.IsNaN(Get(loss)[0]), "a label outside [0, C) must show up as a NaN loss");
     }
 
+    [Fact]
+    public void SoftmaxCrossEntropyKeepsANaNLossSumNaN()
+    {
+        // NaN + finite = NaN. (Regression: summing the row losses with ILGPU's float Atomic.Add hung on
+        // its CPU accelerator once the target was NaN: the compare-exchange loop compares floats.)
+        var loss = Put([float.NaN]);
+        Backend.SoftmaxCrossEntropy(Put([1f, 2f, 3f, 4f, 5f, 6f]), Put([0, 1, 0]), 3, 2, null, null, 1f, loss);
+        Assert.True(float.IsNaN(Get(loss)[0]));
+    }
+
+    [Fact]
+    public void SoftmaxCrossEntropyLossIsDeterministic()
+    {
+        const int rows = 37, cols = 11;
+        var logits = Put(Check.Uniform(rows * cols, seed: 37, low: -5f, high: 5f));
+        var labels = Put(Enumerable.Range(0, rows).Select(r => r % cols).ToArray());
+        float LossOnce()
+        {
+            var loss = Alloc<float>(1);
+            Backend.SoftmaxCrossEntropy(logits, labels, rows, cols, null, null, 1f, loss);
+            return Get(loss)[0];
+        }
+        float first = LossOnce();
+        for (int i = 0; i < 3; i++)
+            Assert.Equal(BitConverter.SingleToInt32Bits(first), BitConverter.SingleToInt32Bits(LossOnce()));
+    }
+
     [Theory]
     [InlineData(1, 1)]
     [InlineData(7, 13)]
