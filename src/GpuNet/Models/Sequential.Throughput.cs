@@ -13,49 +13,92 @@ public sealed record TrainingThroughput(int BatchSize, int Steps, TimeSpan Elaps
     public double MillisecondsPerStep => Elapsed.TotalMilliseconds / Steps;
 }
 
+/// <summary>
+/// Training steps on data already resident on the device, without epochs, shuffling or metrics read-back:
+/// what a benchmark times. Each <see cref="Step"/> gathers the next whole batch by index, runs forward and
+/// backward, and updates the parameters; nothing waits for the device until <see cref="Synchronize"/>.
+/// </summary>
+public sealed class TrainingStepRunner : IDisposable
+{
+    private readonly Sequential _model;
+    private readonly Action<int, int> _step;
+    private readonly IDisposable _data;
+    private readonly int _batches;
+    private long _iteration;
+
+    internal TrainingStepRunner(Sequential model, int batchSize, int samples, Action<int, int> step, IDisposable data)
+    {
+        _model = model;
+        BatchSize = batchSize;
+        _batches = Math.Max(1, samples / batchSize);
+        _step = step;
+        _data = data;
+    }
+
+    public int BatchSize { get; }
+
+    /// <summary>Queues one training step.</summary>
+    public void Step()
+    {
+        int offset = (int)(_iteration % _batches) * BatchSize;
+        _step(offset, BatchSize);
+        _model.Optimizer!.Step(_model.Graph!, _iteration++);
+    }
+
+    /// <summary>Queues <paramref name="steps"/> training steps.</summary>
+    public void Run(int steps)
+    {
+        for (int i = 0; i < steps; i++) Step();
+    }
+
+    /// <summary>Waits until every queued step has finished.</summary>
+    public void Synchronize() => _model.Backend!.Synchronize();
+
+    public void Dispose() => _data.Dispose();
+}
+
 public sealed partial class Sequential
 {
     /// <summary>
-    /// Measures training throughput: the model is built for <paramref name="batchSize"/>, <paramref name="data"/>
-    /// is uploaded once, then <paramref name="warmupSteps"/> untimed and <paramref name="steps"/> timed steps
-    /// (gather a batch by index, forward, backward, optimizer update) run back to back, cycling over the data.
-    /// The device is synchronized before the clock starts and before it stops, and nothing else is read back.
+    /// Builds the model for <paramref name="batchSize"/>, uploads <paramref name="data"/> once, and returns a
+    /// runner of bare training steps over it (cycling over its whole batches, in order). For benchmarks: it trains the model.
     /// </summary>
-    /// <remarks>Used by <c>gpunet bench</c> and the BenchmarkDotNet suites. It trains the model: use a throwaway one.</remarks>
-    public TrainingThroughput MeasureTrainingThroughput(Dataset data, int batchSize, int warmupSteps, int steps)
+    public TrainingStepRunner PrepareTrainingSteps(Dataset data, int batchSize)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
-        ArgumentOutOfRangeException.ThrowIfLessThan(steps, 1);
-        ArgumentOutOfRangeException.ThrowIfNegative(warmupSteps);
         if (data.Count < batchSize)
-            throw new ArgumentException($"Measuring batch {batchSize} needs at least {batchSize} samples; the data has {data.Count}.", nameof(data));
+            throw new ArgumentException($"Training steps of batch {batchSize} need at least {batchSize} samples; the data has {data.Count}.", nameof(data));
         CheckOutputs(data);
         var graph = EnsureBuilt(data.FeatureCount, batchSize);
         if (graph.BatchCapacity < batchSize)
-            throw new InvalidOperationException($"The model was built for batches of {graph.BatchCapacity}; measure with a new model for batch {batchSize}.");
+            throw new InvalidOperationException($"The model was built for batches of {graph.BatchCapacity}; use a new model for batch {batchSize}.");
         var backend = Backend!;
-        using var onDevice = new DeviceData(backend, data, _lossNode!);
-        int batchesPerPass = Math.Max(1, data.Count / batchSize);
-        long iteration = 0;
-        void Run(int count)
+        var onDevice = new DeviceData(backend, data, _lossNode!);
+        return new TrainingStepRunner(this, batchSize, data.Count, (offset, rows) =>
         {
-            for (int i = 0; i < count; i++)
-            {
-                // cycle over the whole batches of the data
-                int offset = (int)(iteration % batchesPerPass) * batchSize;
-                int rows = Math.Min(batchSize, data.Count - offset);
-                backend.GatherRows(onDevice.Features, onDevice.Index, offset, rows, data.FeatureCount, _input!.Value);
-                GatherTargets(onDevice, offset, rows);
-                graph.Forward(rows, training: true);
-                graph.Backward();
-                Optimizer!.Step(graph, iteration++);
-            }
-        }
-        Run(warmupSteps);
-        backend.Synchronize();
+            backend.GatherRows(onDevice.Features, onDevice.Index, offset, rows, data.FeatureCount, _input!.Value);
+            GatherTargets(onDevice, offset, rows);
+            graph.Forward(rows, training: true);
+            graph.Backward();
+        }, onDevice);
+    }
+
+    /// <summary>
+    /// Measures training throughput: <paramref name="warmupSteps"/> untimed and <paramref name="steps"/> timed
+    /// steps of <see cref="PrepareTrainingSteps"/>, with the device synchronized before the clock starts and before
+    /// it stops, and nothing else read back.
+    /// </summary>
+    /// <remarks>Used by <c>gpunet bench</c>. It trains the model: use a throwaway one.</remarks>
+    public TrainingThroughput MeasureTrainingThroughput(Dataset data, int batchSize, int warmupSteps, int steps)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(steps, 1);
+        ArgumentOutOfRangeException.ThrowIfNegative(warmupSteps);
+        using var runner = PrepareTrainingSteps(data, batchSize);
+        runner.Run(warmupSteps);
+        runner.Synchronize();
         var clock = Stopwatch.StartNew();
-        Run(steps);
-        backend.Synchronize();
+        runner.Run(steps);
+        runner.Synchronize();
         clock.Stop();
         return new TrainingThroughput(batchSize, steps, clock.Elapsed);
     }
