@@ -14,9 +14,11 @@ namespace GpuNet.Kernels;
 /// synchronization and no compilation. Everything is queued in call order; <see cref="Download{T}"/>
 /// and <see cref="Synchronize"/> wait. Create instances with <see cref="CreateCuda"/> or
 /// <see cref="CreateCpu"/>; one instance owns its ILGPU context and accelerator.</para>
-/// <para>Element-wise kernels are auto-grouped (ILGPU picks the group size for the device). The GEMM and
-/// the row kernels are explicitly grouped: 256 threads per group, so the accelerator must allow groups
-/// of 256 threads with a warp size dividing 256.</para>
+/// <para>Element-wise kernels are auto-grouped (ILGPU picks the group size for the device). The GEMM, the
+/// row kernels and the column reductions (batch normalization, penalties, sums) are explicitly grouped:
+/// 256 threads per group, so the accelerator must allow groups of 256 threads with a warp size dividing 256.</para>
+/// <para>Losses never use float atomics: per-row or per-element losses go to a scratch buffer that
+/// <see cref="ReductionKernels.SumIntoKernel"/> adds to lossSum[0] in a fixed order.</para>
 /// </remarks>
 public sealed partial class IlgpuBackend : IBackend
 {
@@ -24,7 +26,7 @@ public sealed partial class IlgpuBackend : IBackend
     private readonly Accelerator _accelerator;
     private readonly AcceleratorStream _stream;
     private readonly MemoryBuffer1D<float, Stride1D.Dense> _dummy; // stands in for an absent optional output
-    private MemoryBuffer1D<float, Stride1D.Dense> _rowLoss; // per-row losses, grown to the largest batch seen
+    private MemoryBuffer1D<float, Stride1D.Dense> _rowLoss; // per-row or per-element losses, grown to the largest batch seen
     private bool _disposed;
 
     private readonly Action<KernelConfig, int, int, int, int, int, float, FloatView, FloatView, float, FloatView> _gemmTiled;
@@ -45,6 +47,30 @@ public sealed partial class IlgpuBackend : IBackend
     private readonly Action<Index1D, FloatView, FloatView, float> _sgdUpdate;
     private readonly Action<Index1D, FloatView, float, float, ulong, uint> _randomUniform;
     private readonly Action<Index1D, FloatView, float, float, ulong, uint> _randomNormal;
+
+    // IBackend.Layers.cs: losses (IlgpuBackend.Losses.cs)
+    private readonly Action<KernelConfig, FloatView, FloatView, int, int, FloatView, int, FloatView, int, float, FloatView> _softmaxCrossEntropyDense;
+    private readonly Action<Index1D, FloatView, FloatView, FloatView, int, FloatView, int, float, FloatView> _sigmoidCrossEntropy;
+    private readonly Action<Index1D, FloatView, FloatView, float, FloatView, int, float, FloatView> _crossEntropyFromProbabilities;
+    private readonly Action<Index1D, FloatView, FloatView, float, FloatView, int, float, FloatView> _binaryCrossEntropyFromProbabilities;
+    private readonly Action<Index1D, FloatView, FloatView, FloatView, int, float, FloatView> _squaredError;
+    private readonly Action<KernelConfig, FloatView, IntView, int, float, IntView> _countCorrectBinary;
+    private readonly Action<KernelConfig, FloatView, FloatView, FloatView, int, int, int> _softmaxBackward;
+    // layers (IlgpuBackend.Layers.cs)
+    private readonly Action<Index1D, FloatView, FloatView, FloatView, int> _multiply;
+    private readonly Action<Index1D, FloatView, float> _scale;
+    private readonly Action<Index1D, FloatView, FloatView, FloatView, int, FloatView, int, int> _columnAffine;
+    private readonly Action<Index1D, FloatView, FloatView, FloatView, float, float, ulong, ulong, uint> _dropout;
+    private readonly Action<KernelConfig, FloatView, int, float, float, FloatView> _l1l2Partial;
+    private readonly Action<Index1D, FloatView, FloatView, float, float> _l1l2Gradient;
+    private readonly Action<KernelConfig, FloatView, int, int, FloatView, FloatView, FloatView, FloatView, FloatView, FloatView, FloatView, float, float> _batchNormTraining;
+    private readonly Action<Index1D, FloatView, int, FloatView, FloatView, FloatView, FloatView, float, FloatView> _batchNormInference;
+    private readonly Action<KernelConfig, FloatView, FloatView, int, int, FloatView, FloatView, FloatView, FloatView, int, FloatView, FloatView, int, int> _batchNormBackward;
+    private readonly Action<Index1D, FloatView, int, FloatView, IntView> _maxout;
+    private readonly Action<Index1D, FloatView, IntView, int, FloatView, int> _maxoutBackward;
+    // optimizers and augmentation (IlgpuBackend.Optimizers.cs)
+    private readonly Action<Index1D, OptimizerStep, FloatView, FloatView, FloatView, FloatView> _optimizerUpdate;
+    private readonly Action<Index1D, FloatView, FloatView, int, int, AugmentationSettings, ulong, ulong> _augmentImages;
 
     private IlgpuBackend(Context context, Accelerator accelerator, DeviceKind kind, string name)
     {
@@ -81,6 +107,36 @@ public sealed partial class IlgpuBackend : IBackend
         _sgdUpdate = a.LoadAutoGroupedStreamKernel<Index1D, FloatView, FloatView, float>(OptimizerKernels.SgdUpdateKernel);
         _randomUniform = a.LoadAutoGroupedStreamKernel<Index1D, FloatView, float, float, ulong, uint>(RandomKernels.RandomUniformKernel);
         _randomNormal = a.LoadAutoGroupedStreamKernel<Index1D, FloatView, float, float, ulong, uint>(RandomKernels.RandomNormalKernel);
+
+        _softmaxCrossEntropyDense = a.LoadStreamKernel<FloatView, FloatView, int, int, FloatView, int, FloatView, int, float, FloatView>(
+            LossKernels.SoftmaxCrossEntropyDenseKernel);
+        _sigmoidCrossEntropy = a.LoadAutoGroupedStreamKernel<Index1D, FloatView, FloatView, FloatView, int, FloatView, int, float, FloatView>(
+            LossKernels.SigmoidCrossEntropyKernel);
+        _crossEntropyFromProbabilities = a.LoadAutoGroupedStreamKernel<Index1D, FloatView, FloatView, float, FloatView, int, float, FloatView>(
+            LossKernels.CrossEntropyFromProbabilitiesKernel);
+        _binaryCrossEntropyFromProbabilities = a.LoadAutoGroupedStreamKernel<Index1D, FloatView, FloatView, float, FloatView, int, float, FloatView>(
+            LossKernels.BinaryCrossEntropyFromProbabilitiesKernel);
+        _squaredError = a.LoadAutoGroupedStreamKernel<Index1D, FloatView, FloatView, FloatView, int, float, FloatView>(LossKernels.SquaredErrorKernel);
+        _countCorrectBinary = a.LoadStreamKernel<FloatView, IntView, int, float, IntView>(LossKernels.CountCorrectBinaryKernel);
+        _softmaxBackward = a.LoadStreamKernel<FloatView, FloatView, FloatView, int, int, int>(SoftmaxKernels.SoftmaxBackwardKernel);
+        _multiply = a.LoadAutoGroupedStreamKernel<Index1D, FloatView, FloatView, FloatView, int>(LayerKernels.MultiplyKernel);
+        _scale = a.LoadAutoGroupedStreamKernel<Index1D, FloatView, float>(LayerKernels.ScaleKernel);
+        _columnAffine = a.LoadAutoGroupedStreamKernel<Index1D, FloatView, FloatView, FloatView, int, FloatView, int, int>(LayerKernels.ColumnAffineKernel);
+        _dropout = a.LoadAutoGroupedStreamKernel<Index1D, FloatView, FloatView, FloatView, float, float, ulong, ulong, uint>(LayerKernels.DropoutKernel);
+        _l1l2Partial = a.LoadStreamKernel<FloatView, int, float, float, FloatView>(LayerKernels.L1L2PartialKernel);
+        _l1l2Gradient = a.LoadAutoGroupedStreamKernel<Index1D, FloatView, FloatView, float, float>(LayerKernels.L1L2GradientKernel);
+        _batchNormTraining = a.LoadStreamKernel<FloatView, int, int, FloatView, FloatView, FloatView, FloatView, FloatView, FloatView, FloatView, float, float>(
+            LayerKernels.BatchNormTrainingKernel);
+        _batchNormInference = a.LoadAutoGroupedStreamKernel<Index1D, FloatView, int, FloatView, FloatView, FloatView, FloatView, float, FloatView>(
+            LayerKernels.BatchNormInferenceKernel);
+        _batchNormBackward = a.LoadStreamKernel<FloatView, FloatView, int, int, FloatView, FloatView, FloatView, FloatView, int, FloatView, FloatView, int, int>(
+            LayerKernels.BatchNormBackwardKernel);
+        _maxout = a.LoadAutoGroupedStreamKernel<Index1D, FloatView, int, FloatView, IntView>(LayerKernels.MaxoutKernel);
+        _maxoutBackward = a.LoadAutoGroupedStreamKernel<Index1D, FloatView, IntView, int, FloatView, int>(LayerKernels.MaxoutBackwardKernel);
+        _optimizerUpdate = a.LoadAutoGroupedStreamKernel<Index1D, OptimizerStep, FloatView, FloatView, FloatView, FloatView>(
+            OptimizerKernels.OptimizerUpdateKernel);
+        _augmentImages = a.LoadAutoGroupedStreamKernel<Index1D, FloatView, FloatView, int, int, AugmentationSettings, ulong, ulong>(
+            AugmentKernels.AugmentImagesKernel);
     }
 
     /// <summary>The device, e.g. "NVIDIA H100 80GB HBM3 (CUDA, SM 9.0)" or "ILGPU CPU accelerator".</summary>

@@ -4,8 +4,8 @@ using ILGPU.Algorithms;
 namespace GpuNet.Kernels;
 
 /// <summary>
-/// Row-wise kernels over an R x C row-major matrix: softmax, fused softmax + cross-entropy, argmax and
-/// accuracy counts.
+/// Row-wise kernels over an R x C row-major matrix: softmax and its backward pass, fused softmax +
+/// cross-entropy, argmax and accuracy counts.
 /// </summary>
 /// <remarks>
 /// <para>One warp per row: a group of <see cref="GroupSize"/> threads handles GroupSize / warpSize rows.
@@ -109,6 +109,32 @@ public static class SoftmaxKernels
         if (active && Warp.LaneIdx == 0) result[row] = best;
     }
 
+    /// <summary>
+    /// Softmax backward from its output: gradInput[r, :] (+)= y[r, :] * (gradOutput[r, :] - dot_r), with
+    /// dot_r = sum_c gradOutput[r, c] y[r, c] (the Jacobian diag(y) - y y^T applied to dy).
+    /// </summary>
+    /// <param name="y">R x C softmax outputs.</param>
+    /// <param name="gradOutput">R x C dL/dy.</param>
+    /// <param name="gradInput">R x C dL/dx, written or accumulated; may alias gradOutput.</param>
+    /// <param name="rows">R.</param>
+    /// <param name="cols">C.</param>
+    /// <param name="accumulate">Non-zero: add to gradInput instead of overwriting it.</param>
+    public static void SoftmaxBackwardKernel(FloatView y, FloatView gradOutput, FloatView gradInput, int rows, int cols, int accumulate)
+    {
+        int row = WarpRow(), lane = Warp.LaneIdx;
+        int n = row < rows ? cols : 0, start = row < rows ? row * cols : 0;
+        float dot = 0f;
+        for (int c = lane; c < n; c += Warp.WarpSize)
+            dot += gradOutput[start + c] * y[start + c];
+        dot = WarpSum(dot);
+        // each lane reads dy[c] before writing dx[c] itself, so aliasing gradInput and gradOutput is safe
+        for (int c = lane; c < n; c += Warp.WarpSize)
+        {
+            float v = y[start + c] * (gradOutput[start + c] - dot);
+            gradInput[start + c] = accumulate != 0 ? gradInput[start + c] + v : v;
+        }
+    }
+
     /// <summary>Groups needed for <paramref name="rows"/> rows with the given warp size.</summary>
     public static int GroupCount(int rows, int warpSize)
     {
@@ -116,10 +142,11 @@ public static class SoftmaxKernels
         return (rows + rowsPerGroup - 1) / rowsPerGroup;
     }
 
-    private static int WarpRow() => Grid.IdxX * (Group.DimX / Warp.WarpSize) + Warp.WarpIdx;
+    /// <summary>The row of the calling warp: GroupSize / warpSize rows per group.</summary>
+    internal static int WarpRow() => Grid.IdxX * (Group.DimX / Warp.WarpSize) + Warp.WarpIdx;
 
     /// <summary>max over x[start .. start + cols), in every lane.</summary>
-    private static float RowMax(FloatView x, int start, int cols, int lane)
+    internal static float RowMax(FloatView x, int start, int cols, int lane)
     {
         float max = float.NegativeInfinity;
         for (int c = lane; c < cols; c += Warp.WarpSize)
@@ -130,7 +157,7 @@ public static class SoftmaxKernels
     }
 
     /// <summary>sum of exp(x - max) over the row, in every lane.</summary>
-    private static float RowSumExp(FloatView x, int start, int cols, int lane, float max)
+    internal static float RowSumExp(FloatView x, int start, int cols, int lane, float max)
     {
         // subtract the row max: exp(89) already overflows float32
         float sum = 0f;
@@ -139,6 +166,14 @@ public static class SoftmaxKernels
         for (int offset = Warp.WarpSize / 2; offset > 0; offset >>= 1)
             sum += Warp.ShuffleXor(sum, offset);
         return sum;
+    }
+
+    /// <summary>The sum of <paramref name="value"/> over the warp's lanes, in every lane (a butterfly: the same order in every lane).</summary>
+    internal static float WarpSum(float value)
+    {
+        for (int offset = Warp.WarpSize / 2; offset > 0; offset >>= 1)
+            value += Warp.ShuffleXor(value, offset);
+        return value;
     }
 
     /// <summary>Index of the row's largest element (first wins, NaN largest), in every lane.</summary>

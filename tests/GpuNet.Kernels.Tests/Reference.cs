@@ -131,4 +131,153 @@ public static class Reference
         double u1 = ((block.X >> 8) + 1.0) / 16777216.0, u2 = (block.Y >> 8) / 16777216.0;
         return mean + stddev * Math.Sqrt(-2 * Math.Log(u1)) * Math.Cos(2 * Math.PI * u2);
     }
+
+    // ---- losses ----------------------------------------------------------------------------
+
+    /// <summary>
+    /// Dense softmax cross-entropy per row, -sum_c t[r,c] log softmax(x_r)[c] with log p computed as
+    /// (x - max) - log sum e^(x - max), and its gradient gradScale (p sum_c t[r,c] - t).
+    /// </summary>
+    public static (double[] RowLoss, double[] Gradient) SoftmaxCrossEntropyDense(float[] logits, float[] targets, int rows, int cols, double gradScale)
+    {
+        var p = Softmax(logits, rows, cols);
+        var loss = new double[rows];
+        var gradient = new double[rows * cols];
+        for (int r = 0; r < rows; r++)
+        {
+            double max = double.NegativeInfinity, sum = 0, targetSum = 0;
+            for (int c = 0; c < cols; c++) max = Math.Max(max, logits[r * cols + c]);
+            for (int c = 0; c < cols; c++) sum += Math.Exp(logits[r * cols + c] - max);
+            for (int c = 0; c < cols; c++)
+            {
+                int i = r * cols + c;
+                loss[r] -= targets[i] * (logits[i] - max - Math.Log(sum));
+                targetSum += targets[i];
+            }
+            for (int c = 0; c < cols; c++) gradient[r * cols + c] = gradScale * (p[r * cols + c] * targetSum - targets[r * cols + c]);
+        }
+        return (loss, gradient);
+    }
+
+    /// <summary>
+    /// Loss and gradient of one element (x a logit for the sigmoid loss, a probability or prediction
+    /// otherwise). Probabilities are clipped in float, as the contract's clip(p, eps, 1 - eps) acts on
+    /// float inputs; everything after the clip is double.
+    /// </summary>
+    public static (double Loss, double Gradient) Loss(ElementLoss kind, float x, float t, float epsilon, double gradScale)
+    {
+        double pc = Math.Clamp(x, epsilon, 1f - epsilon);
+        switch (kind)
+        {
+            case ElementLoss.SigmoidCrossEntropy:
+            {
+                // -(t log s + (1 - t) log(1 - s)) = log(1 + e^x) - t x = max(x, 0) - t x + log(1 + e^-|x|)
+                double s = 1 / (1 + Math.Exp(-(double)x));
+                return (Math.Max(x, 0) - (double)x * t + Math.Log(1 + Math.Exp(-Math.Abs((double)x))), gradScale * (s - t));
+            }
+            case ElementLoss.CrossEntropy:
+                return (-t * Math.Log(pc), -gradScale * t / pc);
+            case ElementLoss.BinaryCrossEntropy:
+                // d/dp -(t log p + (1 - t) log(1 - p)) = -t / p + (1 - t) / (1 - p) = (p - t) / (p (1 - p))
+                return (-(t * Math.Log(pc) + (1 - t) * Math.Log(1 - pc)), gradScale * (pc - t) / (pc * (1 - pc)));
+            case ElementLoss.SquaredError:
+                return (((double)x - t) * ((double)x - t), gradScale * 2 * ((double)x - t));
+            default:
+                throw new ArgumentOutOfRangeException(nameof(kind), kind, null);
+        }
+    }
+
+    /// <summary>
+    /// Softmax backward through the explicit Jacobian: dx_j = sum_i dy_i dy_i/dx_j with
+    /// dy_i/dx_j = y_i (delta_ij - y_j), row by row (the kernels use the factored form y (dy - dy.y)).
+    /// </summary>
+    public static double[] SoftmaxBackward(float[] y, float[] gradOutput, int rows, int cols)
+    {
+        var dx = new double[rows * cols];
+        for (int r = 0; r < rows; r++)
+            for (int j = 0; j < cols; j++)
+                for (int i = 0; i < cols; i++)
+                {
+                    double yi = y[r * cols + i], yj = y[r * cols + j];
+                    dx[r * cols + j] += gradOutput[r * cols + i] * yi * ((i == j ? 1 : 0) - yj);
+                }
+        return dx;
+    }
+
+    // ---- layers ----------------------------------------------------------------------------
+
+    /// <summary>Whether dropout keeps element i: its Philox uniform, top 24 bits of word X of ForStep(i, step, purpose, seed) over 2^24, is at least rate.</summary>
+    public static bool DropoutKeeps(int i, double rate, ulong seed, ulong step, uint purpose) =>
+        (Philox.ForStep(i, step, purpose, seed).X >> 8) / 16777216.0 >= rate;
+
+    /// <summary>Batch statistics per column: mean and biased variance (divided by R) over the rows.</summary>
+    public static (double[] Mean, double[] Variance) ColumnMoments(double[] x, int rows, int cols)
+    {
+        var mean = new double[cols];
+        var variance = new double[cols];
+        for (int c = 0; c < cols; c++)
+        {
+            for (int r = 0; r < rows; r++) mean[c] += x[r * cols + c];
+            mean[c] /= rows;
+            for (int r = 0; r < rows; r++) variance[c] += (x[r * cols + c] - mean[c]) * (x[r * cols + c] - mean[c]);
+            variance[c] /= rows;
+        }
+        return (mean, variance);
+    }
+
+    /// <summary>Batch normalization in training, y = gamma (x - mean) / sqrt(var + eps) + beta, in double.</summary>
+    public static double[] BatchNormForward(double[] x, int rows, int cols, double[] gamma, double[] beta, double epsilon)
+    {
+        var (mean, variance) = ColumnMoments(x, rows, cols);
+        var y = new double[rows * cols];
+        for (int r = 0; r < rows; r++)
+            for (int c = 0; c < cols; c++)
+                y[r * cols + c] = gamma[c] * (x[r * cols + c] - mean[c]) / Math.Sqrt(variance[c] + epsilon) + beta[c];
+        return y;
+    }
+
+    /// <summary>
+    /// Batch normalization backward in double from the batch statistics of x: with xhat = (x - mean) invStd,
+    /// dbeta = sum_r dy, dgamma = sum_r dy xhat, dx = gamma invStd / R (R dy - dbeta - xhat dgamma).
+    /// </summary>
+    public static (double[] GradInput, double[] GradGamma, double[] GradBeta) BatchNormBackward(double[] x, double[] gradOutput,
+        int rows, int cols, double[] gamma, double epsilon)
+    {
+        var (mean, variance) = ColumnMoments(x, rows, cols);
+        var dx = new double[rows * cols];
+        var dgamma = new double[cols];
+        var dbeta = new double[cols];
+        for (int c = 0; c < cols; c++)
+        {
+            double invStd = 1 / Math.Sqrt(variance[c] + epsilon);
+            for (int r = 0; r < rows; r++)
+            {
+                dbeta[c] += gradOutput[r * cols + c];
+                dgamma[c] += gradOutput[r * cols + c] * (x[r * cols + c] - mean[c]) * invStd;
+            }
+            for (int r = 0; r < rows; r++)
+            {
+                double xhat = (x[r * cols + c] - mean[c]) * invStd;
+                dx[r * cols + c] = gamma[c] * invStd / rows * (rows * gradOutput[r * cols + c] - dbeta[c] - xhat * dgamma[c]);
+            }
+        }
+        return (dx, dgamma, dbeta);
+    }
+
+    /// <summary>Maxout: y[i] = max_k x[i pieces + k], argMax[i] = the first k reaching it.</summary>
+    public static (float[] Y, int[] ArgMax) Maxout(float[] x, int outputs, int pieces)
+    {
+        var y = new float[outputs];
+        var argMax = new int[outputs];
+        for (int i = 0; i < outputs; i++)
+        {
+            for (int k = 1; k < pieces; k++)
+                if (x[i * pieces + k] > x[i * pieces + argMax[i]]) argMax[i] = k;
+            y[i] = x[i * pieces + argMax[i]];
+        }
+        return (y, argMax);
+    }
 }
+
+/// <summary>The element-wise losses of <see cref="IBackend"/>: sigmoid + binary cross-entropy from logits, the cross-entropies of probabilities, squared error.</summary>
+public enum ElementLoss { SigmoidCrossEntropy, CrossEntropy, BinaryCrossEntropy, SquaredError }

@@ -66,7 +66,7 @@ public sealed partial class CpuBackend
         Require(parameters, count, nameof(parameters)); Require(gradients, count, nameof(gradients));
         var w = Cpu(parameters, nameof(parameters)).Span; var g = Cpu(gradients, nameof(gradients)).Span;
         // d/dw (l1 |w| + l2 w^2) = l1 sign(w) + 2 l2 w  (sign(0) = 0: the subgradient that keeps zeros at zero)
-        for (int i = 0; i < count; i++) g[i] += l1 * MathF.Sign(w[i]) + 2f * l2 * w[i];
+        for (int i = 0; i < count; i++) g[i] += l1 * (w[i] > 0 ? 1f : w[i] < 0 ? -1f : 0f) + 2f * l2 * w[i]; // MathF.Sign throws on NaN
     }
 
     public void BatchNormTraining(DeviceBuffer<float> x, int rows, int cols, DeviceBuffer<float> gamma, DeviceBuffer<float> beta,

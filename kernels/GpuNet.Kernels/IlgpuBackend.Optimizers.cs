@@ -1,0 +1,58 @@
+using GpuNet.Backends;
+using ILGPU;
+using ILGPU.Runtime;
+
+namespace GpuNet.Kernels;
+
+// The fused optimizer update (OptimizerKernels.cs) and image augmentation (AugmentKernels.cs) of IBackend.Layers.cs.
+public sealed partial class IlgpuBackend
+{
+    /// <inheritdoc/>
+    /// <remarks>
+    /// One launch of <see cref="OptimizerKernels.OptimizerUpdateKernel"/> over all <paramref name="count"/>
+    /// parameters, whatever the rule; <paramref name="step"/> travels by value as a kernel argument.
+    /// </remarks>
+    public void OptimizerUpdate(OptimizerStep step, DeviceBuffer<float> parameters, DeviceBuffer<float> gradients,
+        DeviceBuffer<float>? state1, DeviceBuffer<float>? state2, int count)
+    {
+        if (!Enum.IsDefined(step.Kind))
+            throw new ArgumentOutOfRangeException(nameof(step), step.Kind, "Unknown optimizer.");
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        Require(parameters, count, nameof(parameters)); Require(gradients, count, nameof(gradients));
+        bool needs1 = step.Kind != OptimizerKind.Sgd, needs2 = step.Kind is OptimizerKind.Adam or OptimizerKind.AdamW;
+        if (needs1 && state1 is null) throw new ArgumentNullException(nameof(state1), $"{step.Kind} needs a state buffer of {count} elements.");
+        if (needs2 && state2 is null) throw new ArgumentNullException(nameof(state2), $"{step.Kind} needs a second state buffer of {count} elements.");
+        var vw = View(parameters, nameof(parameters)); var vg = View(gradients, nameof(gradients));
+        // a state the rule does not use is never read: it may be absent (or too short)
+        var (v1, _) = needs1 ? Optional(state1, count, nameof(state1)) : (_dummy.View, 0);
+        var (v2, _) = needs2 ? Optional(state2, count, nameof(state2)) : (_dummy.View, 0);
+        if (count > 0) _optimizerUpdate(count, step, vw, vg, v1, v2);
+    }
+
+    /// <inheritdoc/>
+    /// <remarks>
+    /// One thread per output pixel (<see cref="AugmentKernels.AugmentImagesKernel"/>). Throws
+    /// <see cref="ArgumentException"/> when destination overlaps source at all: every thread reads a
+    /// neighbourhood of the source that other threads may already have overwritten.
+    /// </remarks>
+    public void AugmentImages(DeviceBuffer<float> source, DeviceBuffer<float> destination, int rows, int height, int width,
+        AugmentationSettings settings, ulong seed, ulong step)
+    {
+        if (rows < 0 || height < 0 || width < 0)
+            throw new ArgumentOutOfRangeException(nameof(rows), $"AugmentImages dimensions must be non-negative; got rows={rows}, height={height}, width={width}.");
+        long n = (long)rows * height * width;
+        Require(source, n, nameof(source)); Require(destination, n, nameof(destination));
+        var vs = View(source, nameof(source)); var vd = View(destination, nameof(destination));
+        if (n == 0) return;
+        if (Overlap(vs.SubView(0, n), vd.SubView(0, n)))
+            throw new ArgumentException("AugmentImages cannot work in place: pass a destination buffer that does not overlap the source.", nameof(destination));
+        _augmentImages((int)n, vs, vd, height, width, settings, seed, step);
+    }
+
+    /// <summary>Whether two views share any byte of device memory (compared by address: no device access).</summary>
+    private static bool Overlap(FloatView a, FloatView b)
+    {
+        long startA = a.BaseView.LoadEffectiveAddressAsPtr().ToInt64(), startB = b.BaseView.LoadEffectiveAddressAsPtr().ToInt64();
+        return startA < startB + b.LengthInBytes && startB < startA + a.LengthInBytes;
+    }
+}

@@ -1,0 +1,319 @@
+using GpuNet.Backends;
+using ILGPU;
+using ILGPU.Algorithms;
+
+namespace GpuNet.Kernels;
+
+/// <summary>
+/// Layer kernels: element-wise products and scales, the per-column affine map, inverted dropout,
+/// L1/L2 penalty and gradient, batch normalization (training, inference, backward) and maxout.
+/// </summary>
+/// <remarks>
+/// <para>Matrices are R x C, row-major. The formulas are those of <c>CpuBackend.Layers.cs</c>.</para>
+/// <para>Batch normalization reduces over the rows of each column. A group of <see cref="GroupSize"/>
+/// threads owns a tile of <see cref="TileColumns"/> adjacent columns: thread (tx, ty) with
+/// tx = column in the tile and ty in [0, <see cref="TileRowLanes"/>) sums rows ty, ty + 8, ... of its
+/// column, so the 32 threads of a warp read 32 adjacent floats of one row (coalesced). The 8 partial
+/// sums of a column are combined through shared memory, every thread adding them in the same order
+/// (deterministic, no atomics); the statistics then normalize the tile in the same launch. One launch
+/// per call, ceil(C / 32) groups: a batch of a few hundred rows is a few dozen loads per thread.</para>
+/// </remarks>
+public static class LayerKernels
+{
+    /// <summary>Threads per group of the batch-normalization and penalty kernels.</summary>
+    public const int GroupSize = 256;
+
+    /// <summary>Adjacent columns one batch-normalization group owns (a warp's width, for coalescing).</summary>
+    public const int TileColumns = 32;
+
+    /// <summary>Threads per column in a batch-normalization group, each summing every 8th row.</summary>
+    public const int TileRowLanes = GroupSize / TileColumns;
+
+    /// <summary>result[i] = a[i] b[i] (+ result[i] when accumulate != 0).</summary>
+    /// <param name="index">Element i; launch with extent count.</param>
+    public static void MultiplyKernel(Index1D index, FloatView a, FloatView b, FloatView result, int accumulate)
+    {
+        float v = a[index] * b[index];
+        result[index] = accumulate != 0 ? result[index] + v : v;
+    }
+
+    /// <summary>buffer[i] *= factor.</summary>
+    /// <param name="index">Element i; launch with extent count.</param>
+    public static void ScaleKernel(Index1D index, FloatView buffer, float factor) => buffer[index] *= factor;
+
+    /// <summary>y[r, c] (+)= x[r, c] scale[c] + shift[c] (shift read only when hasShift != 0).</summary>
+    /// <param name="index">Flat element r * C + c; launch with extent R * C.</param>
+    /// <param name="x">R x C input.</param>
+    /// <param name="scale">C scales.</param>
+    /// <param name="shift">C shifts, or a dummy when hasShift == 0.</param>
+    /// <param name="hasShift">Non-zero: add the shift.</param>
+    /// <param name="y">R x C output; may alias x.</param>
+    /// <param name="cols">C.</param>
+    /// <param name="accumulate">Non-zero: add to y instead of overwriting it.</param>
+    public static void ColumnAffineKernel(Index1D index, FloatView x, FloatView scale, FloatView shift, int hasShift,
+        FloatView y, int cols, int accumulate)
+    {
+        int c = index % cols;
+        float v = x[index] * scale[c] + (hasShift != 0 ? shift[c] : 0f);
+        y[index] = accumulate != 0 ? y[index] + v : v;
+    }
+
+    /// <summary>
+    /// Inverted dropout: mask[i] = keepScale if u_i &gt;= rate else 0, y[i] = x[i] mask[i], with u_i the
+    /// Philox uniform of <see cref="Philox.ForStep"/>(i, step, purpose, seed), word X.
+    /// </summary>
+    /// <param name="index">Element i; launch with extent count.</param>
+    /// <param name="x">Input.</param>
+    /// <param name="y">Output; may alias x.</param>
+    /// <param name="mask">Output mask (0 or keepScale), what the backward pass multiplies by.</param>
+    /// <param name="rate">Probability of dropping a unit.</param>
+    /// <param name="keepScale">1 / (1 - rate), computed on the host as the CPU backend does (same float).</param>
+    /// <param name="seed">The model's seed.</param>
+    /// <param name="step">The training step.</param>
+    /// <param name="purpose">Separates this layer's draws from other draws of the step.</param>
+    public static void DropoutKernel(Index1D index, FloatView x, FloatView y, FloatView mask, float rate, float keepScale,
+        ulong seed, ulong step, uint purpose)
+    {
+        float u = Philox.ToUnitFloat(Philox.ForStep(index, step, purpose, seed).X);
+        float m = u >= rate ? keepScale : 0f;
+        mask[index] = m;
+        y[index] = x[index] * m;
+    }
+
+    /// <summary>
+    /// partials[g] = sum over this group's elements of l1 |w| + l2 w^2: elements g * 256 + t, strided by
+    /// the launch's total thread count, summed per thread, then by a shared-memory tree in a fixed order.
+    /// </summary>
+    /// <param name="parameters">At least count weights.</param>
+    /// <param name="count">Number of weights.</param>
+    /// <param name="l1">L1 factor.</param>
+    /// <param name="l2">L2 factor.</param>
+    /// <param name="partials">One partial sum per group.</param>
+    /// <remarks>
+    /// Launch with <see cref="PenaltyGroups"/> groups of <see cref="GroupSize"/>, then add the partials
+    /// to lossSum[0] with <see cref="ReductionKernels.SumIntoKernel"/>: a deterministic two-level sum
+    /// without float atomics. The group count depends only on count and the device, so the order does too.
+    /// </remarks>
+    public static void L1L2PartialKernel(FloatView parameters, int count, float l1, float l2, FloatView partials)
+    {
+        var shared = SharedMemory.Allocate<float>(GroupSize);
+        int t = Group.IdxX;
+        float sum = 0f;
+        for (int i = Grid.GlobalIndex.X; i < count; i += Grid.DimX * GroupSize)
+        {
+            float w = parameters[i];
+            // a zero factor skips its term, as the CPU path does: 0 * inf would turn an infinite penalty into NaN
+            if (l1 != 0f) sum += l1 * XMath.Abs(w);
+            if (l2 != 0f) sum += l2 * w * w;
+        }
+        shared[t] = sum;
+        Group.Barrier();
+        for (int stride = GroupSize / 2; stride > 0; stride >>= 1)
+        {
+            if (t < stride) shared[t] += shared[t + stride];
+            Group.Barrier();
+        }
+        if (t == 0) partials[Grid.IdxX] = shared[0];
+    }
+
+    /// <summary>
+    /// Groups <see cref="L1L2PartialKernel"/> uses for count weights: one per 256 weights, at most
+    /// <paramref name="maxGroups"/> (two per multiprocessor fill a GPU; beyond that threads loop).
+    /// </summary>
+    public static int PenaltyGroups(int count, int maxGroups) => Math.Clamp((count + GroupSize - 1) / GroupSize, 1, Math.Max(maxGroups, 1));
+
+    /// <summary>gradients[i] += l1 sign(w) + 2 l2 w, sign(0) = 0 (the subgradient that keeps zeros at zero).</summary>
+    /// <param name="index">Element i; launch with extent count.</param>
+    public static void L1L2GradientKernel(Index1D index, FloatView parameters, FloatView gradients, float l1, float l2)
+    {
+        float w = parameters[index];
+        float sign = w > 0f ? 1f : w < 0f ? -1f : 0f;
+        gradients[index] += l1 * sign + 2f * l2 * w;
+    }
+
+    /// <summary>
+    /// Batch normalization in training: per column c, mean and biased variance over the R rows,
+    /// savedInvStd = 1 / sqrt(var + eps), y = gamma (x - mean) savedInvStd + beta, and the running
+    /// averages running = momentum running + (1 - momentum) batch statistic.
+    /// </summary>
+    /// <param name="x">R x C input.</param>
+    /// <param name="rows">R.</param>
+    /// <param name="cols">C.</param>
+    /// <param name="gamma">C scales.</param>
+    /// <param name="beta">C shifts.</param>
+    /// <param name="y">R x C output; may alias x (all of a column is read before any of it is written).</param>
+    /// <param name="savedMean">C batch means, for the backward pass.</param>
+    /// <param name="savedInvStd">C batch 1 / sqrt(var + eps), for the backward pass.</param>
+    /// <param name="runningMean">C moving means, updated.</param>
+    /// <param name="runningVariance">C moving variances, updated.</param>
+    /// <param name="momentum">Weight of the old moving average.</param>
+    /// <param name="epsilon">Added to the variance.</param>
+    /// <remarks>
+    /// Launch with ceil(C / <see cref="TileColumns"/>) groups of <see cref="GroupSize"/>. The variance is
+    /// the mean of squared deviations from the mean (two passes over the column), which does not cancel
+    /// catastrophically as E[x^2] - mean^2 does for columns with a large mean.
+    /// </remarks>
+    public static void BatchNormTrainingKernel(FloatView x, int rows, int cols, FloatView gamma, FloatView beta,
+        FloatView y, FloatView savedMean, FloatView savedInvStd, FloatView runningMean, FloatView runningVariance,
+        float momentum, float epsilon)
+    {
+        var partial = SharedMemory.Allocate<float>(GroupSize);
+        int tx = Group.IdxX % TileColumns, ty = Group.IdxX / TileColumns;
+        int c = Grid.IdxX * TileColumns + tx;
+        int n = c < cols ? rows : 0; // a thread past the last column sums nothing but joins the barriers
+
+        float sum = 0f;
+        for (int r = ty; r < n; r += TileRowLanes) sum += x[r * cols + c];
+        float mean = ColumnTotal(partial, sum, tx, ty) / rows;
+
+        float squares = 0f;
+        for (int r = ty; r < n; r += TileRowLanes)
+        {
+            float d = x[r * cols + c] - mean;
+            squares += d * d;
+        }
+        float variance = ColumnTotal(partial, squares, tx, ty) / rows; // biased, as Keras normalizes with
+        float invStd = 1f / XMath.Sqrt(variance + epsilon);
+        if (c >= cols) return; // after the last barrier
+
+        if (ty == 0)
+        {
+            savedMean[c] = mean;
+            savedInvStd[c] = invStd;
+            runningMean[c] = momentum * runningMean[c] + (1 - momentum) * mean;
+            runningVariance[c] = momentum * runningVariance[c] + (1 - momentum) * variance;
+        }
+        float g = gamma[c], b = beta[c];
+        for (int r = ty; r < rows; r += TileRowLanes)
+            y[r * cols + c] = g * (x[r * cols + c] - mean) * invStd + b;
+    }
+
+    /// <summary>Batch normalization in inference: y[r, c] = gamma[c] (x[r, c] - runningMean[c]) / sqrt(runningVariance[c] + eps) + beta[c].</summary>
+    /// <param name="index">Flat element r * C + c; launch with extent R * C.</param>
+    public static void BatchNormInferenceKernel(Index1D index, FloatView x, int cols, FloatView gamma, FloatView beta,
+        FloatView runningMean, FloatView runningVariance, float epsilon, FloatView y)
+    {
+        int c = index % cols;
+        y[index] = gamma[c] * (x[index] - runningMean[c]) / XMath.Sqrt(runningVariance[c] + epsilon) + beta[c];
+    }
+
+    /// <summary>
+    /// Batch normalization backward with the training statistics: xhat = (x - mean) invStd,
+    /// dbeta = sum_r dy, dgamma = sum_r dy xhat, dx = gamma invStd / R (R dy - dbeta - xhat dgamma).
+    /// </summary>
+    /// <param name="x">R x C input of the forward pass.</param>
+    /// <param name="gradOutput">R x C dL/dy.</param>
+    /// <param name="rows">R.</param>
+    /// <param name="cols">C.</param>
+    /// <param name="gamma">C scales.</param>
+    /// <param name="savedMean">C batch means from the forward pass.</param>
+    /// <param name="savedInvStd">C batch inverse deviations from the forward pass.</param>
+    /// <param name="gradInput">R x C dL/dx, or a dummy when writeInput == 0; may alias gradOutput.</param>
+    /// <param name="writeInput">Non-zero: write (or accumulate) gradInput.</param>
+    /// <param name="gradGamma">C dL/dgamma.</param>
+    /// <param name="gradBeta">C dL/dbeta.</param>
+    /// <param name="accumulateInput">Non-zero: add to gradInput.</param>
+    /// <param name="accumulateParameters">Non-zero: add to gradGamma and gradBeta.</param>
+    /// <remarks>Launch as <see cref="BatchNormTrainingKernel"/>: the column sums and dx in one launch.</remarks>
+    public static void BatchNormBackwardKernel(FloatView x, FloatView gradOutput, int rows, int cols, FloatView gamma,
+        FloatView savedMean, FloatView savedInvStd, FloatView gradInput, int writeInput, FloatView gradGamma, FloatView gradBeta,
+        int accumulateInput, int accumulateParameters)
+    {
+        var partial = SharedMemory.Allocate<float>(GroupSize);
+        int tx = Group.IdxX % TileColumns, ty = Group.IdxX / TileColumns;
+        int c = Grid.IdxX * TileColumns + tx;
+        bool active = c < cols;
+        int n = active ? rows : 0;
+        float mean = active ? savedMean[c] : 0f, invStd = active ? savedInvStd[c] : 0f;
+
+        float sumDy = 0f, sumDyXhat = 0f;
+        for (int r = ty; r < n; r += TileRowLanes)
+        {
+            int i = r * cols + c;
+            float xhat = (x[i] - mean) * invStd;
+            sumDy += gradOutput[i];
+            sumDyXhat += gradOutput[i] * xhat;
+        }
+        sumDy = ColumnTotal(partial, sumDy, tx, ty);
+        sumDyXhat = ColumnTotal(partial, sumDyXhat, tx, ty);
+        if (!active) return; // after the last barrier
+
+        if (ty == 0)
+        {
+            gradBeta[c] = accumulateParameters != 0 ? gradBeta[c] + sumDy : sumDy;
+            gradGamma[c] = accumulateParameters != 0 ? gradGamma[c] + sumDyXhat : sumDyXhat;
+        }
+        if (writeInput == 0) return;
+        float k = gamma[c] * invStd / rows;
+        for (int r = ty; r < rows; r += TileRowLanes)
+        {
+            int i = r * cols + c;
+            float xhat = (x[i] - mean) * invStd;
+            float v = k * (rows * gradOutput[i] - sumDy - xhat * sumDyXhat);
+            gradInput[i] = accumulateInput != 0 ? gradInput[i] + v : v;
+        }
+    }
+
+    /// <summary>Groups of <see cref="GroupSize"/> the batch-normalization kernels need for C columns.</summary>
+    public static int ColumnTileGroups(int cols) => (cols + TileColumns - 1) / TileColumns;
+
+    /// <summary>
+    /// Maxout: y[i] = max_k x[i pieces + k] and argMax[i] = that k for i = r units + u. The first max wins;
+    /// a NaN counts as the largest and +0 beats -0, as TensorPrimitives.IndexOfMax (the CPU path) decides.
+    /// </summary>
+    /// <param name="index">Output i = r * units + u; launch with extent R * units.</param>
+    /// <param name="x">R x (units * pieces) pre-activations, the pieces of a unit adjacent.</param>
+    /// <param name="pieces">Pieces per unit.</param>
+    /// <param name="y">R x units outputs.</param>
+    /// <param name="argMax">R x units winning pieces, for the backward pass.</param>
+    public static void MaxoutKernel(Index1D index, FloatView x, int pieces, FloatView y, IntView argMax)
+    {
+        int start = index * pieces;
+        float best = x[start];
+        int bestK = 0;
+        for (int k = 1; k < pieces; k++)
+        {
+            float v = x[start + k];
+            if (float.IsNaN(best)) break;
+            if (float.IsNaN(v) || v > best || (v == best && IsNegative(best) && !IsNegative(v)))
+            {
+                best = v;
+                bestK = k;
+            }
+        }
+        y[index] = best;
+        argMax[index] = bestK;
+    }
+
+    /// <summary>Maxout backward: gradInput[i pieces + k] (+)= gradOutput[i] if k == argMax[i] else 0.</summary>
+    /// <param name="index">Input element j = i * pieces + k; launch with extent R * units * pieces.</param>
+    /// <param name="gradOutput">R x units dL/dy.</param>
+    /// <param name="argMax">R x units winning pieces from the forward pass.</param>
+    /// <param name="pieces">Pieces per unit.</param>
+    /// <param name="gradInput">R x (units * pieces) dL/dx.</param>
+    /// <param name="accumulate">Non-zero: add to gradInput instead of overwriting it.</param>
+    public static void MaxoutBackwardKernel(Index1D index, FloatView gradOutput, IntView argMax, int pieces,
+        FloatView gradInput, int accumulate)
+    {
+        int i = index / pieces, k = index - i * pieces;
+        float v = k == argMax[i] ? gradOutput[i] : 0f;
+        gradInput[index] = accumulate != 0 ? gradInput[index] + v : v;
+    }
+
+    /// <summary>
+    /// The column total of <paramref name="value"/> over the group's <see cref="TileRowLanes"/> row lanes,
+    /// in every thread of the column: each thread adds the 8 partials in the same order.
+    /// </summary>
+    private static float ColumnTotal(ArrayView<float> partial, float value, int tx, int ty)
+    {
+        partial[ty * TileColumns + tx] = value;
+        Group.Barrier();
+        float total = 0f;
+        for (int lane = 0; lane < TileRowLanes; lane++)
+            total += partial[lane * TileColumns + tx];
+        Group.Barrier(); // everyone has read the partials before they are overwritten
+        return total;
+    }
+
+    private static bool IsNegative(float v) => (Interop.FloatAsInt(v) & 0x8000_0000u) != 0;
+}

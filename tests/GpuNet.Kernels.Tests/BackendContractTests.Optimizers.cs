@@ -1,0 +1,97 @@
+using GpuNet.Backends;
+using Xunit;
+
+namespace GpuNet.Kernels.Tests;
+
+public abstract partial class BackendContractTests
+{
+    public static TheoryData<OptimizerKind, int, int> OptimizerCases
+    {
+        get
+        {
+            var data = new TheoryData<OptimizerKind, int, int>();
+            foreach (var kind in Enum.GetValues<OptimizerKind>())
+            {
+                data.Add(kind, 1, 0);
+                data.Add(kind, 37, 2);
+            }
+            return data;
+        }
+    }
+
+    /// <summary>The hyperparameters of step t (1-based) for <paramref name="kind"/>, as an optimizer computes them on the host.</summary>
+    private static OptimizerStep StepFor(OptimizerKind kind, int t)
+    {
+        const float beta1 = 0.9f, beta2 = 0.99f;
+        bool adam = kind is OptimizerKind.Adam or OptimizerKind.AdamW;
+        return new OptimizerStep
+        {
+            Kind = kind,
+            LearningRate = 0.1f / t, // a schedule: the rate changes between steps
+            Beta1 = beta1,
+            Beta2 = kind == OptimizerKind.RmsProp ? 0.9f : beta2,
+            Epsilon = 1e-7f,
+            WeightDecay = 0.004f,
+            BiasCorrection1 = adam ? 1f / (1f - MathF.Pow(beta1, t)) : 1f,
+            BiasCorrection2 = adam ? 1f / (1f - MathF.Pow(beta2, t)) : 1f,
+        };
+    }
+
+    [Theory]
+    [MemberData(nameof(OptimizerCases))]
+    public void OptimizerUpdateMatchesOptimizerMathOverThreeSteps(OptimizerKind kind, int count, int offset)
+    {
+        bool needs1 = kind != OptimizerKind.Sgd, needs2 = kind is OptimizerKind.Adam or OptimizerKind.AdamW;
+        var w = Check.Uniform(count, seed: 91, low: -2f, high: 2f);
+        var s1 = new float[count];
+        var s2 = new float[count];
+        if (kind == OptimizerKind.AdaGrad) Array.Fill(s1, 0.1f); // Keras' initial accumulator
+        var parameters = Put(w, offset);
+        var state1 = needs1 ? Put(s1, offset + 1) : null;
+        var state2 = needs2 ? Put(s2, offset + 2) : null;
+        var gradients = Alloc<float>(count);
+
+        for (int t = 1; t <= 3; t++)
+        {
+            var g = Check.Uniform(count, seed: 91 + t);
+            if (count > 2) g[2] = 0f; // a zero gradient: momentum keeps moving, Adam's second moment decays
+            var step = StepFor(kind, t);
+            Backend.Upload<float>(g, gradients);
+            Backend.OptimizerUpdate(step, parameters, gradients, state1, state2, count);
+            for (int i = 0; i < count; i++) w[i] = OptimizerMath.Update(step, w[i], g[i], ref s1[i], ref s2[i]);
+        }
+
+        // the same float operations in the same order; a GPU may fuse a multiply-add or round a square
+        // root differently: a few ulp after three steps
+        Check.Close(w, Get(parameters), 1e-7, 2e-6, $"{kind} parameters");
+        if (state1 is not null) Check.Close(s1, Get(state1), 1e-7, 2e-6, $"{kind} state 1");
+        if (state2 is not null) Check.Close(s2, Get(state2), 1e-9, 2e-6, $"{kind} state 2");
+    }
+
+    [Fact]
+    public void OptimizerUpdateFirstAdamStepMovesEachWeightByAboutTheLearningRate()
+    {
+        // t = 1: m = (1 - b1) g, v = (1 - b2) g^2, so m c1 / sqrt(v c2) = g / |g| and w -= lr sign(g) (eps aside)
+        var parameters = Put([1f, 1f, 1f]);
+        var step = StepFor(OptimizerKind.Adam, 1);
+        Backend.OptimizerUpdate(step, parameters, Put([3f, -0.01f, 0.1f]), Alloc<float>(3), Alloc<float>(3), 3);
+        Check.Close([0.9, 1.1, 0.9], Get(parameters), 1e-5, 0, "Adam's first step");
+    }
+
+    [Fact]
+    public void OptimizerUpdateNeedsTheStateItsRuleUses()
+    {
+        var parameters = Alloc<float>(4);
+        var gradients = Alloc<float>(4);
+        Backend.OptimizerUpdate(StepFor(OptimizerKind.Sgd, 1), parameters, gradients, null, null, 4); // Sgd has no state
+        var ex = Assert.Throws<ArgumentNullException>(() =>
+            Backend.OptimizerUpdate(StepFor(OptimizerKind.Momentum, 1), parameters, gradients, null, null, 4));
+        Assert.Equal("state1", ex.ParamName);
+        ex = Assert.Throws<ArgumentNullException>(() =>
+            Backend.OptimizerUpdate(StepFor(OptimizerKind.Adam, 1), parameters, gradients, Alloc<float>(4), null, 4));
+        Assert.Equal("state2", ex.ParamName);
+        var shortState = Assert.Throws<ArgumentException>(() =>
+            Backend.OptimizerUpdate(StepFor(OptimizerKind.RmsProp, 1), parameters, gradients, Alloc<float>(3), null, 4));
+        Assert.Equal("state1", shortState.ParamName);
+    }
+}
