@@ -1,6 +1,10 @@
 namespace GpuNet.Bench;
 
-/// <summary>One GEMM shape: op(A) is M x K, op(B) is K x N; shown as "MxKxN" plus the transpose form.</summary>
+/// <summary>
+/// One GEMM shape: op(A) is M x K, op(B) is K x N; shown as "MxKxN" and the transpose form, e.g. "NT" for
+/// C = A B^T. For a dense layer X (batch x in) W (in x out): forward Y = X W is NN, dX = dY W^T is NT,
+/// dW = X^T dY is TN.
+/// </summary>
 public sealed record GemmCase(string Role, int M, int K, int N, bool TransA, bool TransB)
 {
     /// <summary>2 M N K: one multiply and one add per term.</summary>
@@ -17,5 +21,6 @@ public sealed record GemmCase(string Role, int M, int K, int N, bool TransA, boo
         new("cube", 1024, 1024, 1024, false, false),
     ];
 
-    public override string ToString() => $"{M}x{K}x{N} {(TransA ? 'T' : 'N')}{(TransB ? 'T' : 'N')} {Role}";
+    // Short: BenchmarkDotNet cuts parameter values past 20 characters.
+    public override string ToString() => $"{M}x{K}x{N} {(TransA ? 'T' : 'N')}{(TransB ? 'T' : 'N')}";
 }

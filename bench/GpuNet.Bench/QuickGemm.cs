@@ -22,7 +22,7 @@ internal static class QuickGemm
             var (a, b, c) = CpuGemmBenchmarks.Inputs(shape);
             double seconds = Best(() => CpuGemm.Gemm(shape.TransA, shape.TransB, shape.M, shape.N, shape.K, 1f,
                 a, 0, b, 0, 0f, c, 0, kernel, threads));
-            string line = $"  {shape,-28} {seconds * 1e6,10:F1} us  {shape.Flops / seconds / 1e9,7:F1} GFLOP/s";
+            string line = $"  {shape.Role,-9} {shape,-19} {seconds * 1e6,10:F1} us  {shape.Flops / seconds / 1e9,7:F1} GFLOP/s";
             if (naive)
             {
                 double naiveSeconds = Best(() => NaiveGemm.Gemm(shape.TransA, shape.TransB, shape.M, shape.N, shape.K, 1f, a, b, 0f, c));

@@ -5,18 +5,22 @@ namespace GpuNet.Kernels.Tests;
 
 /// <summary>
 /// <see cref="CpuGemm"/> against a double-precision naive loop, for every micro-kernel this CPU runs
-/// (Avx512 6x32, Avx2 6x16, Portable 4x8), one thread and several, all four transpose forms.
+/// (Avx512 8x32, Avx2 6x16, Portable 4x8), one thread and several, all four transpose forms.
 /// </summary>
 public class CpuGemmTests
 {
-    // Shapes that hit every edge: empty, 1, primes (ragged against MR = 4/6, NR = 8/16/32), M < K,
-    // tails past KC = 256 and MC = 120 (200 x 300 x 513), the training shapes (batch 64, 784 -> 128),
-    // and sizes above CpuGemm.ParallelThreshold = 2^20 multiply-adds (so the threaded split runs).
+    // Shapes that hit every edge: empty, 1, primes (ragged against MR = 4/6/8, NR = 8/16/32), M < K,
+    // tails past MC = 64/128/168 and KC = 256 (200 x 300 x 513), K cut into several slices by every
+    // kernel (19 x 70 x 2100: 3 x 700 for KC = 1024), the training shapes (batch 64, 784 -> 128), and
+    // sizes above CpuGemm.ParallelThreshold multiply-adds (so the threaded split runs).
     private static readonly (int M, int N, int K)[] Shapes =
     [
         (0, 5, 3), (5, 0, 3), (4, 5, 0),
         (1, 1, 1), (7, 13, 5), (31, 17, 97), (5, 9, 300), (97, 101, 103),
-        (200, 300, 513), (64, 128, 784), (64, 784, 128), (784, 128, 64), (130, 33, 257),
+        (200, 300, 513), (19, 70, 2100), (64, 128, 784), (64, 784, 128), (784, 128, 64), (130, 33, 257),
+        // M a multiple of 1024: a transposed A is packed instead of read in place (and 2048 x 40 x 30,
+        // above the threshold with M > N, splits rows between threads instead of columns).
+        (1024, 19, 37), (2048, 40, 30),
     ];
 
     public static TheoryData<string, int, int, int, bool, bool> KernelShapeForms()
@@ -56,12 +60,13 @@ public class CpuGemmTests
     [InlineData("Portable", 2)]
     public void BetaOneAccumulates_WithOffsetsAndThreads(string kernel, int threads)
     {
-        // C += A B twice from C = 0 gives 2 A B: beta = 1 must add to, not overwrite, every K block
-        // (K = 600 spans three KC = 256 slices). 97 x 131 x 600 is above the threading threshold.
+        // beta = 1 must add to C in the first K slice and every later one (K = 1500: 2 slices of 750 for
+        // KC = 1024, 6 of 250 for KC = 256); running it twice from random C checks C + AB + AB.
+        // 97 x 131 x 1500 is above the threading threshold.
         var kind = Require(kernel);
         foreach (var (transA, transB) in new[] { (false, false), (false, true), (true, false), (true, true) })
         {
-            var run = new Case(97, 131, 600, transA, transB, alpha: 1f, beta: 1f, seed: 5, offset: 11);
+            var run = new Case(97, 131, 1500, transA, transB, alpha: 1f, beta: 1f, seed: 5, offset: 11);
             run.Check(kind, threads);
             run.Check(kind, threads);
         }
@@ -73,7 +78,7 @@ public class CpuGemmTests
     [InlineData("Portable")]
     public void SweepsEveryTail(string kernel)
     {
-        // Every M in 1..13 and N in 1..35 (all remainders mod MR = 4/6 and NR = 8/16/32), K short and long.
+        // Every M in 1..13 and N in 1..35 (all remainders mod MR = 4/6/8 and NR = 8/16/32), K short and long.
         var kind = Require(kernel);
         int seed = 0;
         foreach (int k in new[] { 1, 9, 33 })
@@ -102,6 +107,21 @@ public class CpuGemmTests
         var c2 = new float[] { float.NaN, 2, 3, 4 };
         CpuGemm.Gemm(false, false, 2, 2, 0, 1f, a, 0, b, 0, 0f, c2, 0);
         Assert.Equal(new float[] { 0, 0, 0, 0 }, c2);
+    }
+
+    [Fact]
+    public void SingleThreadedCallAllocatesNothingAfterWarmUp()
+    {
+        // Packing buffers are pooled: a training loop's GEMMs must not churn the GC. (Threaded calls
+        // allocate Parallel.For's small closures, so this pins one thread.)
+        var a = new float[64 * 100];
+        var b = new float[100 * 48];
+        var c = new float[64 * 48];
+        CpuGemm.Gemm(false, true, 64, 48, 100, 1f, a, 0, b, 0, 0f, c, 0, CpuGemmKernel.Auto, 1);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 10; i++)
+            CpuGemm.Gemm(false, true, 64, 48, 100, 1f, a, 0, b, 0, 0f, c, 0, CpuGemmKernel.Auto, 1);
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
     }
 
     [Fact]

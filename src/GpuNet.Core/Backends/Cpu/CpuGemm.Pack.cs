@@ -15,7 +15,7 @@ public static unsafe partial class CpuGemm
     /// </summary>
     /// <param name="b">K x N, or N x K when <paramref name="transB"/>.</param>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static void PackB(bool transB, float* b, int n, int k, int pc, int kc, int jc, int nc, int nr, float* dst)
+    private static void PackB(bool transB, float* b, int n, int k, int pc, int kc, int jc, int nc, int nr, float* dst)
     {
         for (int j0 = 0; j0 < nc; j0 += nr)
         {
@@ -33,7 +33,8 @@ public static unsafe partial class CpuGemm
     /// op(A)[i0+q*MR .., pc+p] at dst[q*MR*kc + p*MR ..]; rows past <paramref name="rows"/> are zero.
     /// </summary>
     /// <param name="a">M x K, or K x M when <paramref name="transA"/>.</param>
-    internal static void PackA(bool transA, float* a, int m, int k, int i0, int rows, int pc, int kc, int mr, float* dst)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void PackA(bool transA, float* a, int m, int k, int i0, int rows, int pc, int kc, int mr, float* dst)
     {
         for (int r0 = 0; r0 < rows; r0 += mr)
         {
@@ -97,6 +98,7 @@ public static unsafe partial class CpuGemm
     /// each of the panel's <paramref name="live"/> lines is a source row, so this is a transpose,
     /// done in 8 x 8 blocks with AVX shuffles where possible.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void PackTransposed(float* src, nint ld, int live, int kc, int width, float* dst)
     {
         int j = 0;
@@ -127,6 +129,7 @@ public static unsafe partial class CpuGemm
     }
 
     /// <summary>dst[u*ldd + t] = src[t*lds + u] for an 8 x 8 block.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Transpose8x8(float* src, nint lds, float* dst, nint ldd)
     {
         var r0 = Avx.LoadVector256(src);
