@@ -1,3 +1,4 @@
+using System.Numerics;
 namespace GpuNet.Backends;
 
 public sealed partial class CpuBackend
@@ -13,23 +14,113 @@ public sealed partial class CpuBackend
         if (needs2) Require(state2!, count, nameof(state2));
         var cp = Cpu(parameters, nameof(parameters)); var cg = Cpu(gradients, nameof(gradients));
         var c1 = needs1 ? Cpu(state1!, nameof(state1)) : null; var c2 = needs2 ? Cpu(state2!, nameof(state2)) : null;
-        ForChunks(count, (start, len) =>
+        // Memory-bound: one thread streams ~10 GB/s, so only very large models are split across threads.
+        if (count < OptimizerParallelThreshold)
         {
-            var w = cp.Array.AsSpan(cp.Offset + start, len);
-            var g = cg.Array.AsSpan(cg.Offset + start, len);
-            var s1 = c1 is null ? default : c1.Array.AsSpan(c1.Offset + start, len);
-            var s2 = c2 is null ? default : c2.Array.AsSpan(c2.Offset + start, len);
-            for (int i = 0; i < len; i++)
-                w[i] = OptimizerMath.Update(step, w[i], g[i], ref c1 is null ? ref Unused : ref s1[i], ref c2 is null ? ref Unused : ref s2[i]);
+            UpdateRange(step, cp, cg, c1, c2, 0, count);
+            return;
+        }
+        int chunks = Environment.ProcessorCount;
+        Parallel.For(0, chunks, ch =>
+        {
+            int start = (int)((long)count * ch / chunks), end = (int)((long)count * (ch + 1) / chunks);
+            UpdateRange(step, cp, cg, c1, c2, start, end - start);
         });
     }
 
-    [ThreadStatic] private static float Unused;
+    private const int OptimizerParallelThreshold = 1 << 21;
+
+    private static void UpdateRange(in OptimizerStep h, Cpu.CpuBuffer<float> cp, Cpu.CpuBuffer<float> cg,
+        Cpu.CpuBuffer<float>? c1, Cpu.CpuBuffer<float>? c2, int start, int len)
+    {
+        var w = cp.Array.AsSpan(cp.Offset + start, len);
+        var g = cg.Array.AsSpan(cg.Offset + start, len);
+        var s1 = c1 is null ? default : c1.Array.AsSpan(c1.Offset + start, len);
+        var s2 = c2 is null ? default : c2.Array.AsSpan(c2.Offset + start, len);
+        OptimizerMath.UpdateSpan(h, w, g, s1, s2);
+    }
 }
 
 /// <summary>The scalar optimizer rules of <see cref="OptimizerKind"/> (the CPU path and the kernels' reference).</summary>
 public static class OptimizerMath
 {
+    /// <summary>
+    /// Applies <see cref="Update"/> to every element, SIMD (Vector&lt;float&gt;) over the bulk and scalar over the tail;
+    /// s1/s2 may be empty when the rule does not use them. The vector arithmetic is the scalar rule's, term by term.
+    /// </summary>
+    public static void UpdateSpan(in OptimizerStep h, Span<float> w, ReadOnlySpan<float> g, Span<float> s1, Span<float> s2)
+    {
+        int i = 0, width = Vector<float>.Count;
+        var lr = new Vector<float>(h.LearningRate);
+        var b1 = new Vector<float>(h.Beta1);
+        var b2 = new Vector<float>(h.Beta2);
+        var eps = new Vector<float>(h.Epsilon);
+        var one = Vector<float>.One;
+        switch (h.Kind)
+        {
+            case OptimizerKind.Sgd:
+                for (; i <= w.Length - width; i += width)
+                    (new Vector<float>(w[i..]) - lr * new Vector<float>(g[i..])).CopyTo(w[i..]);
+                break;
+            case OptimizerKind.Momentum:
+                for (; i <= w.Length - width; i += width)
+                {
+                    var v = b1 * new Vector<float>(s1[i..]) - lr * new Vector<float>(g[i..]);
+                    v.CopyTo(s1[i..]);
+                    (new Vector<float>(w[i..]) + v).CopyTo(w[i..]);
+                }
+                break;
+            case OptimizerKind.Nesterov:
+                for (; i <= w.Length - width; i += width)
+                {
+                    var gv = new Vector<float>(g[i..]);
+                    var v = b1 * new Vector<float>(s1[i..]) - lr * gv;
+                    v.CopyTo(s1[i..]);
+                    (new Vector<float>(w[i..]) + b1 * v - lr * gv).CopyTo(w[i..]);
+                }
+                break;
+            case OptimizerKind.AdaGrad:
+                for (; i <= w.Length - width; i += width)
+                {
+                    var gv = new Vector<float>(g[i..]);
+                    var a = new Vector<float>(s1[i..]) + gv * gv;
+                    a.CopyTo(s1[i..]);
+                    (new Vector<float>(w[i..]) - lr * gv / (Vector.SquareRoot(a) + eps)).CopyTo(w[i..]);
+                }
+                break;
+            case OptimizerKind.RmsProp:
+                for (; i <= w.Length - width; i += width)
+                {
+                    var gv = new Vector<float>(g[i..]);
+                    var a = b2 * new Vector<float>(s1[i..]) + (one - b2) * gv * gv;
+                    a.CopyTo(s1[i..]);
+                    (new Vector<float>(w[i..]) - lr * gv / (Vector.SquareRoot(a) + eps)).CopyTo(w[i..]);
+                }
+                break;
+            case OptimizerKind.Adam:
+            case OptimizerKind.AdamW:
+                var c1 = new Vector<float>(h.BiasCorrection1);
+                var c2 = new Vector<float>(h.BiasCorrection2);
+                var decay = new Vector<float>(h.Kind == OptimizerKind.AdamW ? h.LearningRate * h.WeightDecay : 0f);
+                for (; i <= w.Length - width; i += width)
+                {
+                    var gv = new Vector<float>(g[i..]);
+                    var wv = new Vector<float>(w[i..]);
+                    wv -= decay * wv;
+                    var m = b1 * new Vector<float>(s1[i..]) + (one - b1) * gv;
+                    var v = b2 * new Vector<float>(s2[i..]) + (one - b2) * gv * gv;
+                    m.CopyTo(s1[i..]);
+                    v.CopyTo(s2[i..]);
+                    (wv - lr * (m * c1) / (Vector.SquareRoot(v * c2) + eps)).CopyTo(w[i..]);
+                }
+                break;
+        }
+        float unused1 = 0, unused2 = 0;
+        bool usesS1 = h.Kind != OptimizerKind.Sgd, usesS2 = h.Kind is OptimizerKind.Adam or OptimizerKind.AdamW;
+        for (; i < w.Length; i++)
+            w[i] = Update(h, w[i], g[i], ref usesS1 ? ref s1[i] : ref unused1, ref usesS2 ? ref s2[i] : ref unused2);
+    }
+
     /// <summary>Returns the updated parameter; updates the state in place.</summary>
     public static float Update(in OptimizerStep h, float w, float g, ref float s1, ref float s2)
     {

@@ -106,13 +106,7 @@ public sealed partial class CpuBackend
     public void SgdUpdate(DeviceBuffer<float> parameters, DeviceBuffer<float> gradients, int count, float learningRate)
     {
         Require(parameters, count, nameof(parameters)); Require(gradients, count, nameof(gradients));
-        var cp = Cpu(parameters, nameof(parameters)); var cg = Cpu(gradients, nameof(gradients));
-        ForChunks(count, (start, len) =>
-        {
-            var p = cp.Array.AsSpan(cp.Offset + start, len);
-            // p = p - lr * g  as one fused multiply-add per element
-            TensorPrimitives.FusedMultiplyAdd(cg.Array.AsSpan(cg.Offset + start, len), -learningRate, p, p);
-        });
+        OptimizerUpdate(new OptimizerStep { Kind = OptimizerKind.Sgd, LearningRate = learningRate }, parameters, gradients, null, null, count);
     }
 
     public void RandomUniform(DeviceBuffer<float> buffer, float low, float high, ulong seed, uint stream)

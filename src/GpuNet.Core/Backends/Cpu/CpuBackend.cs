@@ -11,7 +11,7 @@ namespace GpuNet.Backends;
 public sealed partial class CpuBackend : IBackend
 {
     /// <summary>Element count below which an element-wise op stays on one thread.</summary>
-    private const int ParallelThreshold = 1 << 16;
+    private const int ParallelThreshold = 1 << 18;
 
     public string Name => $"CPU ({Environment.ProcessorCount} threads, {SimdDescription})";
 
