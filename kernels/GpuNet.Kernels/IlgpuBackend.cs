@@ -89,6 +89,7 @@ public sealed partial class IlgpuBackend : IBackend
         var a = accelerator;
         _gemmTiled = a.LoadStreamKernel<int, int, int, int, int, float, FloatView, FloatView, float, FloatView>(GemmKernels.GemmTiledKernel);
         _gemmNaive = a.LoadAutoGroupedStreamKernel<Index2D, int, int, int, int, int, float, FloatView, FloatView, float, FloatView>(GemmKernels.GemmNaiveKernel);
+        _gemmRegisterTiled = LoadRegisterTiledGemmKernels(a);
         _biasAdd = a.LoadAutoGroupedStreamKernel<Index1D, FloatView, FloatView, int>(ElementwiseKernels.BiasAddKernel);
         _columnSum = a.LoadAutoGroupedStreamKernel<Index1D, FloatView, int, int, FloatView, int>(ElementwiseKernels.ColumnSumKernel);
         _fillFloat = a.LoadAutoGroupedStreamKernel<Index1D, FloatView, float>(ElementwiseKernels.FillFloatKernel);
