@@ -1,20 +1,27 @@
 #!/usr/bin/env bash
 # Runs on the GPU machine (see ../shared/gpu/README.md): GpuNet's kernel suite on CUDA, `gpunet bench` and
 # the BenchmarkDotNet suites, and PyTorch on the same shapes, in one command; everything lands in $OUT.
-# Prepare here first:
-#   bash ../shared/gpu/prepare.sh tests/GpuNet.Kernels.Tests/GpuNet.Kernels.Tests.csproj \
-#        src/GpuNet.Cli/GpuNet.Cli.csproj bench/GpuNet.Bench/GpuNet.Bench.csproj
-# then, with the device tool:  carry [".gpu"]  command "bash bench/gpu-compare.sh"
+# Two phases, each within the device tool's 64 MiB:
+#   here:  bash bench/gpu-prepare.sh train   then the device tool: carry [".gpu"], command "bash bench/gpu-compare.sh train"
+#   here:  bash bench/gpu-prepare.sh gemm    then the device tool: carry [".gpu"], command "bash bench/gpu-compare.sh gemm"
 set -uo pipefail
+phase=${1:-train}
 final=${OUT:-/tmp/gpunet-out}; out=/tmp/gpunet-results; mkdir -p "$final" "$out"
 nvidia-smi -L | tee "$out/device.txt"
+if [[ $phase == gemm ]]; then
+  bash .gpu/run.sh GpuNet.Bench --filter '*IlgpuGemm*' 2>&1 | tee "$out/gemm-gpunet.txt"
+  PYTHONUNBUFFERED=1 python3 bench/gemm_vs_torch.py 2>&1 | tee "$out/gemm-torch.txt"
+  cp -r BenchmarkDotNet.Artifacts/results "$out/bdn" 2>/dev/null || true
+  tar czf "$final/results.tgz" -C "$out" .
+  cp "$out/gemm-gpunet.txt" "$out/gemm-torch.txt" "$final/" 2>/dev/null || true
+  exit 0
+fi
 bash .gpu/run.sh GpuNet.Kernels.Tests 2>&1 | tail -40 | tee "$out/kernel-tests.txt"
 bash .gpu/run.sh GpuNet.Cli train 2>&1 | tee "$out/train-cuda.txt"
 bash .gpu/run.sh GpuNet.Cli bench --batch-sizes 64,256,1024,4096 --out "$out" 2>&1 | tee "$out/bench-lecture.txt"
 bash .gpu/run.sh GpuNet.Cli bench --model wide --batch-sizes 256,1024,4096 --out "$out" 2>&1 | tee "$out/bench-wide.txt"
 PYTHONUNBUFFERED=1 python3 bench/torch_mlp.py --batch-sizes 64,256,1024 --models lecture --json "$out/torch-lecture.json" 2>&1 | tee "$out/torch.txt"
 PYTHONUNBUFFERED=1 python3 bench/torch_mlp.py --batch-sizes 4096 --models wide --json "$out/torch-wide.json" 2>&1 | tee -a "$out/torch.txt"
-PYTHONUNBUFFERED=1 python3 bench/gemm_vs_torch.py 2>&1 | tee "$out/torch-gemm.txt"
 # the device tool brings back at most 8 files: one archive of everything, plus the two summaries
 tar czf "$final/results.tgz" -C "$out" .
 cp "$out/kernel-tests.txt" "$out/torch.txt" "$final/" 2>/dev/null || true
