@@ -10,22 +10,26 @@ public sealed partial class CpuBackend
     {
         Require(x, count, nameof(x));
         Require(y, count, nameof(y));
-        var cx = Cpu(x, nameof(x)); var cy = Cpu(y, nameof(y));
-        ForChunks(count, (start, len) =>
+        ForChunks(count, new ActivationBody(kind, alpha, Cpu(x, nameof(x)), Cpu(y, nameof(y))));
+    }
+
+    private readonly record struct ActivationBody(ActivationKind Kind, float Alpha, CpuBuffer<float> X, CpuBuffer<float> Y) : IRangeBody
+    {
+        public void Run(int start, int len)
         {
-            var src = cx.Array.AsSpan(cx.Offset + start, len);
-            var dst = cy.Array.AsSpan(cy.Offset + start, len);
-            switch (kind)
+            var src = X.Array.AsSpan(X.Offset + start, len);
+            var dst = Y.Array.AsSpan(Y.Offset + start, len);
+            switch (Kind)
             {
                 case ActivationKind.Linear: src.CopyTo(dst); break;
                 case ActivationKind.Relu: TensorPrimitives.Max(src, 0f, dst); break;
                 case ActivationKind.Sigmoid: TensorPrimitives.Sigmoid(src, dst); break;
                 case ActivationKind.Tanh: TensorPrimitives.Tanh(src, dst); break;
                 default:
-                    for (int i = 0; i < src.Length; i++) dst[i] = ActivationMath.Forward(kind, alpha, src[i]);
+                    for (int i = 0; i < src.Length; i++) dst[i] = ActivationMath.Forward(Kind, Alpha, src[i]);
                     break;
             }
-        });
+        }
     }
 
     public void ActivationBackward(ActivationKind kind, float alpha, DeviceBuffer<float> x, DeviceBuffer<float> y,
@@ -34,21 +38,26 @@ public sealed partial class CpuBackend
         if (kind == ActivationKind.Step) throw ActivationMath.StepHasNoGradient();
         Require(x, count, nameof(x)); Require(y, count, nameof(y));
         Require(gradOutput, count, nameof(gradOutput)); Require(gradInput, count, nameof(gradInput));
-        var cx = Cpu(x, nameof(x)); var cy = Cpu(y, nameof(y));
-        var cdy = Cpu(gradOutput, nameof(gradOutput)); var cdx = Cpu(gradInput, nameof(gradInput));
-        ForChunks(count, (start, len) =>
+        ForChunks(count, new ActivationBackwardBody(kind, alpha, Cpu(x, nameof(x)), Cpu(y, nameof(y)),
+            Cpu(gradOutput, nameof(gradOutput)), Cpu(gradInput, nameof(gradInput)), accumulate));
+    }
+
+    private readonly record struct ActivationBackwardBody(ActivationKind Kind, float Alpha, CpuBuffer<float> X, CpuBuffer<float> Y,
+        CpuBuffer<float> GradOutput, CpuBuffer<float> GradInput, bool Accumulate) : IRangeBody
+    {
+        public void Run(int start, int len)
         {
-            var xs = cx.Array.AsSpan(cx.Offset + start, len);
-            var ys = cy.Array.AsSpan(cy.Offset + start, len);
-            var dy = cdy.Array.AsSpan(cdy.Offset + start, len);
-            var dx = cdx.Array.AsSpan(cdx.Offset + start, len);
-            if (kind == ActivationKind.Relu)
-                ReluBackward(xs, dy, dx, accumulate);
-            else if (accumulate)
-                for (int i = 0; i < len; i++) dx[i] += dy[i] * ActivationMath.Derivative(kind, alpha, xs[i], ys[i]);
+            var xs = X.Array.AsSpan(X.Offset + start, len);
+            var ys = Y.Array.AsSpan(Y.Offset + start, len);
+            var dy = GradOutput.Array.AsSpan(GradOutput.Offset + start, len);
+            var dx = GradInput.Array.AsSpan(GradInput.Offset + start, len);
+            if (Kind == ActivationKind.Relu)
+                ReluBackward(xs, dy, dx, Accumulate);
+            else if (Accumulate)
+                for (int i = 0; i < len; i++) dx[i] += dy[i] * ActivationMath.Derivative(Kind, Alpha, xs[i], ys[i]);
             else
-                for (int i = 0; i < len; i++) dx[i] = dy[i] * ActivationMath.Derivative(kind, alpha, xs[i], ys[i]);
-        });
+                for (int i = 0; i < len; i++) dx[i] = dy[i] * ActivationMath.Derivative(Kind, Alpha, xs[i], ys[i]);
+        }
     }
 
     private static void ReluBackward(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dx, bool accumulate)
@@ -72,8 +81,16 @@ public sealed partial class CpuBackend
     public void Softmax(DeviceBuffer<float> x, DeviceBuffer<float> y, int rows, int cols)
     {
         Require(x, (long)rows * cols, nameof(x)); Require(y, (long)rows * cols, nameof(y));
-        var cx = Cpu(x, nameof(x)); var cy = Cpu(y, nameof(y));
-        ForRows(rows, cols, r => SoftmaxRow(cx.Array.AsSpan(cx.Offset + r * cols, cols), cy.Array.AsSpan(cy.Offset + r * cols, cols)));
+        ForRows(rows, cols, new SoftmaxBody(Cpu(x, nameof(x)), Cpu(y, nameof(y)), cols));
+    }
+
+    private readonly record struct SoftmaxBody(CpuBuffer<float> X, CpuBuffer<float> Y, int Cols) : IRangeBody
+    {
+        public void Run(int start, int length)
+        {
+            for (int r = start; r < start + length; r++)
+                SoftmaxRow(X.Array.AsSpan(X.Offset + r * Cols, Cols), Y.Array.AsSpan(Y.Offset + r * Cols, Cols));
+        }
     }
 
     /// <summary>Max-subtracted softmax of one row; returns log(sum exp(x - max)).</summary>

@@ -10,16 +10,26 @@ public sealed partial class CpuBackend
         if (ReferenceEquals(source, destination) || Cpu(source, nameof(source)).Array == Cpu(destination, nameof(destination)).Array
             && Cpu(source, nameof(source)).Offset == Cpu(destination, nameof(destination)).Offset)
             throw new ArgumentException("AugmentImages cannot work in place: pass a separate destination buffer.", nameof(destination));
-        var cs = Cpu(source, nameof(source)); var cd = Cpu(destination, nameof(destination));
-        ForRows(rows, height * width, r =>
+        ForRows(rows, height * width, new AugmentBody(Cpu(source, nameof(source)), Cpu(destination, nameof(destination)),
+            height, width, settings, seed, step));
+    }
+
+    private readonly record struct AugmentBody(Cpu.CpuBuffer<float> Source, Cpu.CpuBuffer<float> Destination, int Height, int Width,
+        AugmentationSettings Settings, ulong Seed, ulong Step) : IRangeBody
+    {
+        public void Run(int start, int length)
         {
-            var p = AugmentMath.SampleParameters(settings, r, height, width, seed, step);
-            var src = cs.Array.AsSpan(cs.Offset + r * height * width, height * width);
-            var dst = cd.Array.AsSpan(cd.Offset + r * height * width, height * width);
-            for (int y = 0; y < height; y++)
-                for (int x = 0; x < width; x++)
-                    dst[y * width + x] = AugmentMath.Pixel(settings, p, src, r, y, x, height, width, seed, step);
-        });
+            int pixels = Height * Width;
+            for (int r = start; r < start + length; r++)
+            {
+                var p = AugmentMath.SampleParameters(Settings, r, Height, Width, Seed, Step);
+                var src = Source.Array.AsSpan(Source.Offset + r * pixels, pixels);
+                var dst = Destination.Array.AsSpan(Destination.Offset + r * pixels, pixels);
+                for (int y = 0; y < Height; y++)
+                    for (int x = 0; x < Width; x++)
+                        dst[y * Width + x] = AugmentMath.Pixel(Settings, p, src, r, y, x, Height, Width, Seed, Step);
+            }
+        }
     }
 }
 

@@ -75,8 +75,9 @@ public sealed partial class CpuBackend
     {
         long n = (long)rows * cols;
         Require(x, n, nameof(x)); Require(y, n, nameof(y));
-        foreach (var (b, name) in new[] { (gamma, nameof(gamma)), (beta, nameof(beta)), (savedMean, nameof(savedMean)), (savedInvStd, nameof(savedInvStd)), (runningMean, nameof(runningMean)), (runningVariance, nameof(runningVariance)) })
-            Require(b, cols, name);
+        Require(gamma, cols, nameof(gamma)); Require(beta, cols, nameof(beta));
+        Require(savedMean, cols, nameof(savedMean)); Require(savedInvStd, cols, nameof(savedInvStd));
+        Require(runningMean, cols, nameof(runningMean)); Require(runningVariance, cols, nameof(runningVariance));
         var sx = Cpu(x, nameof(x)).Span; var sy = Cpu(y, nameof(y)).Span;
         var g = Cpu(gamma, nameof(gamma)).Span; var be = Cpu(beta, nameof(beta)).Span;
         var mu = Cpu(savedMean, nameof(savedMean)).Span; var inv = Cpu(savedInvStd, nameof(savedInvStd)).Span;

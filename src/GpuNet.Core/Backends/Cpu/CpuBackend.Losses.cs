@@ -107,19 +107,28 @@ public sealed partial class CpuBackend
     {
         long n = (long)rows * cols;
         Require(y, n, nameof(y)); Require(gradOutput, n, nameof(gradOutput)); Require(gradInput, n, nameof(gradInput));
-        var cy = Cpu(y, nameof(y)); var cdy = Cpu(gradOutput, nameof(gradOutput)); var cdx = Cpu(gradInput, nameof(gradInput));
-        ForRows(rows, cols, r =>
+        ForRows(rows, cols, new SoftmaxBackwardBody(Cpu(y, nameof(y)), Cpu(gradOutput, nameof(gradOutput)), Cpu(gradInput, nameof(gradInput)), cols, accumulate));
+    }
+
+    private readonly record struct SoftmaxBackwardBody(Cpu.CpuBuffer<float> Y, Cpu.CpuBuffer<float> GradOutput, Cpu.CpuBuffer<float> GradInput,
+        int Cols, bool Accumulate) : IRangeBody
+    {
+        public void Run(int start, int length)
         {
-            var yr = cy.Array.AsSpan(cy.Offset + r * cols, cols);
-            var dyr = cdy.Array.AsSpan(cdy.Offset + r * cols, cols);
-            var dxr = cdx.Array.AsSpan(cdx.Offset + r * cols, cols);
-            // dx_i = y_i (dy_i - sum_j dy_j y_j): the softmax Jacobian diag(y) - y y^T applied to dy
-            float dot = TensorPrimitives.Dot(dyr, yr);
-            for (int c = 0; c < cols; c++)
+            int cols = Cols;
+            for (int r = start; r < start + length; r++)
             {
-                float v = yr[c] * (dyr[c] - dot);
-                dxr[c] = accumulate ? dxr[c] + v : v;
+                var yr = Y.Array.AsSpan(Y.Offset + r * cols, cols);
+                var dyr = GradOutput.Array.AsSpan(GradOutput.Offset + r * cols, cols);
+                var dxr = GradInput.Array.AsSpan(GradInput.Offset + r * cols, cols);
+                // dx_i = y_i (dy_i - sum_j dy_j y_j): the softmax Jacobian diag(y) - y y^T applied to dy
+                float dot = TensorPrimitives.Dot(dyr, yr);
+                for (int c = 0; c < cols; c++)
+                {
+                    float v = yr[c] * (dyr[c] - dot);
+                    dxr[c] = Accumulate ? dxr[c] + v : v;
+                }
             }
-        });
+        }
     }
 }

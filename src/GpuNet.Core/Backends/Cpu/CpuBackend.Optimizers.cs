@@ -15,17 +15,15 @@ public sealed partial class CpuBackend
         var cp = Cpu(parameters, nameof(parameters)); var cg = Cpu(gradients, nameof(gradients));
         var c1 = needs1 ? Cpu(state1!, nameof(state1)) : null; var c2 = needs2 ? Cpu(state2!, nameof(state2)) : null;
         // Memory-bound: one thread streams ~10 GB/s, so only very large models are split across threads.
-        if (count < OptimizerParallelThreshold)
-        {
-            UpdateRange(step, cp, cg, c1, c2, 0, count);
-            return;
-        }
-        int chunks = Environment.ProcessorCount;
-        Parallel.For(0, chunks, ch =>
-        {
-            int start = (int)((long)count * ch / chunks), end = (int)((long)count * (ch + 1) / chunks);
-            UpdateRange(step, cp, cg, c1, c2, start, end - start);
-        });
+        var body = new OptimizerBody(step, cp, cg, c1, c2);
+        if (count < OptimizerParallelThreshold) body.Run(0, count);
+        else RunParallel(count, Environment.ProcessorCount, body);
+    }
+
+    private readonly record struct OptimizerBody(OptimizerStep Step, Cpu.CpuBuffer<float> P, Cpu.CpuBuffer<float> G,
+        Cpu.CpuBuffer<float>? S1, Cpu.CpuBuffer<float>? S2) : IRangeBody
+    {
+        public void Run(int start, int length) => UpdateRange(Step, P, G, S1, S2, start, length);
     }
 
     private const int OptimizerParallelThreshold = 1 << 21;

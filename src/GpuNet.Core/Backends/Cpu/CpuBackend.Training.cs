@@ -23,28 +23,38 @@ public sealed partial class CpuBackend
         // depend on thread timing) and, for an evaluation pass, the probabilities nobody asked to keep.
         var rowLoss = Scratch(ref _rowLossScratch, rows);
         var probScratch = cp is null && cg is null ? Scratch(ref _probScratch, rows * cols) : null;
+        ForRows(rows, cols, new SoftmaxCrossEntropyBody(cx, cl, cp, cg, probScratch, rowLoss, cols, gradScale));
         double total = 0;
-        ForRows(rows, cols, r =>
-        {
-            var x = cx.Array.AsSpan(cx.Offset + r * cols, cols);
-            Span<float> p = cp is not null ? cp.Array.AsSpan(cp.Offset + r * cols, cols)
-                : cg is not null ? cg.Array.AsSpan(cg.Offset + r * cols, cols)
-                : probScratch.AsSpan(r * cols, cols);
-            int label = cl.Array[cl.Offset + r];
-            float max = TensorPrimitives.Max(x);
-            float logSum = SoftmaxRow(x, p);
-            // -log p[label] = log(sum exp(x - max)) - (x[label] - max): finite even where p underflows
-            rowLoss[r] = (uint)label < (uint)cols ? logSum - (x[label] - max) : float.NaN;
-            if (cg is not null)
-            {
-                var g = cg.Array.AsSpan(cg.Offset + r * cols, cols);
-                if (!p.Overlaps(g)) p.CopyTo(g);
-                if ((uint)label < (uint)cols) g[label] -= 1f;
-                TensorPrimitives.Multiply(g, gradScale, g);
-            }
-        });
         for (int r = 0; r < rows; r++) total += rowLoss[r];
         closs.Array[closs.Offset] += (float)total;
+    }
+
+    private readonly record struct SoftmaxCrossEntropyBody(CpuBuffer<float> Logits, CpuBuffer<int> Labels, CpuBuffer<float>? Probabilities,
+        CpuBuffer<float>? Grad, float[]? ProbScratch, float[] RowLoss, int Cols, float GradScale) : IRangeBody
+    {
+        public void Run(int start, int length)
+        {
+            int cols = Cols;
+            for (int r = start; r < start + length; r++)
+            {
+                var x = Logits.Array.AsSpan(Logits.Offset + r * cols, cols);
+                Span<float> p = Probabilities is not null ? Probabilities.Array.AsSpan(Probabilities.Offset + r * cols, cols)
+                    : Grad is not null ? Grad.Array.AsSpan(Grad.Offset + r * cols, cols)
+                    : ProbScratch.AsSpan(r * cols, cols);
+                int label = Labels.Array[Labels.Offset + r];
+                float max = TensorPrimitives.Max(x);
+                float logSum = SoftmaxRow(x, p);
+                // -log p[label] = log(sum exp(x - max)) - (x[label] - max): finite even where p underflows
+                RowLoss[r] = (uint)label < (uint)cols ? logSum - (x[label] - max) : float.NaN;
+                if (Grad is not null)
+                {
+                    var g = Grad.Array.AsSpan(Grad.Offset + r * cols, cols);
+                    if (!p.Overlaps(g)) p.CopyTo(g);
+                    if ((uint)label < (uint)cols) g[label] -= 1f;
+                    TensorPrimitives.Multiply(g, GradScale, g);
+                }
+            }
+        }
     }
 
     private float[]? _rowLossScratch, _probScratch;
@@ -79,14 +89,22 @@ public sealed partial class CpuBackend
         Require(indices, (long)indexOffset + count, nameof(indices));
         Require(destination, (long)count * cols, nameof(destination));
         var cs = Cpu(source, nameof(source)); var ci = Cpu(indices, nameof(indices)); var cd = Cpu(destination, nameof(destination));
-        int sourceRows = source.Length / Math.Max(cols, 1);
-        ForRows(count, cols, i =>
+        ForRows(count, cols, new GatherRowsBody(cs, ci, cd, indexOffset, cols, source.Length / Math.Max(cols, 1)));
+    }
+
+    private readonly record struct GatherRowsBody(CpuBuffer<float> Source, CpuBuffer<int> Indices, CpuBuffer<float> Destination,
+        int IndexOffset, int Cols, int SourceRows) : IRangeBody
+    {
+        public void Run(int start, int length)
         {
-            int row = ci.Array[ci.Offset + indexOffset + i];
-            if ((uint)row >= (uint)sourceRows)
-                throw new ArgumentOutOfRangeException(nameof(indices), row, $"Row index {row} is outside the source's {sourceRows} rows.");
-            cs.Array.AsSpan(cs.Offset + row * cols, cols).CopyTo(cd.Array.AsSpan(cd.Offset + i * cols, cols));
-        });
+            for (int i = start; i < start + length; i++)
+            {
+                int row = Indices.Array[Indices.Offset + IndexOffset + i];
+                if ((uint)row >= (uint)SourceRows)
+                    throw new ArgumentOutOfRangeException("indices", row, $"Row index {row} is outside the source's {SourceRows} rows.");
+                Source.Array.AsSpan(Source.Offset + row * Cols, Cols).CopyTo(Destination.Array.AsSpan(Destination.Offset + i * Cols, Cols));
+            }
+        }
     }
 
     public void Gather(DeviceBuffer<int> source, DeviceBuffer<int> indices, int indexOffset, int count, DeviceBuffer<int> destination)

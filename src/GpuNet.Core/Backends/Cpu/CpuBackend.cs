@@ -84,12 +84,20 @@ public sealed partial class CpuBackend : IBackend
     {
         Require(x, (long)rows * cols, nameof(x));
         Require(bias, cols, nameof(bias));
-        var cx = Cpu(x, nameof(x)); var cbias = Cpu(bias, nameof(bias));
-        ForRows(rows, cols, r =>
+        ForRows(rows, cols, new BiasAddBody(Cpu(x, nameof(x)), Cpu(bias, nameof(bias)), cols));
+    }
+
+    private readonly record struct BiasAddBody(CpuBuffer<float> X, CpuBuffer<float> Bias, int Cols) : IRangeBody
+    {
+        public void Run(int start, int length)
         {
-            var row = cx.Array.AsSpan(cx.Offset + r * cols, cols);
-            TensorPrimitives.Add(row, cbias.Array.AsSpan(cbias.Offset, cols), row);
-        });
+            var bias = Bias.Array.AsSpan(Bias.Offset, Cols);
+            for (int r = start; r < start + length; r++)
+            {
+                var row = X.Array.AsSpan(X.Offset + r * Cols, Cols);
+                TensorPrimitives.Add(row, bias, row);
+            }
+        }
     }
 
     public void ColumnSum(DeviceBuffer<float> x, int rows, int cols, DeviceBuffer<float> result, bool accumulate)
@@ -104,35 +112,31 @@ public sealed partial class CpuBackend : IBackend
             TensorPrimitives.Add(dst, cx.Array.AsSpan(cx.Offset + r * cols, cols), dst);
     }
 
-    /// <summary>Runs <paramref name="body"/> for each row, in parallel when the matrix is large.</summary>
-    private static void ForRows(int rows, int cols, Action<int> body)
+    /// <summary>A loop body over [start, start + length) of rows or elements: a struct, so the sequential path allocates nothing.</summary>
+    private interface IRangeBody
     {
-        if ((long)rows * cols < ParallelThreshold || rows < 2)
-        {
-            for (int r = 0; r < rows; r++) body(r);
-            return;
-        }
-        int chunks = Math.Min(rows, Environment.ProcessorCount * 4);
-        Parallel.For(0, chunks, ch =>
-        {
-            int start = (int)((long)rows * ch / chunks), end = (int)((long)rows * (ch + 1) / chunks);
-            for (int r = start; r < end; r++) body(r);
-        });
+        void Run(int start, int length);
     }
 
-    /// <summary>Runs <paramref name="body"/>(start, length) over [0, count) in contiguous chunks.</summary>
-    private static void ForChunks(int count, Action<int, int> body)
+    /// <summary>Runs <paramref name="body"/> over rows [0, rows) of an R x C matrix, split across threads when it is large.</summary>
+    private static void ForRows<T>(int rows, int cols, T body) where T : struct, IRangeBody
     {
-        if (count < ParallelThreshold)
-        {
-            body(0, count);
-            return;
-        }
-        int chunks = Math.Min(Environment.ProcessorCount * 4, count / 4096);
+        if ((long)rows * cols < ParallelThreshold || rows < 2) body.Run(0, rows);
+        else RunParallel(rows, Math.Min(rows, Environment.ProcessorCount * 4), body);
+    }
+
+    /// <summary>Runs <paramref name="body"/> over elements [0, count) in contiguous chunks, split across threads when large.</summary>
+    private static void ForChunks<T>(int count, T body) where T : struct, IRangeBody
+    {
+        if (count < ParallelThreshold) body.Run(0, count);
+        else RunParallel(count, Math.Min(Environment.ProcessorCount * 4, count / 4096), body);
+    }
+
+    // Kept apart so that only a parallel call allocates (the closure and Parallel.For's state).
+    private static void RunParallel<T>(int count, int chunks, T body) where T : struct, IRangeBody =>
         Parallel.For(0, chunks, ch =>
         {
             int start = (int)((long)count * ch / chunks), end = (int)((long)count * (ch + 1) / chunks);
-            body(start, end - start);
+            body.Run(start, end - start);
         });
-    }
 }
