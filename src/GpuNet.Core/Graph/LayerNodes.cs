@@ -39,7 +39,7 @@ public sealed class DropoutNode : Node
         int n = ctx.Rows * Input.Cols;
         _maskValid = ctx.Training && Rate > 0;
         if (_maskValid) ctx.Backend.Dropout(Input.Value, Output.Value, _mask, n, Rate, Seed, Step++, _purpose);
-        else ctx.Backend.Copy(Input.Value.Slice(0, n), Output.Value.Slice(0, n));
+        else ctx.Backend.Activation(ActivationKind.Linear, 0f, Input.Value, Output.Value, n); // identity: a copy of n elements
     }
 
     public override void Backward(StepContext ctx)
@@ -48,8 +48,7 @@ public sealed class DropoutNode : Node
         int n = ctx.Rows * Input.Cols;
         bool acc = ctx.Accumulate(Input);
         if (_maskValid) ctx.Backend.Multiply(Output.Grad!, _mask, Input.Grad, n, acc);
-        else if (!acc) ctx.Backend.Copy(Output.Grad!.Slice(0, n), Input.Grad.Slice(0, n));
-        else throw new InvalidOperationException("Dropout without a mask cannot accumulate its input gradient.");
+        else ctx.Backend.ActivationBackward(ActivationKind.Linear, 0f, Input.Value, Output.Value, Output.Grad!, Input.Grad, n, acc);
     }
 }
 

@@ -67,11 +67,11 @@ public abstract class LossNode : Node, IDisposable
         Input.Value.Backend.Fill(Correct, 0);
     }
 
-    /// <summary>Counts correct predictions: argmax for several outputs, a 0.5 (or 0 for logits) threshold for one.</summary>
-    protected void CountCorrect(StepContext ctx, Tensor scores, float binaryThreshold)
+    /// <summary>Counts correct predictions on probabilities: argmax for several outputs, a 0.5 threshold for one.</summary>
+    protected void CountCorrect(StepContext ctx, Tensor scores)
     {
         if (!CountsAccuracy) return;
-        if (scores.Cols == 1) ctx.Backend.CountCorrectBinary(scores.Value, Labels, ctx.Rows, binaryThreshold, Correct);
+        if (scores.Cols == 1) ctx.Backend.CountCorrectBinary(scores.Value, Labels, ctx.Rows, 0.5f, Correct);
         else ctx.Backend.CountCorrect(scores.Value, Labels, ctx.Rows, scores.Cols, Correct);
     }
 
@@ -106,7 +106,7 @@ public sealed class SoftmaxCrossEntropyLoss : LossNode
     {
         int b = ctx.Rows;
         ctx.Backend.SoftmaxCrossEntropy(Input.Value, Labels, b, Input.Cols, Output.Value, ctx.Training ? Input.Grad : null, GradScale(b), LossSum);
-        CountCorrect(ctx, Output, 0.5f);
+        CountCorrect(ctx, Output);
     }
 }
 
@@ -125,7 +125,7 @@ public sealed class SoftmaxCrossEntropyDenseLoss : LossNode
     {
         int b = ctx.Rows;
         ctx.Backend.SoftmaxCrossEntropyDense(Input.Value, Targets!, b, Input.Cols, Output.Value, ctx.Training ? Input.Grad : null, GradScale(b), LossSum);
-        CountCorrect(ctx, Output, 0.5f);
+        CountCorrect(ctx, Output);
     }
 }
 
@@ -147,7 +147,7 @@ public sealed class SigmoidCrossEntropyLoss : LossNode
     {
         int b = ctx.Rows;
         ctx.Backend.SigmoidCrossEntropy(Input.Value, Targets!, b * Input.Cols, Output.Value, ctx.Training ? Input.Grad : null, GradScale(b), LossSum);
-        CountCorrect(ctx, Output, 0.5f);
+        CountCorrect(ctx, Output);
     }
 }
 
@@ -188,7 +188,7 @@ public sealed class ProbabilityCrossEntropyLoss : LossNode
             ctx.Backend.BinaryCrossEntropyFromProbabilities(Input.Value, Targets!, n, Epsilon, grad, GradScale(b), LossSum);
         else
             ctx.Backend.CrossEntropyFromProbabilities(Input.Value, Targets!, n, Epsilon, grad, GradScale(b), LossSum);
-        CountCorrect(ctx, Input, 0.5f);
+        CountCorrect(ctx, Input);
     }
 }
 
@@ -206,6 +206,6 @@ public sealed class MeanSquaredErrorLoss : LossNode
     {
         int b = ctx.Rows;
         ctx.Backend.MeanSquaredError(Input.Value, Targets!, b * Input.Cols, ctx.Training ? Input.Grad : null, GradScale(b), LossSum);
-        CountCorrect(ctx, Input, 0.5f);
+        CountCorrect(ctx, Input);
     }
 }
