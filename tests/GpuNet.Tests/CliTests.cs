@@ -102,6 +102,16 @@ public class CliTests
     }
 
     [Fact]
+    public void AskingForCudaWithoutAGpuIsAClearError()
+    {
+        Assert.SkipWhen(GpuNet.Kernels.IlgpuBackend.IsCudaAvailable(), "This machine has a CUDA device.");
+        var (code, _, error) = Run("train", "--device", "cuda", "--epochs", "1");
+        Assert.Equal(1, code);
+        Assert.Contains("error: No CUDA device was found. Use --device cpu", error);
+        Assert.DoesNotContain("   at ", error);
+    }
+
+    [Fact]
     public void DevicesListsTheCpuBackend()
     {
         var (code, output, error) = Run("devices");
