@@ -67,14 +67,16 @@ internal static class BenchRunner
         var first = network.MeasureTrainingThroughput(data, batch, s.Warmup, s.MinSteps);
         long steps = first.Steps;
         double seconds = first.Elapsed.TotalSeconds;
+        var last = first;
         for (int round = 0; seconds < s.MinSeconds && round < MaxExtraRuns; round++)
         {
-            // 10% over the estimate, so one more run is usually enough even when the first steps were slower
-            double perStep = Math.Max(seconds / steps, 1e-9);
+            // Sized from the latest run's rate (the first one may include cold caches and first calls, which would
+            // make every later run too short) and 10% over it, so one more run is usually enough.
+            double perStep = Math.Max(last.Elapsed.TotalSeconds / last.Steps, 1e-9);
             long more = (long)Math.Ceiling((s.MinSeconds - seconds) / perStep * 1.1);
-            var next = network.MeasureTrainingThroughput(data, batch, 0, (int)Math.Clamp(more, 1, 100_000_000));
-            steps += next.Steps;
-            seconds += next.Elapsed.TotalSeconds;
+            last = network.MeasureTrainingThroughput(data, batch, 0, (int)Math.Clamp(more, 1, 100_000_000));
+            steps += last.Steps;
+            seconds += last.Elapsed.TotalSeconds;
         }
         return new BenchPoint(device.Key, backend.Name, model.Name, model.Layers, model.Width, batch,
             (int)steps, seconds, batch * (double)steps / seconds, DateTimeOffset.UtcNow);

@@ -66,7 +66,14 @@ public sealed class SparseCategoricalCrossentropy(bool fromLogits = false) : Los
 
     public override bool FusesWith(Activation last) => FromLogits || last.IsSoftmax;
 
-    public override void Validate(Activation last, string layer) => CategoricalCrossentropy.CheckLogits(FromLogits, last, layer);
+    public override void Validate(Activation last, string layer)
+    {
+        CategoricalCrossentropy.CheckLogits(FromLogits, last, layer);
+        if (!FromLogits && !last.IsSoftmax && last.Kind != ActivationKind.Sigmoid)
+            throw new ArgumentException(
+                $"sparse_categorical_crossentropy expects probabilities, but the last layer '{layer}' ends in '{last.Name}'. " +
+                "Give the last layer activation \"softmax\", or use new SparseCategoricalCrossentropy(fromLogits: true).", "loss");
+    }
 
     public override LossNode CreateNode(ComputationGraph graph, Tensor output, Activation last) =>
         FusesWith(last) ? new SoftmaxCrossEntropyLoss(graph, output) : new ProbabilityCrossEntropyLoss(graph, output, ProbabilityLossKind.Categorical);

@@ -72,12 +72,10 @@ public sealed partial class Sequential
         var graph = EnsureBuilt(data.FeatureCount, batchSize);
         if (graph.BatchCapacity < batchSize)
             throw new InvalidOperationException($"The model was built for batches of {graph.BatchCapacity}; use a new model for batch {batchSize}.");
-        var backend = Backend!;
-        var onDevice = new DeviceData(backend, data, _lossNode!);
+        var onDevice = new DeviceData(Backend!, data, _lossNode!);
         return new TrainingStepRunner(this, batchSize, data.Count, (offset, rows) =>
         {
-            backend.GatherRows(onDevice.Features, onDevice.Index, offset, rows, data.FeatureCount, _input!.Value);
-            GatherTargets(onDevice, offset, rows);
+            LoadBatch(onDevice, offset, rows);
             graph.Forward(rows, training: true);
             graph.Backward();
         }, onDevice);

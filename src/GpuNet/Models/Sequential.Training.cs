@@ -79,7 +79,6 @@ public sealed partial class Sequential
         int batch = Math.Min(requestedBatch, graph.BatchCapacity);
         var backend = Backend!;
         var loss = _lossNode!;
-        var input = _input!;
         var augmentation = options.Augmentation;
         augmentation?.Validate(fitData.FeatureCount);
 
@@ -107,15 +106,7 @@ public sealed partial class Sequential
             for (int offset = 0; offset < fitData.Count; offset += batch)
             {
                 int rows = Math.Min(batch, fitData.Count - offset);
-                if (augmentation is null)
-                    backend.GatherRows(trainOnDevice.Features, trainOnDevice.Index, offset, rows, fitData.FeatureCount, input.Value);
-                else
-                {
-                    backend.GatherRows(trainOnDevice.Features, trainOnDevice.Index, offset, rows, fitData.FeatureCount, staging!);
-                    backend.AugmentImages(staging!, input.Value, rows, augmentation.Height, augmentation.Width, augmentation.Settings,
-                        (ulong)options.Seed, (ulong)iteration);
-                }
-                GatherTargets(trainOnDevice, offset, rows);
+                LoadBatch(trainOnDevice, offset, rows, augmentation, staging, (ulong)options.Seed, (ulong)iteration);
                 graph.Forward(rows, training: true);
                 graph.Backward();
                 Optimizer.Step(graph, iteration++, epoch - 1);
@@ -140,10 +131,22 @@ public sealed partial class Sequential
         return history;
     }
 
-    private void GatherTargets(DeviceData data, int offset, int rows)
+    /// <summary>
+    /// Gathers rows [offset, offset + rows) of the data's index into the input tensor (through the augmenter
+    /// when one is given) and the loss's labels and targets: device work only.
+    /// </summary>
+    private void LoadBatch(DeviceData data, int offset, int rows,
+        ImageAugmentation? augmentation = null, DeviceBuffer<float>? staging = null, ulong seed = 0, ulong step = 0)
     {
         var backend = Backend!;
         var loss = _lossNode!;
+        if (augmentation is null)
+            backend.GatherRows(data.Features, data.Index, offset, rows, InputSize, _input!.Value);
+        else
+        {
+            backend.GatherRows(data.Features, data.Index, offset, rows, InputSize, staging!);
+            backend.AugmentImages(staging!, _input!.Value, rows, augmentation.Height, augmentation.Width, augmentation.Settings, seed, step);
+        }
         backend.Gather(data.Labels, data.Index, offset, rows, loss.Labels);
         if (loss.Targets is not null)
             backend.GatherRows(data.Targets!, data.Index, offset, rows, data.TargetCols, loss.Targets);
@@ -168,8 +171,7 @@ public sealed partial class Sequential
         for (int offset = 0; offset < data.Count; offset += batch)
         {
             int rows = Math.Min(batch, data.Count - offset);
-            backend.GatherRows(data.Features, data.Index, offset, rows, InputSize, _input!.Value);
-            GatherTargets(data, offset, rows);
+            LoadBatch(data, offset, rows);
             graph.Forward(rows, training: false);
         }
         Span<float> lossHost = stackalloc float[1];

@@ -62,10 +62,6 @@ public sealed partial class Sequential : IDisposable
     public void Compile(Optimizer optimizer, Loss loss, IBackend backend, ulong seed = 1)
     {
         loss.Validate(LastActivation, _layers[^1].Name);
-        if (loss is SparseCategoricalCrossentropy { FromLogits: false } && !LastActivation.IsSoftmax && LastActivation.Kind != ActivationKind.Sigmoid)
-            throw new ArgumentException(
-                $"sparse_categorical_crossentropy expects probabilities, but the last layer '{_layers[^1].Name}' ends in '{LastActivation.Name}'. " +
-                "Give the last layer activation \"softmax\", or use new SparseCategoricalCrossentropy(fromLogits: true).", nameof(loss));
         ReleaseGraph();
         Optimizer = optimizer;
         Loss = loss;

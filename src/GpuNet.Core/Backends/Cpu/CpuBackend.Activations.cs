@@ -94,10 +94,13 @@ public sealed partial class CpuBackend
     }
 
     /// <summary>Max-subtracted softmax of one row; returns log(sum exp(x - max)).</summary>
-    private static float SoftmaxRow(ReadOnlySpan<float> x, Span<float> y)
+    private static float SoftmaxRow(ReadOnlySpan<float> x, Span<float> y) => SoftmaxRow(x, y, out _);
+
+    /// <summary>Max-subtracted softmax of one row; returns log(sum exp(x - max)) and the row max.</summary>
+    private static float SoftmaxRow(ReadOnlySpan<float> x, Span<float> y, out float max)
     {
         // subtract the row max: exp(89) already overflows float32
-        float max = TensorPrimitives.Max(x);
+        max = TensorPrimitives.Max(x);
         TensorPrimitives.Subtract(x, max, y);
         TensorPrimitives.Exp(y, y);
         float sum = TensorPrimitives.Sum(y);
