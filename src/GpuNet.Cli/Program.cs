@@ -14,6 +14,7 @@ public static class Program
         {
             TrainCommand.Create(output, error),
             DevicesCommand.Create(output, error),
+            EvaluateCommand.Create(output, error),
             BenchCommand.Create(output, error),
         };
         var config = new InvocationConfiguration { Output = output, Error = error };

@@ -38,6 +38,7 @@ internal static class TrainCommand
         output.WriteLine($"Optimizer: {model.Optimizer}, loss: {model.Loss}, batch_size={s.BatchSize}, epochs={s.Epochs}" +
                          (s.Augmentation is null ? "" : $", augmentation: {s.AugmentationText}"));
 
+        var stopping = s.EarlyStoppingPatience is int patience ? new EarlyStopping(patience, restoreBestWeights: true) : null;
         var total = Stopwatch.StartNew();
         var history = model.Fit(data.Train, new FitOptions
         {
@@ -46,7 +47,7 @@ internal static class TrainCommand
             ValidationSplit = s.ValidationSplit,
             Seed = s.Seed,
             Augmentation = s.Augmentation is { } a ? new ImageAugmentation(data.ImageHeight, data.ImageWidth, a) : null,
-            EarlyStopping = s.EarlyStoppingPatience is int p ? new EarlyStopping(p) : null,
+            EarlyStopping = stopping,
             OnEpochEnd = e => output.WriteLine(e),
         });
         total.Stop();
@@ -55,9 +56,28 @@ internal static class TrainCommand
         var epochs = history.Epochs;
         double meanEpoch = epochs.Count > 1 ? epochs.Skip(1).Average(e => e.Elapsed.TotalSeconds) : epochs[0].Elapsed.TotalSeconds;
         if (epochs.Count < s.Epochs) output.WriteLine($"Early stopping after epoch {epochs.Count}.");
+        if (stopping is { RestoredEpoch: > 0 }) output.WriteLine($"Restored the weights of epoch {stopping.RestoredEpoch}, the best by val_loss.");
         output.WriteLine($"Training time: {total.Elapsed.TotalSeconds:F1}s ({meanEpoch:F3}s per epoch after the first, " +
                          $"{epochs[^1].SamplesPerSecond:N0} samples/s in the last)");
         output.WriteLine($"Test: loss {test.Loss:F4} - accuracy {test.Accuracy:F4} ({test.Samples:N0} samples)");
+        if (s.SavePath is { } path)
+        {
+            model.Save(path, ModelMetadata(s));
+            output.WriteLine($"Saved the model to {path} ({new FileInfo(path).Length:N0} bytes); evaluate it with: gpunet evaluate --model {path}");
+        }
         return 0;
+    }
+
+    /// <summary>What a saved model was trained on, so <c>gpunet evaluate</c> can load the same data by default.</summary>
+    internal static Dictionary<string, string> ModelMetadata(TrainSettings s)
+    {
+        var meta = new Dictionary<string, string>
+        {
+            ["gpunet.dataset"] = s.Dataset,
+            ["gpunet.seed"] = s.Seed.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        };
+        if (s.DataFolder is not null) meta["gpunet.data"] = Path.GetFullPath(s.DataFolder);
+        if (s.Target is not null) meta["gpunet.target"] = s.Target;
+        return meta;
     }
 }

@@ -30,6 +30,7 @@ internal sealed record TrainSettings
     public int? EarlyStoppingPatience { get; init; }
     public int Seed { get; init; } = 42;
     public double ValidationSplit { get; init; } = 0.2;
+    public string? SavePath { get; init; }
 }
 
 /// <summary>The options of <c>gpunet train</c>, each validated with a message that names the value and what is expected.</summary>
@@ -54,7 +55,8 @@ internal sealed class TrainOptions
     private readonly Option<float> _dropout = new("--dropout") { Description = "Dropout rate after each hidden layer, in [0, 1).", DefaultValueFactory = _ => 0f };
     private readonly Option<bool> _batchNorm = new("--batchnorm") { Description = "Batch normalization before each hidden activation." };
     private readonly Option<string?> _augment = new("--augment") { Description = "Image augmentation, e.g. shift=2,rotation=10,flip=0.5,brightness=0.1,noise=0.05,cutout=6 (or 'default')." };
-    private readonly Option<int?> _earlyStopping = new("--early-stopping") { Description = "Stop when val_loss has not improved for this many epochs." };
+    private readonly Option<int?> _earlyStopping = new("--early-stopping") { Description = "Stop when val_loss has not improved for this many epochs, and keep the best epoch's weights." };
+    private readonly Option<string?> _save = new("--save") { Description = "Save the trained model to this file (safetensors; load it with `gpunet evaluate --model` or Sequential.Load)." };
     private readonly Option<int> _seed = new("--seed") { Description = "Seed of initialization, validation split, shuffling, dropout and augmentation.", DefaultValueFactory = _ => 42 };
     private readonly Option<double> _validationSplit = new("--validation-split") { Description = "Fraction of the training data held out for validation (shuffled first).", DefaultValueFactory = _ => 0.2 };
 
@@ -95,7 +97,7 @@ internal sealed class TrainOptions
     public IEnumerable<Option> All =>
     [
         _device, _dataset, _data, _target, _epochs, _batchSize, _lr, _optimizer, _momentum, _schedule, _decay, _layers, _activation,
-        _init, _l1, _l2, _dropout, _batchNorm, _augment, _earlyStopping, _seed, _validationSplit,
+        _init, _l1, _l2, _dropout, _batchNorm, _augment, _earlyStopping, _seed, _validationSplit, _save,
     ];
 
     /// <summary>Reads and checks the parsed values; a bad value throws ArgumentException with a clear message.</summary>
@@ -109,6 +111,8 @@ internal sealed class TrainOptions
         _ = Layers.Activation.Parse(p.GetValue(_activation)!);
         _ = Initializers.Initializer.Parse(p.GetValue(_init)!);
         var augment = p.GetValue(_augment);
+        string? save = p.GetValue(_save);
+        if (save is not null) CheckSavePath(save);
         return new TrainSettings
         {
             Device = p.GetValue(_device) switch { "cuda" => DeviceChoice.Cuda, "cpu" => DeviceChoice.Cpu, "ilgpu-cpu" => DeviceChoice.IlgpuCpu, _ => DeviceChoice.Auto },
@@ -134,7 +138,21 @@ internal sealed class TrainOptions
             EarlyStoppingPatience = p.GetValue(_earlyStopping),
             Seed = p.GetValue(_seed),
             ValidationSplit = p.GetValue(_validationSplit),
+            SavePath = save,
         };
+    }
+
+    /// <summary>Fails before training, not after it, when the model could not be saved where asked.</summary>
+    internal static void CheckSavePath(string path)
+    {
+        if (string.IsNullOrWhiteSpace(path))
+            throw new ArgumentException("--save needs a file path, for example --save mnist.safetensors.");
+        string full = Path.GetFullPath(path);
+        if (Directory.Exists(full))
+            throw new ArgumentException($"--save '{path}' is a folder; give a file path inside it, for example {Path.Combine(path, "model.safetensors")}.");
+        string folder = Path.GetDirectoryName(full)!;
+        if (!Directory.Exists(folder))
+            throw new ArgumentException($"--save '{path}': the folder '{folder}' does not exist. Create it first or choose another path.");
     }
 
     internal static int[]? ParseLayers(string? text)

@@ -83,6 +83,16 @@ public sealed class Normalization(string? name = null) : Layer(name)
         return this;
     }
 
+    /// <summary>Sets saved statistics (a loaded model); the same checks as <see cref="Adapt(ReadOnlySpan{float}, int)"/> made.</summary>
+    internal Normalization SetStatistics(float[] mean, float[] variance)
+    {
+        if (mean.Length == 0 || mean.Length != variance.Length || variance.Any(v => !(v >= 0)))
+            throw new InvalidDataException($"Normalization layer '{Name}': saved mean ({mean.Length}) and variance ({variance.Length}) must be non-empty, of equal length, with variances >= 0.");
+        _mean = mean;
+        _variance = variance;
+        return this;
+    }
+
     /// <summary>Adapts to a dataset's features.</summary>
     public Normalization Adapt(Data.Dataset data) => Adapt(data.Features, data.FeatureCount);
 

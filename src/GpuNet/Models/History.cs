@@ -101,10 +101,17 @@ public sealed record ImageAugmentation(int Height, int Width, Backends.Augmentat
 /// Early stopping, as Keras' callback: stop when the monitored loss (val_loss when there is validation
 /// data, else loss) has not improved by at least <see cref="MinDelta"/> for <see cref="Patience"/> epochs.
 /// </summary>
+/// <remarks>
+/// With <see cref="RestoreBestWeights"/> the model ends with the weights (and batch-norm statistics) of the
+/// best epoch, kept in a device-side copy taken whenever an epoch improves. Unlike Keras, which restores
+/// only when training stops early, they are restored whenever the last epoch is not the best one.
+/// </remarks>
 public sealed class EarlyStopping
 {
-    public EarlyStopping(int patience = 3, double minDelta = 0)
+    /// <param name="restoreBestWeights">End with the best epoch's weights instead of the last epoch's.</param>
+    public EarlyStopping(int patience = 3, double minDelta = 0, bool restoreBestWeights = false)
     {
+        RestoreBestWeights = restoreBestWeights;
         Patience = patience >= 1 ? patience : throw new ArgumentOutOfRangeException(nameof(patience), patience, $"patience must be a positive integer; received patience={patience}.");
         MinDelta = minDelta >= 0 ? minDelta : throw new ArgumentOutOfRangeException(nameof(minDelta), minDelta, $"min_delta must be >= 0; received {minDelta}.");
     }
@@ -114,6 +121,12 @@ public sealed class EarlyStopping
 
     /// <summary>The epoch (1-based) with the best monitored loss so far.</summary>
     public int BestEpoch { get; private set; }
+
+    /// <summary>Whether the best epoch's weights are restored at the end.</summary>
+    public bool RestoreBestWeights { get; }
+
+    /// <summary>The epoch whose weights were restored (0 when none were: the last epoch was the best, or restoring is off).</summary>
+    public int RestoredEpoch { get; internal set; }
 
     /// <summary>The epoch training stopped after, or 0 if it ran to the end.</summary>
     public int StoppedEpoch { get; private set; }

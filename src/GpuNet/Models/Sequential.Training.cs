@@ -75,7 +75,7 @@ public sealed partial class Sequential
         CheckOutputs(fitData);
         if (Optimizer is null) throw new InvalidOperationException("Compile the model (optimizer, loss, device) before Fit.");
         int requestedBatch = Optimizer.FullBatch ? fitData.Count : options.BatchSize;
-        var graph = EnsureBuilt(fitData.FeatureCount, requestedBatch);
+        var graph = EnsureBuilt(fitData.FeatureCount, requestedBatch, exactCapacity: true);
         int batch = Math.Min(requestedBatch, graph.BatchCapacity);
         var backend = Backend!;
         var loss = _lossNode!;
@@ -89,7 +89,8 @@ public sealed partial class Sequential
         var order = Enumerable.Range(0, fitData.Count).ToArray();
         var rng = new Random(options.Seed);
         var history = new History();
-        long iteration = 0;
+        long iteration = Iterations;
+        using var best = options.EarlyStopping is { RestoreBestWeights: true } ? new WeightBackup(graph) : null;
         Span<float> lossHost = stackalloc float[1];
         Span<int> correctHost = stackalloc int[1];
 
@@ -110,6 +111,7 @@ public sealed partial class Sequential
                 graph.Forward(rows, training: true);
                 graph.Backward();
                 Optimizer.Step(graph, iteration++, epoch - 1);
+                Iterations = iteration;
                 steps++;
             }
             // The epoch's only host synchronization: read the accumulated loss and correct count.
@@ -126,9 +128,54 @@ public sealed partial class Sequential
                 clock.Elapsed, steps, fitData.Count);
             history.Add(result);
             options.OnEpochEnd?.Invoke(result);
-            if (options.EarlyStopping?.ShouldStop(history) == true) break;
+            if (options.EarlyStopping is { } stopping)
+            {
+                bool stop = stopping.ShouldStop(history);
+                if (best is not null && stopping.BestEpoch == epoch) best.Save();
+                if (stop) break;
+            }
+        }
+        if (best is not null && options.EarlyStopping!.BestEpoch != history.Epochs.Count)
+        {
+            best.Restore();
+            options.EarlyStopping.RestoredEpoch = options.EarlyStopping.BestEpoch;
         }
         return history;
+    }
+
+    /// <summary>A device-side copy of every parameter and state, for restoring the best epoch's weights.</summary>
+    private sealed class WeightBackup : IDisposable
+    {
+        private readonly ComputationGraph _graph;
+        private readonly DeviceBuffer<float> _parameters;
+        private readonly DeviceBuffer<float>[] _states;
+
+        public WeightBackup(ComputationGraph graph)
+        {
+            _graph = graph;
+            _parameters = graph.Backend.Allocate<float>(Math.Max(graph.ParameterCount, 1));
+            _states = [.. graph.States.Select(s => graph.Backend.Allocate<float>(s.Buffer.Length))];
+        }
+
+        public void Save()
+        {
+            var backend = _graph.Backend;
+            if (_graph.ParameterCount > 0) backend.Copy(_graph.ParameterBuffer.Slice(0, _graph.ParameterCount), _parameters.Slice(0, _graph.ParameterCount));
+            for (int i = 0; i < _states.Length; i++) backend.Copy(_graph.States[i].Buffer, _states[i]);
+        }
+
+        public void Restore()
+        {
+            var backend = _graph.Backend;
+            if (_graph.ParameterCount > 0) backend.Copy(_parameters.Slice(0, _graph.ParameterCount), _graph.ParameterBuffer.Slice(0, _graph.ParameterCount));
+            for (int i = 0; i < _states.Length; i++) backend.Copy(_states[i], _graph.States[i].Buffer);
+        }
+
+        public void Dispose()
+        {
+            _parameters.Dispose();
+            foreach (var s in _states) s.Dispose();
+        }
     }
 
     /// <summary>

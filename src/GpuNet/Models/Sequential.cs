@@ -57,29 +57,50 @@ public sealed partial class Sequential : IDisposable
 
     private Activation LastActivation => _layers[^1].OutputActivation ?? Activation.Linear;
 
-    /// <summary>Chooses the optimizer, the loss and the device. Weights are created on first use.</summary>
+    /// <summary>
+    /// Chooses the optimizer, the loss and the device. Weights are created on first use. Compiling a model
+    /// that already has weights keeps them (as in Keras), moving them to <paramref name="backend"/>; the
+    /// optimizer starts afresh (no slots, <see cref="Iterations"/> 0).
+    /// </summary>
     /// <exception cref="ArgumentException">The loss cannot work with the last layer's activation.</exception>
     public void Compile(Optimizer optimizer, Loss loss, IBackend backend, ulong seed = 1)
     {
         loss.Validate(LastActivation, _layers[^1].Name);
+        var kept = CaptureState(includeOptimizer: false);
+        int inputSize = InputSize;
         ReleaseGraph();
+        if (kept is not null)
+        {
+            foreach (var slot in kept.Keys.Where(k => k.StartsWith(SlotPrefix, StringComparison.Ordinal)).ToList()) kept.Remove(slot);
+            _pendingState = kept;
+            InputSize = inputSize;
+        }
         Optimizer = optimizer;
         Loss = loss;
         Backend = backend;
         Seed = seed;
+        Iterations = 0;
     }
 
-    private ComputationGraph EnsureBuilt(int inputSize, int batchCapacity)
+    /// <summary>
+    /// The graph for <paramref name="inputSize"/> features, built on first use for batches of up to
+    /// <paramref name="batchCapacity"/>. With <paramref name="exactCapacity"/> (Fit) a graph built for smaller
+    /// batches is rebuilt, keeping weights, states and optimizer slots; Evaluate and Predict use whatever capacity there is.
+    /// </summary>
+    private ComputationGraph EnsureBuilt(int inputSize, int batchCapacity, bool exactCapacity = false)
     {
         if (Backend is null || Optimizer is null || Loss is null)
             throw new InvalidOperationException("Compile the model (optimizer, loss, device) before Fit, Evaluate or Predict.");
-        if (_graph is not null)
+        if (InputSize != 0 && inputSize != InputSize)
+            throw new ArgumentException(
+                $"The model was built for {InputSize} input features, but the data has {inputSize}. Use data of the same shape as in training.");
+        if (_graph is not null && exactCapacity && _graph.BatchCapacity < batchCapacity)
         {
-            if (inputSize != InputSize)
-                throw new ArgumentException(
-                    $"The model was built for {InputSize} input features, but the data has {inputSize}. Use data of the same shape as in training.");
-            return _graph;
+            _pendingState = CaptureState(includeOptimizer: true);
+            ReleaseGraph();
+            InputSize = inputSize;
         }
+        if (_graph is not null) return _graph;
 
         var graph = new ComputationGraph(Backend, batchCapacity);
         try
@@ -108,12 +129,22 @@ public sealed partial class Sequential : IDisposable
             _lsuvPending = _layers.OfType<Dense>().Any(d => d.KernelInitializer is Initializers.Lsuv);
             InputSize = inputSize;
             _graph = graph;
+            if (_pendingState is { } pending)
+            {
+                RestoreState(pending); // trained, loaded or kept weights replace the fresh initialization
+                // Dropout masks are keyed by step: continue the stream where training left it (one training forward per iteration).
+                foreach (var dropout in graph.Nodes.OfType<DropoutNode>()) dropout.Step = (ulong)Iterations;
+                _pendingState = null;
+                _lsuvPending = false;
+                _warnings.Clear();
+            }
             return graph;
         }
         catch
         {
             _lossNode?.Dispose();
             _lossNode = null;
+            _graph = null;
             graph.Dispose();
             throw;
         }

@@ -34,6 +34,10 @@ public abstract class Optimizer
 
     public override string ToString() => Name;
 
+    /// <summary>The per-parameter state buffers (momentum, squared-gradient averages ...) once built; empty for plain SGD.</summary>
+    internal IReadOnlyList<DeviceBuffer<float>> Slots =>
+        _state1 is null ? [] : _state2 is null ? [_state1] : [_state1, _state2];
+
     /// <summary>Allocates (and zeroes) the state for the graph's parameters.</summary>
     public virtual void Build(ComputationGraph graph)
     {

@@ -1,0 +1,63 @@
+using System.CommandLine;
+using GpuNet.Backends;
+using GpuNet.Models;
+
+namespace GpuNet.Cli;
+
+/// <summary>
+/// <c>gpunet evaluate --model PATH</c>: loads a model saved by <c>gpunet train --save</c> (or
+/// <see cref="Sequential.Save"/>) and reports its loss and accuracy on a dataset's test split, by default
+/// the data it was trained on.
+/// </summary>
+internal static class EvaluateCommand
+{
+    public static Command Create(TextWriter output, TextWriter error)
+    {
+        var model = new Option<string>("--model") { Description = "A model file written by `gpunet train --save`.", Required = true };
+        var device = new Option<string>("--device") { Description = "auto (CUDA if present, else CPU), cuda, cpu or ilgpu-cpu.", DefaultValueFactory = _ => "auto" };
+        device.AcceptOnlyFromAmong("auto", "cuda", "cpu", "ilgpu-cpu");
+        var dataset = new Option<string?>("--dataset") { Description = "mnist10k, fashion-mnist or csv:PATH (default: what the model was trained on)." };
+        var data = new Option<string?>("--data") { Description = "A folder of IDX files; overrides --dataset." };
+        var target = new Option<string?>("--target") { Description = "The label column of a CSV dataset (default: the one used in training)." };
+        var batch = new Option<int>("--batch-size") { Description = "Samples per forward pass.", DefaultValueFactory = _ => 256 };
+        batch.Validators.Add(r =>
+        {
+            int v = r.GetValueOrDefault<int>();
+            if (v < 1) r.AddError($"--batch-size must be a positive integer; received {v}. For example --batch-size 256.");
+        });
+        var command = new Command("evaluate", "Load a saved model and report its loss and accuracy on a test set.")
+        {
+            model, device, dataset, data, target, batch,
+        };
+        command.SetAction(p => Program.Guard(error, () => Run(p.GetValue(model)!, p.GetValue(device)!, p.GetValue(dataset), p.GetValue(data),
+            p.GetValue(target), p.GetValue(batch), output)));
+        return command;
+    }
+
+    internal static int Run(string path, string device, string? dataset, string? dataFolder, string? target, int batchSize, TextWriter output)
+    {
+        var choice = device switch { "cuda" => DeviceChoice.Cuda, "cpu" => DeviceChoice.Cpu, "ilgpu-cpu" => DeviceChoice.IlgpuCpu, _ => DeviceChoice.Auto };
+        using var backend = GpuNet.Device.Create(choice);
+        using var model = Sequential.Load(path, backend, out var meta);
+        output.WriteLine($"Device: {backend.Name}");
+        output.WriteLine($"Model: {path}, {model.Layers.Count} layers, {model.InputSize} inputs, trained for {model.Iterations:N0} steps with {model.Optimizer}");
+
+        // The data the model was trained on, unless told otherwise; the same seed re-creates a CSV's split and scaling.
+        var settings = new TrainSettings
+        {
+            Dataset = dataset ?? (dataFolder is null && meta.TryGetValue("gpunet.dataset", out var d) ? d : "mnist10k"),
+            DataFolder = dataFolder ?? (dataset is null && meta.TryGetValue("gpunet.data", out var f) ? f : null),
+            Target = target ?? (meta.TryGetValue("gpunet.target", out var t) ? t : null),
+            Seed = meta.TryGetValue("gpunet.seed", out var seed) && int.TryParse(seed, out int sd) ? sd : 42,
+        };
+        if (settings.Dataset.StartsWith("csv:", StringComparison.Ordinal) && settings.Target is null)
+            throw new ArgumentException($"--dataset {settings.Dataset} needs --target COLUMN: the column holding the labels.");
+        var loaded = DataLoader.Load(settings, output);
+        if (loaded.Test.FeatureCount != model.InputSize)
+            throw new ArgumentException(
+                $"The model takes {model.InputSize} input features but {loaded.Test.Name} has {loaded.Test.FeatureCount}. Evaluate it on data shaped like its training data.");
+        var result = model.Evaluate(loaded.Test, batchSize);
+        output.WriteLine($"Test ({loaded.Test.Name}): loss {result.Loss:F4} - accuracy {result.Accuracy:F4} ({result.Samples:N0} samples)");
+        return 0;
+    }
+}

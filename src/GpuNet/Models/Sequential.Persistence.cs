@@ -1,0 +1,306 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using GpuNet.Backends;
+using GpuNet.Layers;
+using GpuNet.Losses;
+using GpuNet.Optimizers;
+
+namespace GpuNet.Models;
+
+public sealed partial class Sequential
+{
+    /// <summary>The <c>format</c> metadata value of a saved model.</summary>
+    public const string FileFormat = "gpunet.sequential";
+
+    /// <summary>The version of the saved-model layout this build writes and reads.</summary>
+    public const int FileVersion = 1;
+
+    private const string SlotPrefix = "optimizer/slot";
+    private const string AdaptPrefix = "adapt/";
+
+    /// <summary>Host copies of weights, states and optimizer slots, applied when the graph is next built.</summary>
+    private Dictionary<string, NamedTensor>? _pendingState;
+
+    /// <summary>Optimizer steps taken so far (continues across Fit calls, reset by Compile; saved with the model).</summary>
+    public long Iterations { get; private set; }
+
+    /// <summary>
+    /// Saves the whole model to one safetensors file (<c>.safetensors</c> is the usual extension): every
+    /// weight by its name (<c>dense_1/kernel</c> as In x Units, <c>dense_1/bias</c>), batch-norm moving
+    /// statistics, normalization statistics, the optimizer's slots and step count, and in the metadata the
+    /// architecture, loss and optimizer as JSON. <see cref="Load(string, IBackend)"/> restores it to continue training or predict.
+    /// </summary>
+    /// <remarks>
+    /// The file is written atomically (a temporary file, then a rename): an existing file is replaced whole
+    /// or not at all. In Python, <c>safetensors.torch.load_file(path)</c> reads the weights
+    /// (a Keras-layout kernel is the transpose of <c>torch.nn.Linear.weight</c>).
+    /// </remarks>
+    /// <param name="metadata">Extra string metadata to store (e.g. what data the model was trained on).</param>
+    /// <exception cref="InvalidOperationException">The model has no weights yet (it was never fitted, evaluated or loaded).</exception>
+    public void Save(string path, IReadOnlyDictionary<string, string>? metadata = null)
+    {
+        if (Optimizer is null || Loss is null)
+            throw new InvalidOperationException("Compile the model before saving it: the file records its optimizer and loss.");
+        var state = CaptureState(includeOptimizer: true)
+            ?? throw new InvalidOperationException("The model has no weights yet: Fit (or Evaluate) it before saving.");
+        int inputSize = InputSize;
+        var tensors = new List<NamedTensor>(state.Values);
+        foreach (var norm in _layers.OfType<Normalization>())
+            if (norm.Mean is { } mean && norm.Variance is { } variance)
+            {
+                tensors.Add(new NamedTensor($"{AdaptPrefix}{norm.Name}/mean", [mean.Count], [.. mean]));
+                tensors.Add(new NamedTensor($"{AdaptPrefix}{norm.Name}/variance", [variance.Count], [.. variance]));
+            }
+
+        var config = new JsonObject
+        {
+            ["input_size"] = inputSize,
+            ["seed"] = Seed.ToString(CultureInfo.InvariantCulture),
+            ["iterations"] = Iterations,
+            ["loss"] = LossConfig(Loss),
+            ["optimizer"] = OptimizerConfig(Optimizer),
+            ["layers"] = new JsonArray([.. _layers.Select(LayerConfig)]),
+        };
+        var meta = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (metadata is not null)
+            foreach (var (k, v) in metadata) meta[k] = v;
+        meta["format"] = FileFormat;
+        meta["version"] = FileVersion.ToString(CultureInfo.InvariantCulture);
+        meta["config"] = config.ToJsonString();
+        SafeTensorsFile.Write(path, tensors, meta);
+    }
+
+    /// <summary>
+    /// Loads a model written by <see cref="Save"/> and compiles it on <paramref name="backend"/> with the saved
+    /// optimizer (its slots and step count too) and loss, as Keras' <c>load_model</c>. Weights reach the device
+    /// when the model is first used; Predict, Evaluate and Fit continue from exactly the saved state.
+    /// </summary>
+    /// <exception cref="FileNotFoundException">No file at <paramref name="path"/>.</exception>
+    /// <exception cref="InvalidDataException">The file is not a GpuNet model, or is damaged; the message says what is wrong.</exception>
+    public static Sequential Load(string path, IBackend backend) => Load(path, backend, out _);
+
+    /// <summary><see cref="Load(string, IBackend)"/>, also returning the file's string metadata.</summary>
+    public static Sequential Load(string path, IBackend backend, out IReadOnlyDictionary<string, string> metadata)
+    {
+        var (tensors, meta) = SafeTensorsFile.Read(path);
+        metadata = meta;
+        if (!meta.TryGetValue("format", out var format) || format != FileFormat || !meta.TryGetValue("config", out var configText))
+            throw new InvalidDataException(
+                $"'{path}' is a safetensors file but not a GpuNet model (no '{FileFormat}' format and config metadata). Save models with Sequential.Save.");
+        if (!meta.TryGetValue("version", out var version) || version != FileVersion.ToString(CultureInfo.InvariantCulture))
+            throw new InvalidDataException($"'{path}' is a GpuNet model of layout version {version ?? "?"}; this GpuNet reads version {FileVersion}. Use the GpuNet version that saved it.");
+
+        try
+        {
+            var config = JsonNode.Parse(configText)!.AsObject();
+            var byName = tensors.ToDictionary(t => t.Name, StringComparer.Ordinal);
+            var layers = config["layers"]!.AsArray().Select(l => LayerFromConfig(l!.AsObject(), byName)).ToArray();
+            var model = new Sequential(layers);
+            model.Compile(OptimizerFromConfig(config["optimizer"]!.AsObject()), LossFromConfig(config["loss"]!.AsObject()), backend,
+                ulong.Parse(config["seed"]!.GetValue<string>(), CultureInfo.InvariantCulture));
+            model.InputSize = config["input_size"]!.GetValue<int>();
+            model.Iterations = config["iterations"]!.GetValue<long>();
+            model._pendingState = byName.Where(kv => !kv.Key.StartsWith(AdaptPrefix, StringComparison.Ordinal))
+                .ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal);
+            return model;
+        }
+        catch (Exception e) when (e is JsonException or InvalidOperationException or NullReferenceException or KeyNotFoundException
+                                       or FormatException or ArgumentException)
+        {
+            throw new InvalidDataException($"'{path}': the model config is damaged or from an incompatible version ({e.Message}).", e);
+        }
+    }
+
+    /// <summary>
+    /// Host copies of every parameter (named as in the graph, shaped Rows x Cols), every graph state
+    /// (batch-norm statistics, normalization scale and shift) and, when asked, the optimizer's slots;
+    /// row vectors (biases, gamma, beta) are shaped [Cols];
+    /// the pending state when the graph is not built; null when there are no weights at all.
+    /// </summary>
+    private Dictionary<string, NamedTensor>? CaptureState(bool includeOptimizer)
+    {
+        if (_graph is null) return _pendingState;
+        var backend = Backend!;
+        var state = new Dictionary<string, NamedTensor>(StringComparer.Ordinal);
+        foreach (var p in _graph.Parameters)
+        {
+            var data = new float[p.Count];
+            backend.Download(p.Value, data);
+            Add(new NamedTensor(p.Name, p.Rows == 1 ? [p.Cols] : [p.Rows, p.Cols], data)); // biases and gammas 1-D, as in Keras and PyTorch
+        }
+        foreach (var (name, buffer) in _graph.States)
+        {
+            var data = new float[buffer.Length];
+            backend.Download(buffer, data);
+            Add(new NamedTensor(name, [data.Length], data));
+        }
+        if (includeOptimizer)
+        {
+            var slots = Optimizer!.Slots;
+            for (int i = 0; i < slots.Count; i++)
+            {
+                var data = new float[_graph.ParameterCount];
+                backend.Download(slots[i].Slice(0, data.Length), data);
+                Add(new NamedTensor($"{SlotPrefix}{i + 1}", [data.Length], data));
+            }
+        }
+        return state;
+
+        void Add(NamedTensor t)
+        {
+            if (!state.TryAdd(t.Name, t))
+                throw new InvalidOperationException($"Two tensors of the model are named '{t.Name}': give its layers distinct names.");
+        }
+    }
+
+    /// <summary>Uploads <paramref name="state"/> into the freshly built graph; every parameter must be there with its shape.</summary>
+    private void RestoreState(Dictionary<string, NamedTensor> state)
+    {
+        var backend = Backend!;
+        var graph = _graph!;
+        foreach (var p in graph.Parameters)
+        {
+            if (!state.TryGetValue(p.Name, out var t))
+                throw new InvalidDataException($"The saved model has no weights for '{p.Name}' [{p.Rows} x {p.Cols}]; the file does not match this architecture.");
+            if (t.Data.Length != p.Count)
+                throw new InvalidDataException(
+                    $"Saved weights '{p.Name}' have shape [{string.Join(", ", t.Shape)}] but the model needs [{p.Rows} x {p.Cols}] (was it saved for another input width?).");
+            backend.Upload<float>(t.Data, p.Value);
+        }
+        foreach (var (name, buffer) in graph.States)
+            if (state.TryGetValue(name, out var t) && t.Data.Length == buffer.Length)
+                backend.Upload<float>(t.Data, buffer);
+        var slots = Optimizer!.Slots;
+        for (int i = 0; i < slots.Count; i++)
+            if (state.TryGetValue($"{SlotPrefix}{i + 1}", out var t) && t.Data.Length == graph.ParameterCount)
+                backend.Upload<float>(t.Data, slots[i].Slice(0, t.Data.Length));
+    }
+
+    private static JsonObject LayerConfig(Layer layer) => layer switch
+    {
+        Dense d => new JsonObject
+        {
+            ["class"] = "Dense", ["name"] = d.Name, ["units"] = d.Units, ["activation"] = d.Activation.Name, ["alpha"] = d.Activation.Alpha,
+            ["use_bias"] = d.UseBias,
+            ["kernel_regularizer"] = d.KernelRegularizer is { } r ? new JsonObject { ["l1"] = r.L1, ["l2"] = r.L2 } : null,
+        },
+        ActivationLayer a => new JsonObject { ["class"] = "Activation", ["name"] = a.Name, ["activation"] = a.Activation.Name, ["alpha"] = a.Activation.Alpha },
+        Dropout d => new JsonObject { ["class"] = "Dropout", ["name"] = d.Name, ["rate"] = d.Rate },
+        BatchNormalization b => new JsonObject { ["class"] = "BatchNormalization", ["name"] = b.Name, ["momentum"] = b.Momentum, ["epsilon"] = b.Epsilon },
+        Normalization n => new JsonObject { ["class"] = "Normalization", ["name"] = n.Name },
+        Maxout m => new JsonObject { ["class"] = "Maxout", ["name"] = m.Name, ["units"] = m.Units, ["pieces"] = m.Pieces },
+        _ => throw new NotSupportedException($"Layer '{layer.Name}' of type {layer.GetType().Name} cannot be saved."),
+    };
+
+    private static Layer LayerFromConfig(JsonObject c, Dictionary<string, NamedTensor> tensors)
+    {
+        string name = c["name"]!.GetValue<string>();
+        Activation Act() => ActivationFrom(c["activation"]!.GetValue<string>(), c["alpha"]!.GetValue<float>());
+        switch (c["class"]!.GetValue<string>())
+        {
+            case "Dense":
+                var reg = c["kernel_regularizer"] is JsonObject r ? new Regularizer(r["l1"]!.GetValue<float>(), r["l2"]!.GetValue<float>()) : null;
+                return new Dense(c["units"]!.GetValue<int>(), Act(), c["use_bias"]!.GetValue<bool>(), kernelRegularizer: reg, name: name);
+            case "Activation": return new ActivationLayer(Act(), name);
+            case "Dropout": return new Dropout(c["rate"]!.GetValue<float>(), name);
+            case "BatchNormalization": return new BatchNormalization(c["momentum"]!.GetValue<float>(), c["epsilon"]!.GetValue<float>(), name);
+            case "Maxout": return new Maxout(c["units"]!.GetValue<int>(), c["pieces"]!.GetValue<int>(), name);
+            case "Normalization":
+                if (!tensors.TryGetValue($"{AdaptPrefix}{name}/mean", out var mean) || !tensors.TryGetValue($"{AdaptPrefix}{name}/variance", out var variance))
+                    throw new InvalidDataException($"Normalization layer '{name}' has no saved statistics.");
+                return new Normalization(name).SetStatistics(mean.Data, variance.Data);
+            case var other: throw new InvalidDataException($"Unknown layer class '{other}'.");
+        }
+    }
+
+    private static Activation ActivationFrom(string name, float alpha) => name switch
+    {
+        "leaky_relu" => Activation.LeakyRelu(alpha),
+        "elu" => Activation.Elu(alpha),
+        _ => Activation.Parse(name),
+    };
+
+    private static JsonObject LossConfig(Loss loss) => new()
+    {
+        ["name"] = loss.Name,
+        ["from_logits"] = loss is SparseCategoricalCrossentropy { FromLogits: true } or CategoricalCrossentropy { FromLogits: true } or BinaryCrossentropy { FromLogits: true },
+    };
+
+    private static Loss LossFromConfig(JsonObject c)
+    {
+        bool logits = c["from_logits"]!.GetValue<bool>();
+        return c["name"]!.GetValue<string>() switch
+        {
+            "sparse_categorical_crossentropy" => new SparseCategoricalCrossentropy(logits),
+            "categorical_crossentropy" => new CategoricalCrossentropy(logits),
+            "binary_crossentropy" => new BinaryCrossentropy(logits),
+            var other => Loss.Parse(other),
+        };
+    }
+
+    private static JsonObject OptimizerConfig(Optimizer o) => o switch
+    {
+        GradientDescent g => new JsonObject { ["class"] = "GD", ["learning_rate"] = ScheduleConfig(g.Schedule) },
+        Sgd s => new JsonObject { ["class"] = "SGD", ["learning_rate"] = ScheduleConfig(s.Schedule), ["momentum"] = s.Momentum, ["nesterov"] = s.Nesterov },
+        AdaGrad a => new JsonObject
+        {
+            ["class"] = "AdaGrad", ["learning_rate"] = ScheduleConfig(a.Schedule), ["initial_accumulator"] = a.InitialAccumulator, ["epsilon"] = a.Epsilon,
+        },
+        RmsProp r => new JsonObject { ["class"] = "RMSprop", ["learning_rate"] = ScheduleConfig(r.Schedule), ["rho"] = r.Rho, ["epsilon"] = r.Epsilon },
+        AdamW w => new JsonObject
+        {
+            ["class"] = "AdamW", ["learning_rate"] = ScheduleConfig(w.Schedule), ["weight_decay"] = w.WeightDecay,
+            ["beta1"] = w.Beta1, ["beta2"] = w.Beta2, ["epsilon"] = w.Epsilon,
+        },
+        Adam a => new JsonObject { ["class"] = "Adam", ["learning_rate"] = ScheduleConfig(a.Schedule), ["beta1"] = a.Beta1, ["beta2"] = a.Beta2, ["epsilon"] = a.Epsilon },
+        _ => throw new NotSupportedException($"Optimizer {o.GetType().Name} cannot be saved."),
+    };
+
+    private static Optimizer OptimizerFromConfig(JsonObject c)
+    {
+        var schedule = ScheduleFromConfig(c["learning_rate"]!);
+        float F(string key) => c[key]!.GetValue<float>();
+        float Constant() => schedule is ConstantLearningRate k ? k.Value
+            : throw new InvalidDataException($"Optimizer {c["class"]} takes a constant learning rate.");
+        return c["class"]!.GetValue<string>() switch
+        {
+            "GD" => new GradientDescent(Constant()),
+            "SGD" => new Sgd(schedule, F("momentum"), c["nesterov"]!.GetValue<bool>()),
+            "AdaGrad" => new AdaGrad(Constant(), F("initial_accumulator"), F("epsilon")),
+            "RMSprop" => new RmsProp(schedule, F("rho"), F("epsilon")),
+            "Adam" => new Adam(schedule, F("beta1"), F("beta2"), F("epsilon")),
+            "AdamW" => new AdamW(Constant(), F("weight_decay"), F("beta1"), F("beta2"), F("epsilon")),
+            var other => throw new InvalidDataException($"Unknown optimizer class '{other}'."),
+        };
+    }
+
+    private static JsonNode ScheduleConfig(LearningRateSchedule s) => s switch
+    {
+        ConstantLearningRate c => JsonValue.Create(c.Value),
+        StepDecay d => new JsonObject { ["class"] = "StepDecay", ["initial"] = d.Initial, ["factor"] = d.Factor, ["epochs_per_drop"] = d.EpochsPerDrop },
+        ExponentialDecay e => new JsonObject
+        {
+            ["class"] = "ExponentialDecay", ["initial"] = e.Initial, ["decay_steps"] = e.DecaySteps, ["decay_rate"] = e.DecayRate, ["staircase"] = e.Staircase,
+        },
+        CosineDecay c => new JsonObject { ["class"] = "CosineDecay", ["initial"] = c.Initial, ["decay_steps"] = c.DecaySteps, ["alpha"] = c.Alpha },
+        InverseTimeDecay i => new JsonObject { ["class"] = "InverseTimeDecay", ["initial"] = i.Initial, ["decay"] = i.Decay },
+        _ => throw new NotSupportedException($"Learning-rate schedule {s.GetType().Name} cannot be saved."),
+    };
+
+    private static LearningRateSchedule ScheduleFromConfig(JsonNode n)
+    {
+        if (n is JsonValue v) return new ConstantLearningRate(v.GetValue<float>());
+        var c = n.AsObject();
+        float F(string key) => c[key]!.GetValue<float>();
+        long L(string key) => c[key]!.GetValue<long>();
+        return c["class"]!.GetValue<string>() switch
+        {
+            "StepDecay" => new StepDecay(F("initial"), F("factor"), c["epochs_per_drop"]!.GetValue<int>()),
+            "ExponentialDecay" => new ExponentialDecay(F("initial"), L("decay_steps"), F("decay_rate"), c["staircase"]!.GetValue<bool>()),
+            "CosineDecay" => new CosineDecay(F("initial"), L("decay_steps"), F("alpha")),
+            "InverseTimeDecay" => new InverseTimeDecay(F("initial"), F("decay")),
+            var other => throw new InvalidDataException($"Unknown learning-rate schedule '{other}'."),
+        };
+    }
+}
