@@ -112,8 +112,7 @@ public class CpuGemmTests
     [Fact]
     public void SingleThreadedCallAllocatesNothingAfterWarmUp()
     {
-        // Packing buffers are pooled: a training loop's GEMMs must not churn the GC. (Threaded calls
-        // allocate Parallel.For's small closures, so this pins one thread.)
+        // Packing buffers are pooled: a training loop's GEMMs must not churn the GC.
         var a = new float[64 * 100];
         var b = new float[100 * 48];
         var c = new float[64 * 48];
@@ -122,6 +121,25 @@ public class CpuGemmTests
         for (int i = 0; i < 10; i++)
             CpuGemm.Gemm(false, true, 64, 48, 100, 1f, a, 0, b, 0, 0f, c, 0, CpuGemmKernel.Auto, 1);
         Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+
+    [Fact]
+    public void MultiThreadedCallAllocatesNothingAfterWarmUp()
+    {
+        // 64 x 784 x 128, the lecture model's first layer at batch 64: above the threshold, so split across the worker pool.
+        var a = new float[64 * 784];
+        var b = new float[784 * 128];
+        var c = new float[64 * 128];
+        Assert.True(64L * 128 * 784 >= CpuGemm.ParallelThreshold);
+        for (int i = 0; i < 20; i++) CpuGemm.Gemm(false, false, 64, 128, 784, 1f, a, 0, b, 0, 0f, c, 0);
+        var windows = new long[3];
+        for (int w = 0; w < windows.Length; w++)
+        {
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int i = 0; i < 20; i++) CpuGemm.Gemm(false, false, 64, 128, 784, 1f, a, 0, b, 0, 0f, c, 0);
+            windows[w] = GC.GetAllocatedBytesForCurrentThread() - before;
+        }
+        Assert.True(windows.Min() == 0, $"bytes allocated by 20 threaded GEMMs, three windows: {string.Join(", ", windows)}");
     }
 
     [Fact]

@@ -5,7 +5,7 @@ namespace GpuNet.Backends;
 
 /// <summary>
 /// The fast CPU path: a packed, SIMD GEMM (<see cref="CpuGemm"/>), element-wise operations through
-/// System.Numerics.Tensors (Vector256/Vector512), and Parallel.For over rows once work is large enough
+/// System.Numerics.Tensors (Vector256/Vector512), and a worker pool over rows once work is large enough
 /// to pay for the threads. Operations run synchronously on the calling thread.
 /// </summary>
 public sealed partial class CpuBackend : IBackend
@@ -132,11 +132,16 @@ public sealed partial class CpuBackend : IBackend
         else RunParallel(count, Math.Min(Environment.ProcessorCount * 4, count / 4096), body);
     }
 
-    // Kept apart so that only a parallel call allocates (the closure and Parallel.For's state).
+    /// <summary>Splits [0, count) into <paramref name="chunks"/> contiguous ranges run by the <see cref="WorkerPool"/>; allocates nothing.</summary>
     private static void RunParallel<T>(int count, int chunks, T body) where T : struct, IRangeBody =>
-        Parallel.For(0, chunks, ch =>
+        WorkerPool.Run(chunks, new Chunks<T>(body, count, chunks));
+
+    private readonly struct Chunks<T>(T body, int count, int chunks) : IPartBody where T : struct, IRangeBody
+    {
+        public void Run(int part)
         {
-            int start = (int)((long)count * ch / chunks), end = (int)((long)count * (ch + 1) / chunks);
+            int start = (int)((long)count * part / chunks), end = (int)((long)count * (part + 1) / chunks);
             body.Run(start, end - start);
-        });
+        }
+    }
 }
