@@ -60,12 +60,53 @@ internal static class TrainCommand
         output.WriteLine($"Training time: {total.Elapsed.TotalSeconds:F1}s ({meanEpoch:F3}s per epoch after the first, " +
                          $"{epochs[^1].SamplesPerSecond:N0} samples/s in the last)");
         output.WriteLine($"Test: loss {test.Loss:F4} - accuracy {test.Accuracy:F4} ({test.Samples:N0} samples)");
+        if (s.Ensemble > 1) TrainEnsemble(s, data, backend, model, test, output);
         if (s.SavePath is { } path)
         {
             model.Save(path, ModelMetadata(s));
             output.WriteLine($"Saved the model to {path} ({new FileInfo(path).Length:N0} bytes); evaluate it with: gpunet evaluate --model {path}");
         }
         return 0;
+    }
+
+    /// <summary>
+    /// Trains <c>--ensemble N</c> - 1 more models like <paramref name="first"/>, each from its own seed (weights,
+    /// shuffles, dropout), and reports the test accuracy of their averaged probabilities beside each member's.
+    /// </summary>
+    private static void TrainEnsemble(TrainSettings s, LoadedData data, Backends.IBackend backend, Sequential first,
+        EvaluationResult firstTest, TextWriter output)
+    {
+        output.WriteLine($"Ensemble: training {s.Ensemble - 1} more models with seeds {s.Seed + 1}..{s.Seed + s.Ensemble - 1}");
+        output.WriteLine($"  member 1 (seed {s.Seed}): test accuracy {firstTest.Accuracy:F4}");
+        var members = new List<Sequential> { first };
+        try
+        {
+            for (int i = 1; i < s.Ensemble; i++)
+            {
+                var member = ModelFactory.Build(s, data);
+                members.Add(member);
+                int seed = s.Seed + i;
+                member.Compile(ModelFactory.Optimizer(s, data), ModelFactory.Loss(data), backend, seed: (ulong)seed);
+                var clock = Stopwatch.StartNew();
+                member.Fit(data.Train, new FitOptions
+                {
+                    Epochs = s.Epochs,
+                    BatchSize = s.BatchSize,
+                    ValidationSplit = s.ValidationSplit,
+                    Seed = seed,
+                    Augmentation = s.Augmentation is { } a ? new ImageAugmentation(data.ImageHeight, data.ImageWidth, a) : null,
+                    EarlyStopping = s.EarlyStoppingPatience is int p ? new EarlyStopping(p, restoreBestWeights: true) : null,
+                });
+                output.WriteLine($"  member {i + 1} (seed {seed}): test accuracy {member.Evaluate(data.Test).Accuracy:F4} ({clock.Elapsed.TotalSeconds:F1}s)");
+            }
+            var result = new Ensemble(members).Evaluate(data.Test);
+            output.WriteLine($"Ensemble of {members.Count}: test loss {result.Ensemble.Loss:F4} - accuracy {result.Ensemble.Accuracy:F4} " +
+                             $"(members: mean {result.MeanMemberAccuracy:F4}, best {result.Members.Max(m => m.Accuracy):F4})");
+        }
+        finally
+        {
+            foreach (var m in members.Skip(1)) m.Dispose();
+        }
     }
 
     /// <summary>What a saved model was trained on, so <c>gpunet evaluate</c> can load the same data by default.</summary>

@@ -31,6 +31,7 @@ internal sealed record TrainSettings
     public int Seed { get; init; } = 42;
     public double ValidationSplit { get; init; } = 0.2;
     public string? SavePath { get; init; }
+    public int Ensemble { get; init; } = 1;
 }
 
 /// <summary>The options of <c>gpunet train</c>, each validated with a message that names the value and what is expected.</summary>
@@ -56,6 +57,7 @@ internal sealed class TrainOptions
     private readonly Option<bool> _batchNorm = new("--batchnorm") { Description = "Batch normalization before each hidden activation." };
     private readonly Option<string?> _augment = new("--augment") { Description = "Image augmentation, e.g. shift=2,rotation=10,flip=0.5,brightness=0.1,noise=0.05,cutout=6 (or 'default')." };
     private readonly Option<int?> _earlyStopping = new("--early-stopping") { Description = "Stop when val_loss has not improved for this many epochs, and keep the best epoch's weights." };
+    private readonly Option<int> _ensemble = new("--ensemble") { Description = "Train this many models with consecutive seeds and report the test accuracy of their averaged probabilities.", DefaultValueFactory = _ => 1 };
     private readonly Option<string?> _save = new("--save") { Description = "Save the trained model to this file (safetensors; load it with `gpunet evaluate --model` or Sequential.Load)." };
     private readonly Option<int> _seed = new("--seed") { Description = "Seed of initialization, validation split, shuffling, dropout and augmentation.", DefaultValueFactory = _ => 42 };
     private readonly Option<double> _validationSplit = new("--validation-split") { Description = "Fraction of the training data held out for validation (shuffled first).", DefaultValueFactory = _ => 0.2 };
@@ -67,6 +69,7 @@ internal sealed class TrainOptions
         _schedule.AcceptOnlyFromAmong("constant", "step", "exponential", "cosine", "inverse-time");
         Positive(_epochs, "30");
         Positive(_batchSize, "64");
+        Positive(_ensemble, "5");
         _lr.Validators.Add(r =>
         {
             var v = r.GetValueOrDefault<float?>();
@@ -97,7 +100,7 @@ internal sealed class TrainOptions
     public IEnumerable<Option> All =>
     [
         _device, _dataset, _data, _target, _epochs, _batchSize, _lr, _optimizer, _momentum, _schedule, _decay, _layers, _activation,
-        _init, _l1, _l2, _dropout, _batchNorm, _augment, _earlyStopping, _seed, _validationSplit, _save,
+        _init, _l1, _l2, _dropout, _batchNorm, _augment, _earlyStopping, _seed, _validationSplit, _ensemble, _save,
     ];
 
     /// <summary>Reads and checks the parsed values; a bad value throws ArgumentException with a clear message.</summary>
@@ -113,6 +116,9 @@ internal sealed class TrainOptions
         var augment = p.GetValue(_augment);
         string? save = p.GetValue(_save);
         if (save is not null) CheckSavePath(save);
+        int ensemble = p.GetValue(_ensemble);
+        if (save is not null && ensemble > 1)
+            throw new ArgumentException($"--save with --ensemble {ensemble}: only single models can be saved. Save members one by one (train with --seed N --save member-N.safetensors), or drop --ensemble.");
         return new TrainSettings
         {
             Device = p.GetValue(_device) switch { "cuda" => DeviceChoice.Cuda, "cpu" => DeviceChoice.Cpu, "ilgpu-cpu" => DeviceChoice.IlgpuCpu, _ => DeviceChoice.Auto },
@@ -139,6 +145,7 @@ internal sealed class TrainOptions
             Seed = p.GetValue(_seed),
             ValidationSplit = p.GetValue(_validationSplit),
             SavePath = save,
+            Ensemble = ensemble,
         };
     }
 
