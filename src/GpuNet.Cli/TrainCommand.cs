@@ -56,7 +56,7 @@ internal static class TrainCommand
         var epochs = history.Epochs;
         double meanEpoch = epochs.Count > 1 ? epochs.Skip(1).Average(e => e.Elapsed.TotalSeconds) : epochs[0].Elapsed.TotalSeconds;
         if (epochs.Count < s.Epochs) output.WriteLine($"Early stopping after epoch {epochs.Count}.");
-        if (stopping is { RestoredEpoch: > 0 }) output.WriteLine($"Restored the weights of epoch {stopping.RestoredEpoch}, the best by val_loss.");
+        if (stopping is { RestoredEpoch: > 0 }) output.WriteLine($"Restored the weights of epoch {stopping.RestoredEpoch}, the best by {(s.ValidationSplit > 0 ? "val_loss" : "loss")}.");
         output.WriteLine($"Training time: {total.Elapsed.TotalSeconds:F1}s ({meanEpoch:F3}s per epoch after the first, " +
                          $"{epochs[^1].SamplesPerSecond:N0} samples/s in the last)");
         output.WriteLine($"Test: loss {test.Loss:F4} - accuracy {test.Accuracy:F4} ({test.Samples:N0} samples)");
@@ -114,7 +114,8 @@ internal static class TrainCommand
     {
         var meta = new Dictionary<string, string>
         {
-            ["gpunet.dataset"] = s.Dataset,
+            // A CSV path made absolute, so that evaluate finds it from any folder.
+            ["gpunet.dataset"] = s.Dataset.StartsWith("csv:", StringComparison.Ordinal) ? "csv:" + Path.GetFullPath(s.Dataset["csv:".Length..]) : s.Dataset,
             ["gpunet.seed"] = s.Seed.ToString(System.Globalization.CultureInfo.InvariantCulture),
         };
         if (s.DataFolder is not null) meta["gpunet.data"] = Path.GetFullPath(s.DataFolder);

@@ -56,7 +56,7 @@ internal sealed class TrainOptions
     private readonly Option<float> _dropout = new("--dropout") { Description = "Dropout rate after each hidden layer, in [0, 1).", DefaultValueFactory = _ => 0f };
     private readonly Option<bool> _batchNorm = new("--batchnorm") { Description = "Batch normalization before each hidden activation." };
     private readonly Option<string?> _augment = new("--augment") { Description = "Image augmentation, e.g. shift=2,rotation=10,flip=0.5,brightness=0.1,noise=0.05,cutout=6 (or 'default')." };
-    private readonly Option<int?> _earlyStopping = new("--early-stopping") { Description = "Stop when val_loss has not improved for this many epochs, and keep the best epoch's weights." };
+    private readonly Option<int?> _earlyStopping = new("--early-stopping") { Description = "Stop when val_loss (loss without validation) has not improved for this many epochs, and keep the best epoch's weights." };
     private readonly Option<int> _ensemble = new("--ensemble") { Description = "Train this many models with consecutive seeds and report the test accuracy of their averaged probabilities.", DefaultValueFactory = _ => 1 };
     private readonly Option<string?> _save = new("--save") { Description = "Save the trained model to this file (safetensors; load it with `gpunet evaluate --model` or Sequential.Load)." };
     private readonly Option<int> _seed = new("--seed") { Description = "Seed of initialization, validation split, shuffling, dropout and augmentation.", DefaultValueFactory = _ => 42 };

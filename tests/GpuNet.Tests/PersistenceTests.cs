@@ -82,6 +82,12 @@ public sealed class PersistenceTests : IDisposable
         { "gap", "gap or an overlap" },
         { "shape", "data_offsets" },
         { "json", "not valid JSON" },
+        { "duplicate", "not valid JSON" },
+        { "utf8", "not valid JSON" },
+        { "null-dim", "shape entry 0 (null)" },
+        { "negative-dim", "not an integer >= 0" },
+        { "overflow", "do not match" },
+        { "huge", "do not match" },
     };
 
     [Theory]
@@ -108,12 +114,28 @@ public sealed class PersistenceTests : IDisposable
             "f16" => WithHeader(json.Replace("F32", "F16"), 16),
             "gap" => WithHeader("{\"w\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[8,16]}}", 16),
             "shape" => WithHeader("{\"w\":{\"dtype\":\"F32\",\"shape\":[3,2],\"data_offsets\":[0,16]}}", 16),
+            "duplicate" => WithHeader("{\"w\":{\"dtype\":\"F32\",\"shape\":[4],\"data_offsets\":[0,16]},\"w\":{}}", 16),
+            "utf8" => WithUtf8Error(WithHeader("{\"__metadata__\":{\"k\":\"ab\"},\"w\":{\"dtype\":\"F32\",\"shape\":[4],\"data_offsets\":[0,16]}}", 16)),
+            "null-dim" => WithHeader("{\"w\":{\"dtype\":\"F32\",\"shape\":[null],\"data_offsets\":[0,16]}}", 16),
+            "negative-dim" => WithHeader("{\"w\":{\"dtype\":\"F32\",\"shape\":[-1,0],\"data_offsets\":[0,0]},\"v\":{\"dtype\":\"F32\",\"shape\":[4],\"data_offsets\":[0,16]}}", 16),
+            // 2^30 x 2^30 x 4 elements wrap to 0 bytes in 64-bit arithmetic; the reader must not be fooled.
+            "overflow" => WithHeader("{\"w\":{\"dtype\":\"F32\",\"shape\":[1073741824,1073741824,4],\"data_offsets\":[0,0]},\"v\":{\"dtype\":\"F32\",\"shape\":[4],\"data_offsets\":[0,16]}}", 16),
+            "huge" => WithHeader("{\"w\":{\"dtype\":\"F32\",\"shape\":[65536,65536,65536,65536],\"data_offsets\":[0,16]}}", 16),
             _ => WithHeader("{\"w\":", 16),
         };
         File.WriteAllBytes(path, damaged);
         var e = Assert.Throws<InvalidDataException>(() => SafeTensorsFile.Read(path));
         Assert.Contains(expected, e.Message);
         Assert.Contains(path, e.Message);
+    }
+
+    /// <summary>Replaces the metadata value "ab" with the bytes 0xC3 0x28, an invalid UTF-8 sequence.</summary>
+    private static byte[] WithUtf8Error(byte[] file)
+    {
+        int at = file.AsSpan().IndexOf("\"ab\""u8);
+        file[at + 1] = 0xC3;
+        file[at + 2] = 0x28;
+        return file;
     }
 
     [Fact]
@@ -258,9 +280,9 @@ public sealed class PersistenceTests : IDisposable
         var (tensors, meta) = SafeTensorsFile.Read(path);
         string missing = model.Graph!.Parameters[0].Name;
         SafeTensorsFile.Write(path, [.. tensors.Where(t => t.Name != missing)], meta);
-        using var broken = Sequential.Load(path, backend);
-        var e3 = Assert.Throws<InvalidDataException>(() => broken.Evaluate(data));
+        var e3 = Assert.Throws<InvalidDataException>(() => Sequential.Load(path, backend)); // built at once, so it fails here
         Assert.Contains(missing, e3.Message);
+        Assert.Contains(path, e3.Message);
     }
 
     [Fact]
@@ -299,5 +321,38 @@ public sealed class PersistenceTests : IDisposable
         Assert.Equal(1, code);
         Assert.StartsWith("error: ", error.ToString());
         Assert.DoesNotContain("   at ", error.ToString());
+    }
+
+    [Fact]
+    public void LayerNamesMustBeUniqueAndNotReservedAndAnyOtherNameRoundTrips()
+    {
+        var e = Assert.Throws<ArgumentException>(() => new Sequential(new Dense(4, name: "x"), new Dense(3, "softmax", name: "x")));
+        Assert.Contains("'x'", e.Message);
+        Assert.Contains("__", Assert.Throws<ArgumentException>(() => new Sequential(new Dense(3, "softmax", name: "__adapt__"))).Message);
+
+        var data = Blobs(60, 8);
+        using var backend = new CpuBackend();
+        using var model = new Sequential(new Normalization(name: "adapt").Adapt(data), new Dense(3, "softmax", name: "optimizer"));
+        model.Compile(new Sgd(0.1f, momentum: 0.5f), new SparseCategoricalCrossentropy(), backend);
+        model.Fit(data, new FitOptions { Epochs = 1, BatchSize = 20 });
+        string path = PathOf("names.safetensors");
+        model.Save(path);
+        using var loaded = Sequential.Load(path, backend);
+        Assert.Equal(model.Predict(data.Features), loaded.Predict(data.Features));
+    }
+
+    [Fact]
+    public void OneEarlyStoppingObjectServesSeveralFits()
+    {
+        var data = Blobs(90, 9);
+        using var backend = new CpuBackend();
+        using var model = new Sequential(new Dense(8, "tanh"), new Dense(3, "softmax"));
+        model.Compile(new Sgd(0.05f), new SparseCategoricalCrossentropy(), backend);
+        var stop = new EarlyStopping(patience: 50, restoreBestWeights: true);
+        model.Fit(data, new FitOptions { Epochs = 3, EarlyStopping = stop });
+        model.Fit(data, new FitOptions { Epochs = 1, EarlyStopping = stop });
+        Assert.Equal(1, stop.BestEpoch); // the second Fit's own epochs, not the first's
+        Assert.Equal(0, stop.RestoredEpoch);
+        Assert.Equal(0, stop.StoppedEpoch);
     }
 }

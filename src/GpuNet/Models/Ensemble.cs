@@ -21,6 +21,7 @@ public sealed record EnsembleEvaluation(EvaluationResult Ensemble, IReadOnlyList
 /// Members must take the same inputs and produce the same outputs. Members trained from logits
 /// (<c>fromLogits: true</c>) are turned into probabilities (softmax or sigmoid) before averaging, so mixed
 /// members average on the same scale. The ensemble does not own its members: dispose them yourself.
+/// Give each member its own optimizer object: optimizer state (momentum, Adam moments) lives in the optimizer.
 /// </remarks>
 public sealed class Ensemble
 {
@@ -35,6 +36,9 @@ public sealed class Ensemble
         for (int i = 0; i < _members.Length; i++)
             if (_members[i].Loss is null)
                 throw new ArgumentException($"Ensemble member {i} is not compiled: compile and fit each model before combining them.", nameof(members));
+            else if (_members[i].InputSize != _members[0].InputSize)
+                throw new ArgumentException(
+                    $"Ensemble member {i} takes {_members[i].InputSize} input features but member 0 takes {_members[0].InputSize} (0: not fitted yet); members must take the same inputs.", nameof(members));
     }
 
     public IReadOnlyList<Sequential> Members => _members;

@@ -131,6 +131,9 @@ public sealed class EarlyStopping
     /// <summary>The epoch training stopped after, or 0 if it ran to the end.</summary>
     public int StoppedEpoch { get; private set; }
 
+    /// <summary>Forgets the previous Fit's epochs, so one object can serve several Fit calls.</summary>
+    internal void Reset() => BestEpoch = StoppedEpoch = RestoredEpoch = 0;
+
     internal bool ShouldStop(History history)
     {
         var epochs = history.Epochs;

@@ -21,9 +21,10 @@ public sealed record NamedTensor(string Name, int[] Shape, float[] Data)
 /// <c>safetensors.torch.load_file</c> or <c>safetensors.numpy.load_file</c>.
 /// </summary>
 /// <remarks>
-/// Only F32 tensors are read and written (all GpuNet keeps). Reading validates everything a truncated or
-/// foreign file could get wrong: the header length, the JSON, dtypes, that each shape matches its byte
-/// range, and that the ranges tile the data section exactly. Writing is atomic: a temporary file in the
+/// Only F32 tensors are read and written (all GpuNet keeps). Reading turns anything a truncated, foreign or
+/// hostile file could get wrong into an <see cref="InvalidDataException"/> that says what: the header length,
+/// the JSON (including repeated keys and invalid UTF-8), dtypes, non-negative integer shapes whose element
+/// count (computed without overflow) matches the byte range, and ranges that tile the data section exactly. Writing is atomic: a temporary file in the
 /// same folder, flushed, then renamed over the destination, so an existing file is never left half-written.
 /// The JSON is handled by System.Text.Json; no .NET safetensors package was available on NuGet.
 /// </remarks>
@@ -97,6 +98,8 @@ public static class SafeTensorsFile
     /// <exception cref="InvalidDataException">The file is not a valid safetensors file of F32 tensors; the message says what is wrong.</exception>
     public static (IReadOnlyList<NamedTensor> Tensors, IReadOnlyDictionary<string, string> Metadata) Read(string path)
     {
+        if (Directory.Exists(path))
+            throw new FileNotFoundException($"'{path}' is a folder; give the path of a model file inside it (e.g. {Path.Combine(path, "model.safetensors")}).", path);
         if (!File.Exists(path))
             throw new FileNotFoundException($"Model file '{path}' does not exist. Save one with Sequential.Save or `gpunet train --save PATH`.", path);
         byte[] bytes = File.ReadAllBytes(path);
@@ -115,31 +118,33 @@ public static class SafeTensorsFile
         var headerBytes = bytes.Slice(8, (int)headerLength);
         var data = bytes[(8 + (int)headerLength)..];
 
-        JsonObject header;
-        try
-        {
-            header = JsonNode.Parse(headerBytes) as JsonObject
-                ?? throw new InvalidDataException($"'{source}': the safetensors header is not a JSON object.");
-        }
-        catch (JsonException e)
-        {
-            throw new InvalidDataException($"'{source}': the safetensors header is not valid JSON ({e.Message}).", e);
-        }
-
         var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
         var entries = new List<(string Name, int[] Shape, long Begin, long End)>();
-        foreach (var (name, node) in header)
+        try
         {
-            if (name == MetadataKey)
+            var header = JsonNode.Parse(headerBytes) as JsonObject
+                ?? throw new InvalidDataException($"'{source}': the safetensors header is not a JSON object.");
+            var names = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var (name, node) in header)
             {
-                if (node is not JsonObject meta)
-                    throw new InvalidDataException($"'{source}': __metadata__ must be an object of strings.");
-                foreach (var (key, value) in meta)
-                    metadata[key] = value is JsonValue v && v.TryGetValue(out string? s)
-                        ? s : throw new InvalidDataException($"'{source}': metadata '{key}' is not a string.");
-                continue;
+                if (!names.Add(name))
+                    throw new InvalidDataException($"'{source}': the header names '{name}' twice.");
+                if (name == MetadataKey)
+                {
+                    if (node is not JsonObject meta)
+                        throw new InvalidDataException($"'{source}': __metadata__ must be an object of strings.");
+                    foreach (var (key, value) in meta)
+                        metadata[key] = value is JsonValue v && v.TryGetValue(out string? s)
+                            ? s : throw new InvalidDataException($"'{source}': metadata '{key}' is not a string.");
+                    continue;
+                }
+                entries.Add(ReadEntry(name, node, data.Length, source));
             }
-            entries.Add(ReadEntry(name, node, source));
+        }
+        catch (Exception e) when (e is JsonException or ArgumentException or InvalidOperationException or FormatException)
+        {
+            // Malformed JSON, a key given twice inside an object, invalid UTF-8 in a string...
+            throw new InvalidDataException($"'{source}': the safetensors header is not valid JSON ({e.Message}).", e);
         }
 
         // The byte ranges, in order, must tile the data section with no gap and no overlap.
@@ -167,30 +172,35 @@ public static class SafeTensorsFile
         return (tensors, metadata);
     }
 
-    private static (string, int[], long, long) ReadEntry(string name, JsonNode? node, string source)
+    private static (string, int[], long, long) ReadEntry(string name, JsonNode? node, int dataLength, string source)
     {
-        try
-        {
-            var o = node as JsonObject ?? throw new InvalidDataException($"'{source}': the entry of tensor '{name}' is not an object.");
-            string dtype = o["dtype"]?.GetValue<string>() ?? throw new InvalidDataException($"'{source}': tensor '{name}' has no dtype.");
-            if (dtype != "F32")
-                throw new InvalidDataException($"'{source}': tensor '{name}' has dtype {dtype}; GpuNet reads F32 tensors only. Convert it to float32 first.");
-            var shape = (o["shape"] as JsonArray ?? throw new InvalidDataException($"'{source}': tensor '{name}' has no shape."))
-                .Select(d => d!.GetValue<int>()).ToArray();
-            var offsets = o["data_offsets"] as JsonArray;
-            if (offsets is not { Count: 2 })
-                throw new InvalidDataException($"'{source}': tensor '{name}' needs data_offsets [begin, end].");
-            long begin = offsets[0]!.GetValue<long>(), end = offsets[1]!.GetValue<long>();
-            long elements = shape.Aggregate(1L, (p, d) => d < 0 ? -1 : p * d);
-            if (elements < 0 || begin < 0 || end < begin || end - begin != 4 * elements)
-                throw new InvalidDataException(
-                    $"'{source}': tensor '{name}' has shape [{string.Join(", ", shape)}] ({elements} floats, {4 * elements} bytes) but data_offsets [{begin}, {end}].");
-            return (name, shape, begin, end);
-        }
-        catch (Exception e) when (e is InvalidOperationException or FormatException)
-        {
-            throw new InvalidDataException($"'{source}': the header entry of tensor '{name}' is malformed ({e.Message}).", e);
-        }
+        string Where() => $"'{source}': tensor '{name}'";
+        var o = node as JsonObject ?? throw new InvalidDataException($"{Where()}: its header entry is not an object.");
+        string dtype = o["dtype"] is JsonValue dv && dv.TryGetValue(out string? d) ? d
+            : throw new InvalidDataException($"{Where()} has no dtype string.");
+        if (dtype != "F32")
+            throw new InvalidDataException($"{Where()} has dtype {dtype}; GpuNet reads F32 tensors only. Convert it to float32 first.");
+        if (o["shape"] is not JsonArray shapeArray)
+            throw new InvalidDataException($"{Where()} has no shape array.");
+        var shape = new int[shapeArray.Count];
+        for (int i = 0; i < shape.Length; i++)
+            if (shapeArray[i] is not JsonValue sv || !sv.TryGetValue(out shape[i]) || shape[i] < 0)
+                throw new InvalidDataException($"{Where()}: shape entry {i} ({shapeArray[i]?.ToJsonString() ?? "null"}) is not an integer >= 0.");
+        if (o["data_offsets"] is not JsonArray { Count: 2 } offsets
+            || offsets[0] is not JsonValue bv || !bv.TryGetValue(out long begin)
+            || offsets[1] is not JsonValue ev || !ev.TryGetValue(out long end))
+            throw new InvalidDataException($"{Where()} needs data_offsets [begin, end] as two integers.");
+        if (end > dataLength && end - begin == 4L * shape.Aggregate(1L, (p, d) => p > dataLength ? p : p * d))
+            throw new InvalidDataException(
+                $"{Where()} ends at byte {end} of the data, but the file holds only {dataLength} bytes of data: it is truncated.");
+        // Multiply with a cap: the data section bounds every real tensor, so a larger product is an error, not an overflow.
+        long elements = 1, cap = dataLength / 4;
+        foreach (int dim in shape)
+            elements = dim == 0 || elements == 0 ? 0 : elements > cap / dim ? cap + 1 : elements * dim;
+        if (elements > cap || begin < 0 || end < begin || end - begin != 4 * elements)
+            throw new InvalidDataException(
+                $"{Where()} has shape [{string.Join(", ", shape)}] but data_offsets [{begin}, {end}] in a data section of {dataLength} bytes: they do not match.");
+        return (name, shape, begin, end);
     }
 
     private static void WriteFloats(Stream stream, float[] values)

@@ -17,7 +17,7 @@ public sealed partial class Sequential
     public const int FileVersion = 1;
 
     private const string SlotPrefix = "optimizer/slot";
-    private const string AdaptPrefix = "adapt/";
+    private const string AdaptPrefix = "__adapt__/"; // no layer name starts so: Sequential rejects names with "__"
 
     /// <summary>Host copies of weights, states and optimizer slots, applied when the graph is next built.</summary>
     private Dictionary<string, NamedTensor>? _pendingState;
@@ -37,7 +37,8 @@ public sealed partial class Sequential
     /// (a Keras-layout kernel is the transpose of <c>torch.nn.Linear.weight</c>).
     /// </remarks>
     /// <param name="metadata">Extra string metadata to store (e.g. what data the model was trained on).</param>
-    /// <exception cref="InvalidOperationException">The model has no weights yet (it was never fitted, evaluated or loaded).</exception>
+    /// <exception cref="InvalidOperationException">The model is not compiled, or has no weights yet (it was never fitted, evaluated or loaded).</exception>
+    /// <exception cref="IOException">The folder does not exist or the file cannot be written (an existing file is left as it was).</exception>
     public void Save(string path, IReadOnlyDictionary<string, string>? metadata = null)
     {
         if (Optimizer is null || Loss is null)
@@ -73,8 +74,11 @@ public sealed partial class Sequential
 
     /// <summary>
     /// Loads a model written by <see cref="Save"/> and compiles it on <paramref name="backend"/> with the saved
-    /// optimizer (its slots and step count too) and loss, as Keras' <c>load_model</c>. Weights reach the device
-    /// when the model is first used; Predict, Evaluate and Fit continue from exactly the saved state.
+    /// optimizer (its slots and step count too) and loss, as Keras' <c>load_model</c>. The model is built on
+    /// <paramref name="backend"/> at once (for batches of 256; Fit with larger batches rebuilds it), so a file that
+    /// does not match its own architecture fails here. Predict and Evaluate give what the saved model gave;
+    /// Fit continues the step count, so Adam's bias correction, per-step schedules and dropout masks go on
+    /// where they stopped (epoch-based schedules such as <see cref="StepDecay"/> count epochs from each Fit call, as Keras does).
     /// </summary>
     /// <exception cref="FileNotFoundException">No file at <paramref name="path"/>.</exception>
     /// <exception cref="InvalidDataException">The file is not a GpuNet model, or is damaged; the message says what is wrong.</exception>
@@ -99,16 +103,34 @@ public sealed partial class Sequential
             var model = new Sequential(layers);
             model.Compile(OptimizerFromConfig(config["optimizer"]!.AsObject()), LossFromConfig(config["loss"]!.AsObject()), backend,
                 ulong.Parse(config["seed"]!.GetValue<string>(), CultureInfo.InvariantCulture));
-            model.InputSize = config["input_size"]!.GetValue<int>();
-            model.Iterations = config["iterations"]!.GetValue<long>();
+            int inputSize = config["input_size"]!.GetValue<int>();
+            long iterations = config["iterations"]!.GetValue<long>();
+            if (inputSize < 1 || iterations < 0)
+                throw new InvalidDataException($"'{path}': input_size {inputSize} and iterations {iterations} must be positive and non-negative.");
+            model.InputSize = inputSize;
+            model.Iterations = iterations;
+            model._lsuvDone = true;
             model._pendingState = byName.Where(kv => !kv.Key.StartsWith(AdaptPrefix, StringComparison.Ordinal))
                 .ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal);
+            try
+            {
+                model.EnsureBuilt(inputSize, 256);
+            }
+            catch
+            {
+                model.Dispose();
+                throw;
+            }
             return model;
         }
         catch (Exception e) when (e is JsonException or InvalidOperationException or NullReferenceException or KeyNotFoundException
-                                       or FormatException or ArgumentException)
+                                       or FormatException or ArgumentException or OverflowException)
         {
             throw new InvalidDataException($"'{path}': the model config is damaged or from an incompatible version ({e.Message}).", e);
+        }
+        catch (InvalidDataException e) when (!e.Message.Contains(path, StringComparison.Ordinal))
+        {
+            throw new InvalidDataException($"'{path}': {e.Message}", e);
         }
     }
 
@@ -169,12 +191,21 @@ public sealed partial class Sequential
             backend.Upload<float>(t.Data, p.Value);
         }
         foreach (var (name, buffer) in graph.States)
-            if (state.TryGetValue(name, out var t) && t.Data.Length == buffer.Length)
-                backend.Upload<float>(t.Data, buffer);
+        {
+            if (!state.TryGetValue(name, out var t) || t.Data.Length != buffer.Length)
+                throw new InvalidDataException(
+                    $"The saved model has no {buffer.Length}-value state '{name}' (batch-norm or normalization statistics); the file does not match this architecture.");
+            backend.Upload<float>(t.Data, buffer);
+        }
+        // Slots travel with their optimizer: a re-compiled model starts a fresh one and keeps none.
+        if (!state.Keys.Any(k => k.StartsWith(SlotPrefix, StringComparison.Ordinal))) return;
         var slots = Optimizer!.Slots;
         for (int i = 0; i < slots.Count; i++)
-            if (state.TryGetValue($"{SlotPrefix}{i + 1}", out var t) && t.Data.Length == graph.ParameterCount)
-                backend.Upload<float>(t.Data, slots[i].Slice(0, t.Data.Length));
+        {
+            if (!state.TryGetValue($"{SlotPrefix}{i + 1}", out var t) || t.Data.Length != graph.ParameterCount)
+                throw new InvalidDataException($"The saved model has no {graph.ParameterCount}-value optimizer slot {i + 1} for {Optimizer.Name}.");
+            backend.Upload<float>(t.Data, slots[i].Slice(0, t.Data.Length));
+        }
     }
 
     private static JsonObject LayerConfig(Layer layer) => layer switch

@@ -69,6 +69,7 @@ public sealed partial class Sequential
     public History Fit(Dataset train, FitOptions options)
     {
         options.Validate();
+        options.EarlyStopping?.Reset();
         var (fitData, validation) = options.ValidationSplit > 0 && options.ValidationData is null
             ? train.Split(options.ValidationSplit, options.Seed)
             : (train, options.ValidationData);
@@ -273,6 +274,7 @@ public sealed partial class Sequential
     private List<(string, float, int)> RunLsuv(DeviceData data, int batch)
     {
         _lsuvPending = false;
+        _lsuvDone = true;
         var backend = Backend!;
         var graph = _graph!;
         int rows = Math.Min(batch, Math.Min(data.Count, graph.BatchCapacity));

@@ -26,11 +26,17 @@ public sealed partial class Sequential : IDisposable
     private Tensor? _prediction;
     private LossNode? _lossNode;
     private bool _lsuvPending;
+    private bool _lsuvDone; // LSUV ran (or the weights came from a file): rebuilding must not run it again
 
     public Sequential(params Layer[] layers)
     {
         if (layers.Length == 0)
             throw new ArgumentException("A Sequential model needs at least one layer, e.g. new Dense(10, \"softmax\").", nameof(layers));
+        // As in Keras: weights are saved and restored by layer name.
+        if (layers.GroupBy(l => l.Name).FirstOrDefault(g => g.Count() > 1) is { } twice)
+            throw new ArgumentException($"Two layers are named '{twice.Key}'; layer names must be unique in a model. Leave name out to get a unique one.", nameof(layers));
+        if (layers.FirstOrDefault(l => l.Name.StartsWith("__", StringComparison.Ordinal)) is { } reserved)
+            throw new ArgumentException($"Layer name '{reserved.Name}' starts with \"__\", which GpuNet reserves for its own entries in saved models.", nameof(layers));
         _layers = [.. layers];
     }
 
@@ -60,7 +66,8 @@ public sealed partial class Sequential : IDisposable
     /// <summary>
     /// Chooses the optimizer, the loss and the device. Weights are created on first use. Compiling a model
     /// that already has weights keeps them (as in Keras), moving them to <paramref name="backend"/>; the
-    /// optimizer starts afresh (no slots, <see cref="Iterations"/> 0).
+    /// optimizer starts afresh (no slots, <see cref="Iterations"/> 0). The weights are read from the previous
+    /// backend, so dispose that one only after compiling.
     /// </summary>
     /// <exception cref="ArgumentException">The loss cannot work with the last layer's activation.</exception>
     public void Compile(Optimizer optimizer, Loss loss, IBackend backend, ulong seed = 1)
@@ -126,7 +133,7 @@ public sealed partial class Sequential : IDisposable
             Optimizer.Build(graph);
             _warnings.Clear();
             _warnings.AddRange(build.Warnings);
-            _lsuvPending = _layers.OfType<Dense>().Any(d => d.KernelInitializer is Initializers.Lsuv);
+            _lsuvPending = !_lsuvDone && _layers.OfType<Dense>().Any(d => d.KernelInitializer is Initializers.Lsuv);
             InputSize = inputSize;
             _graph = graph;
             if (_pendingState is { } pending)
@@ -135,8 +142,6 @@ public sealed partial class Sequential : IDisposable
                 // Dropout masks are keyed by step: continue the stream where training left it (one training forward per iteration).
                 foreach (var dropout in graph.Nodes.OfType<DropoutNode>()) dropout.Step = (ulong)Iterations;
                 _pendingState = null;
-                _lsuvPending = false;
-                _warnings.Clear();
             }
             return graph;
         }

@@ -71,7 +71,11 @@ public static unsafe partial class CpuGemm
         Gemm(transA, transB, m, n, k, alpha, a, aOffset, b, bOffset, beta, c, cOffset,
             CpuGemmKernel.Auto, Environment.ProcessorCount);
 
-    /// <summary>The same GEMM with the micro-kernel and the thread count pinned (tests, benchmarks).</summary>
+    /// <summary>
+    /// The same GEMM with the micro-kernel pinned and the split sized for <paramref name="maxThreads"/> threads
+    /// (tests, benchmarks): 1 keeps it on the calling thread; more splits C into parts for that many threads,
+    /// which the worker pool's threads (up to all cores) then share.
+    /// </summary>
     internal static void Gemm(bool transA, bool transB, int m, int n, int k, float alpha,
         float[] a, int aOffset, float[] b, int bOffset, float beta, float[] c, int cOffset,
         CpuGemmKernel kernel, int maxThreads)
@@ -179,11 +183,11 @@ public static unsafe partial class CpuGemm
             return;
         }
 
-        RunParts(job, threads, parts, splitRows, extent, grain, grains);
+        RunParts(job, parts, splitRows, extent, grain, grains);
     }
 
     /// <summary>Hands the parts to <see cref="WorkerPool"/> (the caller takes some too); nothing is allocated.</summary>
-    private static void RunParts(Job job, int threads, int parts, bool splitRows, int extent, int grain, int grains) =>
+    private static void RunParts(Job job, int parts, bool splitRows, int extent, int grain, int grains) =>
         WorkerPool.Run(parts, new GemmPart(job, parts, splitRows, extent, grain, grains));
 
     /// <summary>Part p of <see cref="RunParts"/>: a block of whole rows or whole columns of C.</summary>

@@ -86,7 +86,8 @@ internal static class WorkerPool
         {
             EnsureStarted();
             uint generation = ++_generation;
-            Slots[generation & 1] = Box<T>.ForThisThread(body);
+            var box = Box<T>.ForThisThread(body);
+            Slots[generation & 1] = box;
             _failure = null;
             Volatile.Write(ref _pending, parts);
             Volatile.Write(ref _ticket, ((long)generation << 32) | ((long)parts << 16));
@@ -96,7 +97,9 @@ internal static class WorkerPool
             var spin = new SpinWait();
             while (Volatile.Read(ref _pending) != 0) spin.SpinOnce(sleep1Threshold: -1);
 
-            Slots[generation & 1] = null; // no reference to the caller's buffers outlives the call
+            // No reference to the caller's buffers outlives the call.
+            Slots[generation & 1] = null;
+            box.Body = default;
             if (_failure is { } failure)
             {
                 _failure = null;
