@@ -15,8 +15,9 @@ between two CUDA events (the event pair waits for the GPU, like the C# suite's s
 launches); the median sample over REPEATS is the time per GEMM. TFLOP/s = 2 M N K / time.
 
 "TF32 off" is the number to compare with GpuNet's fp32 kernels (full fp32 FMAs, what cuBLAS reached
-51.6 TFLOP/s with at 4096^3 on an H100); "TF32 on" lets cuBLAS use tensor cores with 10-bit mantissas
-and is printed for reference only.
+51.6 TFLOP/s with at 4096^3 on an H100); "TF32 on" (torch.backends.cuda.matmul.allow_tf32 = True) lets
+cuBLAS use tensor cores with 10-bit mantissas: the number to compare with GpuNet's TF32 kernels (the Tf32,
+Tf32_64 and Tf32_128 rows of IlgpuGemmBenchmarks, IlgpuBackend.AllowTf32).
 """
 
 import argparse

@@ -4,13 +4,20 @@
 # Two phases, each within the device tool's 64 MiB:
 #   here:  bash bench/gpu-prepare.sh train   then the device tool: carry [".gpu"], command "bash bench/gpu-compare.sh train"
 #   here:  bash bench/gpu-prepare.sh gemm    then the device tool: carry [".gpu"], command "bash bench/gpu-compare.sh gemm"
+# (gemm-fp32 and gemm-tf32 split the gemm phase in two, should it not fit one command's time limit: the fp32
+#  kernels against torch TF32 off, the TF32 tensor-core kernels against torch TF32 on; same preparation.)
 set -uo pipefail
 phase=${1:-train}
 final=${OUT:-/tmp/gpunet-out}; out=/tmp/gpunet-results; mkdir -p "$final" "$out"
 nvidia-smi -L | tee "$out/device.txt"
-if [[ $phase == gemm ]]; then
+if [[ $phase == gemm* ]]; then
+  case $phase in
+    gemm-fp32) export GPUNET_GEMM_KERNELS=Tiled,RegisterTiled,RegisterTiled64,RegisterTiled128; torch_args=--no-tf32 ;;
+    gemm-tf32) export GPUNET_GEMM_KERNELS=Tf32,Tf32_64,Tf32_128; torch_args= ;;
+    *) torch_args= ;;
+  esac
   bash .gpu/run.sh GpuNet.Bench --filter '*IlgpuGemm*' 2>&1 | tee "$out/gemm-gpunet.txt"
-  PYTHONUNBUFFERED=1 python3 bench/gemm_vs_torch.py 2>&1 | tee "$out/gemm-torch.txt"
+  PYTHONUNBUFFERED=1 python3 bench/gemm_vs_torch.py $torch_args 2>&1 | tee "$out/gemm-torch.txt"
   cp -r BenchmarkDotNet.Artifacts/results "$out/bdn" 2>/dev/null || true
   tar czf "$final/results.tgz" -C "$out" .
   cp "$out/gemm-gpunet.txt" "$out/gemm-torch.txt" "$final/" 2>/dev/null || true

@@ -22,7 +22,8 @@ public sealed class IlgpuGemmConfig : ManualConfig
 
 /// <summary>
 /// The ILGPU GEMM kernels on CUDA: the shared-memory tiled kernel against the register-tiled ones (the
-/// backend's automatic tile choice and each tile forced), C = A B (beta = 0), on cubes and on the
+/// backend's automatic tile choice and each tile forced) and the TF32 tensor-core ones (the same three ways),
+/// C = A B (beta = 0), on cubes and on the
 /// training shapes of a 784-input layer (forward and both backward forms). Nothing runs without a CUDA
 /// device. Run on the GPU machine with
 /// <c>dotnet run -c Release --project bench/GpuNet.Bench -- --filter '*IlgpuGemm*'</c>, beside
@@ -48,9 +49,29 @@ public class IlgpuGemmBenchmarks
     [ParamsSource(nameof(Cases))]
     public GemmCase Case { get; set; } = Shapes.First();
 
-    /// <summary>Tiled (GemmTiledKernel); RegisterTiled (SelectGemmTile's choice); RegisterTiled64 and 128 (forced).</summary>
-    [Params("Tiled", "RegisterTiled", "RegisterTiled64", "RegisterTiled128")]
+    /// <summary>
+    /// Tiled (GemmTiledKernel); RegisterTiled (SelectGemmTile's choice); RegisterTiled64 and 128 (forced); Tf32
+    /// (Gemm with AllowTf32, SelectGemmTile's choice), Tf32_64 and Tf32_128 (forced): the TF32 tensor-core kernels,
+    /// to compare with cuBLAS's "TF32 on" column of gemm_vs_torch.py.
+    /// </summary>
+    [ParamsSource(nameof(Kernels))]
     public string Kernel { get; set; } = "Tiled";
+
+    /// <summary>Environment variable restricting <see cref="Kernel"/> to a comma-separated list (e.g. "Tf32,Tf32_64,Tf32_128").</summary>
+    public const string KernelsVariable = "GPUNET_GEMM_KERNELS";
+
+    /// <summary>Every kernel, or those named in <see cref="KernelsVariable"/> (so that a run fits the GPU session's time limit).</summary>
+    public static IEnumerable<string> Kernels
+    {
+        get
+        {
+            string[] all = ["Tiled", "RegisterTiled", "RegisterTiled64", "RegisterTiled128", "Tf32", "Tf32_64", "Tf32_128"];
+            string? only = Environment.GetEnvironmentVariable(KernelsVariable);
+            return string.IsNullOrWhiteSpace(only)
+                ? all
+                : all.Where(kernel => only.Split(',', StringSplitOptions.TrimEntries).Contains(kernel, StringComparer.OrdinalIgnoreCase));
+        }
+    }
 
     /// <summary>The shapes, or none (with a message) when ILGPU finds no CUDA device.</summary>
     public static IEnumerable<GemmCase> Cases
@@ -117,6 +138,7 @@ public class IlgpuGemmBenchmarks
     {
         var backend = s_backend!;
         var (m, n, k) = (Case.M, Case.N, Case.K);
+        backend.AllowTf32 = Kernel == "Tf32";
         switch (Kernel)
         {
             case "Tiled":
@@ -133,8 +155,17 @@ public class IlgpuGemmBenchmarks
             case "RegisterTiled128":
                 backend.GemmRegisterTiled(GemmTile.Tile128x128, Case.TransA, Case.TransB, m, n, k, 1f, _a!, _b!, 0f, _c!);
                 break;
+            case "Tf32":
+                backend.Gemm(Case.TransA, Case.TransB, m, n, k, 1f, _a!, _b!, 0f, _c!);
+                break;
+            case "Tf32_64":
+                backend.GemmTf32(GemmTile.Tile64x64, Case.TransA, Case.TransB, m, n, k, 1f, _a!, _b!, 0f, _c!);
+                break;
+            case "Tf32_128":
+                backend.GemmTf32(GemmTile.Tile128x128, Case.TransA, Case.TransB, m, n, k, 1f, _a!, _b!, 0f, _c!);
+                break;
             default:
-                throw new ArgumentException($"Unknown kernel '{Kernel}'. Expected Tiled, RegisterTiled, RegisterTiled64 or RegisterTiled128.");
+                throw new ArgumentException($"Unknown kernel '{Kernel}'. Expected Tiled, RegisterTiled, RegisterTiled64, RegisterTiled128, Tf32, Tf32_64 or Tf32_128.");
         }
     }
 }

@@ -34,7 +34,7 @@ public sealed partial class IlgpuBackend
         Context? context = null;
         try
         {
-            context = Context.Create(builder => builder.Cuda().EnableAlgorithms());
+            context = Context.Create(builder => GemmTf32Kernels.RegisterIntrinsics(builder.Cuda().EnableAlgorithms())); // + the TF32 mma/cvt PTX
             var devices = context.GetCudaDevices();
             if (devices.Count == 0)
                 throw new InvalidOperationException(

@@ -6,12 +6,14 @@ namespace GpuNet.Kernels;
 public sealed partial class IlgpuBackend
 {
     /// <inheritdoc/>
-    /// <remarks>Runs <see cref="GemmKernels.GemmTiledKernel"/>, or the register-tiled kernels when <see cref="GemmKernel"/> says so.</remarks>
+    /// <remarks>Runs <see cref="GemmKernels.GemmTiledKernel"/>, or the register-tiled kernels when <see cref="GemmKernel"/> says so,
+    /// or the TF32 tensor-core kernels when <see cref="AllowTf32"/> is set.</remarks>
     public void Gemm(bool transA, bool transB, int m, int n, int k, float alpha,
         DeviceBuffer<float> a, DeviceBuffer<float> b, float beta, DeviceBuffer<float> c)
     {
         var (va, vb, vc) = GemmViews(m, n, k, a, b, c);
         if (m == 0 || n == 0) return;
+        if (AllowTf32) { LaunchTf32(SelectGemmTile(m, n), transA, transB, m, n, k, alpha, va, vb, beta, vc); return; }
         if (_gemmKernel == GemmKernelChoice.RegisterTiled)
         {
             LaunchRegisterTiled(SelectGemmTile(m, n), transA, transB, m, n, k, alpha, va, vb, beta, vc);

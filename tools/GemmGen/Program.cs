@@ -3,7 +3,8 @@ using System.Text;
 namespace GpuNet.Tools.GemmGen;
 
 /// <summary>
-/// Generates the register-tiled GEMM kernels (kernels/GpuNet.Kernels/GemmRegisterTiled.Generated.cs).
+/// Generates the register-tiled GEMM kernels (kernels/GpuNet.Kernels/GemmRegisterTiled.Generated.cs), and with
+/// Tf32Generator the TF32 tensor-core kernels (kernels/GpuNet.Kernels/GemmTf32.Generated.cs), chosen by the output file name.
 /// </summary>
 /// <remarks>
 /// <para>Usage: <c>dotnet run --project tools/GemmGen -- kernels/GpuNet.Kernels/GemmRegisterTiled.Generated.cs</c>
@@ -24,11 +25,13 @@ internal static class Program
         {
             Console.Error.WriteLine("usage: GemmGen [--check] <output .cs file>");
             Console.Error.WriteLine("  e.g. dotnet run --project tools/GemmGen -- kernels/GpuNet.Kernels/GemmRegisterTiled.Generated.cs");
+            Console.Error.WriteLine("  or   dotnet run --project tools/GemmGen -- kernels/GpuNet.Kernels/GemmTf32.Generated.cs (the TF32 kernels)");
             return 2;
         }
 
         string path = args[^1];
-        string text = Generator.GenerateFile();
+        // The output file's name picks the generator: GemmTf32.Generated.cs (Tf32Generator) or the register-tiled one.
+        string text = Path.GetFileName(path) == Tf32Generator.FileName ? Tf32Generator.GenerateFile() : Generator.GenerateFile();
         if (check)
         {
             bool same = File.Exists(path) && File.ReadAllText(path) == text;
