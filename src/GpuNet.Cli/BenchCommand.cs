@@ -84,7 +84,7 @@ internal static class BenchCommand
                         var point = BenchRunner.Measure(backend, device, model, data, batch, s.ForDevice(device));
                         points.Add(point);
                         say($"  {device.Key,-9} {model.Name,-11} batch {batch,5}: {BenchReport.Rate(point.SamplesPerSecond),12} samples/s " +
-                            $"({point.Steps:N0} steps in {point.Seconds:F2} s)");
+                            $"({point.Steps:N0} steps in {point.Seconds:F2} s, {point.BytesPerStep:N0} bytes allocated per step)");
                         done();
                     }
                 }

@@ -18,9 +18,10 @@ namespace GpuNet.Cli;
 /// <param name="Seconds">Wall time of the timed steps (synchronized start and end).</param>
 /// <param name="SamplesPerSecond">Batch x Steps / Seconds.</param>
 /// <param name="MeasuredAt">When the point finished.</param>
+/// <param name="BytesPerStep">Managed bytes allocated per timed step on the stepping thread (0 is the goal: no allocation in a training step).</param>
 internal sealed record BenchPoint(
     string Device, string DeviceName, string Model, int[] Layers, int? Width, int Batch,
-    int Steps, double Seconds, double SamplesPerSecond, DateTimeOffset MeasuredAt);
+    int Steps, double Seconds, double SamplesPerSecond, DateTimeOffset MeasuredAt, double BytesPerStep = 0);
 
 /// <summary>Measures training throughput of fresh lecture-style models on synthetic MNIST-shaped data.</summary>
 internal static class BenchRunner
@@ -65,7 +66,7 @@ internal static class BenchRunner
         using var network = BuildModel(model);
         network.Compile(new Sgd(0.01f), new SparseCategoricalCrossentropy(), backend, seed: (ulong)s.Seed);
         var first = network.MeasureTrainingThroughput(data, batch, s.Warmup, s.MinSteps);
-        long steps = first.Steps;
+        long steps = first.Steps, bytes = first.AllocatedBytes;
         double seconds = first.Elapsed.TotalSeconds;
         var last = first;
         for (int round = 0; seconds < s.MinSeconds && round < MaxExtraRuns; round++)
@@ -76,10 +77,11 @@ internal static class BenchRunner
             long more = (long)Math.Ceiling((s.MinSeconds - seconds) / perStep * 1.1);
             last = network.MeasureTrainingThroughput(data, batch, 0, (int)Math.Clamp(more, 1, 100_000_000));
             steps += last.Steps;
+            bytes += last.AllocatedBytes;
             seconds += last.Elapsed.TotalSeconds;
         }
         return new BenchPoint(device.Key, backend.Name, model.Name, model.Layers, model.Width, batch,
-            (int)steps, seconds, batch * (double)steps / seconds, DateTimeOffset.UtcNow);
+            (int)steps, seconds, batch * (double)steps / seconds, DateTimeOffset.UtcNow, bytes / (double)steps);
     }
 
     /// <summary>Whether <paramref name="device"/> leaves the point out: ilgpu-cpu past batch 64 or hidden width 64.</summary>

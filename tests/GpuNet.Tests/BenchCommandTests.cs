@@ -65,6 +65,7 @@ public sealed class BenchCommandTests : IDisposable
             Assert.True(seconds > 0 && rate > 0, $"seconds {seconds}, samples/s {rate}");
             // samples/s = batch x steps / seconds
             Assert.Equal(p.GetProperty("batch").GetInt32() * 3 / seconds, rate, 1e-6 * rate);
+            Assert.True(p.GetProperty("bytesPerStep").GetDouble() >= 0); // recorded; its value is the allocation tests' business
         }
     }
 

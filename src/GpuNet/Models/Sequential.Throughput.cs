@@ -7,8 +7,12 @@ namespace GpuNet.Models;
 /// <param name="BatchSize">Rows per step.</param>
 /// <param name="Steps">Timed steps.</param>
 /// <param name="Elapsed">Wall time of the timed steps, from a synchronized start to a synchronized end.</param>
-public sealed record TrainingThroughput(int BatchSize, int Steps, TimeSpan Elapsed)
+/// <param name="AllocatedBytes">Managed bytes the calling thread allocated during the timed steps (the steps run on it;
+/// a backend that allocates per kernel launch shows here).</param>
+public sealed record TrainingThroughput(int BatchSize, int Steps, TimeSpan Elapsed, long AllocatedBytes = 0)
 {
+    public double AllocatedBytesPerStep => AllocatedBytes / (double)Steps;
+
     public double SamplesPerSecond => BatchSize * (double)Steps / Elapsed.TotalSeconds;
     public double MillisecondsPerStep => Elapsed.TotalMilliseconds / Steps;
 }
@@ -94,10 +98,12 @@ public sealed partial class Sequential
         using var runner = PrepareTrainingSteps(data, batchSize);
         runner.Run(warmupSteps);
         runner.Synchronize();
+        long allocated = GC.GetAllocatedBytesForCurrentThread();
         var clock = Stopwatch.StartNew();
         runner.Run(steps);
         runner.Synchronize();
         clock.Stop();
-        return new TrainingThroughput(batchSize, steps, clock.Elapsed);
+        allocated = GC.GetAllocatedBytesForCurrentThread() - allocated;
+        return new TrainingThroughput(batchSize, steps, clock.Elapsed, allocated);
     }
 }
