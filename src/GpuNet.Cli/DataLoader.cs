@@ -4,7 +4,8 @@ using GpuNet.Data.Tabular;
 namespace GpuNet.Cli;
 
 /// <summary>Training and test data for <c>gpunet train</c>, with what the model builder needs to know of it.</summary>
-internal sealed record LoadedData(Dataset Train, Dataset Test, int ClassCount, int ImageHeight, int ImageWidth)
+internal sealed record LoadedData(Dataset Train, Dataset Test, int ClassCount, int ImageHeight, int ImageWidth,
+    TabularPreprocessor? Preprocessor = null)
 {
     /// <summary>Two classes: a single sigmoid output with binary cross-entropy, as the lecture's Titanic model.</summary>
     public bool IsBinary => ClassCount == 2;
@@ -51,6 +52,6 @@ internal static class DataLoader
         output.WriteLine($"  features: {string.Join(", ", prep.FeatureNames)}; numeric columns standard-scaled on the training rows");
         int majority = test.Labels.GroupBy(l => l).Max(g => g.Count());
         output.WriteLine($"  majority-class baseline on the test split: {(double)majority / test.Count:P1}");
-        return new LoadedData(train, test, Math.Max(prep.Classes.Count, 2), 0, 0);
+        return new LoadedData(train, test, Math.Max(prep.Classes.Count, 2), 0, 0, prep);
     }
 }

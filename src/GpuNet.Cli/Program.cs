@@ -15,6 +15,7 @@ public static class Program
             TrainCommand.Create(output, error),
             DevicesCommand.Create(output, error),
             EvaluateCommand.Create(output, error),
+            PredictCommand.Create(output, error),
             BenchCommand.Create(output, error),
         };
         var config = new InvocationConfiguration { Output = output, Error = error };
@@ -28,7 +29,7 @@ public static class Program
         {
             return body();
         }
-        catch (Exception e) when (e is ArgumentException or InvalidOperationException or IOException or InvalidDataException
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException or IOException or InvalidDataException or KeyNotFoundException
                                    or NotSupportedException or UnauthorizedAccessException or Models.TrainingDivergedException)
         {
             error.WriteLine($"error: {e.Message}");

@@ -63,8 +63,9 @@ internal static class TrainCommand
         if (s.Ensemble > 1) TrainEnsemble(s, data, backend, model, test, output);
         if (s.SavePath is { } path)
         {
-            model.Save(path, ModelMetadata(s));
+            model.Save(path, ModelMetadata(s, data));
             output.WriteLine($"Saved the model to {path} ({new FileInfo(path).Length:N0} bytes); evaluate it with: gpunet evaluate --model {path}");
+            if (data.Preprocessor is not null) output.WriteLine($"Predict new rows with: gpunet predict --model {path} --input NEW.csv");
         }
         return 0;
     }
@@ -110,7 +111,7 @@ internal static class TrainCommand
     }
 
     /// <summary>What a saved model was trained on, so <c>gpunet evaluate</c> can load the same data by default.</summary>
-    internal static Dictionary<string, string> ModelMetadata(TrainSettings s)
+    internal static Dictionary<string, string> ModelMetadata(TrainSettings s, LoadedData data)
     {
         var meta = new Dictionary<string, string>
         {
@@ -120,6 +121,8 @@ internal static class TrainCommand
         };
         if (s.DataFolder is not null) meta["gpunet.data"] = Path.GetFullPath(s.DataFolder);
         if (s.Target is not null) meta["gpunet.target"] = s.Target;
+        // The fitted CSV preprocessing (fill values, categories, scaling), so that `gpunet predict` encodes new rows the same way.
+        if (data.Preprocessor is { } prep) meta[PredictCommand.PreprocessorKey] = prep.ToJson();
         return meta;
     }
 }

@@ -71,6 +71,14 @@ public sealed class SimpleImputer
         return this;
     }
 
+    /// <summary>Sets fitted fill values (a saved preprocessor).</summary>
+    internal SimpleImputer Restore(double numberFill, string? categoryFill)
+    {
+        NumberFill = numberFill;
+        CategoryFill = categoryFill;
+        return this;
+    }
+
     /// <summary>The value of row <paramref name="row"/>, or the fill value where it is missing.</summary>
     public double Number(TableColumn column, int row) =>
         double.IsNaN(column.Numbers![row]) ? NumberFill : column.Numbers[row];

@@ -26,6 +26,17 @@ public abstract class Scaler
         for (int i = 0; i < x.Length; i++) x[i] = (x[i] - Offset[i % cols]) * Scale[i % cols];
     }
 
+    /// <summary>A fitted scaler of <paramref name="kind"/> with saved parameters.</summary>
+    internal static Scaler Restore(ScalerKind kind, float[] offset, float[] scale)
+    {
+        if (offset.Length == 0 || offset.Length != scale.Length)
+            throw new ArgumentException($"Saved scaler parameters must be non-empty and of equal length; got {offset.Length} offsets and {scale.Length} scales.");
+        Scaler s = kind == ScalerKind.MinMax ? new MinMaxScaler() : new StandardScaler();
+        s.Offset = offset;
+        s.Scale = scale;
+        return s;
+    }
+
     protected static void CheckShape(ReadOnlySpan<float> x, int cols)
     {
         if (cols < 1 || x.Length % cols != 0 || x.Length == 0)

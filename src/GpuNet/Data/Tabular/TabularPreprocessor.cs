@@ -1,3 +1,5 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
 namespace GpuNet.Data.Tabular;
 
 /// <summary>How categorical feature columns become numbers.</summary>
@@ -25,7 +27,10 @@ public enum ScalerKind
 /// </summary>
 public sealed class TabularPreprocessor
 {
-    private readonly List<(TableColumn Column, SimpleImputer Imputer, LabelEncoder? Encoder)> _features = [];
+    private readonly List<(FittedColumn Column, SimpleImputer Imputer, LabelEncoder? Encoder)> _features = [];
+
+    /// <summary>What Transform needs of a fitted feature column: its name and kind.</summary>
+    private readonly record struct FittedColumn(string Name, ColumnKind Kind);
     private Scaler? _scaler;
     private readonly LabelEncoder _target = new();
     private int[] _scaledColumns = [];
@@ -120,7 +125,7 @@ public sealed class TabularPreprocessor
                 if (Encoding == CategoricalEncoding.OneHot) names.AddRange(encoder.Classes.Select(k => $"{column.Name}={k}"));
                 else { scaled.Add(names.Count); names.Add(column.Name); }
             }
-            _features.Add((column, imputer, encoder));
+            _features.Add((new FittedColumn(column.Name, column.Kind), imputer, encoder));
         }
         if (names.Count == 0) throw new ArgumentException("No feature columns are left; name them explicitly.");
         FeatureNames = names;
@@ -135,6 +140,78 @@ public sealed class TabularPreprocessor
         return this;
     }
 
+    /// <summary>
+    /// Every row's encoded, imputed, scaled features (rows x <see cref="FeatureNames"/>.Count), without the
+    /// target: for predicting on new rows (a file of passengers whose survival is unknown).
+    /// </summary>
+    public float[] TransformFeatures(CsvTable table)
+    {
+        if (FeatureNames.Count == 0) throw new InvalidOperationException("Fit the preprocessor on the training rows before Transform.");
+        var rows = Enumerable.Range(0, table.RowCount).ToArray();
+        var x = Raw(table, rows);
+        ScaleInPlace(x, rows.Length);
+        return x;
+    }
+
+    /// <summary>The fitted state as JSON (<see cref="FromJson"/> restores it): chosen columns, fill values, categories, scaling.</summary>
+    public string ToJson()
+    {
+        if (FeatureNames.Count == 0) throw new InvalidOperationException("Fit the preprocessor before saving it.");
+        var o = new JsonObject
+        {
+            ["target"] = Target,
+            ["classes"] = new JsonArray([.. Classes.Select(c => (JsonNode)c)]),
+            ["encoding"] = Encoding.ToString(),
+            ["scaler"] = ScalerKind.ToString(),
+            ["feature_names"] = new JsonArray([.. FeatureNames.Select(n => (JsonNode)n)]),
+            ["scaled_columns"] = new JsonArray([.. _scaledColumns.Select(i => (JsonNode)i)]),
+            ["offset"] = _scaler is null ? null : new JsonArray([.. _scaler.Offset.Select(v => (JsonNode)v)]),
+            ["scale"] = _scaler is null ? null : new JsonArray([.. _scaler.Scale.Select(v => (JsonNode)v)]),
+            ["features"] = new JsonArray([.. _features.Select(f => (JsonNode)new JsonObject
+            {
+                ["name"] = f.Column.Name,
+                ["kind"] = f.Column.Kind.ToString(),
+                ["impute"] = f.Imputer.Strategy.ToString(),
+                ["number_fill"] = f.Column.Kind == ColumnKind.Numeric ? f.Imputer.NumberFill : null,
+                ["category_fill"] = f.Imputer.CategoryFill,
+                ["categories"] = f.Encoder is null ? null : new JsonArray([.. f.Encoder.Classes.Select(c => (JsonNode)c)]),
+            })]),
+        };
+        return o.ToJsonString();
+    }
+
+    /// <summary>A fitted preprocessor from <see cref="ToJson"/>'s text.</summary>
+    /// <exception cref="InvalidDataException">The text is not a saved preprocessor.</exception>
+    public static TabularPreprocessor FromJson(string json)
+    {
+        try
+        {
+            var o = JsonNode.Parse(json)!.AsObject();
+            string[] Strings(string key) => [.. o[key]!.AsArray().Select(n => n!.GetValue<string>())];
+            var p = new TabularPreprocessor(o["target"]!.GetValue<string>(),
+                encoding: Enum.Parse<CategoricalEncoding>(o["encoding"]!.GetValue<string>()),
+                scaler: Enum.Parse<ScalerKind>(o["scaler"]!.GetValue<string>()));
+            p._target.Fit(Strings("classes"));
+            foreach (var f in o["features"]!.AsArray().Select(n => n!.AsObject()))
+            {
+                var kind = Enum.Parse<ColumnKind>(f["kind"]!.GetValue<string>());
+                var imputer = new SimpleImputer(Enum.Parse<ImputeStrategy>(f["impute"]!.GetValue<string>()))
+                    .Restore(f["number_fill"]?.GetValue<double>() ?? double.NaN, f["category_fill"]?.GetValue<string>());
+                var encoder = f["categories"] is JsonArray cats ? new LabelEncoder().Fit(cats.Select(c => c!.GetValue<string>())) : null;
+                p._features.Add((new FittedColumn(f["name"]!.GetValue<string>(), kind), imputer, encoder));
+            }
+            p.FeatureNames = Strings("feature_names");
+            p._scaledColumns = [.. o["scaled_columns"]!.AsArray().Select(n => n!.GetValue<int>())];
+            if (o["offset"] is JsonArray offset && o["scale"] is JsonArray scale)
+                p._scaler = Scaler.Restore(p.ScalerKind, [.. offset.Select(v => v!.GetValue<float>())], [.. scale.Select(v => v!.GetValue<float>())]);
+            return p;
+        }
+        catch (Exception e) when (e is JsonException or InvalidOperationException or NullReferenceException or ArgumentException or FormatException)
+        {
+            throw new InvalidDataException($"The saved tabular preprocessing is damaged ({e.Message}).", e);
+        }
+    }
+
     /// <summary>The rows as a dataset of encoded, imputed, scaled features and class labels.</summary>
     /// <param name="table">The fitted table or another one with the same columns (e.g. a separate test file).</param>
     /// <exception cref="InvalidDataException">A feature column of <paramref name="table"/> has another kind than when fitted.</exception>
@@ -142,18 +219,21 @@ public sealed class TabularPreprocessor
     {
         if (FeatureNames.Count == 0) throw new InvalidOperationException("Fit the preprocessor on the training rows before Transform.");
         var x = Raw(table, rows);
-        if (_scaler is not null)
-        {
-            var block = Extract(x, rows.Length);
-            _scaler.Transform(block, _scaledColumns.Length);
-            for (int r = 0; r < rows.Length; r++)
-                for (int j = 0; j < _scaledColumns.Length; j++)
-                    x[r * FeatureNames.Count + _scaledColumns[j]] = block[r * _scaledColumns.Length + j];
-        }
+        ScaleInPlace(x, rows.Length);
         var allLabels = EncodeTarget(table);
         var labels = new int[rows.Length];
         for (int i = 0; i < rows.Length; i++) labels[i] = allLabels[rows[i]];
         return new Dataset(name, x, labels, FeatureNames.Count, Math.Max(Classes.Count, 2));
+    }
+
+    private void ScaleInPlace(float[] x, int rows)
+    {
+        if (_scaler is null) return;
+        var block = Extract(x, rows);
+        _scaler.Transform(block, _scaledColumns.Length);
+        for (int r = 0; r < rows; r++)
+            for (int j = 0; j < _scaledColumns.Length; j++)
+                x[r * FeatureNames.Count + _scaledColumns[j]] = block[r * _scaledColumns.Length + j];
     }
 
     private float[] Raw(CsvTable table, ReadOnlySpan<int> rows)
@@ -182,7 +262,7 @@ public sealed class TabularPreprocessor
         return x;
     }
 
-    private static TableColumn Resolve(CsvTable table, TableColumn fitted)
+    private static TableColumn Resolve(CsvTable table, FittedColumn fitted)
     {
         var column = table[fitted.Name];
         if (column.Kind != fitted.Kind)

@@ -1,0 +1,139 @@
+using System.CommandLine;
+using System.Globalization;
+using GpuNet.Backends;
+using GpuNet.Data.Tabular;
+using GpuNet.Models;
+
+namespace GpuNet.Cli;
+
+/// <summary>
+/// <c>gpunet predict --model PATH --input NEW.csv</c>: loads a model trained with <c>--dataset csv:PATH --save</c>,
+/// encodes the new rows exactly as the training rows were (the saved fill values, categories and scaling),
+/// and prints (and optionally writes) each row's predicted class with its probability.
+/// </summary>
+internal static class PredictCommand
+{
+    /// <summary>The saved-model metadata key holding <see cref="TabularPreprocessor.ToJson"/>.</summary>
+    public const string PreprocessorKey = "gpunet.preprocessor";
+
+    public static Command Create(TextWriter output, TextWriter error)
+    {
+        var model = new Option<string>("--model") { Description = "A model file written by `gpunet train --dataset csv:PATH --target COLUMN --save FILE`.", Required = true };
+        var input = new Option<string>("--input") { Description = "A CSV file with the training file's feature columns (the target column may be absent).", Required = true };
+        var save = new Option<string?>("--output") { Description = "Also write the predictions to this CSV file (row, predicted class, its probability, one probability column per class)." };
+        var show = new Option<int>("--show") { Description = "How many rows to print.", DefaultValueFactory = _ => 10 };
+        var device = new Option<string>("--device") { Description = "auto (CUDA if present, else CPU), cuda, cpu or ilgpu-cpu.", DefaultValueFactory = _ => "auto" };
+        device.AcceptOnlyFromAmong("auto", "cuda", "cpu", "ilgpu-cpu");
+        show.Validators.Add(r =>
+        {
+            int v = r.GetValueOrDefault<int>();
+            if (v < 0) r.AddError($"--show must be 0 or more; received {v}. For example --show 10.");
+        });
+        var command = new Command("predict", "Predict the class of each row of a CSV file with a model trained on CSV data.")
+        {
+            model, input, save, show, device,
+        };
+        command.SetAction(p => Program.Guard(error, () =>
+            Run(p.GetValue(model)!, p.GetValue(input)!, p.GetValue(save), p.GetValue(show), p.GetValue(device)!, output)));
+        return command;
+    }
+
+    internal static int Run(string path, string input, string? outputPath, int show, string device, TextWriter output)
+    {
+        if (outputPath is not null) TrainOptions.CheckSavePath(outputPath);
+        var choice = device switch { "cuda" => DeviceChoice.Cuda, "cpu" => DeviceChoice.Cpu, "ilgpu-cpu" => DeviceChoice.IlgpuCpu, _ => DeviceChoice.Auto };
+        using var backend = GpuNet.Device.Create(choice);
+        using var model = Sequential.Load(path, backend, out var meta);
+        if (!meta.TryGetValue(PreprocessorKey, out var json))
+            throw new ArgumentException(
+                $"'{path}' holds no CSV preprocessing: predict reads CSV rows for models trained with --dataset csv:PATH --target COLUMN --save FILE. " +
+                "For a model trained on images, use gpunet evaluate --model.");
+        var prep = TabularPreprocessor.FromJson(json);
+        var table = CsvTable.Load(input);
+        if (table.RowCount == 0) throw new ArgumentException($"'{input}' has no data rows.");
+        var features = prep.TransformFeatures(table);
+        int rows = table.RowCount;
+        if (features.Length != rows * model.InputSize)
+            throw new InvalidDataException($"The saved preprocessing makes {features.Length / rows} features per row but the model takes {model.InputSize}.");
+
+        // Probabilities (a from-logits model is softmaxed or sigmoided first, as an ensemble of one does).
+        var probabilities = new Ensemble([model]).Predict(features);
+        int cols = probabilities.Length / rows;
+        var classes = prep.Classes;
+        var predicted = new int[rows];
+        var confidence = new float[rows];
+        var perClass = new float[rows * Math.Max(cols, 2)];
+        int width = Math.Max(cols, 2);
+        for (int r = 0; r < rows; r++)
+        {
+            if (cols == 1)
+            {
+                float p1 = probabilities[r];
+                perClass[r * 2] = 1 - p1;
+                perClass[r * 2 + 1] = p1;
+            }
+            else probabilities.AsSpan(r * cols, cols).CopyTo(perClass.AsSpan(r * width, cols));
+            var row = perClass.AsSpan(r * width, width);
+            int best = 0;
+            for (int c = 1; c < width; c++) if (row[c] > row[best]) best = c;
+            predicted[r] = best;
+            confidence[r] = row[best];
+        }
+        string Name(int c) => c < classes.Count ? classes[c] : c.ToString(CultureInfo.InvariantCulture);
+
+        output.WriteLine($"Device: {backend.Name}");
+        output.WriteLine($"Model: {path}; {rows:N0} rows of {input}; target '{prep.Target}' with classes {string.Join(", ", classes.Select((c, i) => $"{i}={c}"))}");
+        for (int r = 0; r < Math.Min(show, rows); r++)
+            output.WriteLine($"  row {r + 1}: {prep.Target}={Name(predicted[r])} (p={confidence[r]:F3})");
+        if (rows > show && show > 0) output.WriteLine($"  ... {rows - show:N0} more rows");
+        output.WriteLine("Predicted: " + string.Join(", ", Enumerable.Range(0, width).Select(c => $"{Name(c)} {predicted.Count(p => p == c):N0}")));
+        ReportAccuracy(prep, table, predicted, output);
+
+        if (outputPath is not null)
+        {
+            WriteCsv(outputPath, prep.Target, predicted, confidence, perClass, width, Name);
+            output.WriteLine($"Wrote {rows:N0} predictions to {outputPath}");
+        }
+        return 0;
+    }
+
+    /// <summary>When the file still has the target column (a labelled test file), how many predictions match it.</summary>
+    private static void ReportAccuracy(TabularPreprocessor prep, CsvTable table, int[] predicted, TextWriter output)
+    {
+        if (!table.Columns.Any(c => c.Name == prep.Target)) return;
+        int[] labels;
+        try
+        {
+            labels = prep.EncodeTarget(table);
+        }
+        catch (Exception e) when (e is InvalidDataException or ArgumentException)
+        {
+            output.WriteLine($"Not compared with column '{prep.Target}': {e.Message}");
+            return;
+        }
+        int correct = labels.Zip(predicted).Count(t => t.First == t.Second);
+        output.WriteLine($"Accuracy against the file's '{prep.Target}' column: {(double)correct / labels.Length:F4} ({correct:N0} of {labels.Length:N0})");
+    }
+
+    private static void WriteCsv(string path, string target, int[] predicted, float[] confidence, float[] perClass, int width, Func<int, string> name)
+    {
+        using var text = new StringWriter(CultureInfo.InvariantCulture);
+        using (var csv = new CsvHelper.CsvWriter(text, CultureInfo.InvariantCulture))
+        {
+            csv.WriteField("row");
+            csv.WriteField($"predicted_{target}");
+            csv.WriteField("probability");
+            for (int c = 0; c < width; c++) csv.WriteField($"p_{name(c)}");
+            csv.NextRecord();
+            for (int r = 0; r < predicted.Length; r++)
+            {
+                csv.WriteField(r + 1);
+                csv.WriteField(name(predicted[r]));
+                csv.WriteField(confidence[r].ToString("R", CultureInfo.InvariantCulture));
+                for (int c = 0; c < width; c++) csv.WriteField(perClass[r * width + c].ToString("R", CultureInfo.InvariantCulture));
+                csv.NextRecord();
+            }
+        }
+        BenchReport.WriteAtomically(path, System.Text.Encoding.UTF8.GetBytes(text.ToString()));
+    }
+}
