@@ -24,7 +24,9 @@ if [[ $phase == gemm* ]]; then
   exit 0
 fi
 bash .gpu/run.sh GpuNet.Kernels.Tests 2>&1 | tail -40 | tee "$out/kernel-tests.txt"
-bash .gpu/run.sh GpuNet.Cli train 2>&1 | tee "$out/train-cuda.txt"
+bash .gpu/run.sh GpuNet.Cli train --save "$out/mnist-cuda.safetensors" 2>&1 | tee "$out/train-cuda.txt"
+# the model trained on CUDA, evaluated on the CPU backend: the same test line means the weights moved intact
+bash .gpu/run.sh GpuNet.Cli evaluate --model "$out/mnist-cuda.safetensors" --device cpu 2>&1 | tee "$out/evaluate-cpu.txt"
 bash .gpu/run.sh GpuNet.Cli bench --batch-sizes 64,256,1024,4096 --out "$out" 2>&1 | tee "$out/bench-lecture.txt"
 bash .gpu/run.sh GpuNet.Cli bench --model wide --batch-sizes 256,1024,4096 --out "$out" 2>&1 | tee "$out/bench-wide.txt"
 PYTHONUNBUFFERED=1 python3 bench/torch_mlp.py --batch-sizes 64,256,1024 --models lecture --json "$out/torch-lecture.json" 2>&1 | tee "$out/torch.txt"
