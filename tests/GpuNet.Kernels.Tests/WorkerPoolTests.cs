@@ -42,7 +42,7 @@ public class WorkerPoolTests
         {
             int parts = 1 + call % 41;
             var counts = new int[parts];
-            WorkerPool.Run(parts, new CountParts(counts, 0));
+            WorkerPool.Run(parts, new CountParts(counts, 0), wakeSleepers: call % 3 != 0);
             for (int p = 0; p < parts; p++)
                 Assert.True(counts[p] == 1, $"call {call}: part {p} of {parts} ran {counts[p]} times");
         }

@@ -133,8 +133,8 @@ public sealed partial class CpuBackend : IBackend
     }
 
     /// <summary>Splits [0, count) into <paramref name="chunks"/> contiguous ranges run by the <see cref="WorkerPool"/>; allocates nothing.</summary>
-    private static void RunParallel<T>(int count, int chunks, T body) where T : struct, IRangeBody =>
-        WorkerPool.Run(chunks, new Chunks<T>(body, count, chunks));
+    private static void RunParallel<T>(int count, int chunks, T body, bool wakeSleepers = true) where T : struct, IRangeBody =>
+        WorkerPool.Run(chunks, new Chunks<T>(body, count, chunks), wakeSleepers);
 
     private readonly struct Chunks<T>(T body, int count, int chunks) : IPartBody where T : struct, IRangeBody
     {
