@@ -38,6 +38,14 @@ internal static class TrainCommand
         output.WriteLine($"Optimizer: {model.Optimizer}, loss: {model.Loss}, batch_size={s.BatchSize}, epochs={s.Epochs}" +
                          (s.Augmentation is null ? "" : $", augmentation: {s.AugmentationText}"));
 
+        if (s.GradientNorms)
+        {
+            // Training-mode forward and backward on the first batch, no update: how much gradient reaches each layer.
+            var kernels = model.GradientNorms(data.Train, s.BatchSize).Where(n => n.Parameter.EndsWith("/kernel", StringComparison.Ordinal)).ToList();
+            output.WriteLine($"Gradient RMS of each kernel on one batch of {Math.Min(s.BatchSize, data.Train.Count)}, input side first " +
+                             $"(first / last = {kernels[0].RootMeanSquare / kernels[^1].RootMeanSquare:E1}):");
+            output.WriteLine("  " + string.Join(", ", kernels.Select(k => $"{k.Parameter[..^"/kernel".Length]} {k.RootMeanSquare:E1}")));
+        }
         var stopping = s.EarlyStoppingPatience is int patience ? new EarlyStopping(patience, restoreBestWeights: true) : null;
         var total = Stopwatch.StartNew();
         var history = model.Fit(data.Train, new FitOptions

@@ -32,6 +32,7 @@ internal sealed record TrainSettings
     public double ValidationSplit { get; init; } = 0.2;
     public string? SavePath { get; init; }
     public int Ensemble { get; init; } = 1;
+    public bool GradientNorms { get; init; }
 }
 
 /// <summary>The options of <c>gpunet train</c>, each validated with a message that names the value and what is expected.</summary>
@@ -58,6 +59,7 @@ internal sealed class TrainOptions
     private readonly Option<string?> _augment = new("--augment") { Description = "Image augmentation, e.g. shift=2,rotation=10,flip=0.5,brightness=0.1,noise=0.05,cutout=6 (or 'default')." };
     private readonly Option<int?> _earlyStopping = new("--early-stopping") { Description = "Stop when val_loss (loss without validation) has not improved for this many epochs, and keep the best epoch's weights." };
     private readonly Option<int> _ensemble = new("--ensemble") { Description = "Train this many models with consecutive seeds and report the test accuracy of their averaged probabilities.", DefaultValueFactory = _ => 1 };
+    private readonly Option<bool> _gradientNorms = new("--gradient-norms") { Description = "Before training, print each layer's gradient size (RMS of dLoss/dW on one batch): the lecture's vanishing gradients." };
     private readonly Option<string?> _save = new("--save") { Description = "Save the trained model to this file (safetensors; load it with `gpunet evaluate --model` or Sequential.Load)." };
     private readonly Option<int> _seed = new("--seed") { Description = "Seed of initialization, validation split, shuffling, dropout and augmentation.", DefaultValueFactory = _ => 42 };
     private readonly Option<double> _validationSplit = new("--validation-split") { Description = "Fraction of the training data held out for validation (shuffled first).", DefaultValueFactory = _ => 0.2 };
@@ -100,7 +102,7 @@ internal sealed class TrainOptions
     public IEnumerable<Option> All =>
     [
         _device, _dataset, _data, _target, _epochs, _batchSize, _lr, _optimizer, _momentum, _schedule, _decay, _layers, _activation,
-        _init, _l1, _l2, _dropout, _batchNorm, _augment, _earlyStopping, _seed, _validationSplit, _ensemble, _save,
+        _init, _l1, _l2, _dropout, _batchNorm, _augment, _earlyStopping, _seed, _validationSplit, _ensemble, _gradientNorms, _save,
     ];
 
     /// <summary>Reads and checks the parsed values; a bad value throws ArgumentException with a clear message.</summary>
@@ -146,6 +148,7 @@ internal sealed class TrainOptions
             ValidationSplit = p.GetValue(_validationSplit),
             SavePath = save,
             Ensemble = ensemble,
+            GradientNorms = p.GetValue(_gradientNorms),
         };
     }
 
