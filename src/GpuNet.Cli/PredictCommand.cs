@@ -40,7 +40,7 @@ internal static class PredictCommand
 
     internal static int Run(string path, string input, string? outputPath, int show, string device, TextWriter output)
     {
-        if (outputPath is not null) TrainOptions.CheckSavePath(outputPath);
+        if (outputPath is not null) TrainOptions.CheckSavePath(outputPath, "--output");
         var choice = device switch { "cuda" => DeviceChoice.Cuda, "cpu" => DeviceChoice.Cpu, "ilgpu-cpu" => DeviceChoice.IlgpuCpu, _ => DeviceChoice.Auto };
         using var backend = GpuNet.Device.Create(choice);
         using var model = Sequential.Load(path, backend, out var meta);

@@ -46,6 +46,7 @@ internal static class TrainCommand
                              $"(first / last = {kernels[0].RootMeanSquare / kernels[^1].RootMeanSquare:E1}):");
             output.WriteLine("  " + string.Join(", ", kernels.Select(k => $"{k.Parameter[..^"/kernel".Length]} {k.RootMeanSquare:E1}")));
         }
+        var checkpoint = s.CheckpointPath is { } cp ? new ModelCheckpoint(cp, metadata: ModelMetadata(s, data)) : null;
         var stopping = s.EarlyStoppingPatience is int patience ? new EarlyStopping(patience, restoreBestWeights: true) : null;
         var total = Stopwatch.StartNew();
         var history = model.Fit(data.Train, new FitOptions
@@ -56,6 +57,7 @@ internal static class TrainCommand
             Seed = s.Seed,
             Augmentation = s.Augmentation is { } a ? new ImageAugmentation(data.ImageHeight, data.ImageWidth, a) : null,
             EarlyStopping = stopping,
+            Checkpoint = checkpoint,
             OnEpochEnd = e => output.WriteLine(e),
         });
         total.Stop();
@@ -64,6 +66,8 @@ internal static class TrainCommand
         var epochs = history.Epochs;
         double meanEpoch = epochs.Count > 1 ? epochs.Skip(1).Average(e => e.Elapsed.TotalSeconds) : epochs[0].Elapsed.TotalSeconds;
         if (epochs.Count < s.Epochs) output.WriteLine($"Early stopping after epoch {epochs.Count}.");
+        if (checkpoint is { SavedEpoch: > 0 })
+            output.WriteLine($"Checkpoint: {checkpoint.Path} holds epoch {checkpoint.SavedEpoch}, the best by {(s.ValidationSplit > 0 ? "val_loss" : "loss")}.");
         if (stopping is { RestoredEpoch: > 0 }) output.WriteLine($"Restored the weights of epoch {stopping.RestoredEpoch}, the best by {(s.ValidationSplit > 0 ? "val_loss" : "loss")}.");
         output.WriteLine($"Training time: {total.Elapsed.TotalSeconds:F1}s ({meanEpoch:F3}s per epoch after the first, " +
                          $"{epochs[^1].SamplesPerSecond:N0} samples/s in the last)");

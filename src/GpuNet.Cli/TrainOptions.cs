@@ -33,6 +33,7 @@ internal sealed record TrainSettings
     public string? SavePath { get; init; }
     public int Ensemble { get; init; } = 1;
     public bool GradientNorms { get; init; }
+    public string? CheckpointPath { get; init; }
 }
 
 /// <summary>The options of <c>gpunet train</c>, each validated with a message that names the value and what is expected.</summary>
@@ -60,6 +61,7 @@ internal sealed class TrainOptions
     private readonly Option<int?> _earlyStopping = new("--early-stopping") { Description = "Stop when val_loss (loss without validation) has not improved for this many epochs, and keep the best epoch's weights." };
     private readonly Option<int> _ensemble = new("--ensemble") { Description = "Train this many models with consecutive seeds and report the test accuracy of their averaged probabilities.", DefaultValueFactory = _ => 1 };
     private readonly Option<bool> _gradientNorms = new("--gradient-norms") { Description = "Before training, print each layer's gradient size (RMS of dLoss/dW on one batch): the lecture's vanishing gradients." };
+    private readonly Option<string?> _checkpoint = new("--checkpoint") { Description = "During training, save the best epoch so far (lowest val_loss, or loss without validation) to this file." };
     private readonly Option<string?> _save = new("--save") { Description = "Save the trained model to this file (safetensors; load it with `gpunet evaluate --model` or Sequential.Load)." };
     private readonly Option<int> _seed = new("--seed") { Description = "Seed of initialization, validation split, shuffling, dropout and augmentation.", DefaultValueFactory = _ => 42 };
     private readonly Option<double> _validationSplit = new("--validation-split") { Description = "Fraction of the training data held out for validation (shuffled first).", DefaultValueFactory = _ => 0.2 };
@@ -102,7 +104,7 @@ internal sealed class TrainOptions
     public IEnumerable<Option> All =>
     [
         _device, _dataset, _data, _target, _epochs, _batchSize, _lr, _optimizer, _momentum, _schedule, _decay, _layers, _activation,
-        _init, _l1, _l2, _dropout, _batchNorm, _augment, _earlyStopping, _seed, _validationSplit, _ensemble, _gradientNorms, _save,
+        _init, _l1, _l2, _dropout, _batchNorm, _augment, _earlyStopping, _seed, _validationSplit, _ensemble, _gradientNorms, _checkpoint, _save,
     ];
 
     /// <summary>Reads and checks the parsed values; a bad value throws ArgumentException with a clear message.</summary>
@@ -119,6 +121,8 @@ internal sealed class TrainOptions
         string? save = p.GetValue(_save);
         if (save is not null) CheckSavePath(save);
         int ensemble = p.GetValue(_ensemble);
+        string? checkpoint = p.GetValue(_checkpoint);
+        if (checkpoint is not null) CheckSavePath(checkpoint, "--checkpoint");
         if (save is not null && ensemble > 1)
             throw new ArgumentException($"--save with --ensemble {ensemble}: only single models can be saved. Save members one by one (train with --seed N --save member-N.safetensors), or drop --ensemble.");
         return new TrainSettings
@@ -149,20 +153,21 @@ internal sealed class TrainOptions
             SavePath = save,
             Ensemble = ensemble,
             GradientNorms = p.GetValue(_gradientNorms),
+            CheckpointPath = checkpoint,
         };
     }
 
     /// <summary>Fails before training, not after it, when the model could not be saved where asked.</summary>
-    internal static void CheckSavePath(string path)
+    internal static void CheckSavePath(string path, string option = "--save")
     {
         if (string.IsNullOrWhiteSpace(path))
-            throw new ArgumentException("--save needs a file path, for example --save mnist.safetensors.");
+            throw new ArgumentException($"{option} needs a file path, for example {option} mnist.safetensors.");
         string full = Path.GetFullPath(path);
         if (Directory.Exists(full))
-            throw new ArgumentException($"--save '{path}' is a folder; give a file path inside it, for example {Path.Combine(path, "model.safetensors")}.");
+            throw new ArgumentException($"{option} '{path}' is a folder; give a file path inside it, for example {Path.Combine(path, "model.safetensors")}.");
         string folder = Path.GetDirectoryName(full)!;
         if (!Directory.Exists(folder))
-            throw new ArgumentException($"--save '{path}': the folder '{folder}' does not exist. Create it first or choose another path.");
+            throw new ArgumentException($"{option} '{path}': the folder '{folder}' does not exist. Create it first or choose another path.");
     }
 
     internal static int[]? ParseLayers(string? text)

@@ -355,4 +355,45 @@ public sealed class PersistenceTests : IDisposable
         Assert.Equal(0, stop.RestoredEpoch);
         Assert.Equal(0, stop.StoppedEpoch);
     }
+
+    [Fact]
+    public void ACheckpointHoldsTheBestEpochAndSurvivesTheRun()
+    {
+        var all = Datasets.Mnist10k().Train;
+        var train = all.Range(0, 300);
+        var validation = all.Range(300, 300);
+        using var backend = new CpuBackend();
+        using var model = new Sequential(new Dense(32, "relu"), new Dense(10, "softmax"));
+        model.Compile(new GradientDescent(0.5f), new SparseCategoricalCrossentropy(), backend);
+        string path = PathOf("best.safetensors");
+        var checkpoint = new ModelCheckpoint(path, metadata: new Dictionary<string, string> { ["run"] = "test" });
+        var h = model.Fit(train, new FitOptions { Epochs = 60, ValidationData = validation, Checkpoint = checkpoint });
+
+        var valLosses = h.Epochs.Select(e => e.ValidationLoss!.Value).ToList();
+        int best = valLosses.IndexOf(valLosses.Min()) + 1;
+        Assert.True(best < h.Epochs.Count, $"the run should overfit before its end (best epoch {best})");
+        Assert.Equal(best, checkpoint.SavedEpoch);
+        using var saved = Sequential.Load(path, backend, out var meta);
+        Assert.Equal("test", meta["run"]);
+        Assert.Equal(valLosses[best - 1], saved.Evaluate(validation).Loss, 1e-5);
+        Assert.Single(Directory.GetFiles(_folder)); // replaced in place, no temporary files left
+
+        var every = new ModelCheckpoint(PathOf("last.safetensors"), saveBestOnly: false);
+        model.Fit(train, new FitOptions { Epochs = 3, ValidationData = validation, Checkpoint = every });
+        Assert.Equal(3, every.SavedEpoch);
+        Assert.Contains("does not exist", Assert.Throws<ArgumentException>(() => new ModelCheckpoint(PathOf("no/such/dir/m.safetensors"))).Message);
+    }
+
+    [Fact]
+    public void TheCliCheckpointsTheBestEpoch()
+    {
+        string path = PathOf("cli-best.safetensors");
+        var output = new StringWriter();
+        var error = new StringWriter();
+        Assert.True(Program.Run(["train", "--device", "cpu", "--epochs", "3", "--checkpoint", path], output, error) == 0, error.ToString());
+        Assert.Contains($"Checkpoint: {path} holds epoch ", output.ToString());
+        var evalOut = new StringWriter();
+        Assert.True(Program.Run(["evaluate", "--model", path, "--device", "cpu"], evalOut, error) == 0, error.ToString());
+        Assert.Contains("Test (mnist-10k/test): loss", evalOut.ToString());
+    }
 }

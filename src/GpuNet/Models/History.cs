@@ -62,6 +62,9 @@ public sealed record FitOptions
     /// <summary>Stops training when the monitored loss stops improving.</summary>
     public EarlyStopping? EarlyStopping { get; init; }
 
+    /// <summary>Saves the model during training (the best epoch so far, or every epoch), as Keras' ModelCheckpoint.</summary>
+    public ModelCheckpoint? Checkpoint { get; init; }
+
     /// <summary>Called after each epoch (e.g. to print its line).</summary>
     public Action<EpochResult>? OnEpochEnd { get; init; }
 
@@ -148,5 +151,55 @@ public sealed class EarlyStopping
             return true;
         }
         return false;
+    }
+}
+
+/// <summary>
+/// Keras' ModelCheckpoint: after an epoch, <see cref="Sequential.Save"/> the model to <see cref="Path"/> when the
+/// monitored loss (val_loss when there is validation data, else loss) is the best so far, or after every epoch
+/// when <see cref="SaveBestOnly"/> is false. Each save replaces the file atomically, so an interrupted run
+/// leaves the last good checkpoint.
+/// </summary>
+public sealed class ModelCheckpoint
+{
+    /// <param name="path">The model file; its folder must exist.</param>
+    /// <param name="metadata">Extra string metadata stored with every save.</param>
+    /// <exception cref="ArgumentException">The path is empty or its folder does not exist.</exception>
+    public ModelCheckpoint(string path, bool saveBestOnly = true, IReadOnlyDictionary<string, string>? metadata = null)
+    {
+        if (string.IsNullOrWhiteSpace(path))
+            throw new ArgumentException("A checkpoint needs a file path, e.g. \"best.safetensors\".", nameof(path));
+        string folder = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path))!;
+        if (!Directory.Exists(folder))
+            throw new ArgumentException($"Checkpoint path '{path}': the folder '{folder}' does not exist. Create it first or choose another path.", nameof(path));
+        Path = path;
+        SaveBestOnly = saveBestOnly;
+        Metadata = metadata;
+    }
+
+    public string Path { get; }
+    public bool SaveBestOnly { get; }
+    public IReadOnlyDictionary<string, string>? Metadata { get; }
+
+    /// <summary>The epoch (1-based) last saved in the latest Fit, 0 if none.</summary>
+    public int SavedEpoch { get; private set; }
+
+    private double _best;
+
+    internal void Reset()
+    {
+        SavedEpoch = 0;
+        _best = double.PositiveInfinity;
+    }
+
+    /// <summary>Saves after <paramref name="epoch"/> if it qualifies; true if it saved.</summary>
+    internal bool OnEpochEnd(Sequential model, EpochResult epoch)
+    {
+        double monitored = epoch.ValidationLoss ?? epoch.Loss;
+        if (SaveBestOnly && !(monitored < _best)) return false;
+        _best = Math.Min(_best, monitored);
+        model.Save(Path, Metadata);
+        SavedEpoch = epoch.Epoch;
+        return true;
     }
 }

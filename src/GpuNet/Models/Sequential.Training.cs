@@ -70,6 +70,7 @@ public sealed partial class Sequential
     {
         options.Validate();
         options.EarlyStopping?.Reset();
+        options.Checkpoint?.Reset();
         var (fitData, validation) = options.ValidationSplit > 0 && options.ValidationData is null
             ? train.Split(options.ValidationSplit, options.Seed)
             : (train, options.ValidationData);
@@ -128,6 +129,7 @@ public sealed partial class Sequential
             var result = new EpochResult(epoch, options.Epochs, trainLoss, trainAccuracy, val?.Loss, val?.Accuracy,
                 clock.Elapsed, steps, fitData.Count);
             history.Add(result);
+            options.Checkpoint?.OnEpochEnd(this, result); // before early stopping may restore older weights
             options.OnEpochEnd?.Invoke(result);
             if (options.EarlyStopping is { } stopping)
             {
