@@ -40,7 +40,13 @@ internal static class PredictCommand
 
     internal static int Run(string path, string input, string? outputPath, int show, string device, TextWriter output)
     {
-        if (outputPath is not null) TrainOptions.CheckSavePath(outputPath, "--output");
+        if (outputPath is not null)
+        {
+            TrainOptions.CheckSavePath(outputPath, "--output");
+            string full = Path.GetFullPath(outputPath);
+            if (full == Path.GetFullPath(path) || full == Path.GetFullPath(input))
+                throw new ArgumentException($"--output '{outputPath}' is the model or the input file; write the predictions to another file.");
+        }
         var choice = device switch { "cuda" => DeviceChoice.Cuda, "cpu" => DeviceChoice.Cpu, "ilgpu-cpu" => DeviceChoice.IlgpuCpu, _ => DeviceChoice.Auto };
         using var backend = GpuNet.Device.Create(choice);
         using var model = Sequential.Load(path, backend, out var meta);
@@ -49,7 +55,11 @@ internal static class PredictCommand
                 $"'{path}' holds no CSV preprocessing: predict reads CSV rows for models trained with --dataset csv:PATH --target COLUMN --save FILE. " +
                 "For a model trained on images, use gpunet evaluate --model.");
         var prep = TabularPreprocessor.FromJson(json);
-        var table = CsvTable.Load(input);
+        // Read the columns with the kinds they had in training: a small file whose 'age' is blank in every row is
+        // still a numeric column (imputed with the saved fill value), not an empty text column.
+        var header = CsvTable.Load(input).Columns.Select(c => c.Name).ToHashSet();
+        var kinds = prep.ColumnKinds.Where(k => header.Contains(k.Key)).ToDictionary(k => k.Key, k => k.Value);
+        var table = CsvTable.Load(input, new CsvLoadOptions { ColumnKinds = kinds });
         if (table.RowCount == 0) throw new ArgumentException($"'{input}' has no data rows.");
         var features = prep.TransformFeatures(table);
         int rows = table.RowCount;

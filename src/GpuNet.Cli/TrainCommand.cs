@@ -43,8 +43,8 @@ internal static class TrainCommand
             // Training-mode forward and backward on the first batch, no update: how much gradient reaches each layer.
             var kernels = model.GradientNorms(data.Train, s.BatchSize).Where(n => n.Parameter.EndsWith("/kernel", StringComparison.Ordinal)).ToList();
             output.WriteLine($"Gradient RMS of each kernel on one batch of {Math.Min(s.BatchSize, data.Train.Count)}, input side first " +
-                             $"(first / last = {kernels[0].RootMeanSquare / kernels[^1].RootMeanSquare:E1}):");
-            output.WriteLine("  " + string.Join(", ", kernels.Select(k => $"{k.Parameter[..^"/kernel".Length]} {k.RootMeanSquare:E1}")));
+                             $"(first / last = {kernels[0].RootMeanSquare / kernels[^1].RootMeanSquare:0.0e0}):");
+            output.WriteLine("  " + string.Join(", ", kernels.Select(k => $"{k.Parameter[..^"/kernel".Length]} {k.RootMeanSquare:0.0e0}")));
         }
         var checkpoint = s.CheckpointPath is { } cp ? new ModelCheckpoint(cp, metadata: ModelMetadata(s, data)) : null;
         var stopping = s.EarlyStoppingPatience is int patience ? new EarlyStopping(patience, restoreBestWeights: true) : null;

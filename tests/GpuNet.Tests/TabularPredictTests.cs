@@ -34,6 +34,9 @@ public sealed class TabularPredictTests : IDisposable
 
         var restored = TabularPreprocessor.FromJson(prep.ToJson());
         Assert.Equal(prep.FeatureNames, restored.FeatureNames);
+        Assert.Equal((prep.NumericImpute, prep.CategoricalImpute, prep.Encoding, prep.ScalerKind),
+            (restored.NumericImpute, restored.CategoricalImpute, restored.Encoding, restored.ScalerKind));
+        Assert.Equal(prep.ColumnKinds, restored.ColumnKinds);
         Assert.Equal(prep.Classes, restored.Classes);
         var features = prep.TransformFeatures(table);
         Assert.Equal(features, restored.TransformFeatures(table));
@@ -86,6 +89,18 @@ public sealed class TabularPredictTests : IDisposable
         }
         Assert.Contains($"Predicted: no {1309 - yes:N0}, yes {yes:N0}", output);
         Assert.Empty(Directory.GetFiles(_folder, "*.tmp")); // written atomically
+
+        // A small file whose numeric column is blank in every row is still read as numbers (and imputed).
+        string blank = Path.Combine(_folder, "blank.csv");
+        File.WriteAllText(blank, "sex,age,passengerClass\nfemale,,1st\nmale,,3rd\n");
+        (code, output, error) = Run("predict", "--model", model, "--input", blank, "--device", "cpu");
+        Assert.True(code == 0, error);
+        Assert.Contains("row 2: survived=", output);
+
+        (code, _, error) = Run("predict", "--model", model, "--input", blank, "--output", blank);
+        Assert.Equal(1, code);
+        Assert.Contains("is the model or the input file", error);
+        Assert.Equal("sex,age,passengerClass\nfemale,,1st\nmale,,3rd\n", File.ReadAllText(blank)); // untouched
     }
 
     [Fact]

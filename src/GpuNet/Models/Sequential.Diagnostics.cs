@@ -20,6 +20,8 @@ public sealed partial class Sequential
     /// <remarks>
     /// One forward and backward pass in training mode and no update: the weights do not change, and the
     /// batch-norm moving statistics and dropout stream a training step would advance are put back as they were.
+    /// A model with an LSUV initializer still waiting to run gets it first (on this batch, as Fit would), so the
+    /// gradients are those of the weights training starts from.
     /// </remarks>
     public IReadOnlyList<GradientNorm> GradientNorms(Dataset data, int batchSize = 256)
     {
@@ -27,10 +29,11 @@ public sealed partial class Sequential
         CheckOutputs(data);
         var graph = EnsureBuilt(data.FeatureCount, batchSize);
         var backend = Backend!;
-        var states = graph.States.Select(s => (s.Buffer, Saved: Download(s.Buffer))).ToList();
         var dropouts = graph.Nodes.OfType<DropoutNode>().Select(d => (Node: d, d.Step)).ToList();
         using var onDevice = new DeviceData(backend, data, _lossNode!);
         int rows = Math.Min(Math.Min(batchSize, graph.BatchCapacity), data.Count);
+        if (_lsuvPending) RunLsuv(onDevice, rows);
+        var states = graph.States.Select(s => (s.Buffer, Saved: Download(s.Buffer))).ToList();
         LoadBatch(onDevice, 0, rows);
         graph.Forward(rows, training: true);
         graph.Backward();

@@ -101,7 +101,7 @@ internal static class WorkerPool
             _failure = null;
             Volatile.Write(ref _pending, parts);
             Volatile.Write(ref _ticket, ((long)generation << 32) | ((long)parts << 16));
-            WakeSleepers(parts - 1);
+            if (wakeSleepers) WakeSleepers(parts - 1); // else only workers already awake join
 
             Participate();
             var spin = new SpinWait();

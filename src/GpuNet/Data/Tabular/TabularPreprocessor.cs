@@ -63,6 +63,10 @@ public sealed class TabularPreprocessor
     /// <summary>The target's classes; class i is the i-th (ordinal order), after Fit.</summary>
     public IReadOnlyList<string> Classes => _target.Classes;
 
+    /// <summary>Each feature column's kind when fitted: load new files with these (CsvLoadOptions.ColumnKinds), so that a
+    /// column whose values are all missing in a small file is still read as a number.</summary>
+    public IReadOnlyDictionary<string, ColumnKind> ColumnKinds => _features.ToDictionary(f => f.Column.Name, f => f.Column.Kind);
+
     /// <summary>Columns the automatic feature choice left out, with the reason.</summary>
     public IReadOnlyList<string> Skipped { get; private set; } = [];
 
@@ -162,6 +166,8 @@ public sealed class TabularPreprocessor
             ["target"] = Target,
             ["classes"] = new JsonArray([.. Classes.Select(c => (JsonNode)c)]),
             ["encoding"] = Encoding.ToString(),
+            ["numeric_impute"] = NumericImpute.ToString(),
+            ["categorical_impute"] = CategoricalImpute.ToString(),
             ["scaler"] = ScalerKind.ToString(),
             ["feature_names"] = new JsonArray([.. FeatureNames.Select(n => (JsonNode)n)]),
             ["scaled_columns"] = new JsonArray([.. _scaledColumns.Select(i => (JsonNode)i)]),
@@ -189,6 +195,8 @@ public sealed class TabularPreprocessor
             var o = JsonNode.Parse(json)!.AsObject();
             string[] Strings(string key) => [.. o[key]!.AsArray().Select(n => n!.GetValue<string>())];
             var p = new TabularPreprocessor(o["target"]!.GetValue<string>(),
+                numericImpute: Enum.Parse<ImputeStrategy>(o["numeric_impute"]!.GetValue<string>()),
+                categoricalImpute: Enum.Parse<ImputeStrategy>(o["categorical_impute"]!.GetValue<string>()),
                 encoding: Enum.Parse<CategoricalEncoding>(o["encoding"]!.GetValue<string>()),
                 scaler: Enum.Parse<ScalerKind>(o["scaler"]!.GetValue<string>()));
             p._target.Fit(Strings("classes"));
