@@ -13,6 +13,19 @@ public class AllocationTests
 {
     public static TheoryData<string> Losses() => ["sparse", "binary", "mse"];
 
+    /// <summary>Bytes the calling thread allocates in three windows of 20 training steps.</summary>
+    private static long[] AllocationWindows(TrainingStepRunner runner)
+    {
+        var windows = new long[3];
+        for (int w = 0; w < windows.Length; w++)
+        {
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            runner.Run(20);
+            windows[w] = GC.GetAllocatedBytesForCurrentThread() - before;
+        }
+        return windows;
+    }
+
     [Theory]
     [MemberData(nameof(Losses))]
     public void ATrainingStepOnTheCpuBackendAllocatesNothing(string lossName)
@@ -29,13 +42,7 @@ public class AllocationTests
         runner.Run(50);
         // The runtime itself may allocate on this thread once in a while (tiered JIT promoting a hot method after
         // its call count is reached); an allocation made by the step would show in every window of 20 steps.
-        var windows = new long[3];
-        for (int w = 0; w < windows.Length; w++)
-        {
-            long before = GC.GetAllocatedBytesForCurrentThread();
-            runner.Run(20);
-            windows[w] = GC.GetAllocatedBytesForCurrentThread() - before;
-        }
+        var windows = AllocationWindows(runner);
         Assert.True(windows.Min() == 0, $"bytes allocated in three windows of 20 training steps: {string.Join(", ", windows)}");
     }
 
@@ -50,13 +57,7 @@ public class AllocationTests
         model.Compile(new Sgd(0.01f), new SparseCategoricalCrossentropy(), backend);
         using var runner = model.PrepareTrainingSteps(data, 64);
         runner.Run(50);
-        var windows = new long[3];
-        for (int w = 0; w < windows.Length; w++)
-        {
-            long before = GC.GetAllocatedBytesForCurrentThread();
-            runner.Run(20);
-            windows[w] = GC.GetAllocatedBytesForCurrentThread() - before;
-        }
+        var windows = AllocationWindows(runner);
         Assert.True(windows.Min() == 0, $"bytes allocated in three windows of 20 training steps: {string.Join(", ", windows)}");
     }
 }

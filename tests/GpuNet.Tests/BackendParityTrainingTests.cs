@@ -16,19 +16,7 @@ namespace GpuNet.Tests;
 /// </summary>
 public class BackendParityTrainingTests
 {
-    private static Dataset Blobs(int rows, int seed)
-    {
-        // three Gaussian blobs in 6 dimensions
-        var rng = new Random(seed);
-        var x = new float[rows * 6];
-        var y = new int[rows];
-        for (int r = 0; r < rows; r++)
-        {
-            y[r] = r % 3;
-            for (int c = 0; c < 6; c++) x[r * 6 + c] = (c % 3 == y[r] ? 1.5f : 0f) + (float)(rng.NextDouble() * 2 - 1);
-        }
-        return new Dataset("blobs", x, y, 6, 3);
-    }
+    private static Dataset Blobs(int rows, int seed) => TestData.Blobs(rows, seed);
 
     private static IReadOnlyList<EpochResult> Train(IBackend backend, Loss loss, Layer last)
     {

@@ -1,0 +1,21 @@
+using GpuNet.Data;
+
+namespace GpuNet.Tests;
+
+/// <summary>Small synthetic datasets shared by the model tests.</summary>
+internal static class TestData
+{
+    /// <summary>Three Gaussian-like blobs in 6 dimensions: class c is shifted by 1.5 in features c and c + 3, with uniform noise in [-1, 1).</summary>
+    public static Dataset Blobs(int rows, int seed)
+    {
+        var rng = new Random(seed);
+        var x = new float[rows * 6];
+        var y = new int[rows];
+        for (int r = 0; r < rows; r++)
+        {
+            y[r] = r % 3;
+            for (int c = 0; c < 6; c++) x[r * 6 + c] = (c % 3 == y[r] ? 1.5f : 0f) + (float)(rng.NextDouble() * 2 - 1);
+        }
+        return new Dataset("blobs", x, y, 6, 3);
+    }
+}
