@@ -1,5 +1,4 @@
 using System.CommandLine;
-using GpuNet.Backends;
 using GpuNet.Models;
 
 namespace GpuNet.Cli;
@@ -14,8 +13,7 @@ internal static class EvaluateCommand
     public static Command Create(TextWriter output, TextWriter error)
     {
         var model = new Option<string>("--model") { Description = "A model file written by `gpunet train --save`.", Required = true };
-        var device = new Option<string>("--device") { Description = "auto (CUDA if present, else CPU), cuda, cpu or ilgpu-cpu.", DefaultValueFactory = _ => "auto" };
-        device.AcceptOnlyFromAmong("auto", "cuda", "cpu", "ilgpu-cpu");
+        var device = DeviceOption.Create();
         var dataset = new Option<string?>("--dataset") { Description = "mnist10k, fashion-mnist or csv:PATH (default: what the model was trained on)." };
         var data = new Option<string?>("--data") { Description = "A folder of IDX files; overrides --dataset." };
         var target = new Option<string?>("--target") { Description = "The label column of a CSV dataset (default: the one used in training)." };
@@ -36,8 +34,7 @@ internal static class EvaluateCommand
 
     internal static int Run(string path, string device, string? dataset, string? dataFolder, string? target, int batchSize, TextWriter output)
     {
-        var choice = device switch { "cuda" => DeviceChoice.Cuda, "cpu" => DeviceChoice.Cpu, "ilgpu-cpu" => DeviceChoice.IlgpuCpu, _ => DeviceChoice.Auto };
-        using var backend = GpuNet.Device.Create(choice);
+        using var backend = GpuNet.Device.Create(DeviceOption.Parse(device));
         using var model = Sequential.Load(path, backend, out var meta);
         output.WriteLine($"Device: {backend.Name}");
         output.WriteLine($"Model: {path}, {model.Layers.Count} layers, {model.InputSize} inputs, trained for {model.Iterations:N0} steps with {model.Optimizer}");

@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Globalization;
-using GpuNet.Backends;
 using GpuNet.Data.Tabular;
 using GpuNet.Models;
 
@@ -22,8 +21,7 @@ internal static class PredictCommand
         var input = new Option<string>("--input") { Description = "A CSV file with the training file's feature columns (the target column may be absent).", Required = true };
         var save = new Option<string?>("--output") { Description = "Also write the predictions to this CSV file (row, predicted class, its probability, one probability column per class)." };
         var show = new Option<int>("--show") { Description = "How many rows to print.", DefaultValueFactory = _ => 10 };
-        var device = new Option<string>("--device") { Description = "auto (CUDA if present, else CPU), cuda, cpu or ilgpu-cpu.", DefaultValueFactory = _ => "auto" };
-        device.AcceptOnlyFromAmong("auto", "cuda", "cpu", "ilgpu-cpu");
+        var device = DeviceOption.Create();
         show.Validators.Add(r =>
         {
             int v = r.GetValueOrDefault<int>();
@@ -47,19 +45,17 @@ internal static class PredictCommand
             if (full == Path.GetFullPath(path) || full == Path.GetFullPath(input))
                 throw new ArgumentException($"--output '{outputPath}' is the model or the input file; write the predictions to another file.");
         }
-        var choice = device switch { "cuda" => DeviceChoice.Cuda, "cpu" => DeviceChoice.Cpu, "ilgpu-cpu" => DeviceChoice.IlgpuCpu, _ => DeviceChoice.Auto };
-        using var backend = GpuNet.Device.Create(choice);
+        using var backend = GpuNet.Device.Create(DeviceOption.Parse(device));
         using var model = Sequential.Load(path, backend, out var meta);
         if (!meta.TryGetValue(PreprocessorKey, out var json))
             throw new ArgumentException(
                 $"'{path}' holds no CSV preprocessing: predict reads CSV rows for models trained with --dataset csv:PATH --target COLUMN --save FILE. " +
                 "For a model trained on images, use gpunet evaluate --model.");
         var prep = TabularPreprocessor.FromJson(json);
-        // Read the columns with the kinds they had in training: a small file whose 'age' is blank in every row is
-        // still a numeric column (imputed with the saved fill value), not an empty text column.
-        var header = CsvTable.Load(input).Columns.Select(c => c.Name).ToHashSet();
-        var kinds = prep.ColumnKinds.Where(k => header.Contains(k.Key)).ToDictionary(k => k.Key, k => k.Value);
-        var table = CsvTable.Load(input, new CsvLoadOptions { ColumnKinds = kinds });
+        // Read the feature columns with the kinds they had in training: a small file whose 'age' is blank in every
+        // row is still a numeric column (imputed with the saved fill value), not an empty text column; and a missing
+        // feature column is named at once.
+        var table = CsvTable.Load(input, new CsvLoadOptions { ColumnKinds = prep.ColumnKinds });
         if (table.RowCount == 0) throw new ArgumentException($"'{input}' has no data rows.");
         var features = prep.TransformFeatures(table);
         int rows = table.RowCount;
@@ -72,8 +68,8 @@ internal static class PredictCommand
         var classes = prep.Classes;
         var predicted = new int[rows];
         var confidence = new float[rows];
-        var perClass = new float[rows * Math.Max(cols, 2)];
-        int width = Math.Max(cols, 2);
+        int width = Math.Max(cols, 2); // a single sigmoid output p stands for the two classes [1 - p, p]
+        var perClass = new float[rows * width];
         for (int r = 0; r < rows; r++)
         {
             if (cols == 1)

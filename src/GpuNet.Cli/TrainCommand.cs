@@ -46,20 +46,14 @@ internal static class TrainCommand
                              $"(first / last = {kernels[0].RootMeanSquare / kernels[^1].RootMeanSquare:0.0e0}):");
             output.WriteLine("  " + string.Join(", ", kernels.Select(k => $"{k.Parameter[..^"/kernel".Length]} {k.RootMeanSquare:0.0e0}")));
         }
-        var checkpoint = s.CheckpointPath is { } cp ? new ModelCheckpoint(cp, metadata: ModelMetadata(s, data)) : null;
-        var stopping = s.EarlyStoppingPatience is int patience ? new EarlyStopping(patience, restoreBestWeights: true) : null;
-        var total = Stopwatch.StartNew();
-        var history = model.Fit(data.Train, new FitOptions
+        var options = FitOptionsFor(s, data, s.Seed) with
         {
-            Epochs = s.Epochs,
-            BatchSize = s.BatchSize,
-            ValidationSplit = s.ValidationSplit,
-            Seed = s.Seed,
-            Augmentation = s.Augmentation is { } a ? new ImageAugmentation(data.ImageHeight, data.ImageWidth, a) : null,
-            EarlyStopping = stopping,
-            Checkpoint = checkpoint,
+            Checkpoint = s.CheckpointPath is { } cp ? new ModelCheckpoint(cp, metadata: ModelMetadata(s, data)) : null,
             OnEpochEnd = e => output.WriteLine(e),
-        });
+        };
+        var (checkpoint, stopping) = (options.Checkpoint, options.EarlyStopping);
+        var total = Stopwatch.StartNew();
+        var history = model.Fit(data.Train, options);
         total.Stop();
         foreach (var warning in model.Warnings) error.WriteLine($"warning: {warning}");
         var test = model.Evaluate(data.Test);
@@ -101,15 +95,7 @@ internal static class TrainCommand
                 int seed = s.Seed + i;
                 member.Compile(ModelFactory.Optimizer(s, data), ModelFactory.Loss(data), backend, seed: (ulong)seed);
                 var clock = Stopwatch.StartNew();
-                member.Fit(data.Train, new FitOptions
-                {
-                    Epochs = s.Epochs,
-                    BatchSize = s.BatchSize,
-                    ValidationSplit = s.ValidationSplit,
-                    Seed = seed,
-                    Augmentation = s.Augmentation is { } a ? new ImageAugmentation(data.ImageHeight, data.ImageWidth, a) : null,
-                    EarlyStopping = s.EarlyStoppingPatience is int p ? new EarlyStopping(p, restoreBestWeights: true) : null,
-                });
+                member.Fit(data.Train, FitOptionsFor(s, data, seed));
                 output.WriteLine($"  member {i + 1} (seed {seed}): test accuracy {member.Evaluate(data.Test).Accuracy:F4} ({clock.Elapsed.TotalSeconds:F1}s)");
             }
             var result = new Ensemble(members).Evaluate(data.Test);
@@ -121,6 +107,17 @@ internal static class TrainCommand
             foreach (var m in members.Skip(1)) m.Dispose();
         }
     }
+
+    /// <summary>The training options the settings ask for, with <paramref name="seed"/> (ensemble members each have their own).</summary>
+    private static FitOptions FitOptionsFor(TrainSettings s, LoadedData data, int seed) => new()
+    {
+        Epochs = s.Epochs,
+        BatchSize = s.BatchSize,
+        ValidationSplit = s.ValidationSplit,
+        Seed = seed,
+        Augmentation = s.Augmentation is { } a ? new ImageAugmentation(data.ImageHeight, data.ImageWidth, a) : null,
+        EarlyStopping = s.EarlyStoppingPatience is int p ? new EarlyStopping(p, restoreBestWeights: true) : null,
+    };
 
     /// <summary>What a saved model was trained on, so <c>gpunet evaluate</c> can load the same data by default.</summary>
     internal static Dictionary<string, string> ModelMetadata(TrainSettings s, LoadedData data)

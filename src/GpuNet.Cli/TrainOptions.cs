@@ -39,7 +39,7 @@ internal sealed record TrainSettings
 /// <summary>The options of <c>gpunet train</c>, each validated with a message that names the value and what is expected.</summary>
 internal sealed class TrainOptions
 {
-    private readonly Option<string> _device = new("--device") { Description = "auto (CUDA if present, else CPU), cuda, cpu or ilgpu-cpu.", DefaultValueFactory = _ => "auto" };
+    private readonly Option<string> _device = DeviceOption.Create();
     private readonly Option<string> _dataset = new("--dataset") { Description = "mnist10k (shipped), fashion-mnist, or csv:PATH (with --target).", DefaultValueFactory = _ => "mnist10k" };
     private readonly Option<string?> _data = new("--data") { Description = "A folder of IDX files (train-*/t10k-* sets, or one images/labels pair to split 80/20); overrides --dataset." };
     private readonly Option<string?> _target = new("--target") { Description = "The label column of a CSV dataset." };
@@ -68,7 +68,6 @@ internal sealed class TrainOptions
 
     public TrainOptions()
     {
-        _device.AcceptOnlyFromAmong("auto", "cuda", "cpu", "ilgpu-cpu");
         _optimizer.AcceptOnlyFromAmong("sgd", "momentum", "nesterov", "gd", "adagrad", "rmsprop", "adam", "adamw");
         _schedule.AcceptOnlyFromAmong("constant", "step", "exponential", "cosine", "inverse-time");
         Positive(_epochs, "30");
@@ -127,7 +126,7 @@ internal sealed class TrainOptions
             throw new ArgumentException($"--save with --ensemble {ensemble}: only single models can be saved. Save members one by one (train with --seed N --save member-N.safetensors), or drop --ensemble.");
         return new TrainSettings
         {
-            Device = p.GetValue(_device) switch { "cuda" => DeviceChoice.Cuda, "cpu" => DeviceChoice.Cpu, "ilgpu-cpu" => DeviceChoice.IlgpuCpu, _ => DeviceChoice.Auto },
+            Device = DeviceOption.Parse(p.GetValue(_device)!),
             Dataset = dataset,
             DataFolder = p.GetValue(_data),
             Target = target,

@@ -1,3 +1,5 @@
+using System.Numerics.Tensors;
+
 namespace GpuNet.Backends;
 
 /// <summary>
@@ -50,6 +52,21 @@ public static class ActivationMath
                 return NormalCdf(x) + x * 0.3989422804014327f * MathF.Exp(-0.5f * x * x);
             default: throw new ArgumentOutOfRangeException(nameof(kind), kind, "Unknown activation.");
         }
+    }
+
+    /// <summary>Max-subtracted softmax of one row (<paramref name="y"/> may be <paramref name="x"/>); returns log(sum exp(x - max)).</summary>
+    public static float SoftmaxRow(ReadOnlySpan<float> x, Span<float> y) => SoftmaxRow(x, y, out _);
+
+    /// <summary>Max-subtracted softmax of one row; returns log(sum exp(x - max)) and the row max.</summary>
+    public static float SoftmaxRow(ReadOnlySpan<float> x, Span<float> y, out float max)
+    {
+        // subtract the row max: exp(89) already overflows float32
+        max = TensorPrimitives.Max(x);
+        TensorPrimitives.Subtract(x, max, y);
+        TensorPrimitives.Exp(y, y);
+        float sum = TensorPrimitives.Sum(y);
+        TensorPrimitives.Divide(y, sum, y);
+        return MathF.Log(sum);
     }
 
     /// <summary>1 / (1 + e^-x), evaluated so that neither branch overflows.</summary>

@@ -20,6 +20,12 @@ public abstract partial class Loss
     /// <summary>Builds the loss node on the model's output (logits when fused).</summary>
     public abstract LossNode CreateNode(ComputationGraph graph, Tensor output, Activation lastActivation);
 
+    /// <summary>
+    /// True when the model's last layer outputs logits and the loss applies softmax or sigmoid itself
+    /// (<c>fromLogits: true</c>); Predict then returns logits.
+    /// </summary>
+    public virtual bool FromLogits => false;
+
     /// <summary>Throws when the loss and the last activation cannot work together.</summary>
     public virtual void Validate(Activation lastActivation, string lastLayerName) { }
 
@@ -60,7 +66,7 @@ public abstract partial class Loss
 /// </remarks>
 public sealed class SparseCategoricalCrossentropy(bool fromLogits = false) : Loss
 {
-    public bool FromLogits { get; } = fromLogits;
+    public override bool FromLogits { get; } = fromLogits;
 
     public override string Name => "sparse_categorical_crossentropy";
 
@@ -94,7 +100,7 @@ public sealed class SparseCategoricalCrossentropy(bool fromLogits = false) : Los
 /// </summary>
 public sealed class CategoricalCrossentropy(bool fromLogits = false) : Loss
 {
-    public bool FromLogits { get; } = fromLogits;
+    public override bool FromLogits { get; } = fromLogits;
 
     public override string Name => "categorical_crossentropy";
 
@@ -124,7 +130,7 @@ public sealed class CategoricalCrossentropy(bool fromLogits = false) : Loss
 /// </summary>
 public sealed class BinaryCrossentropy(bool fromLogits = false) : Loss
 {
-    public bool FromLogits { get; } = fromLogits;
+    public override bool FromLogits { get; } = fromLogits;
 
     public override string Name => "binary_crossentropy";
 

@@ -1,3 +1,4 @@
+using GpuNet.Backends;
 using GpuNet.Data;
 using GpuNet.Losses;
 
@@ -113,22 +114,12 @@ public sealed class Ensemble
     {
         var output = model.Predict(features, batchSize);
         cols = output.Length / Math.Max(1, features.Length / model.InputSize);
-        switch (model.Loss)
-        {
-            case SparseCategoricalCrossentropy { FromLogits: true } or CategoricalCrossentropy { FromLogits: true }:
-                for (int r = 0; r < output.Length; r += cols)
-                {
-                    var row = output.AsSpan(r, cols);
-                    float max = System.Numerics.Tensors.TensorPrimitives.Max(row);
-                    float total = 0;
-                    for (int c = 0; c < cols; c++) total += row[c] = MathF.Exp(row[c] - max);
-                    for (int c = 0; c < cols; c++) row[c] /= total;
-                }
-                break;
-            case BinaryCrossentropy { FromLogits: true }:
-                for (int j = 0; j < output.Length; j++) output[j] = 1f / (1f + MathF.Exp(-output[j]));
-                break;
-        }
+        if (!model.Loss!.FromLogits) return output;
+        if (model.Loss is BinaryCrossentropy)
+            for (int j = 0; j < output.Length; j++) output[j] = ActivationMath.Sigmoid(output[j]);
+        else
+            for (int r = 0; r < output.Length; r += cols)
+                ActivationMath.SoftmaxRow(output.AsSpan(r, cols), output.AsSpan(r, cols));
         return output;
     }
 }

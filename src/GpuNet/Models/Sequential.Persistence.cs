@@ -255,7 +255,7 @@ public sealed partial class Sequential
     private static JsonObject LossConfig(Loss loss) => new()
     {
         ["name"] = loss.Name,
-        ["from_logits"] = loss is SparseCategoricalCrossentropy { FromLogits: true } or CategoricalCrossentropy { FromLogits: true } or BinaryCrossentropy { FromLogits: true },
+        ["from_logits"] = loss.FromLogits,
     };
 
     private static Loss LossFromConfig(JsonObject c)

@@ -149,35 +149,30 @@ public sealed partial class Sequential
     /// <summary>A device-side copy of every parameter and state, for restoring the best epoch's weights.</summary>
     private sealed class WeightBackup : IDisposable
     {
-        private readonly ComputationGraph _graph;
-        private readonly DeviceBuffer<float> _parameters;
-        private readonly DeviceBuffer<float>[] _states;
+        private readonly IBackend _backend;
+        // (live, copy) pairs: the parameters (one buffer for the whole model) and every state buffer
+        private readonly (DeviceBuffer<float> Live, DeviceBuffer<float> Copy)[] _pairs;
 
         public WeightBackup(ComputationGraph graph)
         {
-            _graph = graph;
-            _parameters = graph.Backend.Allocate<float>(Math.Max(graph.ParameterCount, 1));
-            _states = [.. graph.States.Select(s => graph.Backend.Allocate<float>(s.Buffer.Length))];
+            _backend = graph.Backend;
+            var live = graph.States.Select(s => s.Buffer).Prepend(graph.ParameterBuffer);
+            _pairs = [.. live.Where(b => b.Length > 0).Select(b => (b, _backend.Allocate<float>(b.Length)))];
         }
 
         public void Save()
         {
-            var backend = _graph.Backend;
-            if (_graph.ParameterCount > 0) backend.Copy(_graph.ParameterBuffer.Slice(0, _graph.ParameterCount), _parameters.Slice(0, _graph.ParameterCount));
-            for (int i = 0; i < _states.Length; i++) backend.Copy(_graph.States[i].Buffer, _states[i]);
+            foreach (var (live, copy) in _pairs) _backend.Copy(live, copy);
         }
 
         public void Restore()
         {
-            var backend = _graph.Backend;
-            if (_graph.ParameterCount > 0) backend.Copy(_parameters.Slice(0, _graph.ParameterCount), _graph.ParameterBuffer.Slice(0, _graph.ParameterCount));
-            for (int i = 0; i < _states.Length; i++) backend.Copy(_states[i], _graph.States[i].Buffer);
+            foreach (var (live, copy) in _pairs) _backend.Copy(copy, live);
         }
 
         public void Dispose()
         {
-            _parameters.Dispose();
-            foreach (var s in _states) s.Dispose();
+            foreach (var (_, copy) in _pairs) copy.Dispose();
         }
     }
 

@@ -123,9 +123,7 @@ public sealed partial class Sequential : IDisposable
                 x = _layers[i].Build(graph, x, build, omitFinalActivation: fused && i == _layers.Count - 1);
             _lossNode = graph.Add(Loss.CreateNode(graph, x, last));
             regularization.AttachLoss(_lossNode.LossSum);
-            bool fromLogits = Loss is SparseCategoricalCrossentropy { FromLogits: true } or CategoricalCrossentropy { FromLogits: true }
-                or BinaryCrossentropy { FromLogits: true };
-            _prediction = fromLogits ? x : _lossNode.Prediction;
+            _prediction = Loss.FromLogits ? x : _lossNode.Prediction;
             graph.Seal();
             foreach (var (p, init, fanIn, fanOut, stream) in build.Initializations)
                 init.Initialize(Backend, p.Value, fanIn, fanOut, Seed, stream);

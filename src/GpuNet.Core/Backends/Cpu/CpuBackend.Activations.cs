@@ -89,22 +89,7 @@ public sealed partial class CpuBackend
         public void Run(int start, int length)
         {
             for (int r = start; r < start + length; r++)
-                SoftmaxRow(X.Array.AsSpan(X.Offset + r * Cols, Cols), Y.Array.AsSpan(Y.Offset + r * Cols, Cols));
+                ActivationMath.SoftmaxRow(X.Array.AsSpan(X.Offset + r * Cols, Cols), Y.Array.AsSpan(Y.Offset + r * Cols, Cols));
         }
-    }
-
-    /// <summary>Max-subtracted softmax of one row; returns log(sum exp(x - max)).</summary>
-    private static float SoftmaxRow(ReadOnlySpan<float> x, Span<float> y) => SoftmaxRow(x, y, out _);
-
-    /// <summary>Max-subtracted softmax of one row; returns log(sum exp(x - max)) and the row max.</summary>
-    private static float SoftmaxRow(ReadOnlySpan<float> x, Span<float> y, out float max)
-    {
-        // subtract the row max: exp(89) already overflows float32
-        max = TensorPrimitives.Max(x);
-        TensorPrimitives.Subtract(x, max, y);
-        TensorPrimitives.Exp(y, y);
-        float sum = TensorPrimitives.Sum(y);
-        TensorPrimitives.Divide(y, sum, y);
-        return MathF.Log(sum);
     }
 }

@@ -16,7 +16,7 @@ public sealed partial class CpuBackend
         for (int r = 0; r < rows; r++)
         {
             var xr = x.Slice(r * cols, cols); var tr = t.Slice(r * cols, cols); var pr = p.Slice(r * cols, cols);
-            float logSum = SoftmaxRow(xr, pr, out float max);
+            float logSum = ActivationMath.SoftmaxRow(xr, pr, out float max);
             float tsum = 0;
             // -sum_c t_c log p_c with log p_c = (x_c - max) - logSum: no log of an underflowed p
             for (int c = 0; c < cols; c++) { total -= tr[c] * (xr[c] - max - logSum); tsum += tr[c]; }

@@ -42,7 +42,7 @@ public sealed partial class CpuBackend
                     : Grad is not null ? Grad.Array.AsSpan(Grad.Offset + r * cols, cols)
                     : ProbScratch.AsSpan(r * cols, cols);
                 int label = Labels.Array[Labels.Offset + r];
-                float logSum = SoftmaxRow(x, p, out float max);
+                float logSum = ActivationMath.SoftmaxRow(x, p, out float max);
                 // -log p[label] = log(sum exp(x - max)) - (x[label] - max): finite even where p underflows
                 RowLoss[r] = (uint)label < (uint)cols ? logSum - (x[label] - max) : float.NaN;
                 if (Grad is not null)

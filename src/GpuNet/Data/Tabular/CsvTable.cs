@@ -109,7 +109,7 @@ public sealed class CsvTable
         foreach (string declaredName in options.ColumnKinds?.Keys ?? [])
             if (!header.Contains(declaredName, StringComparer.OrdinalIgnoreCase))
                 throw new InvalidDataException(
-                    $"CSV file '{name}' has no column '{declaredName}', whose kind CsvLoadOptions.ColumnKinds declares. Its columns are: {string.Join(", ", header)}.");
+                    $"CSV file '{name}' has no column '{declaredName}', which is expected (its kind is declared). Its columns are: {string.Join(", ", header)}.");
         var cells = header.Select(_ => new List<string?>()).ToArray();
         var missing = new HashSet<string>(options.MissingValues, StringComparer.OrdinalIgnoreCase);
         try
