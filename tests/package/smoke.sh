@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# Package smoke test: packs GpuNet and the gpunet tool as a user gets them, then, in a folder outside the
+# repository, (1) builds and runs a console app that references the GpuNet package and trains the lecture's
+# model, and (2) installs the gpunet tool from the package and trains with it. Fails on any error.
+# Needs the .NET 10 SDK and NuGet; about a minute. usage: bash tests/package/smoke.sh
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
+case $(uname -m) in x86_64) rid=linux-x64 ;; aarch64) rid=linux-arm64 ;; *) echo "smoke: no tool package for $(uname -m)"; exit 0 ;; esac
+[[ $(uname -s) == Linux ]] || { echo "smoke: Linux only"; exit 0; }
+version=$(sed -n 's:.*<Version>\(.*\)</Version>.*:\1:p' "$root/Directory.Build.props")
+export NUGET_PACKAGES=$work/nuget   # a package cache of its own: never a stale GpuNet of the same version
+
+echo "== packing GpuNet $version and the gpunet tool ($rid)"
+dotnet pack "$root/src/GpuNet" -c Release -o "$work/feed" --nologo -v quiet
+dotnet pack "$root/src/GpuNet.Cli" -c Release -o "$work/feed" --nologo -v quiet -p:ToolPackageRuntimeIdentifiers=$rid
+ls -l "$work/feed"
+# the library is one package: its own assemblies and the two it bundles, with their XML docs
+unzip -l "$work/feed/GpuNet.$version.nupkg" | grep -q 'lib/net10.0/GpuNet.Kernels.dll' || { echo "smoke: GpuNet.Kernels.dll is not in the package"; exit 1; }
+unzip -l "$work/feed/GpuNet.$version.nupkg" | grep -q 'lib/net10.0/GpuNet.Core.xml' || { echo "smoke: GpuNet.Core.xml is not in the package"; exit 1; }
+
+# GpuNet* from the local feed only, everything else from nuget.org
+cat > "$work/nuget.config" <<XML
+<?xml version="1.0" encoding="utf-8"?>
+<configuration>
+  <packageSources>
+    <clear />
+    <add key="local" value="$work/feed" />
+    <add key="nuget.org" value="https://api.nuget.org/v3/index.json" />
+  </packageSources>
+  <packageSourceMapping>
+    <packageSource key="local"><package pattern="GpuNet" /><package pattern="GpuNet.*" /></packageSource>
+    <packageSource key="nuget.org"><package pattern="*" /></packageSource>
+  </packageSourceMapping>
+</configuration>
+XML
+
+echo "== a console app that references the GpuNet package"
+mkdir -p "$work/app"
+cat > "$work/app/app.csproj" <<XML
+<Project Sdk="Microsoft.NET.Sdk">
+  <PropertyGroup>
+    <OutputType>Exe</OutputType>
+    <TargetFramework>net10.0</TargetFramework>
+    <Nullable>enable</Nullable>
+    <ImplicitUsings>enable</ImplicitUsings>
+    <TreatWarningsAsErrors>true</TreatWarningsAsErrors>
+  </PropertyGroup>
+  <ItemGroup>
+    <PackageReference Include="GpuNet" Version="$version" />
+  </ItemGroup>
+</Project>
+XML
+cat > "$work/app/Program.cs" <<'CS'
+using GpuNet;
+using GpuNet.Data;
+using GpuNet.Layers;
+using GpuNet.Losses;
+using GpuNet.Models;
+using GpuNet.Optimizers;
+
+var (train, test) = Datasets.Mnist10k();
+using var backend = Device.Create(DeviceChoice.Auto);
+using var model = new Sequential(new Dense(128, "relu"), new Dense(64, "relu"), new Dense(10, "softmax"));
+model.Compile(new Sgd(0.05f), new SparseCategoricalCrossentropy(), backend, seed: 42);
+model.Fit(train, new FitOptions { Epochs = 3, BatchSize = 64 });
+var result = model.Evaluate(test);
+Console.WriteLine($"package app: {result}");
+if (result.Accuracy < 0.85) { Console.Error.WriteLine($"accuracy {result.Accuracy:P2} is below 85%"); return 1; }
+var path = Path.Combine(AppContext.BaseDirectory, "m.safetensors");
+model.Save(path);
+using var loaded = Sequential.Load(path, backend);
+var same = loaded.Predict(test.Features).AsSpan().SequenceEqual(model.Predict(test.Features));
+Console.WriteLine($"package app: saved and loaded, same predictions: {same}");
+return same ? 0 : 1;
+CS
+(cd "$work/app" && dotnet run -c Release --nologo -v quiet)
+
+echo "== the gpunet tool, installed from its package"
+(cd "$work" && dotnet tool install GpuNet.Cli --version "$version" --tool-path "$work/tools" -v quiet)
+"$work/tools/gpunet" devices
+"$work/tools/gpunet" train --epochs 2 --save "$work/tool.safetensors" | tee "$work/train.txt"
+grep -q '^Test: loss' "$work/train.txt" || { echo "smoke: gpunet train printed no test line"; exit 1; }
+"$work/tools/gpunet" evaluate --model "$work/tool.safetensors"
+# a bad option: a clear message and a non-zero exit, no stack trace
+if "$work/tools/gpunet" train --epochs 0 > "$work/bad.txt" 2>&1; then echo "smoke: --epochs 0 was accepted"; exit 1; fi
+if grep -q '   at ' "$work/bad.txt"; then echo "smoke: a stack trace for --epochs 0:"; cat "$work/bad.txt"; exit 1; fi
+echo "smoke: the GpuNet package and the gpunet tool work"
