@@ -50,6 +50,8 @@ internal static class TrainCommand
         {
             Checkpoint = s.CheckpointPath is { } cp ? new ModelCheckpoint(cp, metadata: ModelMetadata(s, data)) : null,
             OnEpochEnd = e => output.WriteLine(e),
+            OnLearningRateReduced = (epoch, lr) => output.WriteLine(
+                $"Epoch {epoch}: {(s.ValidationSplit > 0 ? "val_loss" : "loss")} has not improved for {s.ReduceLrPatience} epochs; learning rate reduced to {lr:G4}."),
         };
         var (checkpoint, stopping) = (options.Checkpoint, options.EarlyStopping);
         var total = Stopwatch.StartNew();
@@ -117,6 +119,7 @@ internal static class TrainCommand
         Seed = seed,
         Augmentation = s.Augmentation is { } a ? new ImageAugmentation(data.ImageHeight, data.ImageWidth, a) : null,
         EarlyStopping = s.EarlyStoppingPatience is int p ? new EarlyStopping(p, restoreBestWeights: true) : null,
+        ReduceLrOnPlateau = s.ReduceLrPatience is int r ? new ReduceLrOnPlateau(s.ReduceLrFactor, r, minLearningRate: s.MinLearningRate) : null,
     };
 
     /// <summary>What a saved model was trained on, so <c>gpunet evaluate</c> can load the same data by default.</summary>

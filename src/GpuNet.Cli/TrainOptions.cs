@@ -28,6 +28,9 @@ internal sealed record TrainSettings
     public AugmentationSettings? Augmentation { get; init; }
     public string? AugmentationText { get; init; }
     public int? EarlyStoppingPatience { get; init; }
+    public int? ReduceLrPatience { get; init; }
+    public double ReduceLrFactor { get; init; } = 0.1;
+    public double MinLearningRate { get; init; }
     public int Seed { get; init; } = 42;
     public double ValidationSplit { get; init; } = 0.2;
     public string? SavePath { get; init; }
@@ -59,6 +62,9 @@ internal sealed class TrainOptions
     private readonly Option<bool> _batchNorm = new("--batchnorm") { Description = "Batch normalization before each hidden activation." };
     private readonly Option<string?> _augment = new("--augment") { Description = "Image augmentation, e.g. shift=2,rotation=10,flip=0.5,brightness=0.1,noise=0.05,cutout=6 (or 'default')." };
     private readonly Option<int?> _earlyStopping = new("--early-stopping") { Description = "Stop when val_loss (loss without validation) has not improved for this many epochs, and keep the best epoch's weights." };
+    private readonly Option<int?> _reduceLr = new("--reduce-lr-on-plateau") { Description = "Multiply the learning rate by --reduce-lr-factor when val_loss (loss without validation) has not improved for this many epochs." };
+    private readonly Option<double> _reduceLrFactor = new("--reduce-lr-factor") { Description = "The factor of --reduce-lr-on-plateau, in (0, 1).", DefaultValueFactory = _ => 0.1 };
+    private readonly Option<double> _minLr = new("--min-lr") { Description = "--reduce-lr-on-plateau never lowers the learning rate below this.", DefaultValueFactory = _ => 0.0 };
     private readonly Option<int> _ensemble = new("--ensemble") { Description = "Train this many models with consecutive seeds and report the test accuracy of their averaged probabilities.", DefaultValueFactory = _ => 1 };
     private readonly Option<bool> _gradientNorms = new("--gradient-norms") { Description = "Before training, print each layer's gradient size (RMS of dLoss/dW on one batch): the lecture's vanishing gradients." };
     private readonly Option<string?> _checkpoint = new("--checkpoint") { Description = "During training, save the best epoch so far (lowest val_loss, or loss without validation) to this file." };
@@ -92,6 +98,20 @@ internal sealed class TrainOptions
         {
             if (r.GetValueOrDefault<int?>() is int p && p < 1) r.AddError($"--early-stopping must be a positive number of epochs; received {p}. For example --early-stopping 3.");
         });
+        _reduceLr.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<int?>() is int p && p < 1) r.AddError($"--reduce-lr-on-plateau must be a positive number of epochs; received {p}. For example --reduce-lr-on-plateau 3.");
+        });
+        _reduceLrFactor.Validators.Add(r =>
+        {
+            double v = r.GetValueOrDefault<double>();
+            if (!(v > 0 && v < 1)) r.AddError($"--reduce-lr-factor must be in (0, 1); received {v}. 0.1 divides the rate by 10, 0.5 halves it.");
+        });
+        _minLr.Validators.Add(r =>
+        {
+            double v = r.GetValueOrDefault<double>();
+            if (!(v >= 0 && double.IsFinite(v))) r.AddError($"--min-lr must be a number >= 0; received {v}. For example --min-lr 1e-5.");
+        });
         _dataset.Validators.Add(r =>
         {
             string v = r.GetValueOrDefault<string>() ?? "";
@@ -103,7 +123,7 @@ internal sealed class TrainOptions
     public IEnumerable<Option> All =>
     [
         _device, _dataset, _data, _target, _epochs, _batchSize, _lr, _optimizer, _momentum, _schedule, _decay, _layers, _activation,
-        _init, _l1, _l2, _dropout, _batchNorm, _augment, _earlyStopping, _seed, _validationSplit, _ensemble, _gradientNorms, _checkpoint, _save,
+        _init, _l1, _l2, _dropout, _batchNorm, _augment, _earlyStopping, _reduceLr, _reduceLrFactor, _minLr, _seed, _validationSplit, _ensemble, _gradientNorms, _checkpoint, _save,
     ];
 
     /// <summary>Reads and checks the parsed values; a bad value throws ArgumentException with a clear message.</summary>
@@ -147,6 +167,9 @@ internal sealed class TrainOptions
             Augmentation = augment is null ? null : ParseAugmentation(augment),
             AugmentationText = augment,
             EarlyStoppingPatience = p.GetValue(_earlyStopping),
+            ReduceLrPatience = p.GetValue(_reduceLr),
+            ReduceLrFactor = p.GetValue(_reduceLrFactor),
+            MinLearningRate = p.GetValue(_minLr),
             Seed = p.GetValue(_seed),
             ValidationSplit = p.GetValue(_validationSplit),
             SavePath = save,

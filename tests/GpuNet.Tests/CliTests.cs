@@ -26,6 +26,15 @@ public class CliTests
         Assert.Contains("Total params: 109,386", output);
     }
 
+    [Fact]
+    public void ReduceLrOnPlateauPrintsEachReduction()
+    {
+        // SGD at lr 1 overshoots on MNIST-10k: val_loss stalls within a few epochs
+        var (code, output, error) = Run("train", "--device", "cpu", "--epochs", "6", "--lr", "1", "--reduce-lr-on-plateau", "1", "--reduce-lr-factor", "0.5");
+        Assert.True(code == 0, error);
+        Assert.Matches(@"Epoch \d+: val_loss has not improved for 1 epochs; learning rate reduced to 0\.5\.", output);
+    }
+
     [Theory]
     [InlineData("--epochs", "0", "--epochs must be a positive integer")]
     [InlineData("--batch-size", "-5", "--batch-size must be a positive integer")]
@@ -47,6 +56,9 @@ public class CliTests
     [InlineData(new[] { "--activation", "rellu" }, "Unknown activation 'rellu'")]
     [InlineData(new[] { "--init", "xavierr" }, "Unknown initializer 'xavierr'")]
     [InlineData(new[] { "--dropout", "1" }, "--dropout must be in [0, 1)")]
+    [InlineData(new[] { "--reduce-lr-on-plateau", "0" }, "--reduce-lr-on-plateau must be a positive number of epochs")]
+    [InlineData(new[] { "--reduce-lr-on-plateau", "2", "--reduce-lr-factor", "1.5" }, "--reduce-lr-factor must be in (0, 1)")]
+    [InlineData(new[] { "--min-lr", "-1" }, "--min-lr must be a number >= 0")]
     [InlineData(new[] { "--dataset", "csv:x.csv" }, "needs --target COLUMN")]
     [InlineData(new[] { "--dataset", "imagenet" }, "--dataset 'imagenet' is not known")]
     [InlineData(new[] { "--dataset", "csv:/no/such.csv", "--target", "y" }, "CSV file '/no/such.csv' does not exist")]

@@ -4,6 +4,9 @@ namespace GpuNet.Models;
 public sealed record EpochResult(int Epoch, int Epochs, double Loss, double Accuracy, double? ValidationLoss,
     double? ValidationAccuracy, TimeSpan Elapsed, int Steps, int Samples)
 {
+    /// <summary>The learning rate of the epoch's last step (after the schedule and any reduction on a plateau).</summary>
+    public float LearningRate { get; init; } = float.NaN;
+
     /// <summary>Training throughput of the epoch (validation included in the time).</summary>
     public double SamplesPerSecond => Samples / Math.Max(Elapsed.TotalSeconds, 1e-9);
 
@@ -62,11 +65,17 @@ public sealed record FitOptions
     /// <summary>Stops training when the monitored loss stops improving.</summary>
     public EarlyStopping? EarlyStopping { get; init; }
 
+    /// <summary>Lowers the learning rate when the monitored loss stops improving.</summary>
+    public ReduceLrOnPlateau? ReduceLrOnPlateau { get; init; }
+
     /// <summary>Saves the model during training (the best epoch so far, or every epoch), as Keras' ModelCheckpoint.</summary>
     public ModelCheckpoint? Checkpoint { get; init; }
 
     /// <summary>Called after each epoch (e.g. to print its line).</summary>
     public Action<EpochResult>? OnEpochEnd { get; init; }
+
+    /// <summary>Called when <see cref="ReduceLrOnPlateau"/> lowers the rate after an epoch (1-based), with the new rate.</summary>
+    public Action<int, float>? OnLearningRateReduced { get; init; }
 
     internal void Validate()
     {

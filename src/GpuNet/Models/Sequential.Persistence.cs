@@ -270,7 +270,14 @@ public sealed partial class Sequential
         };
     }
 
-    private static JsonObject OptimizerConfig(Optimizer o) => o switch
+    private static JsonObject OptimizerConfig(Optimizer o)
+    {
+        var config = OptimizerRuleConfig(o);
+        if (o.LearningRateScale != 1f) config["learning_rate_scale"] = o.LearningRateScale; // a reduction on a plateau
+        return config;
+    }
+
+    private static JsonObject OptimizerRuleConfig(Optimizer o) => o switch
     {
         GradientDescent g => new JsonObject { ["class"] = "GD", ["learning_rate"] = ScheduleConfig(g.Schedule) },
         Sgd s => new JsonObject { ["class"] = "SGD", ["learning_rate"] = ScheduleConfig(s.Schedule), ["momentum"] = s.Momentum, ["nesterov"] = s.Nesterov },
@@ -289,6 +296,15 @@ public sealed partial class Sequential
     };
 
     private static Optimizer OptimizerFromConfig(JsonObject c)
+    {
+        var optimizer = OptimizerRuleFromConfig(c);
+        if (c["learning_rate_scale"] is JsonNode scale)
+            optimizer.LearningRateScale = scale.GetValue<float>() is var v && float.IsFinite(v) && v > 0 ? v
+                : throw new InvalidDataException($"The optimizer's learning_rate_scale must be a positive number; the file has {v}.");
+        return optimizer;
+    }
+
+    private static Optimizer OptimizerRuleFromConfig(JsonObject c)
     {
         var schedule = ScheduleFromConfig(c["learning_rate"]!);
         float F(string key) => c[key]!.GetValue<float>();

@@ -71,6 +71,7 @@ public sealed partial class Sequential
         options.Validate();
         options.EarlyStopping?.Reset();
         options.Checkpoint?.Reset();
+        options.ReduceLrOnPlateau?.Reset();
         var (fitData, validation) = options.ValidationSplit > 0 && options.ValidationData is null
             ? train.Split(options.ValidationSplit, options.Seed)
             : (train, options.ValidationData);
@@ -127,10 +128,13 @@ public sealed partial class Sequential
             EvaluationResult? val = validationOnDevice is null ? null : EvaluateOnDevice(validationOnDevice, batch, validation!.IsRegression);
             clock.Stop();
             var result = new EpochResult(epoch, options.Epochs, trainLoss, trainAccuracy, val?.Loss, val?.Accuracy,
-                clock.Elapsed, steps, fitData.Count);
+                clock.Elapsed, steps, fitData.Count) { LearningRate = Optimizer.LearningRate(iteration - 1, epoch - 1) };
             history.Add(result);
             options.Checkpoint?.OnEpochEnd(this, result); // before early stopping may restore older weights
             options.OnEpochEnd?.Invoke(result);
+            // the next step's schedule rate is the base the reduction applies to
+            if (options.ReduceLrOnPlateau?.OnEpochEnd(Optimizer, result, Optimizer.Schedule.Rate(iteration, epoch)) is float reduced)
+                options.OnLearningRateReduced?.Invoke(epoch, reduced);
             if (options.EarlyStopping is { } stopping)
             {
                 bool stop = stopping.ShouldStop(history);

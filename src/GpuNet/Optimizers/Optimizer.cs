@@ -18,6 +18,23 @@ public abstract class Optimizer
     /// <summary>The learning rate as a function of iteration and epoch.</summary>
     public LearningRateSchedule Schedule { get; }
 
+    /// <summary>
+    /// A factor on every rate of <see cref="Schedule"/>, 1 unless lowered during training (by
+    /// <see cref="Models.ReduceLrOnPlateau"/>); saved with the model.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value is not a positive finite number.</exception>
+    public float LearningRateScale
+    {
+        get => _scale;
+        set => _scale = float.IsFinite(value) && value > 0 ? value
+            : throw new ArgumentOutOfRangeException(nameof(LearningRateScale), value, $"The learning-rate scale must be a positive finite number; received {value}.");
+    }
+
+    private float _scale = 1f;
+
+    /// <summary>The learning rate of step <paramref name="iteration"/> (0-based) in epoch <paramref name="epoch"/>: the schedule's rate times <see cref="LearningRateScale"/>.</summary>
+    public float LearningRate(long iteration, int epoch) => Schedule.Rate(iteration, epoch) * _scale;
+
     /// <summary>The rule the kernel applies.</summary>
     public abstract OptimizerKind Kind { get; }
 
@@ -52,7 +69,7 @@ public abstract class Optimizer
     public virtual OptimizerStep StepParameters(long iteration, int epoch) => new()
     {
         Kind = Kind,
-        LearningRate = Schedule.Rate(iteration, epoch),
+        LearningRate = LearningRate(iteration, epoch),
         BiasCorrection1 = 1f,
         BiasCorrection2 = 1f,
     };
