@@ -68,6 +68,16 @@ internal static class TrainCommand
         output.WriteLine($"Training time: {total.Elapsed.TotalSeconds:F1}s ({meanEpoch:F3}s per epoch after the first, " +
                          $"{epochs[^1].SamplesPerSecond:N0} samples/s in the last)");
         output.WriteLine($"Test: loss {test.Loss:F4} - accuracy {test.Accuracy:F4} ({test.Samples:N0} samples)");
+        if (s.HistoryPath is { } csv)
+        {
+            BenchReport.WriteAtomically(csv, System.Text.Encoding.UTF8.GetBytes(HistoryReport.Csv(history)));
+            output.WriteLine($"Wrote the per-epoch history to {csv}");
+        }
+        if (s.PlotPath is { } png)
+        {
+            BenchReport.WriteAtomically(png, HistoryReport.ChartPng(history, $"{data.Train.Name}, {model.Optimizer}", stopping?.RestoredEpoch is > 0 and var r ? r : null));
+            output.WriteLine($"Wrote the learning curves to {png}");
+        }
         if (s.Ensemble > 1) TrainEnsemble(s, data, backend, model, test, output);
         if (s.SavePath is { } path)
         {

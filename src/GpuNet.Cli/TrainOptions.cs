@@ -37,6 +37,8 @@ internal sealed record TrainSettings
     public int Ensemble { get; init; } = 1;
     public bool GradientNorms { get; init; }
     public string? CheckpointPath { get; init; }
+    public string? PlotPath { get; init; }
+    public string? HistoryPath { get; init; }
 }
 
 /// <summary>The options of <c>gpunet train</c>, each validated with a message that names the value and what is expected.</summary>
@@ -69,6 +71,8 @@ internal sealed class TrainOptions
     private readonly Option<bool> _gradientNorms = new("--gradient-norms") { Description = "Before training, print each layer's gradient size (RMS of dLoss/dW on one batch): the lecture's vanishing gradients." };
     private readonly Option<string?> _checkpoint = new("--checkpoint") { Description = "During training, save the best epoch so far (lowest val_loss, or loss without validation) to this file." };
     private readonly Option<string?> _save = new("--save") { Description = "Save the trained model to this file (safetensors; load it with `gpunet evaluate --model` or Sequential.Load)." };
+    private readonly Option<string?> _plot = new("--plot") { Description = "Write the learning curves (loss and accuracy per epoch, training and validation) to this PNG file." };
+    private readonly Option<string?> _history = new("--history") { Description = "Write the per-epoch figures (loss, accuracy, val_loss, val_accuracy, learning_rate, seconds) to this CSV file." };
     private readonly Option<int> _seed = new("--seed") { Description = "Seed of initialization, validation split, shuffling, dropout and augmentation.", DefaultValueFactory = _ => 42 };
     private readonly Option<double> _validationSplit = new("--validation-split") { Description = "Fraction of the training data held out for validation (shuffled first).", DefaultValueFactory = _ => 0.2 };
 
@@ -124,6 +128,7 @@ internal sealed class TrainOptions
     [
         _device, _dataset, _data, _target, _epochs, _batchSize, _lr, _optimizer, _momentum, _schedule, _decay, _layers, _activation,
         _init, _l1, _l2, _dropout, _batchNorm, _augment, _earlyStopping, _reduceLr, _reduceLrFactor, _minLr, _seed, _validationSplit, _ensemble, _gradientNorms, _checkpoint, _save,
+        _plot, _history,
     ];
 
     /// <summary>Reads and checks the parsed values; a bad value throws ArgumentException with a clear message.</summary>
@@ -142,6 +147,9 @@ internal sealed class TrainOptions
         int ensemble = p.GetValue(_ensemble);
         string? checkpoint = p.GetValue(_checkpoint);
         if (checkpoint is not null) CheckSavePath(checkpoint, "--checkpoint");
+        string? plot = p.GetValue(_plot), history = p.GetValue(_history);
+        if (plot is not null) CheckSavePath(plot, "--plot");
+        if (history is not null) CheckSavePath(history, "--history");
         if (save is not null && ensemble > 1)
             throw new ArgumentException($"--save with --ensemble {ensemble}: only single models can be saved. Save members one by one (train with --seed N --save member-N.safetensors), or drop --ensemble.");
         return new TrainSettings
@@ -176,6 +184,8 @@ internal sealed class TrainOptions
             Ensemble = ensemble,
             GradientNorms = p.GetValue(_gradientNorms),
             CheckpointPath = checkpoint,
+            PlotPath = plot,
+            HistoryPath = history,
         };
     }
 

@@ -1,0 +1,111 @@
+using System.Globalization;
+using GpuNet.Models;
+using SkiaSharp;
+
+namespace GpuNet.Cli;
+
+/// <summary>
+/// The training history of <c>gpunet train</c> as files: a CSV with one row per epoch (Keras' CSVLogger) and a
+/// PNG of the learning curves, loss and accuracy per epoch for training and validation (the lecture's plots of
+/// <c>history.history</c>).
+/// </summary>
+internal static class HistoryReport
+{
+    /// <summary>epoch, loss, accuracy, val_loss, val_accuracy, learning_rate, seconds; empty fields where there is no value.</summary>
+    public static string Csv(History history)
+    {
+        using var text = new StringWriter(CultureInfo.InvariantCulture);
+        using (var csv = new CsvHelper.CsvWriter(text, CultureInfo.InvariantCulture))
+        {
+            foreach (var name in new[] { "epoch", "loss", "accuracy", "val_loss", "val_accuracy", "learning_rate", "seconds" }) csv.WriteField(name);
+            csv.NextRecord();
+            foreach (var e in history.Epochs)
+            {
+                csv.WriteField(e.Epoch);
+                csv.WriteField(Number(e.Loss));
+                csv.WriteField(Number(e.Accuracy));
+                csv.WriteField(Number(e.ValidationLoss));
+                csv.WriteField(Number(e.ValidationAccuracy));
+                csv.WriteField(float.IsFinite(e.LearningRate) ? e.LearningRate.ToString("R", CultureInfo.InvariantCulture) : "");
+                csv.WriteField(e.Elapsed.TotalSeconds.ToString("0.####", CultureInfo.InvariantCulture));
+                csv.NextRecord();
+            }
+        }
+        return text.ToString();
+    }
+
+    private static string Number(double? value) =>
+        value is double v && double.IsFinite(v) ? v.ToString("R", CultureInfo.InvariantCulture) : "";
+
+    /// <summary>
+    /// Two panels side by side, loss and accuracy against epoch, training solid and validation dashed; the accuracy
+    /// panel is left out when there is none (regression). <paramref name="markEpoch"/> (the restored best epoch) is
+    /// drawn as a vertical line.
+    /// </summary>
+    public static byte[] ChartPng(History history, string title, int? markEpoch = null, int panelWidth = 640, int height = 480)
+    {
+        var epochs = history.Epochs;
+        bool accuracy = epochs.Any(e => double.IsFinite(e.Accuracy));
+        var panels = new List<byte[]>
+        {
+            Panel(epochs, "loss", e => e.Loss, e => e.ValidationLoss, $"{title}: loss", markEpoch, panelWidth, height),
+        };
+        if (accuracy)
+            panels.Add(Panel(epochs, "accuracy", e => e.Accuracy, e => e.ValidationAccuracy, $"{title}: accuracy", markEpoch, panelWidth, height));
+        return SideBySide(panels);
+    }
+
+    private static byte[] Panel(IReadOnlyList<EpochResult> epochs, string metric, Func<EpochResult, double> train,
+        Func<EpochResult, double?> validation, string title, int? markEpoch, int width, int height)
+    {
+        using var plot = new ScottPlot.Plot();
+        double[] x = [.. epochs.Select(e => (double)e.Epoch)];
+        var trainLine = plot.Add.Scatter(x, epochs.Select(train).ToArray());
+        trainLine.LegendText = metric;
+        trainLine.LineWidth = 2;
+        trainLine.MarkerSize = epochs.Count <= 40 ? 5 : 0;
+        if (epochs.All(e => validation(e) is double v && double.IsFinite(v)))
+        {
+            var valLine = plot.Add.Scatter(x, epochs.Select(e => validation(e)!.Value).ToArray());
+            valLine.LegendText = "val_" + metric;
+            valLine.LineWidth = 2;
+            valLine.MarkerSize = trainLine.MarkerSize;
+            valLine.LinePattern = ScottPlot.LinePattern.Dashed;
+        }
+        if (markEpoch is int best)
+        {
+            var line = plot.Add.VerticalLine(best);
+            line.LineColor = ScottPlot.Colors.Gray;
+            line.LinePattern = ScottPlot.LinePattern.Dotted;
+            line.LegendText = $"restored epoch {best}";
+        }
+        plot.Title(title);
+        plot.XLabel("epoch");
+        plot.YLabel(metric);
+        plot.ShowLegend(metric == "loss" ? ScottPlot.Alignment.UpperRight : ScottPlot.Alignment.LowerRight);
+        return plot.GetImageBytes(width, height, ScottPlot.ImageFormat.Png);
+    }
+
+    private static byte[] SideBySide(List<byte[]> pngs)
+    {
+        var bitmaps = pngs.Select(SKBitmap.Decode).ToList();
+        try
+        {
+            using var surface = SKSurface.Create(new SKImageInfo(bitmaps.Sum(b => b.Width), bitmaps.Max(b => b.Height)));
+            surface.Canvas.Clear(SKColors.White);
+            int left = 0;
+            foreach (var b in bitmaps)
+            {
+                surface.Canvas.DrawBitmap(b, left, 0);
+                left += b.Width;
+            }
+            using var image = surface.Snapshot();
+            using var data = image.Encode(SKEncodedImageFormat.Png, 100);
+            return data.ToArray();
+        }
+        finally
+        {
+            foreach (var b in bitmaps) b.Dispose();
+        }
+    }
+}

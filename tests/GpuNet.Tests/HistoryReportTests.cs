@@ -1,0 +1,66 @@
+using System.Buffers.Binary;
+using System.Globalization;
+using GpuNet.Cli;
+using GpuNet.Models;
+using Xunit;
+
+namespace GpuNet.Tests;
+
+/// <summary><c>gpunet train --history</c> (CSV) and <c>--plot</c> (PNG learning curves).</summary>
+public sealed class HistoryReportTests : IDisposable
+{
+    private readonly string _folder = Directory.CreateTempSubdirectory("gpunet-history-").FullName;
+
+    public void Dispose() => Directory.Delete(_folder, recursive: true);
+
+    private static (int Width, int Height) PngSize(byte[] png)
+    {
+        Assert.Equal([0x89, (byte)'P', (byte)'N', (byte)'G'], png[..4]);
+        return (BinaryPrimitives.ReadInt32BigEndian(png.AsSpan(16)), BinaryPrimitives.ReadInt32BigEndian(png.AsSpan(20)));
+    }
+
+    [Fact]
+    public void TrainWritesTheHistoryCsvAndTheLearningCurves()
+    {
+        string csv = Path.Combine(_folder, "history.csv"), png = Path.Combine(_folder, "curves.png");
+        var output = new StringWriter();
+        var error = new StringWriter();
+        int code = Program.Run(["train", "--device", "cpu", "--epochs", "3", "--history", csv, "--plot", png], output, error);
+        Assert.True(code == 0, error.ToString());
+
+        var lines = File.ReadAllLines(csv);
+        Assert.Equal("epoch,loss,accuracy,val_loss,val_accuracy,learning_rate,seconds", lines[0]);
+        Assert.Equal(4, lines.Length);
+        // the CSV holds the printed epoch lines' figures
+        var printed = output.ToString().Split('\n').Where(l => l.StartsWith("Epoch 3/3", StringComparison.Ordinal)).Single();
+        var last = lines[3].Split(',');
+        Assert.Equal("3", last[0]);
+        Assert.Contains($"val_loss: {double.Parse(last[3], CultureInfo.InvariantCulture):F4}", printed);
+        Assert.Equal("0.01", last[5]);
+
+        var (width, height) = PngSize(File.ReadAllBytes(png));
+        Assert.Equal((1280, 480), (width, height)); // two panels: loss and accuracy
+        Assert.Empty(Directory.GetFiles(_folder, "*.tmp")); // written atomically, nothing left behind
+    }
+
+    [Fact]
+    public void ARegressionHistoryHasOnlyTheLossPanelAndEmptyAccuracyFields()
+    {
+        var history = new History();
+        for (int e = 1; e <= 3; e++)
+            history.Add(new EpochResult(e, 3, 1.0 / e, double.NaN, null, null, TimeSpan.FromSeconds(0.5), 10, 100) { LearningRate = 0.001f });
+        var (width, _) = PngSize(HistoryReport.ChartPng(history, "regression"));
+        Assert.Equal(640, width);
+        var lines = HistoryReport.Csv(history).Split("\r\n", StringSplitOptions.RemoveEmptyEntries); // RFC 4180 line ends
+        Assert.Equal("2,0.5,,,,0.001,0.5", lines[2]);
+    }
+
+    [Fact]
+    public void APlotPathInAMissingFolderIsRefusedBeforeTraining()
+    {
+        var error = new StringWriter();
+        int code = Program.Run(["train", "--device", "cpu", "--plot", "/no/such/folder/c.png"], new StringWriter(), error);
+        Assert.NotEqual(0, code);
+        Assert.Contains("--plot '/no/such/folder/c.png': the folder '/no/such/folder' does not exist", error.ToString());
+    }
+}
