@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.CommandLine.Help;
 
 namespace GpuNet.Cli;
 
@@ -10,8 +11,11 @@ public static class Program
     /// <summary>Parses and runs a command line, writing to the given streams; returns the exit code.</summary>
     public static int Run(string[] args, TextWriter output, TextWriter error)
     {
-        var root = new RootCommand("GpuNet: train neural networks on the GPU (ILGPU kernels) or the CPU from .NET.")
+        // named gpunet, the installed tool's command, rather than after the executable (GpuNet.Cli)
+        var root = new Command("gpunet", "GpuNet: train neural networks on the GPU (ILGPU kernels) or the CPU from .NET.")
         {
+            new HelpOption(),
+            new VersionOption(),
             TrainCommand.Create(output, error),
             DevicesCommand.Create(output, error),
             EvaluateCommand.Create(output, error),

@@ -27,6 +27,15 @@ public class CliTests
     }
 
     [Fact]
+    public void HelpNamesTheCommandGpunet()
+    {
+        var (code, output, _) = Run("train", "--help");
+        Assert.Equal(0, code);
+        Assert.Contains("gpunet train [options]", output); // the installed tool's name, not the executable's (GpuNet.Cli)
+        Assert.Equal(0, Run("--version").Code);
+    }
+
+    [Fact]
     public void ReduceLrOnPlateauPrintsEachReduction()
     {
         // SGD at lr 1 overshoots on MNIST-10k: val_loss stalls within a few epochs
