@@ -10,6 +10,7 @@ set -uo pipefail
 phase=${1:-train}
 final=${OUT:-/tmp/gpunet-out}; out=/tmp/gpunet-results; mkdir -p "$final" "$out"
 nvidia-smi -L | tee "$out/device.txt"
+commit=$(cat .gpu/commit.txt 2>/dev/null || echo unknown)   # written by bench/gpu-prepare.sh (no .git travels)
 if [[ $phase == gemm* ]]; then
   case $phase in
     gemm-fp32) export GPUNET_GEMM_KERNELS=Tiled,RegisterTiled,RegisterTiled64,RegisterTiled128; torch_args=--no-tf32 ;;
@@ -17,10 +18,11 @@ if [[ $phase == gemm* ]]; then
     *) torch_args= ;;
   esac
   bash .gpu/run.sh GpuNet.Bench --filter '*IlgpuGemm*' 2>&1 | tee "$out/gemm-gpunet.txt"
-  PYTHONUNBUFFERED=1 python3 bench/gemm_vs_torch.py $torch_args 2>&1 | tee "$out/gemm-torch.txt"
+  PYTHONUNBUFFERED=1 python3 bench/gemm_vs_torch.py $torch_args --json "$out/gemm-torch.json" 2>&1 | tee "$out/gemm-torch.txt"
   cp -r BenchmarkDotNet.Artifacts/results "$out/bdn" 2>/dev/null || true
+  python3 bench/gpu_report.py "$out" --commit "$commit" > "$out/report.md"; cat "$out/report.md"
   tar czf "$final/results.tgz" -C "$out" .
-  cp "$out/gemm-gpunet.txt" "$out/gemm-torch.txt" "$final/" 2>/dev/null || true
+  cp "$out/report.md" "$out/gemm-gpunet.txt" "$out/gemm-torch.txt" "$final/" 2>/dev/null || true
   exit 0
 fi
 bash .gpu/run.sh GpuNet.Kernels.Tests 2>&1 | tail -40 | tee "$out/kernel-tests.txt"
@@ -31,6 +33,7 @@ bash .gpu/run.sh GpuNet.Cli bench --batch-sizes 64,256,1024,4096 --out "$out" 2>
 bash .gpu/run.sh GpuNet.Cli bench --model wide --batch-sizes 256,1024,4096 --out "$out" 2>&1 | tee "$out/bench-wide.txt"
 PYTHONUNBUFFERED=1 python3 bench/torch_mlp.py --batch-sizes 64,256,1024 --models lecture --json "$out/torch-lecture.json" 2>&1 | tee "$out/torch.txt"
 PYTHONUNBUFFERED=1 python3 bench/torch_mlp.py --batch-sizes 4096 --models wide --json "$out/torch-wide.json" 2>&1 | tee -a "$out/torch.txt"
-# the device tool brings back at most 8 files: one archive of everything, plus the two summaries
+python3 bench/gpu_report.py "$out" --commit "$commit" > "$out/report.md"; cat "$out/report.md"
+# the device tool brings back at most 8 files: one archive of everything, plus the summaries
 tar czf "$final/results.tgz" -C "$out" .
-cp "$out/kernel-tests.txt" "$out/torch.txt" "$final/" 2>/dev/null || true
+cp "$out/report.md" "$out/kernel-tests.txt" "$out/torch.txt" "$final/" 2>/dev/null || true

@@ -20,4 +20,6 @@ for d in .gpu/*/; do
   [[ -d $d/runtimes ]] && find "$d/runtimes" -mindepth 1 -maxdepth 1 ! -name linux-x64 -exec rm -rf {} +
   rm -rf "$d/arm64" "$d/x86" "$d/amd64"
 done
+# the commit the results belong to (bench/gpu_report.py prints it; .git does not travel to the GPU machine)
+echo "$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- src kernels bench || echo '+uncommitted')" > .gpu/commit.txt
 du -sh .gpu | awk '{print ".gpu is " $1}'
