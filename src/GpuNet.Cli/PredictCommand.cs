@@ -62,29 +62,10 @@ internal static class PredictCommand
         if (features.Length != rows * model.InputSize)
             throw new InvalidDataException($"The saved preprocessing makes {features.Length / rows} features per row but the model takes {model.InputSize}.");
 
-        // Probabilities (a from-logits model is softmaxed or sigmoided first, as an ensemble of one does).
-        var probabilities = new Ensemble([model]).Predict(features);
-        int cols = probabilities.Length / rows;
+        // Probabilities (a from-logits model is softmaxed or sigmoided first) and the class of each row
+        var decided = model.PredictClasses(features);
+        var (predicted, confidence, perClass, width) = (decided.Classes, decided.Confidence, decided.Probabilities, decided.ClassCount);
         var classes = prep.Classes;
-        var predicted = new int[rows];
-        var confidence = new float[rows];
-        int width = Math.Max(cols, 2); // a single sigmoid output p stands for the two classes [1 - p, p]
-        var perClass = new float[rows * width];
-        for (int r = 0; r < rows; r++)
-        {
-            if (cols == 1)
-            {
-                float p1 = probabilities[r];
-                perClass[r * 2] = 1 - p1;
-                perClass[r * 2 + 1] = p1;
-            }
-            else probabilities.AsSpan(r * cols, cols).CopyTo(perClass.AsSpan(r * width, cols));
-            var row = perClass.AsSpan(r * width, width);
-            int best = 0;
-            for (int c = 1; c < width; c++) if (row[c] > row[best]) best = c;
-            predicted[r] = best;
-            confidence[r] = row[best];
-        }
         string Name(int c) => c < classes.Count ? classes[c] : c.ToString(CultureInfo.InvariantCulture);
 
         output.WriteLine($"Device: {backend.Name}");

@@ -68,6 +68,16 @@ public sealed class Ensemble
         return sum;
     }
 
+    /// <summary>The class of each row by the members' mean probabilities, with its probability (see <see cref="ClassPredictions"/>).</summary>
+    public ClassPredictions PredictClasses(float[] features, int batchSize = 256)
+    {
+        int inputs = _members[0].InputSize > 0 ? _members[0].InputSize
+            : throw new InvalidOperationException("Fit or Evaluate the models before PredictClasses (their input width is not known yet).");
+        if (features.Length == 0 || features.Length % inputs != 0)
+            throw new ArgumentException($"PredictClasses got {features.Length} values, not a whole number of rows of {inputs} features.", nameof(features));
+        return ClassPredictions.FromProbabilities(Predict(features, batchSize), features.Length / inputs);
+    }
+
     /// <summary>
     /// Loss and accuracy of the averaged prediction on <paramref name="data"/> (cross-entropy of the mean
     /// probabilities, clipped at 1e-7 as Keras does; mean squared error for regression), and each member's own.

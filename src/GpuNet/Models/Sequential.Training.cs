@@ -260,6 +260,12 @@ public sealed partial class Sequential
     }
 
     /// <summary>
+    /// The class of each row of <paramref name="features"/> with its probability: the argmax of <see cref="Predict"/>
+    /// (softmaxed or sigmoided first for a from-logits loss), or p &gt; 0.5 for a single sigmoid output.
+    /// </summary>
+    public ClassPredictions PredictClasses(float[] features, int batchSize = 256) => new Ensemble([this]).PredictClasses(features, batchSize);
+
+    /// <summary>
     /// LSUV (Mishkin and Matas 2016) on a batch of <paramref name="data"/>: for each Dense layer whose kernel
     /// initializer is <see cref="Initializers.Lsuv"/>, in order, rescale W by 1/sqrt(Var(x W + b)) until the
     /// variance is within the tolerance of 1. Returns each such layer's final variance.
