@@ -17,6 +17,7 @@ internal static class EvaluateCommand
         var dataset = new Option<string?>("--dataset") { Description = "mnist10k, fashion-mnist or csv:PATH (default: what the model was trained on)." };
         var data = new Option<string?>("--data") { Description = "A folder of IDX files; overrides --dataset." };
         var target = new Option<string?>("--target") { Description = "The label column of a CSV dataset (default: the one used in training)." };
+        var report = new Option<bool>("--report") { Description = "Also print the confusion matrix and each class's precision, recall and F1." };
         var batch = new Option<int>("--batch-size") { Description = "Samples per forward pass.", DefaultValueFactory = _ => 256 };
         batch.Validators.Add(r =>
         {
@@ -25,14 +26,14 @@ internal static class EvaluateCommand
         });
         var command = new Command("evaluate", "Load a saved model and report its loss and accuracy on a test set.")
         {
-            model, device, dataset, data, target, batch,
+            model, device, dataset, data, target, batch, report,
         };
         command.SetAction(p => Program.Guard(error, () => Run(p.GetValue(model)!, p.GetValue(device)!, p.GetValue(dataset), p.GetValue(data),
-            p.GetValue(target), p.GetValue(batch), output)));
+            p.GetValue(target), p.GetValue(batch), output, p.GetValue(report))));
         return command;
     }
 
-    internal static int Run(string path, string device, string? dataset, string? dataFolder, string? target, int batchSize, TextWriter output)
+    internal static int Run(string path, string device, string? dataset, string? dataFolder, string? target, int batchSize, TextWriter output, bool report = false)
     {
         using var backend = GpuNet.Device.Create(DeviceOption.Parse(device));
         using var model = Sequential.Load(path, backend, out var meta);
@@ -55,6 +56,15 @@ internal static class EvaluateCommand
                 $"The model takes {model.InputSize} input features but {loaded.Test.Name} has {loaded.Test.FeatureCount}. Evaluate it on data shaped like its training data.");
         var result = model.Evaluate(loaded.Test, batchSize);
         output.WriteLine($"Test ({loaded.Test.Name}): loss {result.Loss:F4} - accuracy {result.Accuracy:F4} ({result.Samples:N0} samples)");
+        if (report)
+        {
+            var names = loaded.Preprocessor?.Classes
+                ?? (settings.Dataset == "fashion-mnist" && settings.DataFolder is null ? GpuNet.Data.Datasets.FashionMnistClassNames : null);
+            var predicted = model.PredictClasses(loaded.Test.Features, batchSize);
+            int classes = Math.Max(loaded.Test.ClassCount, predicted.ClassCount);
+            output.WriteLine();
+            output.WriteLine(new ConfusionMatrix(loaded.Test.Labels, predicted.Classes, classes, names?.Count == classes ? names : null));
+        }
         return 0;
     }
 }
