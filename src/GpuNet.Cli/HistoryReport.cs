@@ -5,7 +5,8 @@ using SkiaSharp;
 namespace GpuNet.Cli;
 
 /// <summary>
-/// The training history of <c>gpunet train</c> as files: a CSV with one row per epoch (Keras' CSVLogger) and a
+/// The training history of <c>gpunet train</c> as files: a CSV with one row per epoch (as Keras' CSVLogger, with
+/// epochs counted from 1 and RFC 4180 CRLF line ends) and a
 /// PNG of the learning curves, loss and accuracy per epoch for training and validation (the lecture's plots of
 /// <c>history.history</c>).
 /// </summary>

@@ -40,7 +40,7 @@ internal static class PredictCommand
     {
         if (outputPath is not null)
         {
-            TrainOptions.CheckSavePath(outputPath, "--output");
+            TrainOptions.CheckSavePath(outputPath, "--output", "predictions.csv");
             string full = Path.GetFullPath(outputPath);
             if (full == Path.GetFullPath(path) || full == Path.GetFullPath(input))
                 throw new ArgumentException($"--output '{outputPath}' is the model or the input file; write the predictions to another file.");

@@ -68,6 +68,14 @@ internal static class TrainCommand
         output.WriteLine($"Training time: {total.Elapsed.TotalSeconds:F1}s ({meanEpoch:F3}s per epoch after the first, " +
                          $"{epochs[^1].SamplesPerSecond:N0} samples/s in the last)");
         output.WriteLine($"Test: loss {test.Loss:F4} - accuracy {test.Accuracy:F4} ({test.Samples:N0} samples)");
+        if (s.Ensemble > 1) TrainEnsemble(s, data, backend, model, test, output);
+        if (s.SavePath is { } path)
+        {
+            model.Save(path, ModelMetadata(s, data));
+            output.WriteLine($"Saved the model to {path} ({new FileInfo(path).Length:N0} bytes); evaluate it with: gpunet evaluate --model {path}");
+            if (data.Preprocessor is not null) output.WriteLine($"Predict new rows with: gpunet predict --model {path} --input NEW.csv");
+        }
+        // after the model is saved: a report that cannot be written never costs the trained model
         if (s.HistoryPath is { } csv)
         {
             BenchReport.WriteAtomically(csv, System.Text.Encoding.UTF8.GetBytes(HistoryReport.Csv(history)));
@@ -77,13 +85,6 @@ internal static class TrainCommand
         {
             BenchReport.WriteAtomically(png, HistoryReport.ChartPng(history, $"{data.Train.Name}, {model.Optimizer}", stopping?.RestoredEpoch is > 0 and var r ? r : null));
             output.WriteLine($"Wrote the learning curves to {png}");
-        }
-        if (s.Ensemble > 1) TrainEnsemble(s, data, backend, model, test, output);
-        if (s.SavePath is { } path)
-        {
-            model.Save(path, ModelMetadata(s, data));
-            output.WriteLine($"Saved the model to {path} ({new FileInfo(path).Length:N0} bytes); evaluate it with: gpunet evaluate --model {path}");
-            if (data.Preprocessor is not null) output.WriteLine($"Predict new rows with: gpunet predict --model {path} --input NEW.csv");
         }
         return 0;
     }

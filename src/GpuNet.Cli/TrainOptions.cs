@@ -148,8 +148,15 @@ internal sealed class TrainOptions
         string? checkpoint = p.GetValue(_checkpoint);
         if (checkpoint is not null) CheckSavePath(checkpoint, "--checkpoint");
         string? plot = p.GetValue(_plot), history = p.GetValue(_history);
-        if (plot is not null) CheckSavePath(plot, "--plot");
-        if (history is not null) CheckSavePath(history, "--history");
+        if (plot is not null) CheckSavePath(plot, "--plot", "curves.png");
+        if (history is not null) CheckSavePath(history, "--history", "history.csv");
+        var outputs = new[] { ("--save", save), ("--checkpoint", checkpoint), ("--plot", plot), ("--history", history) }
+            .Where(o => o.Item2 is not null).GroupBy(o => Path.GetFullPath(o.Item2!)).FirstOrDefault(g => g.Count() > 1);
+        if (outputs is not null)
+            throw new ArgumentException($"{string.Join(" and ", outputs.Select(o => o.Item1))} name the same file '{outputs.First().Item2}'; give each its own file.");
+        int? reducePatience = p.GetValue(_reduceLr);
+        if (reducePatience is null && (p.GetResult(_reduceLrFactor) is { Implicit: false } || p.GetResult(_minLr) is { Implicit: false }))
+            throw new ArgumentException("--reduce-lr-factor and --min-lr set how --reduce-lr-on-plateau reduces the rate; add --reduce-lr-on-plateau N (epochs without improvement), e.g. --reduce-lr-on-plateau 5.");
         if (save is not null && ensemble > 1)
             throw new ArgumentException($"--save with --ensemble {ensemble}: only single models can be saved. Save members one by one (train with --seed N --save member-N.safetensors), or drop --ensemble.");
         return new TrainSettings
@@ -175,7 +182,7 @@ internal sealed class TrainOptions
             Augmentation = augment is null ? null : ParseAugmentation(augment),
             AugmentationText = augment,
             EarlyStoppingPatience = p.GetValue(_earlyStopping),
-            ReduceLrPatience = p.GetValue(_reduceLr),
+            ReduceLrPatience = reducePatience,
             ReduceLrFactor = p.GetValue(_reduceLrFactor),
             MinLearningRate = p.GetValue(_minLr),
             Seed = p.GetValue(_seed),
@@ -190,13 +197,13 @@ internal sealed class TrainOptions
     }
 
     /// <summary>Fails before training, not after it, when the model could not be saved where asked.</summary>
-    internal static void CheckSavePath(string path, string option = "--save")
+    internal static void CheckSavePath(string path, string option = "--save", string example = "model.safetensors")
     {
         if (string.IsNullOrWhiteSpace(path))
-            throw new ArgumentException($"{option} needs a file path, for example {option} mnist.safetensors.");
+            throw new ArgumentException($"{option} needs a file path, for example {option} {example}.");
         string full = Path.GetFullPath(path);
         if (Directory.Exists(full))
-            throw new ArgumentException($"{option} '{path}' is a folder; give a file path inside it, for example {Path.Combine(path, "model.safetensors")}.");
+            throw new ArgumentException($"{option} '{path}' is a folder; give a file path inside it, for example {Path.Combine(path, example)}.");
         string folder = Path.GetDirectoryName(full)!;
         if (!Directory.Exists(folder))
             throw new ArgumentException($"{option} '{path}': the folder '{folder}' does not exist. Create it first or choose another path.");

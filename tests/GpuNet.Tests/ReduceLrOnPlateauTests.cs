@@ -65,6 +65,14 @@ public sealed class ReduceLrOnPlateauTests
         var rates = Drive(floored, sgd, [1.0, 1.0, 1.0, 1.0]);
         Assert.Single(floored.Reductions);
         Assert.Equal(0.02f, rates[^1], 1e-7f);
+
+        // a floor that float rounds up (0.001 is 0.0010000000475 as a float) is reached once, not re-"reduced" every epoch
+        var sgd2 = new Sgd(0.05f);
+        var roundsUp = new ReduceLrOnPlateau(factor: 0.5, patience: 1, minLearningRate: 0.001);
+        var rates2 = Drive(roundsUp, sgd2, [.. Enumerable.Repeat(1.0, 30)]);
+        Assert.Equal(6, roundsUp.Reductions.Count); // 0.025, 0.0125, 0.00625, 0.003125, 0.0015625, then the floor 0.001
+        Assert.Equal(0.001f, rates2[^1], 1e-9f);
+        Assert.Equal(0.001f, roundsUp.Reductions[^1].LearningRate, 1e-9f);
     }
 
     [Fact]
@@ -134,7 +142,16 @@ public sealed class ReduceLrOnPlateauTests
         model.Save(path);
         using var loaded = Sequential.Load(path, backend);
         Assert.Equal(0.25f, loaded.Optimizer!.LearningRateScale);
+        Assert.Equal("2", SafeTensorsFile.Read(path).Metadata["version"]); // older builds refuse it rather than drop the scale
+        Assert.Equal("Adam(lr=0.01) x0.25", loaded.Optimizer.ToString());
         Assert.Equal(0.0025f, loaded.Optimizer.LearningRate(0, 0), 1e-8f);
+
+        // a model whose rate was never reduced keeps the layout older builds read
+        using var plain = new Sequential(new Dense(3, "softmax"));
+        plain.Compile(new Adam(0.01f), new SparseCategoricalCrossentropy(), backend);
+        plain.Fit(data, new FitOptions { Epochs = 1 });
+        plain.Save(path);
+        Assert.Equal("1", SafeTensorsFile.Read(path).Metadata["version"]);
         Directory.Delete(Path.GetDirectoryName(path)!, recursive: true);
     }
 

@@ -9,29 +9,31 @@ work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
 case $(uname -m) in x86_64) rid=linux-x64 ;; aarch64) rid=linux-arm64 ;; *) echo "smoke: no tool package for $(uname -m)"; exit 0 ;; esac
 [[ $(uname -s) == Linux ]] || { echo "smoke: Linux only"; exit 0; }
 version=$(sed -n 's:.*<Version>\(.*\)</Version>.*:\1:p' "$root/Directory.Build.props")
-export NUGET_PACKAGES=$work/nuget   # a package cache of its own: never a stale GpuNet of the same version
 
 echo "== packing GpuNet $version and the gpunet tool ($rid)"
+# (packed with the machine's usual package cache: the repository's own restore stays where it was)
 dotnet pack "$root/src/GpuNet" -c Release -o "$work/feed" --nologo -v quiet
 dotnet pack "$root/src/GpuNet.Cli" -c Release -o "$work/feed" --nologo -v quiet -p:ToolPackageRuntimeIdentifiers=$rid
 ls -l "$work/feed"
-# the library is one package: its own assemblies and the two it bundles, with their XML docs
-unzip -l "$work/feed/GpuNet.$version.nupkg" | grep -q 'lib/net10.0/GpuNet.Kernels.dll' || { echo "smoke: GpuNet.Kernels.dll is not in the package"; exit 1; }
-unzip -l "$work/feed/GpuNet.$version.nupkg" | grep -q 'lib/net10.0/GpuNet.Core.xml' || { echo "smoke: GpuNet.Core.xml is not in the package"; exit 1; }
+# the library is one package: its own assemblies and the two it bundles, with their XML docs and the data's license
+if command -v unzip > /dev/null; then
+  listing=$(unzip -l "$work/feed/GpuNet.$version.nupkg")
+  for f in lib/net10.0/GpuNet.Kernels.dll lib/net10.0/GpuNet.Core.dll lib/net10.0/GpuNet.Core.xml data/mnist-10k/LICENSE; do
+    grep -q "$f" <<< "$listing" || { echo "smoke: $f is not in the GpuNet package"; exit 1; }
+  done
+else
+  echo "smoke: unzip not found, the package's file list is not checked"
+fi
 
-# GpuNet* from the local feed only, everything else from nuget.org
+# The consumer's own package cache, so that it never finds a stale GpuNet of the same version; the local feed
+# is added to the machine's package sources (GpuNet and GpuNet.Cli are not on nuget.org).
+export NUGET_PACKAGES=$work/nuget
 cat > "$work/nuget.config" <<XML
 <?xml version="1.0" encoding="utf-8"?>
 <configuration>
   <packageSources>
-    <clear />
-    <add key="local" value="$work/feed" />
-    <add key="nuget.org" value="https://api.nuget.org/v3/index.json" />
+    <add key="gpunet-local" value="$work/feed" />
   </packageSources>
-  <packageSourceMapping>
-    <packageSource key="local"><package pattern="GpuNet" /><package pattern="GpuNet.*" /></packageSource>
-    <packageSource key="nuget.org"><package pattern="*" /></packageSource>
-  </packageSourceMapping>
 </configuration>
 XML
 
@@ -79,8 +81,10 @@ CS
 echo "== the gpunet tool, installed from its package"
 (cd "$work" && dotnet tool install GpuNet.Cli --version "$version" --tool-path "$work/tools" -v quiet)
 "$work/tools/gpunet" devices
-"$work/tools/gpunet" train --epochs 2 --save "$work/tool.safetensors" | tee "$work/train.txt"
+"$work/tools/gpunet" train --epochs 2 --save "$work/tool.safetensors" --plot "$work/curves.png" | tee "$work/train.txt"
 grep -q '^Test: loss' "$work/train.txt" || { echo "smoke: gpunet train printed no test line"; exit 1; }
+# the chart needs the platform's native SkiaSharp library, which the per-platform tool package must carry
+[[ $(head -c 4 "$work/curves.png" | od -An -c | tr -d ' ') == '211PNG' ]] || { echo "smoke: --plot wrote no PNG"; exit 1; }
 "$work/tools/gpunet" evaluate --model "$work/tool.safetensors"
 # a bad option: a clear message and a non-zero exit, no stack trace
 if "$work/tools/gpunet" train --epochs 0 > "$work/bad.txt" 2>&1; then echo "smoke: --epochs 0 was accepted"; exit 1; fi

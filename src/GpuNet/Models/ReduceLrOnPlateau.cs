@@ -76,8 +76,10 @@ public sealed class ReduceLrOnPlateau
         }
         if (_cooldownLeft > 0 || ++_wait < Patience) return null;
         float current = baseRate * optimizer.LearningRateScale;
-        if (!(current > MinLearningRate)) return null; // already at the floor
-        float reduced = (float)Math.Max(current * Factor, MinLearningRate);
+        float floor = (float)MinLearningRate; // compared in float, as the rate is: 0.001 rounds up to 0.0010000000475
+        if (!(current > floor)) return null; // already at the floor
+        float reduced = Math.Max(current * (float)Factor, floor);
+        if (!(reduced < current)) return null; // within a float step of the floor
         optimizer.LearningRateScale = reduced / baseRate;
         _reductions.Add((result.Epoch, reduced));
         _wait = 0;

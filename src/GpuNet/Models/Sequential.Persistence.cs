@@ -13,8 +13,12 @@ public sealed partial class Sequential
     /// <summary>The <c>format</c> metadata value of a saved model.</summary>
     public const string FileFormat = "gpunet.sequential";
 
-    /// <summary>The version of the saved-model layout this build writes and reads.</summary>
-    public const int FileVersion = 1;
+    /// <summary>
+    /// The newest saved-model layout this build writes and reads. Version 2 adds the optimizer's
+    /// learning_rate_scale (a reduction on a plateau); a model without one is still written as version 1, which
+    /// older builds read, and a version-2 file makes them stop with a message rather than drop the reduction.
+    /// </summary>
+    public const int FileVersion = 2;
 
     private const string SlotPrefix = "optimizer/slot";
     private const string AdaptPrefix = "__adapt__/"; // no layer name starts so: Sequential rejects names with "__"
@@ -67,7 +71,7 @@ public sealed partial class Sequential
         if (metadata is not null)
             foreach (var (k, v) in metadata) meta[k] = v;
         meta["format"] = FileFormat;
-        meta["version"] = FileVersion.ToString(CultureInfo.InvariantCulture);
+        meta["version"] = (Optimizer.LearningRateScale != 1f ? 2 : 1).ToString(CultureInfo.InvariantCulture);
         meta["config"] = config.ToJsonString();
         SafeTensorsFile.Write(path, tensors, meta);
     }
@@ -92,8 +96,8 @@ public sealed partial class Sequential
         if (!meta.TryGetValue("format", out var format) || format != FileFormat || !meta.TryGetValue("config", out var configText))
             throw new InvalidDataException(
                 $"'{path}' is a safetensors file but not a GpuNet model (no '{FileFormat}' format and config metadata). Save models with Sequential.Save.");
-        if (!meta.TryGetValue("version", out var version) || version != FileVersion.ToString(CultureInfo.InvariantCulture))
-            throw new InvalidDataException($"'{path}' is a GpuNet model of layout version {version ?? "?"}; this GpuNet reads version {FileVersion}. Use the GpuNet version that saved it.");
+        if (!meta.TryGetValue("version", out var version) || version is not ("1" or "2"))
+            throw new InvalidDataException($"'{path}' is a GpuNet model of layout version {version ?? "?"}; this GpuNet reads versions 1 to {FileVersion}. Use the GpuNet version that saved it.");
 
         try
         {

@@ -130,11 +130,12 @@ public sealed partial class Sequential
             var result = new EpochResult(epoch, options.Epochs, trainLoss, trainAccuracy, val?.Loss, val?.Accuracy,
                 clock.Elapsed, steps, fitData.Count) { LearningRate = Optimizer.LearningRate(iteration - 1, epoch - 1) };
             history.Add(result);
+            // the next step's schedule rate is the base the reduction applies to; reduced before a checkpoint, so
+            // that a run resumed from it goes on at the reduced rate
+            float? reduced = options.ReduceLrOnPlateau?.OnEpochEnd(Optimizer, result, Optimizer.Schedule.Rate(iteration, epoch));
             options.Checkpoint?.OnEpochEnd(this, result); // before early stopping may restore older weights
             options.OnEpochEnd?.Invoke(result);
-            // the next step's schedule rate is the base the reduction applies to
-            if (options.ReduceLrOnPlateau?.OnEpochEnd(Optimizer, result, Optimizer.Schedule.Rate(iteration, epoch)) is float reduced)
-                options.OnLearningRateReduced?.Invoke(epoch, reduced);
+            if (reduced is float rate) options.OnLearningRateReduced?.Invoke(epoch, rate);
             if (options.EarlyStopping is { } stopping)
             {
                 bool stop = stopping.ShouldStop(history);

@@ -49,7 +49,8 @@ public abstract class Optimizer
 
     public abstract string Name { get; }
 
-    public override string ToString() => Name;
+    /// <summary>The name, with the learning-rate scale when a reduction lowered it (e.g. "SGD(lr=0.1) x0.0078125").</summary>
+    public override string ToString() => _scale == 1f ? Name : $"{Name} x{_scale.ToString(System.Globalization.CultureInfo.InvariantCulture)}";
 
     /// <summary>The per-parameter state buffers (momentum, squared-gradient averages ...) once built; empty for plain SGD.</summary>
     internal IReadOnlyList<DeviceBuffer<float>> Slots =>
