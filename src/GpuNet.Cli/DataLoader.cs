@@ -8,7 +8,18 @@ internal sealed record LoadedData(Dataset Train, Dataset Test, int ClassCount, i
     TabularPreprocessor? Preprocessor = null)
 {
     /// <summary>Two classes: a single sigmoid output with binary cross-entropy, as the lecture's Titanic model.</summary>
-    public bool IsBinary => ClassCount == 2;
+    public bool IsBinary => ClassCount == 2 && !IsRegression;
+
+    /// <summary>A numeric CSV target: one linear output with mean squared error on the standardized target.</summary>
+    public bool IsRegression => Preprocessor?.Task == TabularTask.Regression;
+
+    /// <summary>The test line of a regression model: the loss, and the errors in the target's own units.</summary>
+    public string RegressionReport(Models.Sequential model, double loss)
+    {
+        var predicted = Preprocessor!.TargetToOriginal(model.Predict(Test.Features));
+        var actual = Preprocessor.TargetToOriginal(Test.Targets!);
+        return $"Test: loss {loss:F4} (MSE of the standardized '{Preprocessor.Target}') - {Models.RegressionMetrics.Of(predicted, actual)}";
+    }
 
     public bool IsImage => ImageHeight > 0;
 }
@@ -20,7 +31,7 @@ internal static class DataLoader
         if (s.DataFolder is not null) return Images(Datasets.FromIdxFolder(s.DataFolder));
         if (s.Dataset == "mnist10k") return Images(Datasets.Mnist10k());
         if (s.Dataset == "fashion-mnist") return Images(Datasets.FashionMnist());
-        return Csv(s.Dataset["csv:".Length..], s.Target!, s.Seed, output);
+        return Csv(s.Dataset["csv:".Length..], s.Target!, s.Seed, s.Task, output);
     }
 
     private static LoadedData Images(TrainTestData d)
@@ -33,23 +44,48 @@ internal static class DataLoader
     }
 
     /// <summary>
-    /// A CSV file: stratified 80/20 train/test split by the target, then imputation, one-hot encoding and
-    /// standard scaling fitted on the training rows only.
+    /// A CSV file: a stratified 80/20 train/test split by the target (a random one for a regression target), then
+    /// imputation, one-hot encoding and standard scaling fitted on the training rows only. <paramref name="task"/>
+    /// "auto" predicts a numeric target with fractional or many values as a number, anything else as classes.
     /// </summary>
-    private static LoadedData Csv(string path, string target, int seed, TextWriter output)
+    private static LoadedData Csv(string path, string target, int seed, string task, TextWriter output)
     {
         var table = CsvTable.Load(path);
-        var prep = new TabularPreprocessor(target);
-        var labels = prep.EncodeTarget(table);
-        var (trainRows, testRows) = Splits.StratifiedTrainTest(labels, 0.2, seed);
+        int unlabelled = table[target].MissingCount;
+        if (unlabelled == table.RowCount)
+            throw new ArgumentException($"The target column '{target}' of '{path}' has no values; choose another --target.");
+        table = table.WithoutMissing(target); // rows whose target is unknown cannot be trained or tested on
+        var kind = task switch
+        {
+            "classification" => TabularTask.Classification,
+            "regression" => TabularTask.Regression,
+            _ => TabularPreprocessor.SuggestTask(table[target]),
+        };
+        var prep = new TabularPreprocessor(target, task: kind);
+        var (trainRows, testRows) = kind == TabularTask.Regression
+            ? Splits.RandomTrainTest(prep.TargetValues(table).Length, 0.2, seed)
+            : Splits.StratifiedTrainTest(prep.EncodeTarget(table), 0.2, seed);
         prep.Fit(table, trainRows);
         string name = Path.GetFileNameWithoutExtension(path);
         var train = prep.Transform(table, trainRows, name + "/train");
         var test = prep.Transform(table, testRows, name + "/test");
-        output.WriteLine($"CSV: {table.RowCount:N0} rows, target '{target}' with classes {string.Join(", ", prep.Classes.Select((c, i) => $"{i}={c}"))}");
+        if (kind == TabularTask.Regression)
+            output.WriteLine($"CSV: {table.RowCount:N0} rows, target '{target}' predicted as a number (regression{(task == "auto" ? ", from its values; --task classification to change" : "")}): " +
+                             $"training mean {prep.TargetMean:G5}, standard deviation {prep.TargetStd:G5}");
+        else
+            output.WriteLine($"CSV: {table.RowCount:N0} rows, target '{target}' with classes {string.Join(", ", prep.Classes.Select((c, i) => $"{i}={c}"))}");
+        if (unlabelled > 0) output.WriteLine($"  left out: {unlabelled:N0} rows without a '{target}' value");
         foreach (var line in table.MissingReport()) output.WriteLine($"  missing: {line} (imputed: median for numbers, most frequent for categories, from the training rows)");
         if (prep.Skipped.Count > 0) output.WriteLine($"  skipped: {string.Join(", ", prep.Skipped)}");
         output.WriteLine($"  features: {string.Join(", ", prep.FeatureNames)}; numeric columns standard-scaled on the training rows");
+        if (kind == TabularTask.Regression)
+        {
+            // predicting the training mean for every test row
+            var actual = prep.TargetToOriginal(test.Targets!);
+            var baseline = Models.RegressionMetrics.Of(Enumerable.Repeat((float)prep.TargetMean, actual.Length).ToArray(), actual);
+            output.WriteLine($"  mean-prediction baseline on the test split: RMSE {baseline.Rmse:G5} - MAE {baseline.Mae:G5}");
+            return new LoadedData(train, test, 1, 0, 0, prep);
+        }
         int majority = test.Labels.GroupBy(l => l).Max(g => g.Count());
         output.WriteLine($"  majority-class baseline on the test split: {(double)majority / test.Count:P1}");
         return new LoadedData(train, test, Math.Max(prep.Classes.Count, 2), 0, 0, prep);

@@ -46,6 +46,7 @@ internal static class EvaluateCommand
             Dataset = dataset ?? (dataFolder is null && meta.TryGetValue("gpunet.dataset", out var d) ? d : "mnist10k"),
             DataFolder = dataFolder ?? (dataset is null && meta.TryGetValue("gpunet.data", out var f) ? f : null),
             Target = target ?? (meta.TryGetValue("gpunet.target", out var t) ? t : null),
+            Task = target is null && meta.TryGetValue("gpunet.task", out var task) ? task : "auto",
             Seed = meta.TryGetValue("gpunet.seed", out var seed) && int.TryParse(seed, out int sd) ? sd : 42,
         };
         if (settings.Dataset.StartsWith("csv:", StringComparison.Ordinal) && settings.Target is null)
@@ -55,6 +56,12 @@ internal static class EvaluateCommand
             throw new ArgumentException(
                 $"The model takes {model.InputSize} input features but {loaded.Test.Name} has {loaded.Test.FeatureCount}. Evaluate it on data shaped like its training data.");
         var result = model.Evaluate(loaded.Test, batchSize);
+        if (loaded.IsRegression)
+        {
+            output.WriteLine($"Test ({loaded.Test.Name}):" + loaded.RegressionReport(model, result.Loss)["Test:".Length..]);
+            if (report) output.WriteLine("--report: a regression model has no classes; the errors above are its report.");
+            return 0;
+        }
         output.WriteLine($"Test ({loaded.Test.Name}): loss {result.Loss:F4} - accuracy {result.Accuracy:F4} ({result.Samples:N0} samples)");
         if (report)
         {

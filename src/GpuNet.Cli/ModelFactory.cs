@@ -28,13 +28,16 @@ internal static class ModelFactory
             else layers.Add(new Dense(hidden[i], activation, kernelInitializer: Initializer.Parse(s.Init), kernelRegularizer: regularizer, name: name));
             if (s.Dropout > 0) layers.Add(new Dropout(s.Dropout, name: $"dropout_{i}"));
         }
-        layers.Add(data.IsBinary
+        layers.Add(data.IsRegression
+            ? new Dense(1, "linear", kernelInitializer: Initializer.Parse(s.Init), kernelRegularizer: regularizer, name: $"dense_{hidden.Length}")
+            : data.IsBinary
             ? new Dense(1, "sigmoid", kernelInitializer: Initializer.Parse(s.Init), kernelRegularizer: regularizer, name: $"dense_{hidden.Length}")
             : new Dense(data.ClassCount, "softmax", kernelInitializer: Initializer.Parse(s.Init), kernelRegularizer: regularizer, name: $"dense_{hidden.Length}"));
         return new Sequential([.. layers]);
     }
 
-    public static Loss Loss(LoadedData data) => data.IsBinary ? new BinaryCrossentropy() : new SparseCategoricalCrossentropy();
+    public static Loss Loss(LoadedData data) =>
+        data.IsRegression ? new MeanSquaredError() : data.IsBinary ? new BinaryCrossentropy() : new SparseCategoricalCrossentropy();
 
     public static Optimizer Optimizer(TrainSettings s, LoadedData data)
     {

@@ -27,7 +27,7 @@ internal static class PredictCommand
             int v = r.GetValueOrDefault<int>();
             if (v < 0) r.AddError($"--show must be 0 or more; received {v}. For example --show 10.");
         });
-        var command = new Command("predict", "Predict the class of each row of a CSV file with a model trained on CSV data.")
+        var command = new Command("predict", "Predict the class (or, for a regression model, the value) of each row of a CSV file with a model trained on CSV data.")
         {
             model, input, save, show, device,
         };
@@ -62,6 +62,8 @@ internal static class PredictCommand
         if (features.Length != rows * model.InputSize)
             throw new InvalidDataException($"The saved preprocessing makes {features.Length / rows} features per row but the model takes {model.InputSize}.");
 
+        if (prep.Task == TabularTask.Regression) return PredictNumbers(model, prep, table, features, path, input, outputPath, show, backend.Name, output);
+
         // Probabilities (a from-logits model is softmaxed or sigmoided first) and the class of each row
         var decided = model.PredictClasses(features);
         var (predicted, confidence, perClass, width) = (decided.Classes, decided.Confidence, decided.Probabilities, decided.ClassCount);
@@ -80,6 +82,47 @@ internal static class PredictCommand
         {
             WriteCsv(outputPath, prep.Target, predicted, confidence, perClass, width, Name);
             output.WriteLine($"Wrote {rows:N0} predictions to {outputPath}");
+        }
+        return 0;
+    }
+
+    /// <summary>A regression model: each row's predicted value in the target's units, and the errors against the file's target column when it has one.</summary>
+    private static int PredictNumbers(Sequential model, TabularPreprocessor prep, CsvTable table, float[] features, string path, string input,
+        string? outputPath, int show, string deviceName, TextWriter output)
+    {
+        var values = prep.TargetToOriginal(model.Predict(features));
+        output.WriteLine($"Device: {deviceName}");
+        output.WriteLine($"Model: {path}; {values.Length:N0} rows of {input}; target '{prep.Target}' predicted as a number");
+        for (int r = 0; r < Math.Min(show, values.Length); r++)
+            output.WriteLine(FormattableString.Invariant($"  row {r + 1}: {prep.Target}={values[r]:G5}"));
+        if (values.Length > show && show > 0) output.WriteLine($"  ... {values.Length - show:N0} more rows");
+        if (table.Columns.FirstOrDefault(c => string.Equals(c.Name, prep.Target, StringComparison.OrdinalIgnoreCase)) is { } column)
+        {
+            // the rows of a labelled file that have a target value
+            var known = column.Numbers is null ? [] : Enumerable.Range(0, values.Length).Where(r => !double.IsNaN(column.Numbers[r])).ToArray();
+            if (known.Length == 0)
+                output.WriteLine($"Not compared with column '{prep.Target}': it has no numbers.");
+            else
+                output.WriteLine($"Against the file's '{prep.Target}' column ({known.Length:N0} rows with a value): " +
+                    RegressionMetrics.Of([.. known.Select(r => values[r])], [.. known.Select(r => (float)column.Numbers![r])]));
+        }
+        if (outputPath is not null)
+        {
+            using var text = new StringWriter(CultureInfo.InvariantCulture);
+            using (var csv = new CsvHelper.CsvWriter(text, CultureInfo.InvariantCulture))
+            {
+                csv.WriteField("row");
+                csv.WriteField($"predicted_{prep.Target}");
+                csv.NextRecord();
+                for (int r = 0; r < values.Length; r++)
+                {
+                    csv.WriteField(r + 1);
+                    csv.WriteField(values[r].ToString("R", CultureInfo.InvariantCulture));
+                    csv.NextRecord();
+                }
+            }
+            BenchReport.WriteAtomically(outputPath, System.Text.Encoding.UTF8.GetBytes(text.ToString()));
+            output.WriteLine($"Wrote {values.Length:N0} predictions to {outputPath}");
         }
         return 0;
     }

@@ -25,6 +25,8 @@ internal static class TrainCommand
     internal static int Run(TrainSettings s, TextWriter output, TextWriter error)
     {
         var data = DataLoader.Load(s, output);
+        if (data.IsRegression && s.Ensemble > 1)
+            throw new ArgumentException($"--ensemble {s.Ensemble} averages class probabilities; the target '{s.Target}' is a number (regression). Drop --ensemble, or use --task classification.");
         using var backend = GpuNet.Device.Create(s.Device);
         output.WriteLine($"Device: {backend.Name}");
 
@@ -33,7 +35,7 @@ internal static class TrainCommand
 
         int validation = (int)Math.Round(data.Train.Count * s.ValidationSplit);
         output.WriteLine($"Data: {data.Train.Name} {data.Train.Count - validation:N0} train / {validation:N0} validation, " +
-                         $"{data.Test.Name} {data.Test.Count:N0} test; {data.Train.FeatureCount} features, {data.ClassCount} classes");
+                         $"{data.Test.Name} {data.Test.Count:N0} test; {data.Train.FeatureCount} features, {(data.IsRegression ? "1 numeric target" : $"{data.ClassCount} classes")}");
         output.WriteLine(model.Summary(data.Train.FeatureCount));
         output.WriteLine($"Optimizer: {model.Optimizer}, loss: {model.Loss}, batch_size={s.BatchSize}, epochs={s.Epochs}" +
                          (s.Augmentation is null ? "" : $", augmentation: {s.AugmentationText}"));
@@ -67,7 +69,8 @@ internal static class TrainCommand
         if (stopping is { RestoredEpoch: > 0 }) output.WriteLine($"Restored the weights of epoch {stopping.RestoredEpoch}, the best by {(s.ValidationSplit > 0 ? "val_loss" : "loss")}.");
         output.WriteLine($"Training time: {total.Elapsed.TotalSeconds:F1}s ({meanEpoch:F3}s per epoch after the first, " +
                          $"{epochs[^1].SamplesPerSecond:N0} samples/s in the last)");
-        output.WriteLine($"Test: loss {test.Loss:F4} - accuracy {test.Accuracy:F4} ({test.Samples:N0} samples)");
+        output.WriteLine(data.IsRegression ? data.RegressionReport(model, test.Loss)
+            : $"Test: loss {test.Loss:F4} - accuracy {test.Accuracy:F4} ({test.Samples:N0} samples)");
         if (s.Ensemble > 1) TrainEnsemble(s, data, backend, model, test, output);
         if (s.SavePath is { } path)
         {
@@ -144,6 +147,7 @@ internal static class TrainCommand
         };
         if (s.DataFolder is not null) meta["gpunet.data"] = Path.GetFullPath(s.DataFolder);
         if (s.Target is not null) meta["gpunet.target"] = s.Target;
+        if (data.Preprocessor is { } tabular) meta["gpunet.task"] = tabular.Task == Data.Tabular.TabularTask.Regression ? "regression" : "classification";
         // The fitted CSV preprocessing (fill values, categories, scaling), so that `gpunet predict` encodes new rows the same way.
         if (data.Preprocessor is { } prep) meta[PredictCommand.PreprocessorKey] = prep.ToJson();
         return meta;

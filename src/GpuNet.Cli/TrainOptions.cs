@@ -11,6 +11,7 @@ internal sealed record TrainSettings
     public string Dataset { get; init; } = "mnist10k";
     public string? DataFolder { get; init; }
     public string? Target { get; init; }
+    public string Task { get; init; } = "auto";
     public int Epochs { get; init; } = 30;
     public int BatchSize { get; init; } = 64;
     public float? LearningRate { get; init; }
@@ -48,6 +49,7 @@ internal sealed class TrainOptions
     private readonly Option<string> _dataset = new("--dataset") { Description = "mnist10k (shipped), fashion-mnist, or csv:PATH (with --target).", DefaultValueFactory = _ => "mnist10k" };
     private readonly Option<string?> _data = new("--data") { Description = "A folder of IDX files (train-*/t10k-* sets, or one images/labels pair to split 80/20); overrides --dataset." };
     private readonly Option<string?> _target = new("--target") { Description = "The label column of a CSV dataset." };
+    private readonly Option<string> _task = new("--task") { Description = "For a CSV target: auto (a number with fractions or many values is regression), classification or regression.", DefaultValueFactory = _ => "auto" };
     private readonly Option<int> _epochs = new("--epochs") { Description = "Passes over the training data.", DefaultValueFactory = _ => 30 };
     private readonly Option<int> _batchSize = new("--batch-size") { Description = "Samples per gradient step.", DefaultValueFactory = _ => 64 };
     private readonly Option<float?> _lr = new("--lr") { Description = "Learning rate (default: 0.01 for SGD and GD variants, 0.001 for AdaGrad, RMSprop, Adam and AdamW)." };
@@ -79,6 +81,7 @@ internal sealed class TrainOptions
     public TrainOptions()
     {
         _optimizer.AcceptOnlyFromAmong("sgd", "momentum", "nesterov", "gd", "adagrad", "rmsprop", "adam", "adamw");
+        _task.AcceptOnlyFromAmong("auto", "classification", "regression");
         _schedule.AcceptOnlyFromAmong("constant", "step", "exponential", "cosine", "inverse-time");
         Positive(_epochs, "30");
         Positive(_batchSize, "64");
@@ -126,7 +129,7 @@ internal sealed class TrainOptions
 
     public IEnumerable<Option> All =>
     [
-        _device, _dataset, _data, _target, _epochs, _batchSize, _lr, _optimizer, _momentum, _schedule, _decay, _layers, _activation,
+        _device, _dataset, _data, _target, _task, _epochs, _batchSize, _lr, _optimizer, _momentum, _schedule, _decay, _layers, _activation,
         _init, _l1, _l2, _dropout, _batchNorm, _augment, _earlyStopping, _reduceLr, _reduceLrFactor, _minLr, _seed, _validationSplit, _ensemble, _gradientNorms, _checkpoint, _save,
         _plot, _history,
     ];
@@ -136,6 +139,8 @@ internal sealed class TrainOptions
     {
         string dataset = p.GetValue(_dataset)!;
         string? target = p.GetValue(_target);
+        if (p.GetValue(_task) != "auto" && (!dataset.StartsWith("csv:", StringComparison.Ordinal) || p.GetValue(_data) is not null))
+            throw new ArgumentException($"--task {p.GetValue(_task)} applies to CSV datasets (--dataset csv:PATH --target COLUMN); image datasets are classification.");
         if (dataset.StartsWith("csv:", StringComparison.Ordinal) && string.IsNullOrWhiteSpace(target))
             throw new ArgumentException($"--dataset {dataset} needs --target COLUMN: the column holding the labels (e.g. --target survived).");
         // Parse names now, so a typo fails before any data is loaded.
@@ -165,6 +170,7 @@ internal sealed class TrainOptions
             Dataset = dataset,
             DataFolder = p.GetValue(_data),
             Target = target,
+            Task = p.GetValue(_task)!,
             Epochs = p.GetValue(_epochs),
             BatchSize = p.GetValue(_batchSize),
             LearningRate = p.GetValue(_lr),

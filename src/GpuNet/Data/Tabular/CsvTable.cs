@@ -165,6 +165,19 @@ public sealed class CsvTable
         return new CsvTable(columns, cells[0].Count);
     }
 
+    /// <summary>The rows that have a value in <paramref name="column"/> (pandas' <c>dropna(subset=[column])</c>), e.g. to train on the rows whose target is known.</summary>
+    /// <exception cref="KeyNotFoundException">No such column.</exception>
+    public CsvTable WithoutMissing(string column)
+    {
+        var c = this[column];
+        var keep = Enumerable.Range(0, RowCount).Where(r => c.Numbers is not null ? !double.IsNaN(c.Numbers[r]) : c.Categories![r] is not null).ToArray();
+        if (keep.Length == RowCount) return this;
+        var columns = Columns.Select(col => new TableColumn(col.Name, col.Kind,
+            col.Numbers is null ? null : [.. keep.Select(r => col.Numbers[r])],
+            col.Categories is null ? null : [.. keep.Select(r => col.Categories[r])])).ToList();
+        return new CsvTable(columns, keep.Length);
+    }
+
     /// <summary>One line per column with missing values: "age: 263 of 1309 missing (20.1%)".</summary>
     public IReadOnlyList<string> MissingReport() =>
         [.. Columns.Where(c => c.MissingCount > 0).Select(c => string.Create(CultureInfo.InvariantCulture,

@@ -85,6 +85,23 @@ public sealed class StandardScaler : Scaler
 /// <summary>Train/test splits.</summary>
 public static class Splits
 {
+    /// <summary>A random split of <paramref name="rows"/> rows (for regression targets, which have no classes to stratify by); each part in ascending order.</summary>
+    public static (int[] Train, int[] Test) RandomTrainTest(int rows, double testFraction, int seed)
+    {
+        if (!(testFraction > 0 && testFraction < 1))
+            throw new ArgumentOutOfRangeException(nameof(testFraction), testFraction, "The test fraction must be in (0, 1), e.g. 0.2.");
+        var order = Enumerable.Range(0, rows).ToArray();
+        new Random(seed).Shuffle(order);
+        int n = (int)Math.Round(rows * testFraction);
+        if (n == 0 || n == rows)
+            throw new ArgumentException($"Splitting {rows} samples with test fraction {testFraction} leaves an empty part.", nameof(rows));
+        var test = order[..n];
+        var train = order[n..];
+        Array.Sort(test);
+        Array.Sort(train);
+        return (train, test);
+    }
+
     /// <summary>
     /// A stratified split: each class contributes round(testFraction * its count) samples to the test
     /// set, chosen at random with <paramref name="seed"/>, so both parts keep the class proportions.

@@ -11,6 +11,15 @@ public enum CategoricalEncoding
     Label,
 }
 
+/// <summary>What the target column is predicted as.</summary>
+public enum TabularTask
+{
+    /// <summary>Classes: the target's values label-encoded into class indices.</summary>
+    Classification,
+    /// <summary>A number: the target standardized with its training mean and standard deviation (mean squared error on it).</summary>
+    Regression,
+}
+
 /// <summary>Which scaler <see cref="TabularPreprocessor"/> fits on the numeric features.</summary>
 public enum ScalerKind
 {
@@ -21,7 +30,7 @@ public enum ScalerKind
 
 /// <summary>
 /// Turns a <see cref="CsvTable"/> into a <see cref="Dataset"/>: the target column label-encoded into
-/// class indices; numeric features imputed then scaled; categorical features imputed then one-hot or
+/// class indices (or, for <see cref="TabularTask.Regression"/>, standardized); numeric features imputed then scaled; categorical features imputed then one-hot or
 /// label encoded. Every statistic (fill values, categories, scaling) is fitted on the training rows only
 /// and then applied unchanged to validation and test rows.
 /// </summary>
@@ -40,9 +49,11 @@ public sealed class TabularPreprocessor
     /// (categorical columns with more distinct values than half the rows, such as names).</param>
     public TabularPreprocessor(string target, IReadOnlyList<string>? features = null,
         ImputeStrategy numericImpute = ImputeStrategy.Median, ImputeStrategy categoricalImpute = ImputeStrategy.MostFrequent,
-        CategoricalEncoding encoding = CategoricalEncoding.OneHot, ScalerKind scaler = ScalerKind.Standard)
+        CategoricalEncoding encoding = CategoricalEncoding.OneHot, ScalerKind scaler = ScalerKind.Standard,
+        TabularTask task = TabularTask.Classification)
     {
         Target = target;
+        Task = task;
         RequestedFeatures = features;
         NumericImpute = numericImpute;
         CategoricalImpute = categoricalImpute;
@@ -51,6 +62,16 @@ public sealed class TabularPreprocessor
     }
 
     public string Target { get; }
+
+    /// <summary>Classes or a number.</summary>
+    public TabularTask Task { get; }
+
+    /// <summary>Regression: the training rows' target mean, subtracted before training (after Fit).</summary>
+    public double TargetMean { get; private set; }
+
+    /// <summary>Regression: the training rows' target standard deviation, divided by before training (after Fit; 1 for a constant target).</summary>
+    public double TargetStd { get; private set; } = 1;
+
     public IReadOnlyList<string>? RequestedFeatures { get; }
     public ImputeStrategy NumericImpute { get; }
     public ImputeStrategy CategoricalImpute { get; }
@@ -74,6 +95,8 @@ public sealed class TabularPreprocessor
     /// <exception cref="InvalidDataException">The target has missing values.</exception>
     public int[] EncodeTarget(CsvTable table)
     {
+        if (Task == TabularTask.Regression)
+            throw new InvalidOperationException($"The target '{Target}' is predicted as a number (regression): it has no classes to encode.");
         var col = table[Target];
         var text = TargetText(col);
         if (_target.Classes.Count == 0) _target.Fit(text.Where(t => t is not null)!);
@@ -83,6 +106,41 @@ public sealed class TabularPreprocessor
         return [.. text.Select(t => _target.Transform(t!))];
     }
 
+    /// <summary>Regression: the target's value in every row, in its own units.</summary>
+    /// <exception cref="InvalidDataException">The target is not numeric or has missing values.</exception>
+    public double[] TargetValues(CsvTable table)
+    {
+        var col = table[Target];
+        if (col.Kind != ColumnKind.Numeric)
+            throw new InvalidDataException($"Target column '{Target}' holds text (e.g. '{col.Categories!.FirstOrDefault(c => c is not null)}'); regression needs numbers. Use classification for it.");
+        int missing = Array.FindIndex(col.Numbers!, double.IsNaN);
+        if (missing >= 0)
+            throw new InvalidDataException($"Target column '{Target}' is missing in row {missing + 1}. Drop the rows without a target value before training.");
+        return col.Numbers!;
+    }
+
+    /// <summary>
+    /// How a target column looks to be meant, as scikit-learn's <c>type_of_target</c> tells "continuous" from
+    /// "multiclass": regression for a numeric column with a fractional value or more than
+    /// <paramref name="maxClasses"/> distinct values; classification otherwise (text, or a few whole numbers such as 0/1).
+    /// </summary>
+    public static TabularTask SuggestTask(TableColumn target, int maxClasses = 20)
+    {
+        if (target.Kind != ColumnKind.Numeric) return TabularTask.Classification;
+        var values = target.Numbers!.Where(v => !double.IsNaN(v)).ToArray();
+        bool fractional = values.Any(v => v != Math.Floor(v));
+        return fractional || values.Distinct().Count() > maxClasses ? TabularTask.Regression : TabularTask.Classification;
+    }
+
+    /// <summary>Regression: standardized model outputs back in the target's units (y = output * std + mean).</summary>
+    public float[] TargetToOriginal(ReadOnlySpan<float> standardized)
+    {
+        if (Task != TabularTask.Regression) throw new InvalidOperationException("Only a regression preprocessor scales its target.");
+        var y = new float[standardized.Length];
+        for (int i = 0; i < y.Length; i++) y[i] = (float)(standardized[i] * TargetStd + TargetMean);
+        return y;
+    }
+
     private static string?[] TargetText(TableColumn col) => col.Kind == ColumnKind.Categorical
         ? [.. col.Categories!]
         : [.. col.Numbers!.Select(v => double.IsNaN(v) ? null : v.ToString(System.Globalization.CultureInfo.InvariantCulture))];
@@ -90,7 +148,17 @@ public sealed class TabularPreprocessor
     /// <summary>Learns imputation, encoding and scaling from <paramref name="trainRows"/>.</summary>
     public TabularPreprocessor Fit(CsvTable table, ReadOnlySpan<int> trainRows)
     {
-        EncodeTarget(table);
+        if (Task == TabularTask.Classification) EncodeTarget(table);
+        else
+        {
+            var y = TargetValues(table);
+            double mean = 0, sq = 0;
+            foreach (int r in trainRows) mean += y[r];
+            mean /= trainRows.Length;
+            foreach (int r in trainRows) sq += (y[r] - mean) * (y[r] - mean);
+            double std = Math.Sqrt(sq / trainRows.Length);
+            (TargetMean, TargetStd) = (mean, std > 0 ? std : 1);
+        }
         _features.Clear();
         var skipped = new List<string>();
         IEnumerable<TableColumn> chosen;
@@ -164,6 +232,9 @@ public sealed class TabularPreprocessor
         var o = new JsonObject
         {
             ["target"] = Target,
+            ["task"] = Task.ToString(),
+            ["target_mean"] = TargetMean,
+            ["target_std"] = TargetStd,
             ["classes"] = new JsonArray([.. Classes.Select(c => (JsonNode)c)]),
             ["encoding"] = Encoding.ToString(),
             ["numeric_impute"] = NumericImpute.ToString(),
@@ -198,8 +269,11 @@ public sealed class TabularPreprocessor
                 numericImpute: Enum.Parse<ImputeStrategy>(o["numeric_impute"]!.GetValue<string>()),
                 categoricalImpute: Enum.Parse<ImputeStrategy>(o["categorical_impute"]!.GetValue<string>()),
                 encoding: Enum.Parse<CategoricalEncoding>(o["encoding"]!.GetValue<string>()),
-                scaler: Enum.Parse<ScalerKind>(o["scaler"]!.GetValue<string>()));
-            p._target.Fit(Strings("classes"));
+                scaler: Enum.Parse<ScalerKind>(o["scaler"]!.GetValue<string>()),
+                task: o["task"] is JsonNode task ? Enum.Parse<TabularTask>(task.GetValue<string>()) : TabularTask.Classification);
+            if (p.Task == TabularTask.Regression)
+                (p.TargetMean, p.TargetStd) = (o["target_mean"]!.GetValue<double>(), o["target_std"]!.GetValue<double>());
+            else p._target.Fit(Strings("classes"));
             foreach (var f in o["features"]!.AsArray().Select(n => n!.AsObject()))
             {
                 var kind = Enum.Parse<ColumnKind>(f["kind"]!.GetValue<string>());
@@ -220,7 +294,7 @@ public sealed class TabularPreprocessor
         }
     }
 
-    /// <summary>The rows as a dataset of encoded, imputed, scaled features and class labels.</summary>
+    /// <summary>The rows as a dataset of encoded, imputed, scaled features and class labels (regression: standardized targets).</summary>
     /// <param name="table">The fitted table or another one with the same columns (e.g. a separate test file).</param>
     /// <exception cref="InvalidDataException">A feature column of <paramref name="table"/> has another kind than when fitted.</exception>
     public Dataset Transform(CsvTable table, ReadOnlySpan<int> rows, string name)
@@ -228,6 +302,13 @@ public sealed class TabularPreprocessor
         if (FeatureNames.Count == 0) throw new InvalidOperationException("Fit the preprocessor on the training rows before Transform.");
         var x = Raw(table, rows);
         ScaleInPlace(x, rows.Length);
+        if (Task == TabularTask.Regression)
+        {
+            var y = TargetValues(table);
+            var targets = new float[rows.Length];
+            for (int i = 0; i < rows.Length; i++) targets[i] = (float)((y[rows[i]] - TargetMean) / TargetStd);
+            return Dataset.ForRegression(name, x, targets, FeatureNames.Count);
+        }
         var allLabels = EncodeTarget(table);
         var labels = new int[rows.Length];
         for (int i = 0; i < rows.Length; i++) labels[i] = allLabels[rows[i]];
