@@ -68,6 +68,22 @@ public sealed partial class IlgpuBackend
         if (count > 0) _l1l2Gradient(count, vw, vg, l1, l2);
     }
 
+    public void ClipByValue(DeviceBuffer<float> x, int count, float limit)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        Require(x, count, nameof(x));
+        var vx = View(x, nameof(x));
+        if (count > 0) _clipByValue(count, vx, limit);
+    }
+
+    public void ScaleToMaxNorm(DeviceBuffer<float> x, int count, DeviceBuffer<float> sumSquares, float maxNorm)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        Require(x, count, nameof(x)); Require(sumSquares, 1, nameof(sumSquares));
+        var vx = View(x, nameof(x)); var vs = View(sumSquares, nameof(sumSquares));
+        if (count > 0) _scaleToMaxNorm(count, vx, vs, maxNorm);
+    }
+
     /// <inheritdoc/>
     /// <remarks>One launch of <see cref="LayerKernels.BatchNormTrainingKernel"/>: a group per 32 columns reduces over the rows.</remarks>
     public void BatchNormTraining(DeviceBuffer<float> x, int rows, int cols, DeviceBuffer<float> gamma, DeviceBuffer<float> beta,

@@ -63,6 +63,8 @@ public sealed partial class IlgpuBackend : IBackend
     private readonly Action<Index1D, FloatView, FloatView, FloatView, float, float, ulong, ulong, uint> _dropout;
     private readonly Action<KernelConfig, FloatView, int, float, float, FloatView> _l1l2Partial;
     private readonly Action<Index1D, FloatView, FloatView, float, float> _l1l2Gradient;
+    private readonly Action<Index1D, FloatView, float> _clipByValue;
+    private readonly Action<Index1D, FloatView, FloatView, float> _scaleToMaxNorm;
     private readonly Action<KernelConfig, FloatView, int, int, FloatView, FloatView, FloatView, FloatView, FloatView, FloatView, FloatView, float, float> _batchNormTraining;
     private readonly Action<Index1D, FloatView, int, FloatView, FloatView, FloatView, FloatView, float, FloatView> _batchNormInference;
     private readonly Action<KernelConfig, FloatView, FloatView, int, int, FloatView, FloatView, FloatView, FloatView, int, FloatView, FloatView, int, int> _batchNormBackward;
@@ -126,6 +128,8 @@ public sealed partial class IlgpuBackend : IBackend
         _dropout = a.LoadAutoGroupedStreamKernel<Index1D, FloatView, FloatView, FloatView, float, float, ulong, ulong, uint>(LayerKernels.DropoutKernel);
         _l1l2Partial = a.LoadStreamKernel<FloatView, int, float, float, FloatView>(LayerKernels.L1L2PartialKernel);
         _l1l2Gradient = a.LoadAutoGroupedStreamKernel<Index1D, FloatView, FloatView, float, float>(LayerKernels.L1L2GradientKernel);
+        _clipByValue = a.LoadAutoGroupedStreamKernel<Index1D, FloatView, float>(LayerKernels.ClipByValueKernel);
+        _scaleToMaxNorm = a.LoadAutoGroupedStreamKernel<Index1D, FloatView, FloatView, float>(LayerKernels.ScaleToMaxNormKernel);
         _batchNormTraining = a.LoadStreamKernel<FloatView, int, int, FloatView, FloatView, FloatView, FloatView, FloatView, FloatView, FloatView, float, float>(
             LayerKernels.BatchNormTrainingKernel);
         _batchNormInference = a.LoadAutoGroupedStreamKernel<Index1D, FloatView, int, FloatView, FloatView, FloatView, FloatView, float, FloatView>(

@@ -122,6 +122,22 @@ public static class LayerKernels
     /// </summary>
     public static int PenaltyGroups(int count, int maxGroups) => Math.Clamp((count + GroupSize - 1) / GroupSize, 1, Math.Max(maxGroups, 1));
 
+    /// <summary>x[i] clamped to [-limit, limit]; NaN stays NaN (comparisons, not min/max, which would drop it).</summary>
+    /// <param name="index">Element i; launch with extent count.</param>
+    public static void ClipByValueKernel(Index1D index, FloatView x, float limit)
+    {
+        float v = x[index];
+        x[index] = v > limit ? limit : v < -limit ? -limit : v;
+    }
+
+    /// <summary>x[i] *= maxNorm / n when n = sqrt(sumSquares[0]) exceeds maxNorm (every thread reads the same cell).</summary>
+    /// <param name="index">Element i; launch with extent count.</param>
+    public static void ScaleToMaxNormKernel(Index1D index, FloatView x, FloatView sumSquares, float maxNorm)
+    {
+        float norm = XMath.Sqrt(sumSquares[0]);
+        if (norm > maxNorm) x[index] *= maxNorm / norm;
+    }
+
     /// <summary>gradients[i] += l1 sign(w) + 2 l2 w, sign(0) = 0 (the subgradient that keeps zeros at zero).</summary>
     /// <param name="index">Element i; launch with extent count.</param>
     public static void L1L2GradientKernel(Index1D index, FloatView parameters, FloatView gradients, float l1, float l2)

@@ -57,6 +57,14 @@ internal static class ModelFactory
             throw new ArgumentException("--optimizer gd takes a constant learning rate; drop --lr-schedule or use --optimizer sgd.");
         if (s.Optimizer is "adagrad" or "adamw" && s.Schedule != "constant")
             throw new ArgumentException($"--lr-schedule works with sgd, momentum, nesterov, rmsprop and adam; --optimizer {s.Optimizer} takes a constant rate.");
+        var optimizer = Rule(s, lr, schedule);
+        optimizer.ClipValue = s.ClipValue;
+        optimizer.GlobalClipNorm = s.ClipNorm;
+        return optimizer;
+    }
+
+    private static Optimizer Rule(TrainSettings s, float lr, LearningRateSchedule schedule)
+    {
         return s.Optimizer switch
         {
             "momentum" => new Sgd(schedule, s.Momentum),

@@ -118,6 +118,38 @@ public abstract partial class BackendContractTests
     [Theory]
     [InlineData(1, 0)]
     [InlineData(37, 2)]
+    [InlineData(600, 1)]
+    public void ClipByValueClampsEveryElement(int count, int offset)
+    {
+        const float limit = 0.6f;
+        var x = Check.Uniform(count, seed: 63, low: -2f, high: 2f);
+        if (count > 3) (x[1], x[2], x[3]) = (limit, -limit, 0f); // on the bounds and inside stay as they are
+        var buffer = Put(x, offset);
+        Backend.ClipByValue(buffer, count, limit);
+        Check.Close([.. x.Select(v => (double)Math.Clamp(v, -limit, limit))], Get(buffer), 0, 0, "clip by value");
+    }
+
+    [Theory]
+    [InlineData(1, 0, 0.5f)]     // |x| = 1.2 > 0.5: scaled
+    [InlineData(37, 2, 0.5f)]
+    [InlineData(600, 1, 3f)]
+    [InlineData(600, 1, 1000f)]  // below the limit: unchanged
+    public void ScaleToMaxNormScalesOnlyANormAboveTheLimit(int count, int offset, float maxNorm)
+    {
+        var x = Check.Uniform(count, seed: 64, low: -2f, high: 2f);
+        if (count == 1) x[0] = 1.2f;
+        double sumSquares = x.Sum(v => (double)v * v), norm = Math.Sqrt(sumSquares);
+        var buffer = Put(x, offset);
+        Backend.ScaleToMaxNorm(buffer, count, Put([(float)sumSquares], offset + 1), maxNorm);
+        double factor = norm > maxNorm ? maxNorm / norm : 1;
+        var result = Get(buffer);
+        Check.Close([.. x.Select(v => v * factor)], result, 1e-7, 1e-6, "scale to max norm");
+        Assert.Equal(Math.Min(norm, maxNorm), Math.Sqrt(result.Sum(v => (double)v * v)), Math.Min(norm, maxNorm) * 1e-5);
+    }
+
+    [Theory]
+    [InlineData(1, 0)]
+    [InlineData(37, 2)]
     public void L1L2GradientAddsL1SignPlusTwiceL2W(int count, int offset)
     {
         const float l1 = 0.1f, l2 = 0.3f;

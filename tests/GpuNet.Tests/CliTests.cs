@@ -71,6 +71,8 @@ public class CliTests
     [InlineData(new[] { "--reduce-lr-on-plateau", "0" }, "--reduce-lr-on-plateau must be a positive number of epochs")]
     [InlineData(new[] { "--reduce-lr-on-plateau", "2", "--reduce-lr-factor", "1.5" }, "--reduce-lr-factor must be in (0, 1)")]
     [InlineData(new[] { "--min-lr", "-1" }, "--min-lr must be a number >= 0")]
+    [InlineData(new[] { "--clip-norm", "0" }, "--clip-norm must be a positive number")]
+    [InlineData(new[] { "--clip-value", "1", "--clip-norm", "1" }, "choose one way to clip")]
     [InlineData(new[] { "--reduce-lr-factor", "0.5" }, "add --reduce-lr-on-plateau N")]
     [InlineData(new[] { "--plot", "same.file", "--history", "same.file" }, "--plot and --history name the same file")]
     [InlineData(new[] { "--dataset", "csv:x.csv" }, "needs --target COLUMN")]

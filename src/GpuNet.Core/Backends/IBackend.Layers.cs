@@ -73,6 +73,20 @@ public partial interface IBackend
     void L1L2Gradient(DeviceBuffer<float> parameters, DeviceBuffer<float> gradients, int count, float l1, float l2);
 
     /// <summary>
+    /// x[i] = limit if x[i] &gt; limit, -limit if x[i] &lt; -limit, else x[i] (NaN stays NaN), for i &lt; count:
+    /// Keras' clipvalue on the gradients.
+    /// </summary>
+    void ClipByValue(DeviceBuffer<float> x, int count, float limit);
+
+    /// <summary>
+    /// With n = sqrt(sumSquares[0]): x[i] *= maxNorm / n for i &lt; count when n &gt; maxNorm, else unchanged
+    /// (Keras' global_clipnorm: the gradient keeps its direction, its norm becomes at most maxNorm). sumSquares[0]
+    /// is the squared norm of x, from <see cref="L1L2Penalty"/>(x, count, 0, 1, sumSquares) on a zeroed buffer; it
+    /// is read on the device, so clipping needs no host synchronization.
+    /// </summary>
+    void ScaleToMaxNorm(DeviceBuffer<float> x, int count, DeviceBuffer<float> sumSquares, float maxNorm);
+
+    /// <summary>
     /// Batch normalization in training over R x C (statistics per column over the rows):
     /// mean, biased variance var; savedInvStd = 1/sqrt(var + eps); y = gamma (x - mean) savedInvStd + beta;
     /// running = momentum running + (1 - momentum) batch statistic (mean and var).

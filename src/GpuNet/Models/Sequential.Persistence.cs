@@ -15,7 +15,7 @@ public sealed partial class Sequential
 
     /// <summary>
     /// The newest saved-model layout this build writes and reads. Version 2 adds the optimizer's
-    /// learning_rate_scale (a reduction on a plateau); a model without one is still written as version 1, which
+    /// learning_rate_scale (a reduction on a plateau) and gradient clipping; a model without them is still written as version 1, which
     /// older builds read, and a version-2 file makes them stop with a message rather than drop the reduction.
     /// </summary>
     public const int FileVersion = 2;
@@ -71,7 +71,9 @@ public sealed partial class Sequential
         if (metadata is not null)
             foreach (var (k, v) in metadata) meta[k] = v;
         meta["format"] = FileFormat;
-        meta["version"] = (Optimizer.LearningRateScale != 1f ? 2 : 1).ToString(CultureInfo.InvariantCulture);
+        // version 1 unless the file holds what older builds would silently drop (a reduced rate, gradient clipping)
+        bool needs2 = Optimizer.LearningRateScale != 1f || Optimizer.ClipValue is not null || Optimizer.GlobalClipNorm is not null;
+        meta["version"] = (needs2 ? 2 : 1).ToString(CultureInfo.InvariantCulture);
         meta["config"] = config.ToJsonString();
         SafeTensorsFile.Write(path, tensors, meta);
     }
@@ -278,6 +280,8 @@ public sealed partial class Sequential
     {
         var config = OptimizerRuleConfig(o);
         if (o.LearningRateScale != 1f) config["learning_rate_scale"] = o.LearningRateScale; // a reduction on a plateau
+        if (o.ClipValue is float v) config["clipvalue"] = v;
+        if (o.GlobalClipNorm is float n) config["global_clipnorm"] = n;
         return config;
     }
 
@@ -305,6 +309,15 @@ public sealed partial class Sequential
         if (c["learning_rate_scale"] is JsonNode scale)
             optimizer.LearningRateScale = scale.GetValue<float>() is var v && float.IsFinite(v) && v > 0 ? v
                 : throw new InvalidDataException($"The optimizer's learning_rate_scale must be a positive number; the file has {v}.");
+        try
+        {
+            optimizer.ClipValue = c["clipvalue"]?.GetValue<float>();
+            optimizer.GlobalClipNorm = c["global_clipnorm"]?.GetValue<float>();
+        }
+        catch (Exception e) when (e is ArgumentOutOfRangeException or InvalidOperationException)
+        {
+            throw new InvalidDataException($"The optimizer's gradient clipping is damaged: {e.Message}", e);
+        }
         return optimizer;
     }
 

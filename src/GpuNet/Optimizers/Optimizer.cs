@@ -32,6 +32,43 @@ public abstract class Optimizer
 
     private float _scale = 1f;
 
+    /// <summary>
+    /// Keras' clipvalue: before each update every gradient element is clipped to [-ClipValue, ClipValue].
+    /// Null (the default) for none; at most one of <see cref="ClipValue"/> and <see cref="GlobalClipNorm"/>, as in Keras.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">Not a positive finite number.</exception>
+    /// <exception cref="InvalidOperationException"><see cref="GlobalClipNorm"/> is set already.</exception>
+    public float? ClipValue
+    {
+        get => _clipValue;
+        set => _clipValue = CheckClip(value, nameof(ClipValue), "clipvalue", _globalClipNorm is null ? null : "global_clipnorm");
+    }
+
+    /// <summary>
+    /// Keras' global_clipnorm: before each update, when the norm n of all gradients together exceeds it, every
+    /// gradient is multiplied by GlobalClipNorm / n (the step keeps its direction). Computed on the device: no
+    /// host synchronization. The lecture's remedy for exploding gradients.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">Not a positive finite number.</exception>
+    /// <exception cref="InvalidOperationException"><see cref="ClipValue"/> is set already.</exception>
+    public float? GlobalClipNorm
+    {
+        get => _globalClipNorm;
+        set => _globalClipNorm = CheckClip(value, nameof(GlobalClipNorm), "global_clipnorm", _clipValue is null ? null : "clipvalue");
+    }
+
+    private float? _clipValue, _globalClipNorm;
+    private DeviceBuffer<float>? _normSquared;
+
+    private static float? CheckClip(float? value, string name, string keras, string? other)
+    {
+        if (value is float v && !(float.IsFinite(v) && v > 0))
+            throw new ArgumentOutOfRangeException(name, v, $"{keras} must be a positive finite number; received {keras}={v}. For example 1.0.");
+        if (value is not null && other is not null)
+            throw new InvalidOperationException($"Set one of clipvalue and global_clipnorm, not both (as Keras): {other} is set already.");
+        return value;
+    }
+
     /// <summary>The learning rate of step <paramref name="iteration"/> (0-based) in epoch <paramref name="epoch"/>: the schedule's rate times <see cref="LearningRateScale"/>.</summary>
     public float LearningRate(long iteration, int epoch) => Schedule.Rate(iteration, epoch) * _scale;
 
@@ -50,7 +87,14 @@ public abstract class Optimizer
     public abstract string Name { get; }
 
     /// <summary>The name, with the learning-rate scale when a reduction lowered it (e.g. "SGD(lr=0.1) x0.0078125").</summary>
-    public override string ToString() => _scale == 1f ? Name : $"{Name} x{_scale.ToString(System.Globalization.CultureInfo.InvariantCulture)}";
+    public override string ToString()
+    {
+        var c = System.Globalization.CultureInfo.InvariantCulture;
+        string s = _scale == 1f ? Name : $"{Name} x{_scale.ToString(c)}";
+        if (_clipValue is float v) s += $", clipvalue={v.ToString(c)}";
+        if (_globalClipNorm is float n) s += $", global_clipnorm={n.ToString(c)}";
+        return s;
+    }
 
     /// <summary>The per-parameter state buffers (momentum, squared-gradient averages ...) once built; empty for plain SGD.</summary>
     internal IReadOnlyList<DeviceBuffer<float>> Slots =>
@@ -59,7 +103,8 @@ public abstract class Optimizer
     /// <summary>Allocates (and zeroes) the state for the graph's parameters.</summary>
     public virtual void Build(ComputationGraph graph)
     {
-        _state1?.Dispose(); _state2?.Dispose();
+        _state1?.Dispose(); _state2?.Dispose(); _normSquared?.Dispose();
+        _normSquared = graph.Backend.Allocate<float>(1); // the squared gradient norm of global_clipnorm
         _count = graph.ParameterCount;
         _state1 = StateBuffers >= 1 ? graph.Backend.Allocate<float>(Math.Max(_count, 1)) : null;
         _state2 = StateBuffers >= 2 ? graph.Backend.Allocate<float>(Math.Max(_count, 1)) : null;
@@ -80,7 +125,15 @@ public abstract class Optimizer
     {
         if (_count != graph.ParameterCount || (StateBuffers >= 1 && _state1 is null))
             throw new InvalidOperationException("The optimizer was not built for this graph; compile the model with it first.");
-        graph.Backend.OptimizerUpdate(StepParameters(iteration, epoch), graph.ParameterBuffer, graph.GradientBuffer, _state1, _state2, _count);
+        var backend = graph.Backend;
+        if (_clipValue is float limit) backend.ClipByValue(graph.GradientBuffer, _count, limit);
+        if (_globalClipNorm is float maxNorm)
+        {
+            backend.Fill(_normSquared!, 0f);
+            backend.L1L2Penalty(graph.GradientBuffer, _count, 0f, 1f, _normSquared!); // sum of g^2, on the device
+            backend.ScaleToMaxNorm(graph.GradientBuffer, _count, _normSquared!, maxNorm);
+        }
+        backend.OptimizerUpdate(StepParameters(iteration, epoch), graph.ParameterBuffer, graph.GradientBuffer, _state1, _state2, _count);
     }
 
     protected static float Check(float value, string name, float min, float maxExclusive, string hint) =>

@@ -69,6 +69,20 @@ public sealed partial class CpuBackend
         for (int i = 0; i < count; i++) g[i] += l1 * (w[i] > 0 ? 1f : w[i] < 0 ? -1f : 0f) + 2f * l2 * w[i]; // MathF.Sign throws on NaN
     }
 
+    public void ClipByValue(DeviceBuffer<float> x, int count, float limit)
+    {
+        Require(x, count, nameof(x));
+        var v = Cpu(x, nameof(x)).Span[..count];
+        for (int i = 0; i < v.Length; i++) v[i] = v[i] > limit ? limit : v[i] < -limit ? -limit : v[i]; // as the kernel: NaN stays NaN
+    }
+
+    public void ScaleToMaxNorm(DeviceBuffer<float> x, int count, DeviceBuffer<float> sumSquares, float maxNorm)
+    {
+        Require(x, count, nameof(x)); Require(sumSquares, 1, nameof(sumSquares));
+        float norm = MathF.Sqrt(Cpu(sumSquares, nameof(sumSquares)).Span[0]);
+        if (norm > maxNorm) TensorPrimitives.Multiply(Cpu(x, nameof(x)).Span[..count], maxNorm / norm, Cpu(x, nameof(x)).Span[..count]);
+    }
+
     public void BatchNormTraining(DeviceBuffer<float> x, int rows, int cols, DeviceBuffer<float> gamma, DeviceBuffer<float> beta,
         DeviceBuffer<float> y, DeviceBuffer<float> savedMean, DeviceBuffer<float> savedInvStd,
         DeviceBuffer<float> runningMean, DeviceBuffer<float> runningVariance, float momentum, float epsilon)

@@ -1,0 +1,90 @@
+using GpuNet.Backends;
+using GpuNet.Layers;
+using GpuNet.Losses;
+using GpuNet.Models;
+using GpuNet.Optimizers;
+using Xunit;
+
+namespace GpuNet.Tests;
+
+/// <summary>Optimizer.ClipValue and Optimizer.GlobalClipNorm (Keras' clipvalue and global_clipnorm).</summary>
+public sealed class GradientClippingTests
+{
+    private static readonly Data.Dataset Data = TestData.Blobs(60, 5);
+
+    private static Sequential Model(Optimizer optimizer, IBackend backend)
+    {
+        var model = new Sequential(new Dense(8, "tanh", kernelRegularizer: Regularizer.Ridge(0.01f)), new Dense(3, "softmax"));
+        model.Compile(optimizer, new SparseCategoricalCrossentropy(), backend, seed: 9);
+        return model;
+    }
+
+    private static float[] Weights(Sequential model)
+    {
+        var w = new float[model.Graph!.ParameterCount];
+        model.Backend!.Download(model.Graph.ParameterBuffer, w.AsSpan());
+        return w;
+    }
+
+    /// <summary>One full-batch step, no shuffle: the gradient is the one GradientNorms reports at the initial weights.</summary>
+    private static readonly FitOptions OneStep = new() { Epochs = 1, BatchSize = 60, Shuffle = false };
+
+    [Fact]
+    public void GlobalClipNormScalesTheWholeGradientToTheLimit()
+    {
+        using var backend = new CpuBackend();
+        using var probe = Model(new Sgd(0.1f), backend);
+        double norm = Math.Sqrt(probe.GradientNorms(Data, 60).Sum(n => n.Norm * n.Norm)); // regularization included
+        const float limit = 0.01f;
+        Assert.True(norm > 10 * limit, $"the gradient norm {norm} must exceed the limit for the test to mean anything");
+
+        using var clipped = Model(new Sgd(0.1f) { GlobalClipNorm = limit }, backend);
+        using var scaled = Model(new Sgd((float)(0.1 * limit / norm)), backend); // SGD is linear in g
+        using var plain = Model(new Sgd(0.1f), backend);
+        clipped.Fit(Data, OneStep);
+        scaled.Fit(Data, OneStep);
+        plain.Fit(Data, OneStep);
+        var (a, b, c) = (Weights(clipped), Weights(scaled), Weights(plain));
+        for (int i = 0; i < a.Length; i++) Assert.Equal(b[i], a[i], 1e-6f);
+        Assert.True(a.Zip(c).Any(t => Math.Abs(t.First - t.Second) > 1e-4), "clipping changed nothing");
+
+        // a limit above the norm changes nothing
+        using var loose = Model(new Sgd(0.1f) { GlobalClipNorm = (float)(norm * 2) }, backend);
+        loose.Fit(Data, OneStep);
+        Assert.Equal(c, Weights(loose));
+    }
+
+    [Fact]
+    public void ClipValueBoundsEveryElementOfTheStep()
+    {
+        using var backend = new CpuBackend();
+        const float lr = 0.1f, limit = 1e-4f;
+        using var clipped = Model(new Sgd(lr) { ClipValue = limit }, backend);
+        using var start = Model(new Sgd(lr), backend);
+        start.Evaluate(Data); // builds the graph: the initial weights
+        var w0 = Weights(start);
+        clipped.Fit(Data, OneStep);
+        var moved = Weights(clipped).Zip(w0, (w, s) => Math.Abs(w - s)).ToArray();
+        Assert.All(moved, d => Assert.True(d <= lr * limit * 1.01 + 1e-7, $"a weight moved {d}"));
+        Assert.True(moved.Count(d => Math.Abs(d - lr * limit) < lr * limit * 0.01) > moved.Length / 2, "most gradients exceed the tiny limit, so most steps are exactly lr * limit");
+    }
+
+    [Fact]
+    public void ClippingIsSavedAndBadSettingsAreRefused()
+    {
+        string path = Path.Combine(Directory.CreateTempSubdirectory("gpunet-clip-").FullName, "m.safetensors");
+        using var backend = new CpuBackend();
+        using var model = Model(new Adam(0.01f) { GlobalClipNorm = 2f }, backend);
+        model.Fit(Data, OneStep);
+        model.Save(path);
+        using var loaded = Sequential.Load(path, backend);
+        Assert.Equal(2f, loaded.Optimizer!.GlobalClipNorm);
+        Assert.Null(loaded.Optimizer.ClipValue);
+        Assert.Equal("2", SafeTensorsFile.Read(path).Metadata["version"]);
+        Assert.EndsWith("global_clipnorm=2", loaded.Optimizer.ToString());
+        Directory.Delete(Path.GetDirectoryName(path)!, recursive: true);
+
+        Assert.Contains("clipvalue must be a positive finite number", Assert.Throws<ArgumentOutOfRangeException>(() => new Sgd() { ClipValue = 0f }).Message);
+        Assert.Contains("not both", Assert.Throws<InvalidOperationException>(() => new Sgd() { ClipValue = 1f, GlobalClipNorm = 1f }).Message);
+    }
+}
