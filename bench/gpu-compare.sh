@@ -8,7 +8,9 @@
 #  kernels against torch TF32 off, the TF32 tensor-core kernels against torch TF32 on; same preparation.)
 set -uo pipefail
 phase=${1:-train}
-final=${OUT:-/tmp/gpunet-out}; out=/tmp/gpunet-results; mkdir -p "$final" "$out"
+final=${OUT:-/tmp/gpunet-out}; out=/tmp/gpunet-results
+rm -rf "$out" BenchmarkDotNet.Artifacts/results   # a machine kept warm between calls keeps /tmp: no results of an earlier phase
+mkdir -p "$final" "$out"
 nvidia-smi -L | tee "$out/device.txt"
 commit=$(cat .gpu/commit.txt 2>/dev/null || echo unknown)   # written by bench/gpu-prepare.sh (no .git travels)
 if [[ $phase == gemm* ]]; then

@@ -21,5 +21,5 @@ for d in .gpu/*/; do
   rm -rf "$d/arm64" "$d/x86" "$d/amd64"
 done
 # the commit the results belong to (bench/gpu_report.py prints it; .git does not travel to the GPU machine)
-echo "$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- src kernels bench || echo '+uncommitted')" > .gpu/commit.txt
+echo "$(git rev-parse --short HEAD)$([[ -z $(git status --porcelain -- src kernels bench tests) ]] || echo '+uncommitted')" > .gpu/commit.txt
 du -sh .gpu | awk '{print ".gpu is " $1}'

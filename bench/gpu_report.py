@@ -91,10 +91,10 @@ def gemm_section(folder, out):
     for path in glob.glob(os.path.join(folder, "bdn", "*IlgpuGemm*-report.csv")):
         with open(path, encoding="utf-8") as f:
             for row in csv.DictReader(f):
+                cells = ours.setdefault(row["Case"], {})  # a shape whose runs all failed still gets its row
                 value = row.get("GFLOP/s", "").replace(",", "")
-                if value in ("", "-", "NA"):
-                    continue
-                ours.setdefault(row["Case"], {})[row["Kernel"]] = float(value) / 1e3
+                if value not in ("", "-", "NA"):
+                    cells[row["Kernel"]] = float(value) / 1e3
     if not ours:
         out.append("- no BenchmarkDotNet GEMM results (bdn/*IlgpuGemm*-report.csv missing)\n")
         return

@@ -26,12 +26,14 @@ internal sealed record LoadedData(Dataset Train, Dataset Test, int ClassCount, i
 
 internal static class DataLoader
 {
-    public static LoadedData Load(TrainSettings s, TextWriter output)
+    /// <param name="fitted">A CSV model's saved preprocessing: used as it is (its task, classes, fill values and
+    /// scaling) instead of fitting a new one on the file.</param>
+    public static LoadedData Load(TrainSettings s, TextWriter output, TabularPreprocessor? fitted = null)
     {
         if (s.DataFolder is not null) return Images(Datasets.FromIdxFolder(s.DataFolder));
         if (s.Dataset == "mnist10k") return Images(Datasets.Mnist10k());
         if (s.Dataset == "fashion-mnist") return Images(Datasets.FashionMnist());
-        return Csv(s.Dataset["csv:".Length..], s.Target!, s.Seed, s.Task, output);
+        return Csv(s.Dataset["csv:".Length..], s.Target!, s.Seed, s.Task, output, fitted);
     }
 
     private static LoadedData Images(TrainTestData d)
@@ -48,36 +50,38 @@ internal static class DataLoader
     /// imputation, one-hot encoding and standard scaling fitted on the training rows only. <paramref name="task"/>
     /// "auto" predicts a numeric target with fractional or many values as a number, anything else as classes.
     /// </summary>
-    private static LoadedData Csv(string path, string target, int seed, string task, TextWriter output)
+    private static LoadedData Csv(string path, string target, int seed, string task, TextWriter output, TabularPreprocessor? fitted = null)
     {
-        var table = CsvTable.Load(path);
+        // a fitted preprocessor reads the columns with their training kinds (a column blank in this file stays numeric)
+        var table = CsvTable.Load(path, fitted is null ? null : new CsvLoadOptions { ColumnKinds = fitted.ColumnKinds });
         int unlabelled = table[target].MissingCount;
         if (unlabelled == table.RowCount)
             throw new ArgumentException($"The target column '{target}' of '{path}' has no values; choose another --target.");
         table = table.WithoutMissing(target); // rows whose target is unknown cannot be trained or tested on
-        var kind = task switch
+        var kind = fitted?.Task ?? task switch
         {
             "classification" => TabularTask.Classification,
             "regression" => TabularTask.Regression,
             _ => TabularPreprocessor.SuggestTask(table[target]),
         };
-        var prep = new TabularPreprocessor(target, task: kind);
+        var prep = fitted ?? new TabularPreprocessor(target, task: kind);
         var (trainRows, testRows) = kind == TabularTask.Regression
             ? Splits.RandomTrainTest(prep.TargetValues(table).Length, 0.2, seed)
             : Splits.StratifiedTrainTest(prep.EncodeTarget(table), 0.2, seed);
-        prep.Fit(table, trainRows);
+        if (fitted is null) prep.Fit(table, trainRows);
         string name = Path.GetFileNameWithoutExtension(path);
         var train = prep.Transform(table, trainRows, name + "/train");
         var test = prep.Transform(table, testRows, name + "/test");
         if (kind == TabularTask.Regression)
-            output.WriteLine($"CSV: {table.RowCount:N0} rows, target '{target}' predicted as a number (regression{(task == "auto" ? ", from its values; --task classification to change" : "")}): " +
+            output.WriteLine($"CSV: {table.RowCount:N0} rows, target '{target}' predicted as a number (regression{(task == "auto" && fitted is null ? ", from its values; --task classification to change" : "")}): " +
                              $"training mean {prep.TargetMean:G5}, standard deviation {prep.TargetStd:G5}");
         else
             output.WriteLine($"CSV: {table.RowCount:N0} rows, target '{target}' with classes {string.Join(", ", prep.Classes.Select((c, i) => $"{i}={c}"))}");
         if (unlabelled > 0) output.WriteLine($"  left out: {unlabelled:N0} rows without a '{target}' value");
         foreach (var line in table.MissingReport()) output.WriteLine($"  missing: {line} (imputed: median for numbers, most frequent for categories, from the training rows)");
         if (prep.Skipped.Count > 0) output.WriteLine($"  skipped: {string.Join(", ", prep.Skipped)}");
-        output.WriteLine($"  features: {string.Join(", ", prep.FeatureNames)}; numeric columns standard-scaled on the training rows");
+        output.WriteLine($"  features: {string.Join(", ", prep.FeatureNames)}; numeric columns standard-scaled on the training rows" +
+                         (fitted is null ? "" : " (the model's saved scaling)"));
         if (kind == TabularTask.Regression)
         {
             // predicting the training mean for every test row

@@ -46,12 +46,19 @@ internal static class EvaluateCommand
             Dataset = dataset ?? (dataFolder is null && meta.TryGetValue("gpunet.dataset", out var d) ? d : "mnist10k"),
             DataFolder = dataFolder ?? (dataset is null && meta.TryGetValue("gpunet.data", out var f) ? f : null),
             Target = target ?? (meta.TryGetValue("gpunet.target", out var t) ? t : null),
-            Task = target is null && meta.TryGetValue("gpunet.task", out var task) ? task : "auto",
+            // models saved before regression existed are classifiers
+            Task = meta.TryGetValue("gpunet.task", out var task) ? task : "classification",
             Seed = meta.TryGetValue("gpunet.seed", out var seed) && int.TryParse(seed, out int sd) ? sd : 42,
         };
         if (settings.Dataset.StartsWith("csv:", StringComparison.Ordinal) && settings.Target is null)
             throw new ArgumentException($"--dataset {settings.Dataset} needs --target COLUMN: the column holding the labels.");
-        var loaded = DataLoader.Load(settings, output);
+        // A CSV model's saved preprocessing (fill values, categories, scaling, the target's classes or its mean and
+        // standard deviation) encodes the rows, as in predict: refitting on the file evaluated would measure against
+        // that file's own statistics.
+        var fitted = meta.TryGetValue(PredictCommand.PreprocessorKey, out var json) ? Data.Tabular.TabularPreprocessor.FromJson(json) : null;
+        if (fitted is not null && settings.Target is not null && !string.Equals(settings.Target, fitted.Target, StringComparison.OrdinalIgnoreCase))
+            throw new ArgumentException($"--target {settings.Target}: the model was trained to predict '{fitted.Target}'. Evaluate it on that column (leave --target out).");
+        var loaded = DataLoader.Load(settings, output, fitted);
         if (loaded.Test.FeatureCount != model.InputSize)
             throw new ArgumentException(
                 $"The model takes {model.InputSize} input features but {loaded.Test.Name} has {loaded.Test.FeatureCount}. Evaluate it on data shaped like its training data.");

@@ -127,22 +127,34 @@ internal static class PredictCommand
         return 0;
     }
 
-    /// <summary>When the file still has the target column (a labelled test file), how many predictions match it.</summary>
+    /// <summary>
+    /// When the file still has the target column (a labelled test file), how many predictions match it, over the rows
+    /// that have a label (as training leaves unlabelled rows out).
+    /// </summary>
     private static void ReportAccuracy(TabularPreprocessor prep, CsvTable table, int[] predicted, TextWriter output)
     {
-        if (!table.Columns.Any(c => c.Name == prep.Target)) return;
+        if (!table.Columns.Any(c => string.Equals(c.Name, prep.Target, StringComparison.OrdinalIgnoreCase))) return;
+        var column = table[prep.Target];
+        var known = Enumerable.Range(0, table.RowCount)
+            .Where(r => column.Numbers is not null ? !double.IsNaN(column.Numbers[r]) : column.Categories![r] is not null).ToArray();
         int[] labels;
         try
         {
-            labels = prep.EncodeTarget(table);
+            labels = prep.EncodeTarget(table.WithoutMissing(prep.Target));
         }
-        catch (Exception e) when (e is InvalidDataException or ArgumentException)
+        catch (Exception e) when (e is InvalidDataException or ArgumentException or KeyNotFoundException)
         {
             output.WriteLine($"Not compared with column '{prep.Target}': {e.Message}");
             return;
         }
-        int correct = labels.Zip(predicted).Count(t => t.First == t.Second);
-        output.WriteLine($"Accuracy against the file's '{prep.Target}' column: {(double)correct / labels.Length:F4} ({correct:N0} of {labels.Length:N0})");
+        if (labels.Length == 0)
+        {
+            output.WriteLine($"Not compared with column '{prep.Target}': no row has a label.");
+            return;
+        }
+        int correct = labels.Zip(known).Count(t => t.First == predicted[t.Second]);
+        string scope = known.Length == table.RowCount ? "" : $", the rows with a label";
+        output.WriteLine($"Accuracy against the file's '{prep.Target}' column: {(double)correct / labels.Length:F4} ({correct:N0} of {labels.Length:N0}{scope})");
     }
 
     private static void WriteCsv(string path, string target, int[] predicted, float[] confidence, float[] perClass, int width, Func<int, string> name)

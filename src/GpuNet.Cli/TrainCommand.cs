@@ -26,7 +26,7 @@ internal static class TrainCommand
     {
         var data = DataLoader.Load(s, output);
         if (data.IsRegression && s.Ensemble > 1)
-            throw new ArgumentException($"--ensemble {s.Ensemble} averages class probabilities; the target '{s.Target}' is a number (regression). Drop --ensemble, or use --task classification.");
+            throw new ArgumentException($"--ensemble {s.Ensemble} reports the accuracy of averaged class probabilities, but the target '{s.Target}' is a number (regression). Drop --ensemble (the library's Ensemble averages regression outputs too).");
         using var backend = GpuNet.Device.Create(s.Device);
         output.WriteLine($"Device: {backend.Name}");
 

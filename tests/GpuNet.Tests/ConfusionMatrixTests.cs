@@ -10,18 +10,21 @@ public sealed class ConfusionMatrixTests
     [Fact]
     public void CountsAndPerClassScoresMatchAHandWorkedExample()
     {
-        // actual 0,0,1,1,1,2; predicted 0,1,1,1,0,2 (scikit-learn gives the same report)
-        var m = new ConfusionMatrix([0, 0, 1, 1, 1, 2], [0, 1, 1, 1, 0, 2], 3, ["cat", "dog", "bird"]);
-        Assert.Equal([1L, 1, 0, 1, 2, 0, 0, 0, 1], Enumerable.Range(0, 9).Select(i => m[i / 3, i % 3]));
-        Assert.Equal(4.0 / 6, m.Accuracy, 1e-12);
-        Assert.Equal([0.5, 2.0 / 3, 1.0], Enumerable.Range(0, 3).Select(m.Precision), (a, b) => Math.Abs(a - b) < 1e-12);
-        Assert.Equal([0.5, 2.0 / 3, 1.0], Enumerable.Range(0, 3).Select(m.Recall), (a, b) => Math.Abs(a - b) < 1e-12);
-        Assert.Equal((0.5 + 2.0 / 3 + 1) / 3, m.MacroF1, 1e-12);
-        Assert.Equal(3, m.Support(1));
+        // actual 0,0,0,1,1,2; predicted 0,1,1,1,2,2: an asymmetric matrix, so precision and recall differ per class
+        // (scikit-learn: precision 1, 1/3, 1/2; recall 1/3, 1/2, 1; f1 0.5, 0.4, 2/3)
+        var m = new ConfusionMatrix([0, 0, 0, 1, 1, 2], [0, 1, 1, 1, 2, 2], 3, ["cat", "dog", "bird"]);
+        Assert.Equal([1L, 2, 0, 0, 1, 1, 0, 0, 1], Enumerable.Range(0, 9).Select(i => m[i / 3, i % 3])); // rows actual, columns predicted
+        Assert.Equal(3.0 / 6, m.Accuracy, 1e-12);
+        Assert.Equal([1.0, 1.0 / 3, 0.5], Enumerable.Range(0, 3).Select(m.Precision), (a, b) => Math.Abs(a - b) < 1e-12);
+        Assert.Equal([1.0 / 3, 0.5, 1.0], Enumerable.Range(0, 3).Select(m.Recall), (a, b) => Math.Abs(a - b) < 1e-12);
+        Assert.Equal([0.5, 0.4, 2.0 / 3], Enumerable.Range(0, 3).Select(m.F1), (a, b) => Math.Abs(a - b) < 1e-12);
+        Assert.Equal((0.5 + 0.4 + 2.0 / 3) / 3, m.MacroF1, 1e-12);
+        Assert.Equal((0.5 * 3 + 0.4 * 2 + 2.0 / 3 * 1) / 6, m.WeightedF1, 1e-12);
+        Assert.Equal(2, m.Support(1));
         string text = m.ToString();
         Assert.Contains("dog", text);
-        Assert.Contains("accuracy", text);
-        Assert.Contains("0.6667", text);
+        Assert.Contains("weighted avg", text);
+        Assert.Contains("0.3333", text);
     }
 
     [Fact]

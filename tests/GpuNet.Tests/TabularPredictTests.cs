@@ -90,6 +90,13 @@ public sealed class TabularPredictTests : IDisposable
         Assert.Contains($"Predicted: no {1309 - yes:N0}, yes {yes:N0}", output);
         Assert.Empty(Directory.GetFiles(_folder, "*.tmp")); // written atomically
 
+        // A labelled file with one label missing: scored over the rows that have one (the label column in another case).
+        string partly = Path.Combine(_folder, "partly.csv");
+        File.WriteAllText(partly, "sex,age,passengerClass,SURVIVED\nfemale,29,1st,yes\nmale,40,3rd,\nmale,20,3rd,no\n");
+        (code, output, error) = Run("predict", "--model", model, "--input", partly, "--device", "cpu");
+        Assert.True(code == 0, error);
+        Assert.Matches(@"Accuracy against the file's 'survived' column: [01]\.\d{4} \(\d of 2, the rows with a label\)", output);
+
         // A small file whose numeric column is blank in every row is still read as numbers (and imputed).
         string blank = Path.Combine(_folder, "blank.csv");
         File.WriteAllText(blank, "sex,age,passengerClass\nfemale,,1st\nmale,,3rd\n");

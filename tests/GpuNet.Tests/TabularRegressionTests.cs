@@ -47,7 +47,7 @@ public sealed class TabularRegressionTests : IDisposable
     }
 
     [Fact]
-    public void SuggestTaskTellsNumbersFromClassesAsScikitLearnDoes()
+    public void SuggestTaskTellsNumbersFromClasses()
     {
         var table = CsvTable.Parse(new StringReader("a,b,c,d\n0.5,1,x,1\n2,0,y,2\n" +
             string.Concat(Enumerable.Range(3, 30).Select(i => $"{i},{i % 2},z,{i}\n"))), "t");
@@ -66,6 +66,9 @@ public sealed class TabularRegressionTests : IDisposable
         Assert.Equal(2.0 / 3, m.Mae, 1e-12);
         Assert.Equal(1 - (4.0 / 3 * 3) / (26.0 / 3), m.R2, 1e-12); // SST = 26/3 around the mean 8/3
         Assert.Contains("3 predictions for 2 actual values", Assert.Throws<ArgumentException>(() => RegressionMetrics.Of([1f, 2f, 3f], [1f, 2f])).Message);
+        // a constant target, as scikit-learn's r2_score: 1 when predicted exactly, 0 otherwise
+        Assert.Equal(1.0, RegressionMetrics.Of([4f, 4f], [4f, 4f]).R2);
+        Assert.Equal(0.0, RegressionMetrics.Of([4f, 5f], [4f, 4f]).R2);
     }
 
     [Fact]
@@ -125,10 +128,37 @@ public sealed class TabularRegressionTests : IDisposable
         Assert.Equal(401, lines.Length); // every input row, also those whose y is unknown
     }
 
+    [Fact]
+    public void EvaluateUsesTheSavedPreprocessingNotTheFilesOwnStatistics()
+    {
+        string csv = SyntheticCsv(), model = Path.Combine(_folder, "m.safetensors");
+        var (code, _, error) = Run("train", "--device", "cpu", "--dataset", $"csv:{csv}", "--target", "y", "--optimizer", "adam",
+            "--lr", "0.01", "--epochs", "40", "--save", model);
+        Assert.True(code == 0, error);
+        // the same file with every y 100 higher: refitting the target's mean on it would hide the error
+        string shifted = Path.Combine(_folder, "shifted.csv");
+        File.WriteAllLines(shifted, File.ReadAllLines(csv).Select((line, i) =>
+        {
+            if (i == 0) return line;
+            var cells = line.Split(',');
+            if (cells[3] != "") cells[3] = (double.Parse(cells[3], CultureInfo.InvariantCulture) + 100).ToString(CultureInfo.InvariantCulture);
+            return string.Join(',', cells);
+        }));
+        (code, var output, error) = Run("evaluate", "--model", model, "--device", "cpu", "--dataset", $"csv:{shifted}");
+        Assert.True(code == 0, error);
+        var mae = System.Text.RegularExpressions.Regex.Match(output, @"MAE ([0-9.]+)");
+        Assert.True(mae.Success, output);
+        Assert.InRange(double.Parse(mae.Groups[1].Value, CultureInfo.InvariantCulture), 95, 105); // every prediction about 100 off
+
+        (code, _, error) = Run("evaluate", "--model", model, "--device", "cpu", "--target", "x1");
+        Assert.NotEqual(0, code);
+        Assert.Contains("--target x1: the model was trained to predict 'y'", error);
+    }
+
     [Theory]
     [InlineData(new[] { "--dataset", "csv:{csv}", "--target", "color", "--task", "regression" }, "regression needs numbers")]
     [InlineData(new[] { "--task", "regression" }, "--task regression applies to CSV datasets")]
-    [InlineData(new[] { "--dataset", "csv:{csv}", "--target", "y", "--ensemble", "3" }, "the target 'y' is a number (regression)")]
+    [InlineData(new[] { "--dataset", "csv:{csv}", "--target", "y", "--ensemble", "3" }, "but the target 'y' is a number (regression)")]
     public void MisuseGetsAClearMessage(string[] args, string expected)
     {
         string csv = SyntheticCsv(60);

@@ -72,8 +72,15 @@ public sealed class ConfusionMatrix
         return p + r == 0 ? 0 : 2 * p * r / (p + r);
     }
 
-    /// <summary>The unweighted mean of the per-class F1 scores.</summary>
+    /// <summary>The unweighted mean of the per-class F1 scores, over all <see cref="ClassCount"/> classes (scikit-learn's
+    /// with <c>labels=range(ClassCount)</c>: a class absent from both labels and predictions counts, with F1 0).</summary>
     public double MacroF1 => Enumerable.Range(0, ClassCount).Average(F1);
+
+    /// <summary>The per-class F1 scores averaged with each class's support as its weight (scikit-learn's "weighted avg").</summary>
+    public double WeightedF1 => Weighted(F1);
+
+    private double Weighted(Func<int, double> score) =>
+        Total == 0 ? 0 : Enumerable.Range(0, ClassCount).Sum(c => score(c) * Support(c)) / Total;
 
     /// <summary>The matrix (rows: actual, columns: predicted) and a per-class precision / recall / F1 / support report.</summary>
     public override string ToString()
@@ -95,7 +102,8 @@ public sealed class ConfusionMatrix
         for (int c = 0; c < ClassCount; c++)
             s.AppendLine(string.Create(CultureInfo.InvariantCulture, $"{ClassNames[c].PadRight(name)} {Precision(c),9:F4} {Recall(c),9:F4} {F1(c),9:F4} {Support(c),9:N0}"));
         s.AppendLine(string.Create(CultureInfo.InvariantCulture, $"{"accuracy".PadRight(name)} {"",9} {"",9} {Accuracy,9:F4} {Total,9:N0}"));
-        s.Append(string.Create(CultureInfo.InvariantCulture, $"{"macro avg".PadRight(name)} {Enumerable.Range(0, ClassCount).Average(Precision),9:F4} {Enumerable.Range(0, ClassCount).Average(Recall),9:F4} {MacroF1,9:F4} {Total,9:N0}"));
+        s.AppendLine(string.Create(CultureInfo.InvariantCulture, $"{"macro avg".PadRight(name)} {Enumerable.Range(0, ClassCount).Average(Precision),9:F4} {Enumerable.Range(0, ClassCount).Average(Recall),9:F4} {MacroF1,9:F4} {Total,9:N0}"));
+        s.Append(string.Create(CultureInfo.InvariantCulture, $"{"weighted avg".PadRight(name)} {Weighted(Precision),9:F4} {Weighted(Recall),9:F4} {WeightedF1,9:F4} {Total,9:N0}"));
         return s.ToString();
     }
 }

@@ -2,7 +2,8 @@ namespace GpuNet.Models;
 
 /// <summary>
 /// How far predicted numbers are from the actual ones, in the target's units: mean squared error, its root,
-/// mean absolute error, and R² = 1 - SSE / SST (1 is perfect, 0 is no better than predicting the mean).
+/// mean absolute error, and R² = 1 - SSE / SST (1 is perfect, 0 is no better than predicting the mean; for a
+/// constant target, 1 if predicted exactly and 0 otherwise, as scikit-learn's r2_score).
 /// </summary>
 public sealed record RegressionMetrics(double Mse, double Mae, double R2, int Samples)
 {
@@ -24,7 +25,9 @@ public sealed record RegressionMetrics(double Mse, double Mae, double R2, int Sa
             abs += Math.Abs(e);
             sst += (actual[i] - mean) * (actual[i] - mean);
         }
-        return new RegressionMetrics(sse / actual.Length, abs / actual.Length, sst > 0 ? 1 - sse / sst : double.NaN, actual.Length);
+        // a constant target (or one row): 1 when predicted exactly, else 0, as scikit-learn's r2_score (force_finite)
+        double r2 = sst > 0 ? 1 - sse / sst : sse == 0 ? 1 : 0;
+        return new RegressionMetrics(sse / actual.Length, abs / actual.Length, r2, actual.Length);
     }
 
     public override string ToString() =>

@@ -264,7 +264,14 @@ public sealed partial class Sequential
     /// The class of each row of <paramref name="features"/> with its probability: the argmax of <see cref="Predict"/>
     /// (softmaxed or sigmoided first for a from-logits loss), or p &gt; 0.5 for a single sigmoid output.
     /// </summary>
-    public ClassPredictions PredictClasses(float[] features, int batchSize = 256) => new Ensemble([this]).PredictClasses(features, batchSize);
+    /// <exception cref="InvalidOperationException">The model is not compiled, or is a regression model (mean squared error).</exception>
+    public ClassPredictions PredictClasses(float[] features, int batchSize = 256)
+    {
+        if (Loss is null) throw new InvalidOperationException("Compile and fit the model before PredictClasses.");
+        if (Loss is Losses.MeanSquaredError)
+            throw new InvalidOperationException("PredictClasses is for classifiers; this model is trained with mean_squared_error (regression): use Predict for its values.");
+        return new Ensemble([this]).PredictClasses(features, batchSize);
+    }
 
     /// <summary>
     /// LSUV (Mishkin and Matas 2016) on a batch of <paramref name="data"/>: for each Dense layer whose kernel

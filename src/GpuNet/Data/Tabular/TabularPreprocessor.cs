@@ -112,7 +112,7 @@ public sealed class TabularPreprocessor
     {
         var col = table[Target];
         if (col.Kind != ColumnKind.Numeric)
-            throw new InvalidDataException($"Target column '{Target}' holds text (e.g. '{col.Categories!.FirstOrDefault(c => c is not null)}'); regression needs numbers. Use classification for it.");
+            throw new InvalidDataException($"Target column '{Target}' holds text (e.g. '{col.Categories!.FirstOrDefault(c => c is not null)}'); regression needs numbers. Predict it as classes (--task classification or auto).");
         int missing = Array.FindIndex(col.Numbers!, double.IsNaN);
         if (missing >= 0)
             throw new InvalidDataException($"Target column '{Target}' is missing in row {missing + 1}. Drop the rows without a target value before training.");
@@ -120,9 +120,10 @@ public sealed class TabularPreprocessor
     }
 
     /// <summary>
-    /// How a target column looks to be meant, as scikit-learn's <c>type_of_target</c> tells "continuous" from
-    /// "multiclass": regression for a numeric column with a fractional value or more than
-    /// <paramref name="maxClasses"/> distinct values; classification otherwise (text, or a few whole numbers such as 0/1).
+    /// How a target column looks to be meant, a heuristic: regression for a numeric column with a fractional value
+    /// (scikit-learn's <c>type_of_target</c> calls it "continuous") or with more than <paramref name="maxClasses"/>
+    /// distinct whole numbers (GpuNet's own rule: scikit-learn would say "multiclass"); classification otherwise
+    /// (text, or a few whole numbers such as 0/1).
     /// </summary>
     public static TabularTask SuggestTask(TableColumn target, int maxClasses = 20)
     {
