@@ -18,7 +18,7 @@ internal static class PredictCommand
     public static Command Create(TextWriter output, TextWriter error)
     {
         var model = new Option<string>("--model") { Description = "A model file written by `gpunet train --dataset csv:PATH --target COLUMN --save FILE`.", Required = true };
-        var input = new Option<string>("--input") { Description = "A CSV file with the training file's feature columns (the target column may be absent).", Required = true };
+        var input = new Option<string>("--input") { Description = "For a CSV model, a CSV file with the training file's feature columns (the target column may be absent); for an image model, an image file or a folder of images.", Required = true };
         var save = new Option<string?>("--output") { Description = "Also write the predictions to this CSV file (row, predicted class, its probability, one probability column per class)." };
         var show = new Option<int>("--show") { Description = "How many rows to print.", DefaultValueFactory = _ => 10 };
         var device = DeviceOption.Create();
@@ -27,7 +27,7 @@ internal static class PredictCommand
             int v = r.GetValueOrDefault<int>();
             if (v < 0) r.AddError($"--show must be 0 or more; received {v}. For example --show 10.");
         });
-        var command = new Command("predict", "Predict the class (or, for a regression model, the value) of each row of a CSV file with a model trained on CSV data.")
+        var command = new Command("predict", "Predict the class (or, for a regression model, the value) of each row of a CSV file, or of image files for an image model.")
         {
             model, input, save, show, device,
         };
@@ -48,9 +48,12 @@ internal static class PredictCommand
         using var backend = GpuNet.Device.Create(DeviceOption.Parse(device));
         using var model = Sequential.Load(path, backend, out var meta);
         if (!meta.TryGetValue(PreprocessorKey, out var json))
+        {
+            if (ImageInput.IsImageInput(input)) return PredictImages(model, meta, path, input, outputPath, backend.Name, output);
             throw new ArgumentException(
-                $"'{path}' holds no CSV preprocessing: predict reads CSV rows for models trained with --dataset csv:PATH --target COLUMN --save FILE. " +
-                "For a model trained on images, use gpunet evaluate --model.");
+                $"'{path}' is an image model (it holds no CSV preprocessing): give --input an image file (PNG, JPEG, BMP, GIF, WebP) or a folder of images. " +
+                "CSV rows are read for models trained with --dataset csv:PATH --target COLUMN --save FILE.");
+        }
         var prep = TabularPreprocessor.FromJson(json);
         // Read the feature columns with the kinds they had in training: a small file whose 'age' is blank in every
         // row is still a numeric column (imputed with the saved fill value), not an empty text column; and a missing
@@ -82,6 +85,46 @@ internal static class PredictCommand
         {
             WriteCsv(outputPath, prep.Target, predicted, confidence, perClass, width, Name);
             output.WriteLine($"Wrote {rows:N0} predictions to {outputPath}");
+        }
+        return 0;
+    }
+
+    /// <summary>An image model: each image's class with its probability and the runner-up.</summary>
+    private static int PredictImages(Sequential model, IReadOnlyDictionary<string, string> meta, string path, string input,
+        string? outputPath, string deviceName, TextWriter output)
+    {
+        int side = (int)Math.Round(Math.Sqrt(model.InputSize));
+        if (side * side != model.InputSize)
+            throw new ArgumentException($"'{path}' takes {model.InputSize} inputs, not a square image; predict images with a model trained on images.");
+        var files = ImageInput.Files(input);
+        var features = new float[files.Count * model.InputSize];
+        int inverted = 0;
+        for (int i = 0; i < files.Count; i++)
+        {
+            ImageInput.Load(files[i], side, out bool flipped).CopyTo(features, i * model.InputSize);
+            if (flipped) inverted++;
+        }
+        var decided = model.PredictClasses(features);
+        var names = meta.TryGetValue("gpunet.dataset", out var dataset) && dataset == "fashion-mnist" && !meta.ContainsKey("gpunet.data")
+            ? Data.Datasets.FashionMnistClassNames : null;
+        string Name(int c) => names is not null && c < names.Count ? names[c] : c.ToString(CultureInfo.InvariantCulture);
+        int width = decided.ClassCount;
+
+        output.WriteLine($"Device: {deviceName}");
+        output.WriteLine($"Model: {path}; {files.Count:N0} image{(files.Count == 1 ? "" : "s")} read as {side} x {side} grey, light on dark" +
+                         (inverted > 0 ? $" ({inverted:N0} with a light background inverted)" : ""));
+        for (int i = 0; i < files.Count; i++)
+        {
+            int best = decided.Classes[i], second = best == 0 ? 1 : 0;
+            for (int c = 0; c < width; c++)
+                if (c != best && decided.Probabilities[i * width + c] > decided.Probabilities[i * width + second]) second = c;
+            output.WriteLine($"  {Path.GetFileName(files[i])}: {Name(best)} (p={decided.Confidence[i]:F3}), next {Name(second)} (p={decided.Probabilities[i * width + second]:F3})");
+        }
+        if (outputPath is not null)
+        {
+            WriteCsv(outputPath, "class", decided.Classes, decided.Confidence, decided.Probabilities, width, Name,
+                [.. files.Select(Path.GetFileName)!]);
+            output.WriteLine($"Wrote {files.Count:N0} predictions to {outputPath}");
         }
         return 0;
     }
@@ -157,19 +200,21 @@ internal static class PredictCommand
         output.WriteLine($"Accuracy against the file's '{prep.Target}' column: {(double)correct / labels.Length:F4} ({correct:N0} of {labels.Length:N0}{scope})");
     }
 
-    private static void WriteCsv(string path, string target, int[] predicted, float[] confidence, float[] perClass, int width, Func<int, string> name)
+    private static void WriteCsv(string path, string target, int[] predicted, float[] confidence, float[] perClass, int width, Func<int, string> name,
+        string[]? files = null)
     {
         using var text = new StringWriter(CultureInfo.InvariantCulture);
         using (var csv = new CsvHelper.CsvWriter(text, CultureInfo.InvariantCulture))
         {
-            csv.WriteField("row");
+            csv.WriteField(files is null ? "row" : "file");
             csv.WriteField($"predicted_{target}");
             csv.WriteField("probability");
             for (int c = 0; c < width; c++) csv.WriteField($"p_{name(c)}");
             csv.NextRecord();
             for (int r = 0; r < predicted.Length; r++)
             {
-                csv.WriteField(r + 1);
+                if (files is null) csv.WriteField(r + 1);
+                else csv.WriteField(files[r]);
                 csv.WriteField(name(predicted[r]));
                 csv.WriteField(confidence[r].ToString("R", CultureInfo.InvariantCulture));
                 for (int c = 0; c < width; c++) csv.WriteField(perClass[r * width + c].ToString("R", CultureInfo.InvariantCulture));

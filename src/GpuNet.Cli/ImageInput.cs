@@ -1,0 +1,84 @@
+using SkiaSharp;
+
+namespace GpuNet.Cli;
+
+/// <summary>
+/// Image files as the input rows of an image model (<c>gpunet predict</c> with an MNIST or Fashion-MNIST model):
+/// decoded by SkiaSharp, composited over white, turned to grey in [0, 1], resized to the model's side x side and,
+/// when the background is light (a dark digit drawn on white), inverted, since MNIST has light strokes on black.
+/// </summary>
+internal static class ImageInput
+{
+    private static readonly string[] Extensions = [".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp"];
+
+    /// <summary>Whether <paramref name="path"/> names an image file (by its extension) or a folder.</summary>
+    public static bool IsImageInput(string path) =>
+        Directory.Exists(path) || Extensions.Contains(Path.GetExtension(path), StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>The image file, or the images of the folder in name order.</summary>
+    /// <exception cref="FileNotFoundException">No such file, or a folder without images.</exception>
+    public static IReadOnlyList<string> Files(string path)
+    {
+        if (Directory.Exists(path))
+        {
+            var files = Directory.EnumerateFiles(path).Where(f => Extensions.Contains(Path.GetExtension(f), StringComparer.OrdinalIgnoreCase))
+                .Order(StringComparer.Ordinal).ToList();
+            return files.Count > 0 ? files
+                : throw new FileNotFoundException($"The folder '{path}' holds no images ({string.Join(", ", Extensions)}).");
+        }
+        return File.Exists(path) ? [path] : throw new FileNotFoundException($"Image file '{path}' does not exist.", path);
+    }
+
+    /// <summary>The image as side x side values in [0, 1], row-major; <paramref name="inverted"/> says whether it was inverted.</summary>
+    /// <remarks>
+    /// Resized by area averaging (each output pixel is the mean of the source area it covers, fractions weighted):
+    /// a 3x enlarged MNIST digit comes back as the original, where bilinear filtering with mipmaps blurred it.
+    /// </remarks>
+    /// <exception cref="InvalidDataException">The file is not an image SkiaSharp can decode.</exception>
+    public static float[] Load(string path, int side, out bool inverted)
+    {
+        using var decoded = SKBitmap.Decode(path)
+            ?? throw new InvalidDataException($"'{path}' is not an image GpuNet can read (PNG, JPEG, BMP, GIF or WebP).");
+        int w = decoded.Width, h = decoded.Height;
+        var grey = new float[w * h];
+        for (int y = 0; y < h; y++)
+            for (int x = 0; x < w; x++)
+            {
+                var c = decoded.GetPixel(x, y);
+                float alpha = c.Alpha / 255f;
+                float lum = (0.299f * c.Red + 0.587f * c.Green + 0.114f * c.Blue) / 255f;
+                grey[y * w + x] = lum * alpha + (1 - alpha); // over white: a transparent background counts as paper
+            }
+        var pixels = AreaResize(grey, w, h, side);
+        double border = 0;
+        for (int i = 0; i < side; i++)
+            border += pixels[i] + pixels[(side - 1) * side + i] + (i > 0 && i < side - 1 ? pixels[i * side] + pixels[i * side + side - 1] : 0);
+        inverted = border / (4 * side - 4) > 0.5;
+        if (inverted)
+            for (int i = 0; i < pixels.Length; i++) pixels[i] = 1 - pixels[i];
+        return pixels;
+    }
+
+    /// <summary>w x h values resampled to side x side by the exact area each output pixel covers.</summary>
+    internal static float[] AreaResize(float[] source, int w, int h, int side)
+    {
+        var result = new float[side * side];
+        double sx = (double)w / side, sy = (double)h / side;
+        for (int oy = 0; oy < side; oy++)
+        {
+            double y0 = oy * sy, y1 = y0 + sy;
+            for (int ox = 0; ox < side; ox++)
+            {
+                double x0 = ox * sx, x1 = x0 + sx, sum = 0;
+                for (int y = (int)y0; y < Math.Min(h, (int)Math.Ceiling(y1)); y++)
+                {
+                    double wy = Math.Min(y + 1, y1) - Math.Max(y, y0);
+                    for (int x = (int)x0; x < Math.Min(w, (int)Math.Ceiling(x1)); x++)
+                        sum += wy * (Math.Min(x + 1, x1) - Math.Max(x, x0)) * source[y * w + x];
+                }
+                result[oy * side + ox] = (float)(sum / (sx * sy));
+            }
+        }
+        return result;
+    }
+}

@@ -1,0 +1,90 @@
+using GpuNet.Backends;
+using GpuNet.Cli;
+using GpuNet.Data;
+using GpuNet.Models;
+using SkiaSharp;
+using Xunit;
+
+namespace GpuNet.Tests;
+
+/// <summary><c>gpunet predict</c> with an image model: image files read as MNIST-like inputs.</summary>
+public sealed class ImagePredictTests : IDisposable
+{
+    private readonly string _folder = Directory.CreateTempSubdirectory("gpunet-images-").FullName;
+
+    public void Dispose() => Directory.Delete(_folder, recursive: true);
+
+    /// <summary>Writes 28 x 28 pixels in [0, 1] as a PNG, scaled up by <paramref name="scale"/>, optionally dark on white.</summary>
+    private static void WritePng(string path, ReadOnlySpan<float> pixels, int scale, bool darkOnWhite)
+    {
+        using var bitmap = new SKBitmap(28 * scale, 28 * scale, SKColorType.Rgba8888, SKAlphaType.Premul);
+        for (int y = 0; y < 28 * scale; y++)
+            for (int x = 0; x < 28 * scale; x++)
+            {
+                float v = pixels[y / scale * 28 + x / scale];
+                byte b = (byte)Math.Round((darkOnWhite ? 1 - v : v) * 255);
+                bitmap.SetPixel(x, y, new SKColor(b, b, b));
+            }
+        using var data = bitmap.Encode(SKEncodedImageFormat.Png, 100);
+        File.WriteAllBytes(path, data.ToArray());
+    }
+
+    [Fact]
+    public void AreaResizeAveragesTheCoveredAreaAndUndoesAnEnlargement()
+    {
+        float[] four = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15]; // 4 x 4
+        Assert.Equal([2.5f, 4.5f, 10.5f, 12.5f], ImageInput.AreaResize(four, 4, 4, 2)); // 2 x 2 block means
+        Assert.Equal([7.5f], ImageInput.AreaResize(four, 4, 4, 1));
+        var third = ImageInput.AreaResize(four, 4, 4, 3); // 4/3 source pixels per output pixel: fractions weighted
+        Assert.Equal((0 * 1 + 1 * (1 / 3f) + 4 * (1 / 3f) + 5 * (1 / 9f)) / (16 / 9f), third[0], 1e-5f);
+        float[] two = [0, 1, 2, 3];
+        Assert.Equal([0f, 0, 1, 1, 0, 0, 1, 1, 2, 2, 3, 3, 2, 2, 3, 3], ImageInput.AreaResize(two, 2, 2, 4)); // enlarged: replicated
+    }
+
+    [Fact]
+    public void ImagesAreReadAsTheModelsInputsAndClassified()
+    {
+        string model = Path.Combine(_folder, "mnist.safetensors");
+        var trainError = new StringWriter();
+        Assert.True(Program.Run(["train", "--device", "cpu", "--epochs", "5", "--save", model], new StringWriter(), trainError) == 0, trainError.ToString());
+        var test = Datasets.Mnist10k().Test;
+        const int count = 8;
+        string exact = Directory.CreateDirectory(Path.Combine(_folder, "exact")).FullName;
+        string drawn = Directory.CreateDirectory(Path.Combine(_folder, "drawn")).FullName;
+        for (int i = 0; i < count; i++)
+        {
+            var pixels = test.Features.AsSpan(i * 784, 784);
+            WritePng(Path.Combine(exact, $"digit{i}.png"), pixels, scale: 1, darkOnWhite: false); // as MNIST stores it
+            WritePng(Path.Combine(drawn, $"digit{i}.png"), pixels, scale: 3, darkOnWhite: true);  // 84 x 84, black on white
+        }
+
+        using var backend = new CpuBackend();
+        using var loaded = Sequential.Load(model, backend);
+        var expected = loaded.PredictClasses(test.Features.AsSpan(0, count * 784).ToArray()).Classes;
+
+        string csv = Path.Combine(_folder, "exact.csv");
+        var output = new StringWriter();
+        var err = new StringWriter();
+        Assert.True(Program.Run(["predict", "--model", model, "--input", exact, "--output", csv, "--device", "cpu"], output, err) == 0, err.ToString());
+        Assert.Contains("8 images read as 28 x 28 grey, light on dark", output.ToString());
+        Assert.DoesNotContain("inverted", output.ToString());
+        var lines = File.ReadAllLines(csv);
+        Assert.Equal("file,predicted_class,probability,p_0,p_1,p_2,p_3,p_4,p_5,p_6,p_7,p_8,p_9", lines[0]);
+        // a PNG holds MNIST's bytes exactly: the same inputs, so the same classes as the model's own
+        Assert.Equal(expected.Select(c => c.ToString()), lines.Skip(1).Select(l => l.Split(',')[1]));
+
+        output = new StringWriter();
+        Assert.True(Program.Run(["predict", "--model", model, "--input", drawn, "--device", "cpu"], output, err) == 0, err.ToString());
+        Assert.Contains("(8 with a light background inverted)", output.ToString());
+        // area averaging undoes a whole-number enlargement exactly, and inverting undoes black on white
+        int agree = Enumerable.Range(0, count).Count(i => output.ToString().Contains($"digit{i}.png: {expected[i]} (p="));
+        Assert.True(agree == count, $"only {agree} of {count} enlarged black-on-white digits got the class of the original:\n{output}");
+
+        // not an image
+        string fake = Path.Combine(_folder, "fake.png");
+        File.WriteAllText(fake, "not a picture");
+        err = new StringWriter();
+        Assert.NotEqual(0, Program.Run(["predict", "--model", model, "--input", fake, "--device", "cpu"], new StringWriter(), err));
+        Assert.Contains("is not an image GpuNet can read", err.ToString());
+    }
+}
