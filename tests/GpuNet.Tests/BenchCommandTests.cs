@@ -16,13 +16,7 @@ public sealed class BenchCommandTests : IDisposable
         if (Directory.Exists(_folder)) Directory.Delete(_folder, recursive: true);
     }
 
-    private static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        int code = Program.Run(args, output, error);
-        return (code, output.ToString(), error.ToString());
-    }
+    private static (int Code, string Out, string Err) Run(params string[] args) => TestData.RunCli(args);
 
     [Fact]
     public void TinyRunPrintsTheTableAndWritesAChartAndTheFigures()

@@ -42,11 +42,10 @@ public sealed class ConfusionMatrixTests
     public void EvaluateReportPrintsTheMatrixOfTheTestSet()
     {
         string path = Path.Combine(Directory.CreateTempSubdirectory("gpunet-cm-").FullName, "m.safetensors");
-        var output = new StringWriter();
-        var error = new StringWriter();
-        Assert.True(Program.Run(["train", "--device", "cpu", "--epochs", "2", "--save", path], new StringWriter(), error) == 0, error.ToString());
-        Assert.True(Program.Run(["evaluate", "--model", path, "--device", "cpu", "--report"], output, error) == 0, error.ToString());
-        string text = output.ToString();
+        var (code, _, error) = TestData.RunCli("train", "--device", "cpu", "--epochs", "2", "--save", path);
+        Assert.True(code == 0, error);
+        (code, var text, error) = TestData.RunCli("evaluate", "--model", path, "--device", "cpu", "--report");
+        Assert.True(code == 0, error);
         var accuracy = System.Text.RegularExpressions.Regex.Match(text, @"accuracy (0\.\d{4}) \(2,000 samples\)").Groups[1].Value;
         Assert.NotEmpty(accuracy);
         Assert.Matches($@"accuracy\s+{accuracy.Replace(".", @"\.")}\s+2,000", text); // the report's accuracy is the test line's

@@ -23,16 +23,14 @@ public sealed class HistoryReportTests : IDisposable
     public void TrainWritesTheHistoryCsvAndTheLearningCurves()
     {
         string csv = Path.Combine(_folder, "history.csv"), png = Path.Combine(_folder, "curves.png");
-        var output = new StringWriter();
-        var error = new StringWriter();
-        int code = Program.Run(["train", "--device", "cpu", "--epochs", "3", "--history", csv, "--plot", png], output, error);
-        Assert.True(code == 0, error.ToString());
+        var (code, output, error) = TestData.RunCli("train", "--device", "cpu", "--epochs", "3", "--history", csv, "--plot", png);
+        Assert.True(code == 0, error);
 
         var lines = File.ReadAllLines(csv);
         Assert.Equal("epoch,loss,accuracy,val_loss,val_accuracy,learning_rate,seconds", lines[0]);
         Assert.Equal(4, lines.Length);
         // the CSV holds the printed epoch lines' figures
-        var printed = output.ToString().Split('\n').Where(l => l.StartsWith("Epoch 3/3", StringComparison.Ordinal)).Single();
+        var printed = output.Split('\n').Where(l => l.StartsWith("Epoch 3/3", StringComparison.Ordinal)).Single();
         var last = lines[3].Split(',');
         Assert.Equal("3", last[0]);
         Assert.Contains($"val_loss: {double.Parse(last[3], CultureInfo.InvariantCulture):F4}", printed);
@@ -58,9 +56,8 @@ public sealed class HistoryReportTests : IDisposable
     [Fact]
     public void APlotPathInAMissingFolderIsRefusedBeforeTraining()
     {
-        var error = new StringWriter();
-        int code = Program.Run(["train", "--device", "cpu", "--plot", "/no/such/folder/c.png"], new StringWriter(), error);
+        var (code, _, error) = TestData.RunCli("train", "--device", "cpu", "--plot", "/no/such/folder/c.png");
         Assert.NotEqual(0, code);
-        Assert.Contains("--plot '/no/such/folder/c.png': the folder '/no/such/folder' does not exist", error.ToString());
+        Assert.Contains("--plot '/no/such/folder/c.png': the folder '/no/such/folder' does not exist", error);
     }
 }

@@ -45,8 +45,8 @@ public sealed class ImagePredictTests : IDisposable
     public void ImagesAreReadAsTheModelsInputsAndClassified()
     {
         string model = Path.Combine(_folder, "mnist.safetensors");
-        var trainError = new StringWriter();
-        Assert.True(Program.Run(["train", "--device", "cpu", "--epochs", "5", "--save", model], new StringWriter(), trainError) == 0, trainError.ToString());
+        var (code, output, error) = TestData.RunCli("train", "--device", "cpu", "--epochs", "5", "--save", model);
+        Assert.True(code == 0, error);
         var test = Datasets.Mnist10k().Test;
         const int count = 8;
         string exact = Directory.CreateDirectory(Path.Combine(_folder, "exact")).FullName;
@@ -63,28 +63,27 @@ public sealed class ImagePredictTests : IDisposable
         var expected = loaded.PredictClasses(test.Features.AsSpan(0, count * 784).ToArray()).Classes;
 
         string csv = Path.Combine(_folder, "exact.csv");
-        var output = new StringWriter();
-        var err = new StringWriter();
-        Assert.True(Program.Run(["predict", "--model", model, "--input", exact, "--output", csv, "--device", "cpu"], output, err) == 0, err.ToString());
-        Assert.Contains("8 images read as 28 x 28 grey, light on dark", output.ToString());
-        Assert.DoesNotContain("inverted", output.ToString());
+        (code, output, error) = TestData.RunCli("predict", "--model", model, "--input", exact, "--output", csv, "--device", "cpu");
+        Assert.True(code == 0, error);
+        Assert.Contains("8 images read as 28 x 28 grey, light on dark", output);
+        Assert.DoesNotContain("inverted", output);
         var lines = File.ReadAllLines(csv);
         Assert.Equal("file,predicted_class,probability,p_0,p_1,p_2,p_3,p_4,p_5,p_6,p_7,p_8,p_9", lines[0]);
         // a PNG holds MNIST's bytes exactly: the same inputs, so the same classes as the model's own
         Assert.Equal(expected.Select(c => c.ToString()), lines.Skip(1).Select(l => l.Split(',')[1]));
 
-        output = new StringWriter();
-        Assert.True(Program.Run(["predict", "--model", model, "--input", drawn, "--device", "cpu"], output, err) == 0, err.ToString());
-        Assert.Contains("(8 with a light background inverted)", output.ToString());
+        (code, output, error) = TestData.RunCli("predict", "--model", model, "--input", drawn, "--device", "cpu");
+        Assert.True(code == 0, error);
+        Assert.Contains("(8 with a light background inverted)", output);
         // area averaging undoes a whole-number enlargement exactly, and inverting undoes black on white
-        int agree = Enumerable.Range(0, count).Count(i => output.ToString().Contains($"digit{i}.png: {expected[i]} (p="));
+        int agree = Enumerable.Range(0, count).Count(i => output.Contains($"digit{i}.png: {expected[i]} (p="));
         Assert.True(agree == count, $"only {agree} of {count} enlarged black-on-white digits got the class of the original:\n{output}");
 
         // not an image
         string fake = Path.Combine(_folder, "fake.png");
         File.WriteAllText(fake, "not a picture");
-        err = new StringWriter();
-        Assert.NotEqual(0, Program.Run(["predict", "--model", model, "--input", fake, "--device", "cpu"], new StringWriter(), err));
-        Assert.Contains("is not an image GpuNet can read", err.ToString());
+        (code, _, error) = TestData.RunCli("predict", "--model", model, "--input", fake, "--device", "cpu");
+        Assert.NotEqual(0, code);
+        Assert.Contains("is not an image GpuNet can read", error);
     }
 }

@@ -13,13 +13,7 @@ public sealed class TabularPredictTests : IDisposable
 
     public void Dispose() => Directory.Delete(_folder, recursive: true);
 
-    private static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        int code = Program.Run(args, output, error);
-        return (code, output.ToString(), error.ToString());
-    }
+    private static (int Code, string Out, string Err) Run(params string[] args) => TestData.RunCli(args);
 
     [Theory]
     [InlineData(CategoricalEncoding.OneHot, ScalerKind.Standard)]

@@ -38,13 +38,7 @@ public sealed class TabularRegressionTests : IDisposable
         return path;
     }
 
-    private static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        int code = Program.Run(args, output, error);
-        return (code, output.ToString(), error.ToString());
-    }
+    private static (int Code, string Out, string Err) Run(params string[] args) => TestData.RunCli(args);
 
     [Fact]
     public void SuggestTaskTellsNumbersFromClasses()

@@ -2,7 +2,7 @@ using GpuNet.Data;
 
 namespace GpuNet.Tests;
 
-/// <summary>Small synthetic datasets shared by the model tests.</summary>
+/// <summary>Small synthetic datasets shared by the model tests, and the in-process command line.</summary>
 internal static class TestData
 {
     /// <summary>Three Gaussian-like blobs in 6 dimensions: class c is shifted by 1.5 in features c and c + 3, with uniform noise in [-1, 1).</summary>
@@ -17,5 +17,14 @@ internal static class TestData
             for (int c = 0; c < 6; c++) x[r * 6 + c] = (c % 3 == y[r] ? 1.5f : 0f) + (float)(rng.NextDouble() * 2 - 1);
         }
         return new Dataset("blobs", x, y, 6, 3);
+    }
+
+    /// <summary>Runs the gpunet command line in process; returns its exit code and what it wrote to each stream.</summary>
+    public static (int Code, string Out, string Err) RunCli(params string[] args)
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        int code = Cli.Program.Run(args, output, error);
+        return (code, output.ToString(), error.ToString());
     }
 }
