@@ -87,7 +87,8 @@ internal static class HistoryReport
         return plot.GetImageBytes(width, height, ScottPlot.ImageFormat.Png);
     }
 
-    private static byte[] SideBySide(List<byte[]> pngs)
+    /// <summary>PNG images placed left to right on a white canvas as tall as the tallest.</summary>
+    internal static byte[] SideBySide(List<byte[]> pngs)
     {
         var bitmaps = pngs.Select(SKBitmap.Decode).ToList();
         try

@@ -21,6 +21,7 @@ public static class Program
             EvaluateCommand.Create(output, error),
             PredictCommand.Create(output, error),
             BenchCommand.Create(output, error),
+            ActivationsCommand.Create(output, error),
         };
         var config = new InvocationConfiguration { Output = output, Error = error };
         return root.Parse(args).Invoke(config);
