@@ -59,7 +59,8 @@ internal static class ModelFactory
             throw new ArgumentException($"--lr-schedule works with sgd, momentum, nesterov, rmsprop and adam; --optimizer {s.Optimizer} takes a constant rate.");
         var optimizer = Rule(s, lr, schedule);
         optimizer.ClipValue = s.ClipValue;
-        optimizer.GlobalClipNorm = s.ClipNorm;
+        optimizer.ClipNorm = s.ClipNorm;
+        optimizer.GlobalClipNorm = s.GlobalClipNorm;
         return optimizer;
     }
 

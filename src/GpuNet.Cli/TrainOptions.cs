@@ -34,6 +34,7 @@ internal sealed record TrainSettings
     public double MinLearningRate { get; init; }
     public float? ClipValue { get; init; }
     public float? ClipNorm { get; init; }
+    public float? GlobalClipNorm { get; init; }
     public int Seed { get; init; } = 42;
     public double ValidationSplit { get; init; } = 0.2;
     public string? SavePath { get; init; }
@@ -72,7 +73,8 @@ internal sealed class TrainOptions
     private readonly Option<double> _reduceLrFactor = new("--reduce-lr-factor") { Description = "The factor of --reduce-lr-on-plateau, in (0, 1).", DefaultValueFactory = _ => 0.1 };
     private readonly Option<double> _minLr = new("--min-lr") { Description = "--reduce-lr-on-plateau never lowers the learning rate below this.", DefaultValueFactory = _ => 0.0 };
     private readonly Option<float?> _clipValue = new("--clip-value") { Description = "Clip every gradient element to [-V, V] before each update (Keras' clipvalue)." };
-    private readonly Option<float?> _clipNorm = new("--clip-norm") { Description = "Scale the gradients down when their global norm exceeds N (Keras' global_clipnorm): against exploding gradients." };
+    private readonly Option<float?> _clipNorm = new("--clip-norm") { Description = "Scale each weight tensor's gradient down when its norm exceeds N (Keras' clipnorm): against exploding gradients." };
+    private readonly Option<float?> _globalClipNorm = new("--global-clip-norm") { Description = "Scale all gradients down together when their joint norm exceeds N (Keras' global_clipnorm)." };
     private readonly Option<int> _ensemble = new("--ensemble") { Description = "Train this many models with consecutive seeds and report the test accuracy of their averaged probabilities.", DefaultValueFactory = _ => 1 };
     private readonly Option<bool> _gradientNorms = new("--gradient-norms") { Description = "Before training, print each layer's gradient size (RMS of dLoss/dW on one batch): the lecture's vanishing gradients." };
     private readonly Option<string?> _checkpoint = new("--checkpoint") { Description = "During training, save the best epoch so far (lowest val_loss, or loss without validation) to this file." };
@@ -109,7 +111,7 @@ internal sealed class TrainOptions
         {
             if (r.GetValueOrDefault<int?>() is int p && p < 1) r.AddError($"--early-stopping must be a positive number of epochs; received {p}. For example --early-stopping 3.");
         });
-        foreach (var (option, example) in new[] { (_clipValue, "0.5"), (_clipNorm, "1.0") })
+        foreach (var (option, example) in new[] { (_clipValue, "0.5"), (_clipNorm, "1.0"), (_globalClipNorm, "1.0") })
             option.Validators.Add(r =>
             {
                 if (r.GetValueOrDefault<float?>() is float v && !(float.IsFinite(v) && v > 0))
@@ -140,7 +142,7 @@ internal sealed class TrainOptions
     public IEnumerable<Option> All =>
     [
         _device, _dataset, _data, _target, _task, _epochs, _batchSize, _lr, _optimizer, _momentum, _schedule, _decay, _layers, _activation,
-        _init, _l1, _l2, _dropout, _batchNorm, _augment, _earlyStopping, _reduceLr, _reduceLrFactor, _minLr, _clipValue, _clipNorm, _seed, _validationSplit, _ensemble, _gradientNorms, _checkpoint, _save,
+        _init, _l1, _l2, _dropout, _batchNorm, _augment, _earlyStopping, _reduceLr, _reduceLrFactor, _minLr, _clipValue, _clipNorm, _globalClipNorm, _seed, _validationSplit, _ensemble, _gradientNorms, _checkpoint, _save,
         _plot, _history,
     ];
 
@@ -169,8 +171,10 @@ internal sealed class TrainOptions
             .Where(o => o.Item2 is not null).GroupBy(o => Path.GetFullPath(o.Item2!)).FirstOrDefault(g => g.Count() > 1);
         if (outputs is not null)
             throw new ArgumentException($"{string.Join(" and ", outputs.Select(o => o.Item1))} name the same file '{outputs.First().Item2}'; give each its own file.");
-        if (p.GetValue(_clipValue) is not null && p.GetValue(_clipNorm) is not null)
-            throw new ArgumentException("--clip-value and --clip-norm: choose one way to clip the gradients (as Keras allows one of clipvalue and global_clipnorm).");
+        var clips = new[] { ("--clip-value", p.GetValue(_clipValue)), ("--clip-norm", p.GetValue(_clipNorm)), ("--global-clip-norm", p.GetValue(_globalClipNorm)) }
+            .Where(c => c.Item2 is not null).Select(c => c.Item1).ToList();
+        if (clips.Count > 1)
+            throw new ArgumentException($"{string.Join(" and ", clips)}: choose one way to clip the gradients (Keras allows one of clipvalue, clipnorm and global_clipnorm).");
         int? reducePatience = p.GetValue(_reduceLr);
         if (reducePatience is null && (p.GetResult(_reduceLrFactor) is { Implicit: false } || p.GetResult(_minLr) is { Implicit: false }))
             throw new ArgumentException("--reduce-lr-factor and --min-lr set how --reduce-lr-on-plateau reduces the rate; add --reduce-lr-on-plateau N (epochs without improvement), e.g. --reduce-lr-on-plateau 5.");
@@ -203,6 +207,7 @@ internal sealed class TrainOptions
             ReduceLrPatience = reducePatience,
             ClipValue = p.GetValue(_clipValue),
             ClipNorm = p.GetValue(_clipNorm),
+            GlobalClipNorm = p.GetValue(_globalClipNorm),
             ReduceLrFactor = p.GetValue(_reduceLrFactor),
             MinLearningRate = p.GetValue(_minLr),
             Seed = p.GetValue(_seed),

@@ -7,7 +7,7 @@ using Xunit;
 
 namespace GpuNet.Tests;
 
-/// <summary>Optimizer.ClipValue and Optimizer.GlobalClipNorm (Keras' clipvalue and global_clipnorm).</summary>
+/// <summary>Optimizer.ClipValue, ClipNorm and GlobalClipNorm (Keras' clipvalue, clipnorm and global_clipnorm).</summary>
 public sealed class GradientClippingTests
 {
     private static readonly Data.Dataset Data = TestData.Blobs(60, 5);
@@ -70,6 +70,26 @@ public sealed class GradientClippingTests
     }
 
     [Fact]
+    public void ClipNormBoundsEachTensorsStepToItsLimit()
+    {
+        using var backend = new CpuBackend();
+        const float lr = 0.1f, limit = 1e-3f;
+        using var start = Model(new Sgd(lr), backend);
+        start.Evaluate(Data); // builds the graph: the initial weights
+        var w0 = Weights(start);
+        using var clipped = Model(new Sgd(lr) { ClipNorm = limit }, backend);
+        clipped.Fit(Data, OneStep);
+        var w1 = Weights(clipped);
+        var parameters = clipped.Graph!.Parameters;
+        Assert.Equal(4, parameters.Count); // two kernels, two biases
+        foreach (var p in parameters)
+        {
+            double step = Math.Sqrt(Enumerable.Range(p.Offset, p.Count).Sum(i => (double)(w1[i] - w0[i]) * (w1[i] - w0[i])));
+            Assert.True(Math.Abs(step - lr * limit) < lr * limit * 1e-3, $"{p.Name}: step norm {step}, expected lr * clipnorm = {lr * limit}");
+        }
+    }
+
+    [Fact]
     public void ClippingIsSavedAndBadSettingsAreRefused()
     {
         string path = Path.Combine(Directory.CreateTempSubdirectory("gpunet-clip-").FullName, "m.safetensors");
@@ -85,6 +105,7 @@ public sealed class GradientClippingTests
         Directory.Delete(Path.GetDirectoryName(path)!, recursive: true);
 
         Assert.Contains("clipvalue must be a positive finite number", Assert.Throws<ArgumentOutOfRangeException>(() => new Sgd() { ClipValue = 0f }).Message);
-        Assert.Contains("not both", Assert.Throws<InvalidOperationException>(() => new Sgd() { ClipValue = 1f, GlobalClipNorm = 1f }).Message);
+        Assert.Contains("global_clipnorm is set already", Assert.Throws<InvalidOperationException>(() => new Sgd() { GlobalClipNorm = 1f, ClipNorm = 1f }).Message);
+        Assert.Contains("clipvalue is set already", Assert.Throws<InvalidOperationException>(() => new Sgd() { ClipValue = 1f, GlobalClipNorm = 1f }).Message);
     }
 }

@@ -72,7 +72,7 @@ public sealed partial class Sequential
             foreach (var (k, v) in metadata) meta[k] = v;
         meta["format"] = FileFormat;
         // version 1 unless the file holds what older builds would silently drop (a reduced rate, gradient clipping)
-        bool needs2 = Optimizer.LearningRateScale != 1f || Optimizer.ClipValue is not null || Optimizer.GlobalClipNorm is not null;
+        bool needs2 = Optimizer.LearningRateScale != 1f || Optimizer.ClipValue is not null || Optimizer.ClipNorm is not null || Optimizer.GlobalClipNorm is not null;
         meta["version"] = (needs2 ? 2 : 1).ToString(CultureInfo.InvariantCulture);
         meta["config"] = config.ToJsonString();
         SafeTensorsFile.Write(path, tensors, meta);
@@ -281,6 +281,7 @@ public sealed partial class Sequential
         var config = OptimizerRuleConfig(o);
         if (o.LearningRateScale != 1f) config["learning_rate_scale"] = o.LearningRateScale; // a reduction on a plateau
         if (o.ClipValue is float v) config["clipvalue"] = v;
+        if (o.ClipNorm is float t) config["clipnorm"] = t;
         if (o.GlobalClipNorm is float n) config["global_clipnorm"] = n;
         return config;
     }
@@ -312,6 +313,7 @@ public sealed partial class Sequential
         try
         {
             optimizer.ClipValue = c["clipvalue"]?.GetValue<float>();
+            optimizer.ClipNorm = c["clipnorm"]?.GetValue<float>();
             optimizer.GlobalClipNorm = c["global_clipnorm"]?.GetValue<float>();
         }
         catch (Exception e) when (e is ArgumentOutOfRangeException or InvalidOperationException)

@@ -34,14 +34,27 @@ public abstract class Optimizer
 
     /// <summary>
     /// Keras' clipvalue: before each update every gradient element is clipped to [-ClipValue, ClipValue].
-    /// Null (the default) for none; at most one of <see cref="ClipValue"/> and <see cref="GlobalClipNorm"/>, as in Keras.
+    /// Null (the default) for none; at most one of <see cref="ClipValue"/>, <see cref="ClipNorm"/> and
+    /// <see cref="GlobalClipNorm"/>, as in Keras.
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">Not a positive finite number.</exception>
-    /// <exception cref="InvalidOperationException"><see cref="GlobalClipNorm"/> is set already.</exception>
+    /// <exception cref="InvalidOperationException">Another clipping is set already.</exception>
     public float? ClipValue
     {
         get => _clipValue;
-        set => _clipValue = CheckClip(value, nameof(ClipValue), "clipvalue", _globalClipNorm is null ? null : "global_clipnorm");
+        set => _clipValue = CheckClip(value, nameof(ClipValue), "clipvalue", OtherClip("clipvalue"));
+    }
+
+    /// <summary>
+    /// Keras' clipnorm: before each update, each parameter tensor's gradient (a kernel, a bias) whose norm n exceeds
+    /// ClipNorm is multiplied by ClipNorm / n, on the device. Three launches per tensor; <see cref="GlobalClipNorm"/> needs three in all.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">Not a positive finite number.</exception>
+    /// <exception cref="InvalidOperationException">Another clipping is set already.</exception>
+    public float? ClipNorm
+    {
+        get => _clipNorm;
+        set => _clipNorm = CheckClip(value, nameof(ClipNorm), "clipnorm", OtherClip("clipnorm"));
     }
 
     /// <summary>
@@ -54,18 +67,26 @@ public abstract class Optimizer
     public float? GlobalClipNorm
     {
         get => _globalClipNorm;
-        set => _globalClipNorm = CheckClip(value, nameof(GlobalClipNorm), "global_clipnorm", _clipValue is null ? null : "clipvalue");
+        set => _globalClipNorm = CheckClip(value, nameof(GlobalClipNorm), "global_clipnorm", OtherClip("global_clipnorm"));
     }
 
-    private float? _clipValue, _globalClipNorm;
+    private float? _clipValue, _clipNorm, _globalClipNorm;
     private DeviceBuffer<float>? _normSquared;
+    // clipnorm: each parameter's gradient with its own squared-norm cell, sliced once in Build (no allocation per step)
+    private (DeviceBuffer<float> Grad, int Count, DeviceBuffer<float> NormSquared)[] _perTensor = [];
+
+    /// <summary>The Keras name of a clipping set other than <paramref name="self"/>, or null.</summary>
+    private string? OtherClip(string self) =>
+        _clipValue is not null && self != "clipvalue" ? "clipvalue"
+        : _clipNorm is not null && self != "clipnorm" ? "clipnorm"
+        : _globalClipNorm is not null && self != "global_clipnorm" ? "global_clipnorm" : null;
 
     private static float? CheckClip(float? value, string name, string keras, string? other)
     {
         if (value is float v && !(float.IsFinite(v) && v > 0))
             throw new ArgumentOutOfRangeException(name, v, $"{keras} must be a positive finite number; received {keras}={v}. For example 1.0.");
         if (value is not null && other is not null)
-            throw new InvalidOperationException($"Set one of clipvalue and global_clipnorm, not both (as Keras): {other} is set already.");
+            throw new InvalidOperationException($"Set one of clipvalue, clipnorm and global_clipnorm (as Keras allows one): {other} is set already.");
         return value;
     }
 
@@ -92,6 +113,7 @@ public abstract class Optimizer
         var c = System.Globalization.CultureInfo.InvariantCulture;
         string s = _scale == 1f ? Name : $"{Name} x{_scale.ToString(c)}";
         if (_clipValue is float v) s += $", clipvalue={v.ToString(c)}";
+        if (_clipNorm is float t) s += $", clipnorm={t.ToString(c)}";
         if (_globalClipNorm is float n) s += $", global_clipnorm={n.ToString(c)}";
         return s;
     }
@@ -104,7 +126,10 @@ public abstract class Optimizer
     public virtual void Build(ComputationGraph graph)
     {
         _state1?.Dispose(); _state2?.Dispose(); _normSquared?.Dispose();
-        _normSquared = graph.Backend.Allocate<float>(1); // the squared gradient norm of global_clipnorm
+        // the squared gradient norm of global_clipnorm in cell 0, and one cell per parameter tensor for clipnorm
+        var parameters = graph.Parameters;
+        _normSquared = graph.Backend.Allocate<float>(Math.Max(1, parameters.Count));
+        _perTensor = [.. parameters.Select((p, i) => (p.Grad, p.Count, _normSquared.Slice(i, 1)))];
         _count = graph.ParameterCount;
         _state1 = StateBuffers >= 1 ? graph.Backend.Allocate<float>(Math.Max(_count, 1)) : null;
         _state2 = StateBuffers >= 2 ? graph.Backend.Allocate<float>(Math.Max(_count, 1)) : null;
@@ -127,6 +152,15 @@ public abstract class Optimizer
             throw new InvalidOperationException("The optimizer was not built for this graph; compile the model with it first.");
         var backend = graph.Backend;
         if (_clipValue is float limit) backend.ClipByValue(graph.GradientBuffer, _count, limit);
+        if (_clipNorm is float tensorNorm)
+        {
+            backend.Fill(_normSquared!, 0f);
+            foreach (var (grad, count, normSquared) in _perTensor)
+            {
+                backend.L1L2Penalty(grad, count, 0f, 1f, normSquared);
+                backend.ScaleToMaxNorm(grad, count, normSquared, tensorNorm);
+            }
+        }
         if (_globalClipNorm is float maxNorm)
         {
             backend.Fill(_normSquared!, 0f);
