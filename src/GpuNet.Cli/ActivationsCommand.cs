@@ -59,10 +59,11 @@ internal static class ActivationsCommand
                 + "   " + string.Concat(points.Select(x => (Slope(a, x) is var d && float.IsNaN(d) ? "-" : d.ToString("0.000", c)).PadLeft(7))));
         }
         // the lecture's numbers, found numerically from the same code
-        float sigmoidMax = Enumerable.Range(-5000, 10001).Max(i => Slope(Activation.Sigmoid, i / 1000f));
+        int sigmoidArgmax = Enumerable.Range(-5000, 10001).MaxBy(i => Slope(Activation.Sigmoid, i / 1000f));
+        float sigmoidMax = Slope(Activation.Sigmoid, sigmoidArgmax / 1000f);
         int argmin = Enumerable.Range(-5000, 5001).MinBy(i => ActivationMath.Forward(ActivationKind.Swish, 0, i / 1000f));
         output.WriteLine();
-        output.WriteLine(FormattableString.Invariant($"sigmoid's largest slope: {sigmoidMax:0.0000}, at x = 0: each sigmoid layer multiplies the backward signal by at most a quarter (times its weights): vanishing gradients."));
+        output.WriteLine(FormattableString.Invariant($"sigmoid's largest slope: {sigmoidMax:0.0000}, at x = {sigmoidArgmax / 1000f:0.###}: each sigmoid layer multiplies the backward signal by at most a quarter (times its weights): vanishing gradients."));
         output.WriteLine(FormattableString.Invariant($"swish's minimum: {ActivationMath.Forward(ActivationKind.Swish, 0, argmin / 1000f):0.000} at x = {argmin / 1000f:0.000}; step has no useful derivative (0, undefined at 0), so it cannot be trained by backprop."));
         if (plotPath is not null)
         {
@@ -84,6 +85,7 @@ internal static class ActivationsCommand
             {
                 var a = Of(name, alpha);
                 var ys = xs.Select(x => (double)value(a, (float)x)).ToArray();
+                if (ys.All(double.IsNaN)) { k++; continue; } // step in the derivative panel: it has none
                 var line = plot.Add.Scatter(xs, ys);
                 line.MarkerSize = 0;
                 line.LineWidth = 2;

@@ -4,7 +4,8 @@ namespace GpuNet.Cli;
 
 /// <summary>
 /// Image files as the input rows of an image model (<c>gpunet predict</c> with an MNIST or Fashion-MNIST model):
-/// decoded by SkiaSharp, composited over white, turned to grey in [0, 1], resized to the model's side x side and,
+/// decoded by SkiaSharp, turned to grey in [0, 1] over its paper (a transparent background), padded to a square,
+/// resized to the model's side x side and,
 /// when the background is light (a dark digit drawn on white), inverted, since MNIST has light strokes on black.
 /// </summary>
 internal static class ImageInput
@@ -31,6 +32,7 @@ internal static class ImageInput
 
     /// <summary>The image as side x side values in [0, 1], row-major; <paramref name="inverted"/> says whether it was inverted.</summary>
     /// <remarks>
+    /// JPEG orientation (EXIF) is not applied: a photo stored rotated is read as stored.
     /// Resized by area averaging (each output pixel is the mean of the source area it covers, fractions weighted):
     /// a 3x enlarged MNIST digit comes back as the original, where bilinear filtering with mipmaps blurred it.
     /// </remarks>
@@ -40,16 +42,26 @@ internal static class ImageInput
         using var decoded = SKBitmap.Decode(path)
             ?? throw new InvalidDataException($"'{path}' is not an image GpuNet can read (PNG, JPEG, BMP, GIF or WebP).");
         int w = decoded.Width, h = decoded.Height;
-        var grey = new float[w * h];
+        var lum = new float[w * h];
+        var alpha = new float[w * h];
+        double opaqueLum = 0, opaque = 0;
         for (int y = 0; y < h; y++)
             for (int x = 0; x < w; x++)
             {
                 var c = decoded.GetPixel(x, y);
-                float alpha = c.Alpha / 255f;
-                float lum = (0.299f * c.Red + 0.587f * c.Green + 0.114f * c.Blue) / 255f;
-                grey[y * w + x] = lum * alpha + (1 - alpha); // over white: a transparent background counts as paper
+                int i = y * w + x;
+                alpha[i] = c.Alpha / 255f;
+                lum[i] = (0.299f * c.Red + 0.587f * c.Green + 0.114f * c.Blue) / 255f;
+                opaqueLum += lum[i] * alpha[i];
+                opaque += alpha[i];
             }
-        var pixels = AreaResize(grey, w, h, side);
+        // A transparent background is the paper: white under dark strokes, black under light ones (a drawing
+        // exported with transparency keeps its strokes either way).
+        float paper = opaque > 0 && opaqueLum / opaque > 0.5 ? 0f : 1f;
+        var grey = new float[w * h];
+        for (int i = 0; i < grey.Length; i++) grey[i] = lum[i] * alpha[i] + paper * (1 - alpha[i]);
+        var (square, n) = PadToSquare(grey, w, h);
+        var pixels = AreaResize(square, n, n, side);
         double border = 0;
         for (int i = 0; i < side; i++)
             border += pixels[i] + pixels[(side - 1) * side + i] + (i > 0 && i < side - 1 ? pixels[i * side] + pixels[i * side + side - 1] : 0);
@@ -57,6 +69,26 @@ internal static class ImageInput
         if (inverted)
             for (int i = 0; i < pixels.Length; i++) pixels[i] = 1 - pixels[i];
         return pixels;
+    }
+
+    /// <summary>
+    /// A w x h image centred in an n x n square (n = max(w, h)), the margins filled with the mean of the image's
+    /// border, so that a tall or wide picture is not stretched.
+    /// </summary>
+    internal static (float[] Square, int Side) PadToSquare(float[] pixels, int w, int h)
+    {
+        if (w == h) return (pixels, w);
+        int n = Math.Max(w, h);
+        double border = 0;
+        int count = 0;
+        for (int y = 0; y < h; y++)
+            for (int x = 0; x < w; x++)
+                if (x == 0 || y == 0 || x == w - 1 || y == h - 1) { border += pixels[y * w + x]; count++; }
+        var square = new float[n * n];
+        Array.Fill(square, (float)(border / count));
+        int left = (n - w) / 2, top = (n - h) / 2;
+        for (int y = 0; y < h; y++) pixels.AsSpan(y * w, w).CopyTo(square.AsSpan((top + y) * n + left, w));
+        return (square, n);
     }
 
     /// <summary>w x h values resampled to side x side by the exact area each output pixel covers.</summary>

@@ -17,10 +17,10 @@ internal static class PredictCommand
 
     public static Command Create(TextWriter output, TextWriter error)
     {
-        var model = new Option<string>("--model") { Description = "A model file written by `gpunet train --dataset csv:PATH --target COLUMN --save FILE`.", Required = true };
+        var model = new Option<string>("--model") { Description = "A model file written by `gpunet train --save FILE` (a CSV model, or an image model such as MNIST's).", Required = true };
         var input = new Option<string>("--input") { Description = "For a CSV model, a CSV file with the training file's feature columns (the target column may be absent); for an image model, an image file or a folder of images.", Required = true };
-        var save = new Option<string?>("--output") { Description = "Also write the predictions to this CSV file (row, predicted class, its probability, one probability column per class)." };
-        var show = new Option<int>("--show") { Description = "How many rows to print.", DefaultValueFactory = _ => 10 };
+        var save = new Option<string?>("--output") { Description = "Also write the predictions to this CSV file (row number, or file name for images; predicted class, its probability, one probability column per class; the value for a regression model)." };
+        var show = new Option<int>("--show") { Description = "How many rows (or images) to print.", DefaultValueFactory = _ => 10 };
         var device = DeviceOption.Create();
         show.Validators.Add(r =>
         {
@@ -47,13 +47,17 @@ internal static class PredictCommand
         }
         using var backend = GpuNet.Device.Create(DeviceOption.Parse(device));
         using var model = Sequential.Load(path, backend, out var meta);
+        if (!File.Exists(input) && !Directory.Exists(input))
+            throw new FileNotFoundException($"--input '{input}' does not exist. Give a CSV file for a CSV model, or an image file or folder of images for an image model.", input);
         if (!meta.TryGetValue(PreprocessorKey, out var json))
         {
-            if (ImageInput.IsImageInput(input)) return PredictImages(model, meta, path, input, outputPath, backend.Name, output);
+            if (ImageInput.IsImageInput(input)) return PredictImages(model, meta, path, input, outputPath, show, backend.Name, output);
             throw new ArgumentException(
                 $"'{path}' is an image model (it holds no CSV preprocessing): give --input an image file (PNG, JPEG, BMP, GIF, WebP) or a folder of images. " +
                 "CSV rows are read for models trained with --dataset csv:PATH --target COLUMN --save FILE.");
         }
+        if (ImageInput.IsImageInput(input))
+            throw new ArgumentException($"'{path}' is a CSV model (trained on '{(meta.TryGetValue("gpunet.dataset", out var d) ? d : "a CSV file")}'): give --input a CSV file with its feature columns, not {(Directory.Exists(input) ? "a folder" : "an image")}.");
         var prep = TabularPreprocessor.FromJson(json);
         // Read the feature columns with the kinds they had in training: a small file whose 'age' is blank in every
         // row is still a numeric column (imputed with the saved fill value), not an empty text column; and a missing
@@ -91,19 +95,31 @@ internal static class PredictCommand
 
     /// <summary>An image model: each image's class with its probability and the runner-up.</summary>
     private static int PredictImages(Sequential model, IReadOnlyDictionary<string, string> meta, string path, string input,
-        string? outputPath, string deviceName, TextWriter output)
+        string? outputPath, int show, string deviceName, TextWriter output)
     {
         int side = (int)Math.Round(Math.Sqrt(model.InputSize));
         if (side * side != model.InputSize)
             throw new ArgumentException($"'{path}' takes {model.InputSize} inputs, not a square image; predict images with a model trained on images.");
-        var files = ImageInput.Files(input);
-        var features = new float[files.Count * model.InputSize];
+        var candidates = ImageInput.Files(input);
+        var files = new List<string>(candidates.Count);
+        var rows = new List<float[]>(candidates.Count);
         int inverted = 0;
-        for (int i = 0; i < files.Count; i++)
+        foreach (var file in candidates)
         {
-            ImageInput.Load(files[i], side, out bool flipped).CopyTo(features, i * model.InputSize);
-            if (flipped) inverted++;
+            try
+            {
+                rows.Add(ImageInput.Load(file, side, out bool flipped));
+                files.Add(file);
+                if (flipped) inverted++;
+            }
+            catch (InvalidDataException e) when (candidates.Count > 1) // one unreadable file does not stop a folder
+            {
+                output.WriteLine($"skipped: {e.Message}");
+            }
         }
+        if (files.Count == 0) throw new InvalidDataException($"No image in '{input}' could be read.");
+        var features = new float[files.Count * model.InputSize];
+        for (int i = 0; i < rows.Count; i++) rows[i].CopyTo(features, i * model.InputSize);
         var decided = model.PredictClasses(features);
         var names = meta.TryGetValue("gpunet.dataset", out var dataset) && dataset == "fashion-mnist" && !meta.ContainsKey("gpunet.data")
             ? Data.Datasets.FashionMnistClassNames : null;
@@ -113,13 +129,14 @@ internal static class PredictCommand
         output.WriteLine($"Device: {deviceName}");
         output.WriteLine($"Model: {path}; {files.Count:N0} image{(files.Count == 1 ? "" : "s")} read as {side} x {side} grey, light on dark" +
                          (inverted > 0 ? $" ({inverted:N0} with a light background inverted)" : ""));
-        for (int i = 0; i < files.Count; i++)
+        for (int i = 0; i < Math.Min(show, files.Count); i++)
         {
             int best = decided.Classes[i], second = best == 0 ? 1 : 0;
             for (int c = 0; c < width; c++)
                 if (c != best && decided.Probabilities[i * width + c] > decided.Probabilities[i * width + second]) second = c;
             output.WriteLine($"  {Path.GetFileName(files[i])}: {Name(best)} (p={decided.Confidence[i]:F3}), next {Name(second)} (p={decided.Probabilities[i * width + second]:F3})");
         }
+        if (files.Count > show && show > 0) output.WriteLine($"  ... {files.Count - show:N0} more images");
         if (outputPath is not null)
         {
             WriteCsv(outputPath, "class", decided.Classes, decided.Confidence, decided.Probabilities, width, Name,

@@ -127,6 +127,13 @@ public abstract partial class BackendContractTests
         var buffer = Put(x, offset);
         Backend.ClipByValue(buffer, count, limit);
         Check.Close([.. x.Select(v => (double)Math.Clamp(v, -limit, limit))], Get(buffer), 0, 0, "clip by value");
+
+        // NaN stays NaN (a diverged gradient is not turned into a plausible one)
+        var nan = Put([float.NaN, 5f], offset);
+        Backend.ClipByValue(nan, 2, limit);
+        var clipped = Get(nan);
+        Assert.True(float.IsNaN(clipped[0]), $"NaN became {clipped[0]}");
+        Assert.Equal(limit, clipped[1]);
     }
 
     [Theory]

@@ -46,6 +46,29 @@ public class AllocationTests
         Assert.True(windows.Min() == 0, $"bytes allocated in three windows of 20 training steps: {string.Join(", ", windows)}");
     }
 
+    [Theory]
+    [InlineData("clipvalue")]
+    [InlineData("clipnorm")]
+    [InlineData("global_clipnorm")]
+    public void AClippedTrainingStepAllocatesNothing(string clip)
+    {
+        var data = Datasets.Mnist10k().Train.Range(0, 256);
+        using var backend = new CpuBackend();
+        using var model = new Sequential(new Dense(16, "relu"), new Dense(10, "softmax"));
+        var sgd = new Sgd(0.05f);
+        switch (clip)
+        {
+            case "clipvalue": sgd.ClipValue = 0.01f; break;
+            case "clipnorm": sgd.ClipNorm = 0.1f; break;
+            default: sgd.GlobalClipNorm = 0.1f; break;
+        }
+        model.Compile(sgd, new SparseCategoricalCrossentropy(), backend);
+        using var runner = model.PrepareTrainingSteps(data, 16);
+        runner.Run(50);
+        var windows = AllocationWindows(runner);
+        Assert.True(windows.Min() == 0, $"{clip}: bytes allocated in three windows of 20 training steps: {string.Join(", ", windows)}");
+    }
+
     [Fact]
     public void AMultiThreadedTrainingStepAllocatesNothing()
     {

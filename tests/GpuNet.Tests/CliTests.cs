@@ -23,18 +23,24 @@ public class CliTests
     [Fact]
     public void ActivationsTabulatesTheLectureFunctionsAndDrawsThem()
     {
-        string png = Path.Combine(Directory.CreateTempSubdirectory("gpunet-act-").FullName, "activations.png");
-        var (code, output, error) = Run("activations", "--plot", png);
-        Assert.True(code == 0, error);
-        Assert.Matches(@"tanh\s+-0\.9640\s+-0\.7616\s+0\.0000\s+0\.7616\s+0\.9640", output); // the lecture's tanh values
-        Assert.Contains("sigmoid's largest slope: 0.2500", output);
-        Assert.Contains("swish's minimum: -0.278 at x = -1.278", output);
-        Assert.Contains("leaky_relu(0.1)", output);
-        var bytes = File.ReadAllBytes(png);
-        Assert.Equal(1280, System.Buffers.Binary.BinaryPrimitives.ReadInt32BigEndian(bytes.AsSpan(16))); // two panels
-        Directory.Delete(Path.GetDirectoryName(png)!, recursive: true);
+        string folder = Directory.CreateTempSubdirectory("gpunet-act-").FullName, png = Path.Combine(folder, "activations.png");
+        try
+        {
+            var (ok, output, err) = Run("activations", "--plot", png);
+            Assert.True(ok == 0, err);
+            Assert.Matches(@"tanh\s+-0\.9640\s+-0\.7616\s+0\.0000\s+0\.7616\s+0\.9640", output); // the lecture's tanh values
+            Assert.Contains("sigmoid's largest slope: 0.2500, at x = 0", output);
+            Assert.Contains("swish's minimum: -0.278 at x = -1.278", output);
+            Assert.Contains("leaky_relu(0.1)", output);
+            var bytes = File.ReadAllBytes(png);
+            Assert.Equal(1280, System.Buffers.Binary.BinaryPrimitives.ReadInt32BigEndian(bytes.AsSpan(16))); // two panels
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
 
-        (code, _, error) = Run("activations", "--alpha", "0");
+        var (code, _, error) = Run("activations", "--alpha", "0");
         Assert.NotEqual(0, code);
         Assert.Contains("--alpha must be a positive number", error);
     }

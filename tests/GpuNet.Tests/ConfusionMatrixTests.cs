@@ -41,7 +41,19 @@ public sealed class ConfusionMatrixTests
     [Fact]
     public void EvaluateReportPrintsTheMatrixOfTheTestSet()
     {
-        string path = Path.Combine(Directory.CreateTempSubdirectory("gpunet-cm-").FullName, "m.safetensors");
+        string folder = Directory.CreateTempSubdirectory("gpunet-cm-").FullName, path = Path.Combine(folder, "m.safetensors");
+        try
+        {
+            Report(path);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    private static void Report(string path)
+    {
         var (code, _, error) = TestData.RunCli("train", "--device", "cpu", "--epochs", "2", "--save", path);
         Assert.True(code == 0, error);
         (code, var text, error) = TestData.RunCli("evaluate", "--model", path, "--device", "cpu", "--report");
@@ -50,6 +62,5 @@ public sealed class ConfusionMatrixTests
         Assert.NotEmpty(accuracy);
         Assert.Matches($@"accuracy\s+{accuracy.Replace(".", @"\.")}\s+2,000", text); // the report's accuracy is the test line's
         Assert.Contains("actual \\ predicted", text);
-        Directory.Delete(Path.GetDirectoryName(path)!, recursive: true);
     }
 }

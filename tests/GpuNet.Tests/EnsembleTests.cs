@@ -80,17 +80,13 @@ public class EnsembleTests
     [Fact]
     public void TheCliTrainsAnEnsembleAndReportsItBesideItsMembers()
     {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        int code = Program.Run(["train", "--device", "cpu", "--epochs", "1", "--ensemble", "3"], output, error);
-        Assert.True(code == 0, error.ToString());
-        string text = output.ToString();
+        var (code, text, error) = TestData.RunCli("train", "--device", "cpu", "--epochs", "1", "--ensemble", "3");
+        Assert.True(code == 0, error);
         Assert.Contains("member 3 (seed 44): test accuracy", text);
         Assert.Contains("Ensemble of 3: test loss", text);
 
-        error = new StringWriter();
-        code = Program.Run(["train", "--ensemble", "3", "--save", Path.Combine(Path.GetTempPath(), "e.safetensors")], new StringWriter(), error);
+        (code, _, error) = TestData.RunCli("train", "--ensemble", "3", "--save", Path.Combine(Path.GetTempPath(), "e.safetensors"));
         Assert.Equal(1, code);
-        Assert.Contains("only single models can be saved", error.ToString());
+        Assert.Contains("only single models can be saved", error);
     }
 }

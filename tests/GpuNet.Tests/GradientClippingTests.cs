@@ -90,19 +90,87 @@ public sealed class GradientClippingTests
     }
 
     [Fact]
-    public void ClippingIsSavedAndBadSettingsAreRefused()
+    public void AnOptimizerSharedByTwoModelsClipsEachOnesOwnGradients()
+    {
+        using var backend = new CpuBackend();
+        const float lr = 0.1f, limit = 1e-3f;
+        var shared = new Sgd(lr) { ClipNorm = limit };
+        using var a = Model(shared, backend);
+        using var b = Model(shared, backend);
+        using var start = Model(new Sgd(lr), backend);
+        start.Evaluate(Data);
+        var w0 = Weights(start);
+        a.Evaluate(Data); // builds a's graph
+        b.Evaluate(Data); // then b's: the optimizer was built last for b
+        a.Fit(Data, OneStep);
+        var w1 = Weights(a);
+        foreach (var p in a.Graph!.Parameters)
+        {
+            double step = Math.Sqrt(Enumerable.Range(p.Offset, p.Count).Sum(i => (double)(w1[i] - w0[i]) * (w1[i] - w0[i])));
+            Assert.True(Math.Abs(step - lr * limit) < lr * limit * 1e-3, $"{p.Name}: step norm {step}, expected {lr * limit}");
+        }
+    }
+
+    [Theory]
+    [InlineData("clipvalue", 0.5f)]
+    [InlineData("clipnorm", 1.5f)]
+    [InlineData("global_clipnorm", 2f)]
+    public void EachClippingIsSavedWithTheModel(string clip, float value)
     {
         string path = Path.Combine(Directory.CreateTempSubdirectory("gpunet-clip-").FullName, "m.safetensors");
         using var backend = new CpuBackend();
-        using var model = Model(new Adam(0.01f) { GlobalClipNorm = 2f }, backend);
+        var adam = new Adam(0.01f);
+        switch (clip)
+        {
+            case "clipvalue": adam.ClipValue = value; break;
+            case "clipnorm": adam.ClipNorm = value; break;
+            default: adam.GlobalClipNorm = value; break;
+        }
+        using var model = Model(adam, backend);
         model.Fit(Data, OneStep);
         model.Save(path);
         using var loaded = Sequential.Load(path, backend);
-        Assert.Equal(2f, loaded.Optimizer!.GlobalClipNorm);
-        Assert.Null(loaded.Optimizer.ClipValue);
+        var o = loaded.Optimizer!;
+        Assert.Equal((adam.ClipValue, adam.ClipNorm, adam.GlobalClipNorm), (o.ClipValue, o.ClipNorm, o.GlobalClipNorm));
         Assert.Equal("2", SafeTensorsFile.Read(path).Metadata["version"]);
-        Assert.EndsWith("global_clipnorm=2", loaded.Optimizer.ToString());
+        Assert.EndsWith($"{clip}={value.ToString(System.Globalization.CultureInfo.InvariantCulture)}", o.ToString());
+
+        // a file claiming two clippings at once is damaged
+        var (tensors, meta) = SafeTensorsFile.Read(path);
+        var config = System.Text.Json.Nodes.JsonNode.Parse(meta["config"])!;
+        config["optimizer"]!["clipvalue"] = 1f;
+        config["optimizer"]!["clipnorm"] = 1f;
+        var damaged = new Dictionary<string, string>(meta) { ["config"] = config.ToJsonString() };
+        SafeTensorsFile.Write(path, tensors, damaged);
+        Assert.Contains("gradient clipping is damaged", Assert.Throws<InvalidDataException>(() => Sequential.Load(path, backend)).Message);
         Directory.Delete(Path.GetDirectoryName(path)!, recursive: true);
+    }
+
+    [Fact]
+    public void TheCliFlagsSetKerasClippings()
+    {
+        string path = Path.Combine(Directory.CreateTempSubdirectory("gpunet-clipcli-").FullName, "m.safetensors");
+        try
+        {
+            using var backend = new CpuBackend();
+            foreach (var (flag, check) in new (string, Func<Optimizer, float?>)[]
+                     { ("--clip-norm", o => o.ClipNorm), ("--global-clip-norm", o => o.GlobalClipNorm), ("--clip-value", o => o.ClipValue) })
+            {
+                var (code, _, error) = TestData.RunCli("train", "--device", "cpu", "--epochs", "1", flag, "0.75", "--save", path);
+                Assert.True(code == 0, error);
+                using var loaded = Sequential.Load(path, backend);
+                Assert.Equal(0.75f, check(loaded.Optimizer!));
+            }
+        }
+        finally
+        {
+            Directory.Delete(Path.GetDirectoryName(path)!, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void BadClippingSettingsAreRefused()
+    {
 
         Assert.Contains("clipvalue must be a positive finite number", Assert.Throws<ArgumentOutOfRangeException>(() => new Sgd() { ClipValue = 0f }).Message);
         Assert.Contains("global_clipnorm is set already", Assert.Throws<InvalidOperationException>(() => new Sgd() { GlobalClipNorm = 1f, ClipNorm = 1f }).Message);

@@ -61,11 +61,9 @@ public class GradientNormTests
     [Fact]
     public void TheCliPrintsEachLayersGradientBeforeTraining()
     {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        int code = GpuNet.Cli.Program.Run(["train", "--device", "cpu", "--epochs", "1", "--layers", "16,16,16", "--activation", "sigmoid", "--gradient-norms"], output, error);
-        Assert.True(code == 0, error.ToString());
-        Assert.Contains("Gradient RMS of each kernel on one batch of 64, input side first (first / last = ", output.ToString());
-        Assert.Contains("dense_3 ", output.ToString()); // three hidden kernels and the output's
+        var (code, output, error) = TestData.RunCli("train", "--device", "cpu", "--epochs", "1", "--layers", "16,16,16", "--activation", "sigmoid", "--gradient-norms");
+        Assert.True(code == 0, error);
+        Assert.Contains("Gradient RMS of each kernel on one batch of 64, input side first (first / last = ", output);
+        Assert.Contains("dense_3 ", output); // three hidden kernels and the output's
     }
 }

@@ -42,6 +42,29 @@ public sealed class ImagePredictTests : IDisposable
     }
 
     [Fact]
+    public void TransparentBackgroundsAndTallImagesAreReadAsDrawn()
+    {
+        // light strokes on a transparent background: the paper is black, so the stroke survives (over white it vanished)
+        string light = Path.Combine(_folder, "light.png");
+        using (var bitmap = new SKBitmap(28, 28, SKColorType.Rgba8888, SKAlphaType.Unpremul))
+        {
+            bitmap.Erase(SKColors.Transparent);
+            for (int y = 4; y < 24; y++) bitmap.SetPixel(14, y, SKColors.White);
+            File.WriteAllBytes(light, bitmap.Encode(SKEncodedImageFormat.Png, 100).ToArray());
+        }
+        var pixels = ImageInput.Load(light, 28, out bool inverted);
+        Assert.False(inverted);
+        Assert.Equal(1f, pixels[10 * 28 + 14], 1e-6f);
+        Assert.Equal(0f, pixels[10 * 28 + 3], 1e-6f);
+
+        // a 2 x 4 image is centred in a 4 x 4 square with its border's mean, not stretched
+        var (square, side) = ImageInput.PadToSquare([1, 1, 1, 0, 1, 0, 1, 1], 2, 4);
+        Assert.Equal(4, side);
+        Assert.Equal(0.75f, square[0], 1e-6f);     // the margin: the border's mean, 6 ones of 8
+        Assert.Equal([1f, 1f, 1f, 0f, 1f, 0f, 1f, 1f], new[] { square[1], square[2], square[5], square[6], square[9], square[10], square[13], square[14] });
+    }
+
+    [Fact]
     public void ImagesAreReadAsTheModelsInputsAndClassified()
     {
         string model = Path.Combine(_folder, "mnist.safetensors");
@@ -78,6 +101,18 @@ public sealed class ImagePredictTests : IDisposable
         // area averaging undoes a whole-number enlargement exactly, and inverting undoes black on white
         int agree = Enumerable.Range(0, count).Count(i => output.Contains($"digit{i}.png: {expected[i]} (p="));
         Assert.True(agree == count, $"only {agree} of {count} enlarged black-on-white digits got the class of the original:\n{output}");
+
+        // --show limits the printed lines; an unreadable file in a folder is skipped, not fatal
+        File.WriteAllText(Path.Combine(drawn, "._digit0.png"), "resource fork, not a picture");
+        (code, output, error) = TestData.RunCli("predict", "--model", model, "--input", drawn, "--device", "cpu", "--show", "2");
+        Assert.True(code == 0, error);
+        Assert.Contains("skipped: '", output);
+        Assert.Contains("... 6 more images", output);
+
+        // a folder that does not exist, and an image given to a CSV model
+        (code, _, error) = TestData.RunCli("predict", "--model", model, "--input", Path.Combine(_folder, "nothing-here"), "--device", "cpu");
+        Assert.NotEqual(0, code);
+        Assert.Contains("nothing-here' does not exist", error);
 
         // not an image
         string fake = Path.Combine(_folder, "fake.png");

@@ -277,16 +277,13 @@ public sealed class PersistenceTests : IDisposable
     public void TheCliSavesAModelThatEvaluateReloadsWithTheSameTestAccuracy()
     {
         string path = PathOf("mnist.safetensors");
-        var output = new StringWriter();
-        var error = new StringWriter();
-        Assert.True(Program.Run(["train", "--device", "cpu", "--epochs", "2", "--save", path], output, error) == 0, error.ToString());
-        string trained = output.ToString();
+        var (code, trained, error) = TestData.RunCli("train", "--device", "cpu", "--epochs", "2", "--save", path);
+        Assert.True(code == 0, error);
         Assert.Contains("Saved the model to", trained);
         string testLine = trained.Split('\n').Single(l => l.StartsWith("Test: ", StringComparison.Ordinal)).Trim();
 
-        var evalOut = new StringWriter();
-        Assert.True(Program.Run(["evaluate", "--model", path, "--device", "cpu"], evalOut, error) == 0, error.ToString());
-        string evaluated = evalOut.ToString();
+        (code, var evaluated, error) = TestData.RunCli("evaluate", "--model", path, "--device", "cpu");
+        Assert.True(code == 0, error);
         Assert.Contains("784 inputs", evaluated);
         // "Test: loss L - accuracy A (2,000 samples)" in both: the same data, the same weights.
         string figures = testLine["Test: ".Length..];
@@ -296,19 +293,16 @@ public sealed class PersistenceTests : IDisposable
     [Fact]
     public void TheCliChecksTheSavePathBeforeTrainingAndReportsBadModelFilesInOneLine()
     {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        int code = Program.Run(["train", "--device", "cpu", "--save", PathOf("missing/m.safetensors")], output, error);
+        var (code, output, error) = TestData.RunCli("train", "--device", "cpu", "--save", PathOf("missing/m.safetensors"));
         Assert.Equal(1, code);
-        Assert.Contains("does not exist", error.ToString());
-        Assert.DoesNotContain("Epoch", output.ToString()); // failed before training
+        Assert.Contains("does not exist", error);
+        Assert.DoesNotContain("Epoch", output); // failed before training
 
         File.WriteAllText(PathOf("bad.safetensors"), "not a model");
-        error = new StringWriter();
-        code = Program.Run(["evaluate", "--model", PathOf("bad.safetensors")], new StringWriter(), error);
+        (code, _, error) = TestData.RunCli("evaluate", "--model", PathOf("bad.safetensors"));
         Assert.Equal(1, code);
-        Assert.StartsWith("error: ", error.ToString());
-        Assert.DoesNotContain("   at ", error.ToString());
+        Assert.StartsWith("error: ", error);
+        Assert.DoesNotContain("   at ", error);
     }
 
     [Fact]
@@ -376,12 +370,11 @@ public sealed class PersistenceTests : IDisposable
     public void TheCliCheckpointsTheBestEpoch()
     {
         string path = PathOf("cli-best.safetensors");
-        var output = new StringWriter();
-        var error = new StringWriter();
-        Assert.True(Program.Run(["train", "--device", "cpu", "--epochs", "3", "--checkpoint", path], output, error) == 0, error.ToString());
-        Assert.Contains($"Checkpoint: {path} holds epoch ", output.ToString());
-        var evalOut = new StringWriter();
-        Assert.True(Program.Run(["evaluate", "--model", path, "--device", "cpu"], evalOut, error) == 0, error.ToString());
-        Assert.Contains("Test (mnist-10k/test): loss", evalOut.ToString());
+        var (code, output, error) = TestData.RunCli("train", "--device", "cpu", "--epochs", "3", "--checkpoint", path);
+        Assert.True(code == 0, error);
+        Assert.Contains($"Checkpoint: {path} holds epoch ", output);
+        (code, var evaluated, error) = TestData.RunCli("evaluate", "--model", path, "--device", "cpu");
+        Assert.True(code == 0, error);
+        Assert.Contains("Test (mnist-10k/test): loss", evaluated);
     }
 }

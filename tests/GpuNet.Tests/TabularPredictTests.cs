@@ -84,6 +84,15 @@ public sealed class TabularPredictTests : IDisposable
         Assert.Contains($"Predicted: no {1309 - yes:N0}, yes {yes:N0}", output);
         Assert.Empty(Directory.GetFiles(_folder, "*.tmp")); // written atomically
 
+        // An image given to this CSV model is refused at once
+        (code, _, error) = Run("predict", "--model", model, "--input", Path.Combine(_folder, "digit.png"), "--device", "cpu");
+        Assert.NotEqual(0, code);
+        Assert.Contains("does not exist", error); // checked before anything else
+        File.WriteAllBytes(Path.Combine(_folder, "digit.png"), [0x89, (byte)'P', (byte)'N', (byte)'G']);
+        (code, _, error) = Run("predict", "--model", model, "--input", Path.Combine(_folder, "digit.png"), "--device", "cpu");
+        Assert.NotEqual(0, code);
+        Assert.Contains("is a CSV model", error);
+
         // A labelled file with one label missing: scored over the rows that have one (the label column in another case).
         string partly = Path.Combine(_folder, "partly.csv");
         File.WriteAllText(partly, "sex,age,passengerClass,SURVIVED\nfemale,29,1st,yes\nmale,40,3rd,\nmale,20,3rd,no\n");

@@ -47,7 +47,8 @@ public abstract class Optimizer
 
     /// <summary>
     /// Keras' clipnorm: before each update, each parameter tensor's gradient (a kernel, a bias) whose norm n exceeds
-    /// ClipNorm is multiplied by ClipNorm / n, on the device. Three launches per tensor; <see cref="GlobalClipNorm"/> needs three in all.
+    /// ClipNorm is multiplied by ClipNorm / n, on the device: two launches per tensor after one fill
+    /// (<see cref="GlobalClipNorm"/> needs three launches in all).
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">Not a positive finite number.</exception>
     /// <exception cref="InvalidOperationException">Another clipping is set already.</exception>
@@ -63,7 +64,7 @@ public abstract class Optimizer
     /// host synchronization. The lecture's remedy for exploding gradients.
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">Not a positive finite number.</exception>
-    /// <exception cref="InvalidOperationException"><see cref="ClipValue"/> is set already.</exception>
+    /// <exception cref="InvalidOperationException">Another clipping is set already.</exception>
     public float? GlobalClipNorm
     {
         get => _globalClipNorm;
@@ -72,8 +73,9 @@ public abstract class Optimizer
 
     private float? _clipValue, _clipNorm, _globalClipNorm;
     private DeviceBuffer<float>? _normSquared;
-    // clipnorm: each parameter's gradient with its own squared-norm cell, sliced once in Build (no allocation per step)
-    private (DeviceBuffer<float> Grad, int Count, DeviceBuffer<float> NormSquared)[] _perTensor = [];
+    // clipnorm: one squared-norm cell per parameter tensor, sliced once in Build (no allocation per step); the
+    // gradients come from the graph each step, so an optimizer shared by two models clips each one's own
+    private DeviceBuffer<float>[] _normCells = [];
 
     /// <summary>The Keras name of a clipping set other than <paramref name="self"/>, or null.</summary>
     private string? OtherClip(string self) =>
@@ -129,7 +131,7 @@ public abstract class Optimizer
         // the squared gradient norm of global_clipnorm in cell 0, and one cell per parameter tensor for clipnorm
         var parameters = graph.Parameters;
         _normSquared = graph.Backend.Allocate<float>(Math.Max(1, parameters.Count));
-        _perTensor = [.. parameters.Select((p, i) => (p.Grad, p.Count, _normSquared.Slice(i, 1)))];
+        _normCells = [.. Enumerable.Range(0, parameters.Count).Select(i => _normSquared.Slice(i, 1))];
         _count = graph.ParameterCount;
         _state1 = StateBuffers >= 1 ? graph.Backend.Allocate<float>(Math.Max(_count, 1)) : null;
         _state2 = StateBuffers >= 2 ? graph.Backend.Allocate<float>(Math.Max(_count, 1)) : null;
@@ -155,10 +157,14 @@ public abstract class Optimizer
         if (_clipNorm is float tensorNorm)
         {
             backend.Fill(_normSquared!, 0f);
-            foreach (var (grad, count, normSquared) in _perTensor)
+            var parameters = graph.Parameters;
+            if (parameters.Count != _normCells.Length)
+                throw new InvalidOperationException("The optimizer was not built for this graph; compile the model with it first.");
+            for (int i = 0; i < parameters.Count; i++)
             {
-                backend.L1L2Penalty(grad, count, 0f, 1f, normSquared);
-                backend.ScaleToMaxNorm(grad, count, normSquared, tensorNorm);
+                var p = parameters[i];
+                backend.L1L2Penalty(p.Grad, p.Count, 0f, 1f, _normCells[i]);
+                backend.ScaleToMaxNorm(p.Grad, p.Count, _normCells[i], tensorNorm);
             }
         }
         if (_globalClipNorm is float maxNorm)
