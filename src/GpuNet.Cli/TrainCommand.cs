@@ -25,8 +25,6 @@ internal static class TrainCommand
     internal static int Run(TrainSettings s, TextWriter output, TextWriter error)
     {
         var data = DataLoader.Load(s, output);
-        if (data.IsRegression && s.Ensemble > 1)
-            throw new ArgumentException($"--ensemble {s.Ensemble} reports the accuracy of averaged class probabilities, but the target '{s.Target}' is a number (regression). Drop --ensemble (the library's Ensemble averages regression outputs too).");
         using var backend = GpuNet.Device.Create(s.Device);
         output.WriteLine($"Device: {backend.Name}");
 
@@ -94,13 +92,20 @@ internal static class TrainCommand
 
     /// <summary>
     /// Trains <c>--ensemble N</c> - 1 more models like <paramref name="first"/>, each from its own seed (weights,
-    /// shuffles, dropout), and reports the test accuracy of their averaged probabilities beside each member's.
+    /// shuffles, dropout), and reports the test accuracy of their averaged probabilities beside each member's
+    /// (for a regression target, the errors of their averaged values).
     /// </summary>
     private static void TrainEnsemble(TrainSettings s, LoadedData data, Backends.IBackend backend, Sequential first,
         EvaluationResult firstTest, TextWriter output)
     {
+        // a member's figure: its accuracy, or for regression its RMSE in the target's units
+        string Score(Sequential m, EvaluationResult r) => data.IsRegression
+            ? FormattableString.Invariant($"test RMSE {Regression(m.Predict(data.Test.Features)).Rmse:G5}")
+            : $"test accuracy {r.Accuracy:F4}";
+        RegressionMetrics Regression(float[] standardized) =>
+            RegressionMetrics.Of(data.Preprocessor!.TargetToOriginal(standardized), data.Preprocessor.TargetToOriginal(data.Test.Targets!));
         output.WriteLine($"Ensemble: training {s.Ensemble - 1} more models with seeds {s.Seed + 1}..{s.Seed + s.Ensemble - 1}");
-        output.WriteLine($"  member 1 (seed {s.Seed}): test accuracy {firstTest.Accuracy:F4}");
+        output.WriteLine($"  member 1 (seed {s.Seed}): {Score(first, firstTest)}");
         var members = new List<Sequential> { first };
         try
         {
@@ -112,9 +117,18 @@ internal static class TrainCommand
                 member.Compile(ModelFactory.Optimizer(s, data), ModelFactory.Loss(data), backend, seed: (ulong)seed);
                 var clock = Stopwatch.StartNew();
                 member.Fit(data.Train, FitOptionsFor(s, data, seed));
-                output.WriteLine($"  member {i + 1} (seed {seed}): test accuracy {member.Evaluate(data.Test).Accuracy:F4} ({clock.Elapsed.TotalSeconds:F1}s)");
+                output.WriteLine($"  member {i + 1} (seed {seed}): {Score(member, member.Evaluate(data.Test))} ({clock.Elapsed.TotalSeconds:F1}s)");
             }
-            var result = new Ensemble(members).Evaluate(data.Test);
+            var ensemble = new Ensemble(members);
+            if (data.IsRegression)
+            {
+                var metrics = Regression(ensemble.Predict(data.Test.Features));
+                var memberRmse = members.Select(m => Regression(m.Predict(data.Test.Features)).Rmse).ToList();
+                output.WriteLine(FormattableString.Invariant($"Ensemble of {members.Count} (mean of their values): {metrics} ") +
+                                 FormattableString.Invariant($"(members: RMSE mean {memberRmse.Average():G5}, best {memberRmse.Min():G5})"));
+                return;
+            }
+            var result = ensemble.Evaluate(data.Test);
             output.WriteLine($"Ensemble of {members.Count}: test loss {result.Ensemble.Loss:F4} - accuracy {result.Ensemble.Accuracy:F4} " +
                              $"(members: mean {result.MeanMemberAccuracy:F4}, best {result.Members.Max(m => m.Accuracy):F4})");
         }

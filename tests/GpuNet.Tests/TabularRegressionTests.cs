@@ -123,6 +123,21 @@ public sealed class TabularRegressionTests : IDisposable
     }
 
     [Fact]
+    public void AnEnsembleOfRegressionModelsAveragesTheirValues()
+    {
+        var (code, output, error) = Run("train", "--device", "cpu", "--dataset", $"csv:{SyntheticCsv()}", "--target", "y",
+            "--optimizer", "adam", "--lr", "0.01", "--epochs", "30", "--ensemble", "3");
+        Assert.True(code == 0, error);
+        var members = System.Text.RegularExpressions.Regex.Matches(output, @"member \d \(seed \d+\): test RMSE ([0-9.]+)");
+        Assert.Equal(3, members.Count);
+        var ensemble = System.Text.RegularExpressions.Regex.Match(output, @"Ensemble of 3 \(mean of their values\): RMSE ([0-9.]+) - MAE [0-9.]+ - R² ([0-9.]+)");
+        Assert.True(ensemble.Success, output);
+        double rmse = double.Parse(ensemble.Groups[1].Value, CultureInfo.InvariantCulture);
+        // averaging cannot be worse than the average member (the squared error is convex)
+        Assert.True(rmse <= members.Average(m => double.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture)) + 1e-3, output);
+    }
+
+    [Fact]
     public void EvaluateUsesTheSavedPreprocessingNotTheFilesOwnStatistics()
     {
         string csv = SyntheticCsv(), model = Path.Combine(_folder, "m.safetensors");
@@ -152,7 +167,6 @@ public sealed class TabularRegressionTests : IDisposable
     [Theory]
     [InlineData(new[] { "--dataset", "csv:{csv}", "--target", "color", "--task", "regression" }, "regression needs numbers")]
     [InlineData(new[] { "--task", "regression" }, "--task regression applies to CSV datasets")]
-    [InlineData(new[] { "--dataset", "csv:{csv}", "--target", "y", "--ensemble", "3" }, "but the target 'y' is a number (regression)")]
     public void MisuseGetsAClearMessage(string[] args, string expected)
     {
         string csv = SyntheticCsv(60);
