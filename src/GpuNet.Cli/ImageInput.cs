@@ -32,23 +32,25 @@ internal static class ImageInput
 
     /// <summary>The image as side x side values in [0, 1], row-major; <paramref name="inverted"/> says whether it was inverted.</summary>
     /// <remarks>
-    /// JPEG orientation (EXIF) is not applied: a photo stored rotated is read as stored.
+    /// A JPEG's EXIF orientation is applied: a photo stored sideways is read as it is seen.
     /// Resized by area averaging (each output pixel is the mean of the source area it covers, fractions weighted):
     /// a 3x enlarged MNIST digit comes back as the original, where bilinear filtering with mipmaps blurred it.
     /// </remarks>
     /// <exception cref="InvalidDataException">The file is not an image SkiaSharp can decode.</exception>
     public static float[] Load(string path, int side, out bool inverted)
     {
-        using var decoded = SKBitmap.Decode(path)
+        using var codec = SKCodec.Create(path);
+        using var decoded = (codec is null ? null : SKBitmap.Decode(codec))
             ?? throw new InvalidDataException($"'{path}' is not an image GpuNet can read (PNG, JPEG, BMP, GIF or WebP).");
-        int w = decoded.Width, h = decoded.Height;
+        using var upright = Upright(decoded, codec!.EncodedOrigin);
+        int w = upright.Width, h = upright.Height;
         var lum = new float[w * h];
         var alpha = new float[w * h];
         double opaqueLum = 0, opaque = 0;
         for (int y = 0; y < h; y++)
             for (int x = 0; x < w; x++)
             {
-                var c = decoded.GetPixel(x, y);
+                var c = upright.GetPixel(x, y);
                 int i = y * w + x;
                 alpha[i] = c.Alpha / 255f;
                 lum[i] = (0.299f * c.Red + 0.587f * c.Green + 0.114f * c.Blue) / 255f;
@@ -69,6 +71,34 @@ internal static class ImageInput
         if (inverted)
             for (int i = 0; i < pixels.Length; i++) pixels[i] = 1 - pixels[i];
         return pixels;
+    }
+
+    /// <summary>
+    /// The image turned as its EXIF orientation says (a phone photo stored sideways), so that it is read as seen;
+    /// a copy when nothing is to be turned.
+    /// </summary>
+    internal static SKBitmap Upright(SKBitmap bitmap, SKEncodedOrigin origin)
+    {
+        if (origin == SKEncodedOrigin.TopLeft) return bitmap.Copy();
+        bool swap = origin is SKEncodedOrigin.LeftTop or SKEncodedOrigin.RightTop or SKEncodedOrigin.RightBottom or SKEncodedOrigin.LeftBottom;
+        int w = bitmap.Width, h = bitmap.Height;
+        var result = new SKBitmap(swap ? h : w, swap ? w : h, bitmap.ColorType, bitmap.AlphaType);
+        using var canvas = new SKCanvas(result);
+        // the EXIF matrix that maps the stored image to the displayed one (Skia's own SkEncodedOriginToMatrix)
+        var m = origin switch
+        {
+            SKEncodedOrigin.TopRight => new SKMatrix(-1, 0, w, 0, 1, 0, 0, 0, 1),
+            SKEncodedOrigin.BottomRight => new SKMatrix(-1, 0, w, 0, -1, h, 0, 0, 1),
+            SKEncodedOrigin.BottomLeft => new SKMatrix(1, 0, 0, 0, -1, h, 0, 0, 1),
+            SKEncodedOrigin.LeftTop => new SKMatrix(0, 1, 0, 1, 0, 0, 0, 0, 1),
+            SKEncodedOrigin.RightTop => new SKMatrix(0, -1, h, 1, 0, 0, 0, 0, 1),
+            SKEncodedOrigin.RightBottom => new SKMatrix(0, -1, h, -1, 0, w, 0, 0, 1),
+            SKEncodedOrigin.LeftBottom => new SKMatrix(0, 1, 0, -1, 0, w, 0, 0, 1),
+            _ => SKMatrix.Identity,
+        };
+        canvas.SetMatrix(m);
+        canvas.DrawBitmap(bitmap, 0, 0);
+        return result;
     }
 
     /// <summary>

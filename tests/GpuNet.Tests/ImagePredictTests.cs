@@ -65,6 +65,45 @@ public sealed class ImagePredictTests : IDisposable
     }
 
     [Fact]
+    public void AJpegStoredSidewaysIsReadAsItIsSeen()
+    {
+        // stored 40 wide x 20 high, white in its left quarter; EXIF orientation 6 says "turn 90 degrees clockwise to show"
+        using var stored = new SKBitmap(40, 20, SKColorType.Rgba8888, SKAlphaType.Premul);
+        stored.Erase(SKColors.Black);
+        for (int y = 0; y < 20; y++)
+            for (int x = 0; x < 10; x++) stored.SetPixel(x, y, SKColors.White);
+        var jpeg = stored.Encode(SKEncodedImageFormat.Jpeg, 95).ToArray();
+        // an APP1 Exif segment right after the start-of-image marker: big-endian TIFF, one IFD entry 0x0112 = 6
+        byte[] app1 =
+        [
+            0xFF, 0xE1, 0x00, 0x22, (byte)'E', (byte)'x', (byte)'i', (byte)'f', 0, 0,
+            (byte)'M', (byte)'M', 0x00, 0x2A, 0x00, 0x00, 0x00, 0x08,
+            0x00, 0x01, 0x01, 0x12, 0x00, 0x03, 0x00, 0x00, 0x00, 0x01, 0x00, 0x06, 0x00, 0x00,
+            0x00, 0x00, 0x00, 0x00,
+        ];
+        string path = Path.Combine(_folder, "sideways.jpg");
+        File.WriteAllBytes(path, [.. jpeg[..2], .. app1, .. jpeg[2..]]);
+
+        using (var codec = SKCodec.Create(path)) Assert.Equal(SKEncodedOrigin.RightTop, codec.EncodedOrigin);
+        // shown 20 wide x 40 high with the white band along the top; padded to 40 x 40 and read at 4 x 4
+        var pixels = ImageInput.Load(path, 4, out _);
+        Assert.True(pixels[1] > 0.3f && pixels[2] > 0.3f, $"the top row should hold the white band: {string.Join(", ", pixels)}");
+        Assert.True(pixels[13] < 0.1f && pixels[14] < 0.1f, $"the bottom row should be dark: {string.Join(", ", pixels)}");
+
+        // the eight orientations map a stored pixel where EXIF says
+        using var probe = new SKBitmap(3, 2, SKColorType.Rgba8888, SKAlphaType.Premul);
+        probe.Erase(SKColors.Black);
+        probe.SetPixel(0, 0, SKColors.White); // the stored top-left corner
+        foreach (var (origin, x, y) in new[] { (SKEncodedOrigin.TopLeft, 0, 0), (SKEncodedOrigin.TopRight, 2, 0), (SKEncodedOrigin.BottomRight, 2, 1),
+                     (SKEncodedOrigin.BottomLeft, 0, 1), (SKEncodedOrigin.LeftTop, 0, 0), (SKEncodedOrigin.RightTop, 1, 0),
+                     (SKEncodedOrigin.RightBottom, 1, 2), (SKEncodedOrigin.LeftBottom, 0, 2) })
+        {
+            using var shown = ImageInput.Upright(probe, origin);
+            Assert.Equal(SKColors.White, shown.GetPixel(x, y));
+        }
+    }
+
+    [Fact]
     public void ImagesAreReadAsTheModelsInputsAndClassified()
     {
         string model = Path.Combine(_folder, "mnist.safetensors");
