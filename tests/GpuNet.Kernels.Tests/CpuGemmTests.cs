@@ -21,6 +21,8 @@ public class CpuGemmTests
         // M a multiple of 1024: a transposed A is packed instead of read in place (and 2048 x 40 x 30,
         // above the threshold with M > N, splits rows between threads instead of columns).
         (1024, 19, 37), (2048, 40, 30),
+        // at most CpuGemm.SmallRowLimit rows (the unpacked path): batch 1-4 products, N past and short of 64 and 8
+        (1, 128, 784), (3, 784, 128), (4, 71, 19), (2, 7, 33), (1, 1000, 5),
     ];
 
     public static TheoryData<string, int, int, int, bool, bool> KernelShapeForms()

@@ -100,6 +100,12 @@ public static unsafe partial class CpuGemm
         var spec = KernelSpec.Resolve(kernel);
         fixed (float* pa = a, pb = b, pc = c)
         {
+            // a few rows: no packing (CpuGemm.Small.cs)
+            if (m <= SmallRowLimit && !transA)
+            {
+                SmallRows(transB, m, n, k, alpha, pa + aOffset, pb + bOffset, beta, pc + cOffset);
+                return;
+            }
             var job = new Job
             {
                 A = pa + aOffset, B = pb + bOffset, C = pc + cOffset,

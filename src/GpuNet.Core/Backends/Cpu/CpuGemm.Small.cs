@@ -1,0 +1,151 @@
+using System.Runtime.Intrinsics;
+
+namespace GpuNet.Backends.Cpu;
+
+// The path for a GEMM with very few rows (the forward and dX products at batch 1-4). Packing B costs more
+// than the arithmetic there: a 1 x 784 x 128 product took 18.9 us through the packed kernels, 10.9 us here,
+// where B's 400 KB are streamed once. (A K <= 4 path for the dW outer products was tried: 13.7 us against the
+// packed kernels' 7.7 at 784 x 1 x 128, so those keep the packed path.)
+public static unsafe partial class CpuGemm
+{
+    /// <summary>At most this many rows of C (with A not transposed) take <see cref="SmallRows"/>.</summary>
+    internal const int SmallRowLimit = 4;
+
+    /// <summary>
+    /// C = alpha A op(B) + beta C for M &lt;= <see cref="SmallRowLimit"/>, A M x K row-major. Without transB, each row of
+    /// C is built 32 columns at a time in four Vector256 accumulators over all of K (B read row by row); with
+    /// transB, each element is a dot product of A's row with a row of B, both contiguous.
+    /// </summary>
+    private static void SmallRows(bool transB, int m, int n, int k, float alpha, float* a, float* b, float beta, float* c)
+    {
+        if (!transB && m > 1 && Vector256.IsHardwareAccelerated)
+        {
+            RowsTimesMatrix(m, a, b, n, k, alpha, beta, c);
+            return;
+        }
+        for (int i = 0; i < m; i++)
+        {
+            float* ai = a + (nint)i * k, ci = c + (nint)i * n;
+            if (transB)
+                for (int j = 0; j < n; j++) ci[j] = Finish(alpha * Dot(ai, b + (nint)j * k, k), beta, ci[j]);
+            else
+                RowTimesMatrix(ai, b, n, k, alpha, beta, ci);
+        }
+    }
+
+    /// <summary>
+    /// C = alpha A B + beta C for 2-4 rows of A: each load of B feeds every row (16 columns at a time, two
+    /// accumulators per row), so B is streamed once, not once per row.
+    /// </summary>
+    private static void RowsTimesMatrix(int m, float* a, float* b, int n, int k, float alpha, float beta, float* c)
+    {
+        // rows past m repeat row 0 (their results are dropped)
+        float* a0 = a, a1 = a + (nint)k, a2 = m > 2 ? a + 2 * (nint)k : a, a3 = m > 3 ? a + 3 * (nint)k : a;
+        int j = 0;
+        for (; j + 16 <= n; j += 16)
+        {
+            Vector256<float> r00 = default, r01 = default, r10 = default, r11 = default, r20 = default, r21 = default, r30 = default, r31 = default;
+            float* bj = b + j;
+            for (int p = 0; p < k; p++, bj += n)
+            {
+                var lo = Vector256.Load(bj);
+                var hi = Vector256.Load(bj + 8);
+                var x = Vector256.Create(a0[p]);
+                r00 = Vector256.FusedMultiplyAdd(x, lo, r00); r01 = Vector256.FusedMultiplyAdd(x, hi, r01);
+                x = Vector256.Create(a1[p]);
+                r10 = Vector256.FusedMultiplyAdd(x, lo, r10); r11 = Vector256.FusedMultiplyAdd(x, hi, r11);
+                x = Vector256.Create(a2[p]);
+                r20 = Vector256.FusedMultiplyAdd(x, lo, r20); r21 = Vector256.FusedMultiplyAdd(x, hi, r21);
+                x = Vector256.Create(a3[p]);
+                r30 = Vector256.FusedMultiplyAdd(x, lo, r30); r31 = Vector256.FusedMultiplyAdd(x, hi, r31);
+            }
+            Store(r00, alpha, beta, c + j); Store(r01, alpha, beta, c + j + 8);
+            Store(r10, alpha, beta, c + n + j); Store(r11, alpha, beta, c + n + j + 8);
+            if (m > 2) { Store(r20, alpha, beta, c + 2 * (nint)n + j); Store(r21, alpha, beta, c + 2 * (nint)n + j + 8); }
+            if (m > 3) { Store(r30, alpha, beta, c + 3 * (nint)n + j); Store(r31, alpha, beta, c + 3 * (nint)n + j + 8); }
+        }
+        for (; j < n; j++) // the last columns, one at a time for each row
+            for (int i = 0; i < m; i++)
+            {
+                float s = 0;
+                for (int p = 0; p < k; p++) s = MathF.FusedMultiplyAdd(a[(nint)i * k + p], b[(nint)p * n + j], s);
+                c[(nint)i * n + j] = Finish(alpha * s, beta, c[(nint)i * n + j]);
+            }
+    }
+
+    /// <summary>c = alpha (a B) + beta c for one row a of K values and B K x N row-major.</summary>
+    /// <remarks>Eight accumulators (64 columns) keep both FMA pipes busy across the 4-cycle FMA latency.</remarks>
+    private static void RowTimesMatrix(float* a, float* b, int n, int k, float alpha, float beta, float* c)
+    {
+        int j = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            for (; j + 64 <= n; j += 64)
+            {
+                Vector256<float> s0 = default, s1 = default, s2 = default, s3 = default, s4 = default, s5 = default, s6 = default, s7 = default;
+                float* bj = b + j;
+                for (int p = 0; p < k; p++, bj += n)
+                {
+                    var ap = Vector256.Create(a[p]);
+                    s0 = Vector256.FusedMultiplyAdd(ap, Vector256.Load(bj), s0);
+                    s1 = Vector256.FusedMultiplyAdd(ap, Vector256.Load(bj + 8), s1);
+                    s2 = Vector256.FusedMultiplyAdd(ap, Vector256.Load(bj + 16), s2);
+                    s3 = Vector256.FusedMultiplyAdd(ap, Vector256.Load(bj + 24), s3);
+                    s4 = Vector256.FusedMultiplyAdd(ap, Vector256.Load(bj + 32), s4);
+                    s5 = Vector256.FusedMultiplyAdd(ap, Vector256.Load(bj + 40), s5);
+                    s6 = Vector256.FusedMultiplyAdd(ap, Vector256.Load(bj + 48), s6);
+                    s7 = Vector256.FusedMultiplyAdd(ap, Vector256.Load(bj + 56), s7);
+                }
+                Store(s0, alpha, beta, c + j);
+                Store(s1, alpha, beta, c + j + 8);
+                Store(s2, alpha, beta, c + j + 16);
+                Store(s3, alpha, beta, c + j + 24);
+                Store(s4, alpha, beta, c + j + 32);
+                Store(s5, alpha, beta, c + j + 40);
+                Store(s6, alpha, beta, c + j + 48);
+                Store(s7, alpha, beta, c + j + 56);
+            }
+            for (; j + 8 <= n; j += 8)
+            {
+                Vector256<float> s = default;
+                float* bj = b + j;
+                for (int p = 0; p < k; p++, bj += n) s = Vector256.FusedMultiplyAdd(Vector256.Create(a[p]), Vector256.Load(bj), s);
+                Store(s, alpha, beta, c + j);
+            }
+        }
+        for (; j < n; j++)
+        {
+            float s = 0;
+            for (int p = 0; p < k; p++) s = MathF.FusedMultiplyAdd(a[p], b[(nint)p * n + j], s);
+            c[j] = Finish(alpha * s, beta, c[j]);
+        }
+    }
+
+    private static float Dot(float* x, float* y, int k)
+    {
+        int p = 0;
+        float s = 0;
+        if (Vector256.IsHardwareAccelerated && k >= 16)
+        {
+            Vector256<float> s0 = default, s1 = default;
+            for (; p + 16 <= k; p += 16)
+            {
+                s0 = Vector256.FusedMultiplyAdd(Vector256.Load(x + p), Vector256.Load(y + p), s0);
+                s1 = Vector256.FusedMultiplyAdd(Vector256.Load(x + p + 8), Vector256.Load(y + p + 8), s1);
+            }
+            s = Vector256.Sum(s0 + s1);
+        }
+        for (; p < k; p++) s = MathF.FusedMultiplyAdd(x[p], y[p], s);
+        return s;
+    }
+
+    /// <summary>c = alpha s + beta c, where beta = 0 ignores c (NaN included), as the packed kernels do.</summary>
+    private static void Store(Vector256<float> s, float alpha, float beta, float* c)
+    {
+        var r = Vector256.Create(alpha) * s;
+        if (beta != 0) r = Vector256.FusedMultiplyAdd(Vector256.Create(beta), Vector256.Load(c), r);
+        r.Store(c);
+    }
+
+    private static float Finish(float value, float beta, float c) => beta == 0 ? value : MathF.FusedMultiplyAdd(beta, c, value);
+}
