@@ -77,8 +77,7 @@ public sealed partial class IlgpuBackend
     public void GemmRegisterTiled(GemmTile tile, bool transA, bool transB, int m, int n, int k, float alpha,
         DeviceBuffer<float> a, DeviceBuffer<float> b, float beta, DeviceBuffer<float> c)
     {
-        if (!Enum.IsDefined(tile))
-            throw new ArgumentOutOfRangeException(nameof(tile), tile, "Unknown GEMM tile; expected Tile64x64 or Tile128x128.");
+        RequireTile(tile);
         var (va, vb, vc) = GemmViews(m, n, k, a, b, c);
         if (m == 0 || n == 0) return;
         LaunchRegisterTiled(tile, transA, transB, m, n, k, alpha, va, vb, beta, vc);
@@ -88,11 +87,20 @@ public sealed partial class IlgpuBackend
     private void LaunchRegisterTiled(GemmTile tile, bool transA, bool transB, int m, int n, int k, float alpha,
         FloatView a, FloatView b, float beta, FloatView c)
     {
-        int size = tile == GemmTile.Tile128x128 ? 128 : 64;
-        var config = new KernelConfig(GemmRegisterTiledKernels.GroupCount(m, n, size), GemmRegisterTiledKernels.GroupSize);
+        var config = new KernelConfig(GemmRegisterTiledKernels.GroupCount(m, n, TileSize(tile)), GemmRegisterTiledKernels.GroupSize);
         _gemmRegisterTiled[RegisterTiledSlot(tile, transA, transB)](config, m, n, k, alpha, a, b, beta, c);
     }
 
+    private static void RequireTile(GemmTile tile)
+    {
+        if (!Enum.IsDefined(tile))
+            throw new ArgumentOutOfRangeException(nameof(tile), tile, "Unknown GEMM tile; expected Tile64x64 or Tile128x128.");
+    }
+
+    /// <summary>The side of C's square tile per group: 64 or 128.</summary>
+    private static int TileSize(GemmTile tile) => tile == GemmTile.Tile128x128 ? 128 : 64;
+
+    /// <summary>The kernel slot of a (tile, transA, transB) form, shared by the register-tiled and TF32 kernels.</summary>
     private static int RegisterTiledSlot(GemmTile tile, bool transA, bool transB) =>
         (int)tile * 4 + (transA ? 2 : 0) + (transB ? 1 : 0);
 

@@ -39,8 +39,7 @@ public sealed partial class IlgpuBackend
     public void GemmTf32(GemmTile tile, bool transA, bool transB, int m, int n, int k, float alpha,
         DeviceBuffer<float> a, DeviceBuffer<float> b, float beta, DeviceBuffer<float> c)
     {
-        if (!Enum.IsDefined(tile))
-            throw new ArgumentOutOfRangeException(nameof(tile), tile, "Unknown GEMM tile; expected Tile64x64 or Tile128x128.");
+        RequireTile(tile);
         var (va, vb, vc) = GemmViews(m, n, k, a, b, c);
         if (m == 0 || n == 0) return;
         LaunchTf32(tile, transA, transB, m, n, k, alpha, va, vb, beta, vc);
@@ -52,8 +51,7 @@ public sealed partial class IlgpuBackend
     {
         int slot = RegisterTiledSlot(tile, transA, transB);
         var kernel = _gemmTf32[slot] ??= _accelerator.LoadStreamKernel(Tf32Kernel(tile, transA, transB));
-        int size = tile == GemmTile.Tile128x128 ? 128 : 64;
-        kernel(new KernelConfig(GemmTf32Kernels.GroupCount(m, n, size), GemmTf32Kernels.GroupSize), m, n, k, alpha, a, b, beta, c);
+        kernel(new KernelConfig(GemmTf32Kernels.GroupCount(m, n, TileSize(tile)), GemmTf32Kernels.GroupSize), m, n, k, alpha, a, b, beta, c);
     }
 
     private static Action<int, int, int, float, FloatView, FloatView, float, FloatView> Tf32Kernel(GemmTile tile, bool transA, bool transB) =>

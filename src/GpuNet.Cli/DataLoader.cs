@@ -14,12 +14,12 @@ internal sealed record LoadedData(Dataset Train, Dataset Test, int ClassCount, i
     public bool IsRegression => Preprocessor?.Task == TabularTask.Regression;
 
     /// <summary>The test line of a regression model: the loss, and the errors in the target's own units.</summary>
-    public string RegressionReport(Models.Sequential model, double loss)
-    {
-        var predicted = Preprocessor!.TargetToOriginal(model.Predict(Test.Features));
-        var actual = Preprocessor.TargetToOriginal(Test.Targets!);
-        return $"Test: loss {loss:F4} (MSE of the standardized '{Preprocessor.Target}') - {Models.RegressionMetrics.Of(predicted, actual)}";
-    }
+    public string RegressionReport(Models.Sequential model, double loss) =>
+        $"Test: loss {loss:F4} (MSE of the standardized '{Preprocessor!.Target}') - {RegressionErrors(model.Predict(Test.Features))}";
+
+    /// <summary>The errors of standardized predictions for the test rows, in the target's own units.</summary>
+    public Models.RegressionMetrics RegressionErrors(float[] standardized) =>
+        Models.RegressionMetrics.Of(Preprocessor!.TargetToOriginal(standardized), Preprocessor.TargetToOriginal(Test.Targets!));
 
     public bool IsImage => ImageHeight > 0;
 }

@@ -159,7 +159,7 @@ internal static class PredictCommand
         if (table.Columns.FirstOrDefault(c => string.Equals(c.Name, prep.Target, StringComparison.OrdinalIgnoreCase)) is { } column)
         {
             // the rows of a labelled file that have a target value
-            var known = column.Numbers is null ? [] : Enumerable.Range(0, values.Length).Where(r => !double.IsNaN(column.Numbers[r])).ToArray();
+            var known = column.Numbers is null ? [] : Enumerable.Range(0, values.Length).Where(r => !column.IsMissing(r)).ToArray();
             if (known.Length == 0)
                 output.WriteLine($"Not compared with column '{prep.Target}': it has no numbers.");
             else
@@ -195,8 +195,7 @@ internal static class PredictCommand
     {
         if (!table.Columns.Any(c => string.Equals(c.Name, prep.Target, StringComparison.OrdinalIgnoreCase))) return;
         var column = table[prep.Target];
-        var known = Enumerable.Range(0, table.RowCount)
-            .Where(r => column.Numbers is not null ? !double.IsNaN(column.Numbers[r]) : column.Categories![r] is not null).ToArray();
+        var known = Enumerable.Range(0, table.RowCount).Where(r => !column.IsMissing(r)).ToArray();
         int[] labels;
         try
         {

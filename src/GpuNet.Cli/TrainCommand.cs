@@ -100,10 +100,8 @@ internal static class TrainCommand
     {
         // a member's figure: its accuracy, or for regression its RMSE in the target's units
         string Score(Sequential m, EvaluationResult r) => data.IsRegression
-            ? FormattableString.Invariant($"test RMSE {Regression(m.Predict(data.Test.Features)).Rmse:G5}")
+            ? FormattableString.Invariant($"test RMSE {data.RegressionErrors(m.Predict(data.Test.Features)).Rmse:G5}")
             : $"test accuracy {r.Accuracy:F4}";
-        RegressionMetrics Regression(float[] standardized) =>
-            RegressionMetrics.Of(data.Preprocessor!.TargetToOriginal(standardized), data.Preprocessor.TargetToOriginal(data.Test.Targets!));
         output.WriteLine($"Ensemble: training {s.Ensemble - 1} more models with seeds {s.Seed + 1}..{s.Seed + s.Ensemble - 1}");
         output.WriteLine($"  member 1 (seed {s.Seed}): {Score(first, firstTest)}");
         var members = new List<Sequential> { first };
@@ -122,8 +120,8 @@ internal static class TrainCommand
             var ensemble = new Ensemble(members);
             if (data.IsRegression)
             {
-                var metrics = Regression(ensemble.Predict(data.Test.Features));
-                var memberRmse = members.Select(m => Regression(m.Predict(data.Test.Features)).Rmse).ToList();
+                var metrics = data.RegressionErrors(ensemble.Predict(data.Test.Features));
+                var memberRmse = members.Select(m => data.RegressionErrors(m.Predict(data.Test.Features)).Rmse).ToList();
                 output.WriteLine(FormattableString.Invariant($"Ensemble of {members.Count} (mean of their values): {metrics} ") +
                                  FormattableString.Invariant($"(members: RMSE mean {memberRmse.Average():G5}, best {memberRmse.Min():G5})"));
                 return;

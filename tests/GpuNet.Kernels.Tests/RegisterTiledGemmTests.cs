@@ -22,16 +22,14 @@ namespace GpuNet.Kernels.Tests;
 /// </remarks>
 public abstract class RegisterTiledGemmTests : IDisposable
 {
-    private const int GuardTail = 5;
-
-    private readonly List<IDisposable> _owned = [];
+    private GuardedSlices? _slices;
 
     /// <summary>The backend under test (the CUDA subclass skips here when there is no GPU).</summary>
     protected abstract IlgpuBackend Backend { get; }
 
     public void Dispose()
     {
-        foreach (var buffer in _owned) buffer.Dispose();
+        _slices?.Dispose();
         GC.SuppressFinalize(this);
     }
 
@@ -139,33 +137,10 @@ public abstract class RegisterTiledGemmTests : IDisposable
         Check.Close(expected, Get(dc, offset), atol, rtol, $"GEMM transA={transA} transB={transB} M={m} N={n} K={k}");
     }
 
-    /// <summary>A slice at <paramref name="offset"/> holding <paramref name="data"/>, inside a parent whose other cells are NaN.</summary>
-    private DeviceBuffer<float> Put(float[] data, int offset)
-    {
-        var host = new float[offset + data.Length + GuardTail];
-        Array.Fill(host, float.NaN);
-        data.CopyTo(host, offset);
-        var parent = Backend.Allocate<float>(host.Length);
-        _owned.Add(parent);
-        Backend.Upload<float>(host, parent);
-        var slice = parent.Slice(offset, data.Length);
-        _parents[slice] = parent;
-        return slice;
-    }
+    // the backend is read only when a test first needs it: the CUDA subclass skips there without a GPU
+    private DeviceBuffer<float> Put(float[] data, int offset) => (_slices ??= new GuardedSlices(Backend)).Put(data, offset);
 
-    /// <summary>The slice's values, after checking that every guard cell of its parent is still NaN.</summary>
-    private float[] Get(DeviceBuffer<float> slice, int offset)
-    {
-        var parent = _parents[slice];
-        var host = new float[parent.Length];
-        Backend.Download(parent, host);
-        for (int i = 0; i < host.Length; i++)
-            if ((i < offset || i >= offset + slice.Length) && !float.IsNaN(host[i]))
-                Assert.Fail($"Write outside the slice [{offset}, {offset + slice.Length}): guard cell {i} now holds {host[i]}.");
-        return host.AsSpan(offset, slice.Length).ToArray();
-    }
-
-    private readonly Dictionary<DeviceBuffer<float>, DeviceBuffer<float>> _parents = new(ReferenceEqualityComparer.Instance);
+    private float[] Get(DeviceBuffer<float> slice, int offset) => _slices!.Get(slice, offset);
 }
 
 /// <summary>The register-tiled kernels on ILGPU's CPU accelerator (simulated GPU threads).</summary>

@@ -35,8 +35,11 @@ public sealed class TableColumn
 
     public int Count => Numbers?.Length ?? Categories!.Length;
 
+    /// <summary>Whether row <paramref name="row"/> has no value (NaN for a number, null for a category).</summary>
+    public bool IsMissing(int row) => Numbers is not null ? double.IsNaN(Numbers[row]) : Categories![row] is null;
+
     /// <summary>Rows with no value.</summary>
-    public int MissingCount => Numbers is not null ? Numbers.Count(double.IsNaN) : Categories!.Count(c => c is null);
+    public int MissingCount => Enumerable.Range(0, Count).Count(IsMissing);
 
     public override string ToString() => $"{Name} ({Kind.ToString().ToLowerInvariant()}, {MissingCount} missing)";
 }
@@ -170,7 +173,7 @@ public sealed class CsvTable
     public CsvTable WithoutMissing(string column)
     {
         var c = this[column];
-        var keep = Enumerable.Range(0, RowCount).Where(r => c.Numbers is not null ? !double.IsNaN(c.Numbers[r]) : c.Categories![r] is not null).ToArray();
+        var keep = Enumerable.Range(0, RowCount).Where(r => !c.IsMissing(r)).ToArray();
         if (keep.Length == RowCount) return this;
         var columns = Columns.Select(col => new TableColumn(col.Name, col.Kind,
             col.Numbers is null ? null : [.. keep.Select(r => col.Numbers[r])],
