@@ -44,6 +44,20 @@ public sealed record FitOptions
     /// <summary>Passes over the training data.</summary>
     public int Epochs { get; init; } = 1;
 
+    /// <summary>
+    /// The epochs already done (Keras' initial_epoch): training runs epochs InitialEpoch + 1 .. <see cref="Epochs"/>, with
+    /// the shuffle order, epoch-based schedules and epoch numbers of an uninterrupted run. With a model loaded from a save
+    /// after epoch InitialEpoch (its step count, optimizer slots and dropout stream restored) and the same options,
+    /// the result equals the uninterrupted run's.
+    /// </summary>
+    public int InitialEpoch { get; init; }
+
+    /// <summary>
+    /// Training stops with <see cref="TrainingDivergedException"/> when an epoch's mean loss exceeds this many times the
+    /// untrained model's loss on the first batch (or 1, whichever is larger); NaN or infinite losses and weights always stop it.
+    /// </summary>
+    public double ExplodingLossFactor { get; init; } = 1e4;
+
     /// <summary>Samples per gradient step (the last batch of an epoch may be smaller).</summary>
     public int BatchSize { get; init; } = 32;
 
@@ -81,6 +95,13 @@ public sealed record FitOptions
     {
         if (Epochs < 1)
             throw new ArgumentOutOfRangeException(nameof(Epochs), Epochs, $"epochs must be a positive integer. Received: epochs={Epochs}.");
+        if (InitialEpoch < 0 || InitialEpoch >= Epochs)
+            throw new ArgumentOutOfRangeException(nameof(InitialEpoch), InitialEpoch,
+                $"initial_epoch must be in [0, epochs); received initial_epoch={InitialEpoch}, epochs={Epochs}. Epochs is the last epoch's number: " +
+                $"to train 2 more epochs after epoch {InitialEpoch}, set Epochs = {InitialEpoch + 2}.");
+        if (!(ExplodingLossFactor > 1))
+            throw new ArgumentOutOfRangeException(nameof(ExplodingLossFactor), ExplodingLossFactor,
+                $"The exploding-loss factor must be a number > 1; received {ExplodingLossFactor}. Use double.PositiveInfinity to check only for NaN and infinity.");
         if (BatchSize < 1)
             throw new ArgumentOutOfRangeException(nameof(BatchSize), BatchSize, $"batch_size must be a positive integer. Received: batch_size={BatchSize}.");
         if (!(ValidationSplit >= 0 && ValidationSplit < 1))
@@ -153,10 +174,10 @@ public sealed class EarlyStopping
         int best = 0;
         for (int i = 1; i < epochs.Count; i++)
             if (Monitored(epochs[i]) < Monitored(epochs[best]) - MinDelta) best = i;
-        BestEpoch = best + 1;
+        BestEpoch = epochs[best].Epoch; // epoch numbers, which start after FitOptions.InitialEpoch
         if (epochs.Count - 1 - best >= Patience)
         {
-            StoppedEpoch = epochs.Count;
+            StoppedEpoch = epochs[^1].Epoch;
             return true;
         }
         return false;

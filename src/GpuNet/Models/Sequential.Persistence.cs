@@ -49,6 +49,10 @@ public sealed partial class Sequential
             throw new InvalidOperationException("Compile the model before saving it: the file records its optimizer and loss.");
         var state = CaptureState(includeOptimizer: true)
             ?? throw new InvalidOperationException("The model has no weights yet: Fit (or Evaluate) it before saving.");
+        // a diverged model is never written, least of all over a good file
+        CheckFiniteTensors(state.Values, $"Cannot save the model to '{path}'", m => new InvalidOperationException(
+            m + ": its training diverged. Nothing was written" + (File.Exists(path) ? "; the existing file is left as it was" : "") +
+            ". Train again with a lower learning rate, or keep an earlier checkpoint."));
         int inputSize = InputSize;
         var tensors = new List<NamedTensor>(state.Values);
         foreach (var norm in _layers.OfType<Normalization>())
@@ -100,6 +104,8 @@ public sealed partial class Sequential
                 $"'{path}' is a safetensors file but not a GpuNet model (no '{FileFormat}' format and config metadata). Save models with Sequential.Save.");
         if (!meta.TryGetValue("version", out var version) || version is not ("1" or "2"))
             throw new InvalidDataException($"'{path}' is a GpuNet model of layout version {version ?? "?"}; this GpuNet reads versions 1 to {FileVersion}. Use the GpuNet version that saved it.");
+        CheckFiniteTensors(tensors, $"'{path}'", m => new InvalidDataException(
+            m + ": the model diverged in training, so it cannot evaluate, predict or train on. Use an earlier checkpoint, or train again with a lower learning rate."));
 
         try
         {

@@ -76,6 +76,8 @@ public sealed partial class Sequential
             ? train.Split(options.ValidationSplit, options.Seed)
             : (train, options.ValidationData);
         CheckOutputs(fitData);
+        CheckValues(fitData);
+        if (validation is not null) CheckValues(validation);
         if (Optimizer is null) throw new InvalidOperationException("Compile the model (optimizer, loss, device) before Fit.");
         int requestedBatch = Optimizer.FullBatch ? fitData.Count : options.BatchSize;
         var graph = EnsureBuilt(fitData.FeatureCount, requestedBatch, exactCapacity: true);
@@ -91,13 +93,17 @@ public sealed partial class Sequential
         if (_lsuvPending) RunLsuv(trainOnDevice, batch);
         var order = Enumerable.Range(0, fitData.Count).ToArray();
         var rng = new Random(options.Seed);
+        // a resumed run replays the shuffles of the epochs already done, so epoch k sees the order it would have seen
+        if (options.Shuffle)
+            for (int done = 0; done < options.InitialEpoch; done++) rng.Shuffle(order);
         var history = new History();
         long iteration = Iterations;
         using var best = options.EarlyStopping is { RestoreBestWeights: true } ? new WeightBackup(graph) : null;
+        using var divergence = new DivergenceCheck(this, trainOnDevice, batch, options.ExplodingLossFactor);
         Span<float> lossHost = stackalloc float[1];
         Span<int> correctHost = stackalloc int[1];
 
-        for (int epoch = 1; epoch <= options.Epochs; epoch++)
+        for (int epoch = options.InitialEpoch + 1; epoch <= options.Epochs; epoch++)
         {
             var clock = Stopwatch.StartNew();
             if (options.Shuffle)
@@ -122,8 +128,7 @@ public sealed partial class Sequential
             backend.Download(loss.Correct, correctHost);
             double trainLoss = lossHost[0] / loss.LossDivisor(fitData.Count);
             double trainAccuracy = loss.CountsAccuracy && !fitData.IsRegression ? (double)correctHost[0] / fitData.Count : double.NaN;
-            if (!double.IsFinite(trainLoss))
-                throw new TrainingDivergedException(epoch, trainLoss);
+            divergence.AfterEpoch(epoch, trainLoss);
 
             EvaluationResult? val = validationOnDevice is null ? null : EvaluateOnDevice(validationOnDevice, batch, validation!.IsRegression);
             clock.Stop();
@@ -143,7 +148,7 @@ public sealed partial class Sequential
                 if (stop) break;
             }
         }
-        if (best is not null && options.EarlyStopping!.BestEpoch != history.Epochs.Count)
+        if (best is not null && options.EarlyStopping!.BestEpoch != history.Epochs[^1].Epoch)
         {
             best.Restore();
             options.EarlyStopping.RestoredEpoch = options.EarlyStopping.BestEpoch;
@@ -205,7 +210,9 @@ public sealed partial class Sequential
     /// <summary>Mean loss and accuracy on <paramref name="data"/> (inference mode).</summary>
     public EvaluationResult Evaluate(Dataset data, int batchSize = 256)
     {
+        ThrowIfDiverged();
         CheckOutputs(data);
+        CheckValues(data);
         var graph = EnsureBuilt(data.FeatureCount, batchSize);
         using var onDevice = new DeviceData(Backend!, data, _lossNode!);
         return EvaluateOnDevice(onDevice, graph.BatchCapacity, data.IsRegression);
@@ -238,6 +245,7 @@ public sealed partial class Sequential
     /// </summary>
     public float[] Predict(float[] features, int batchSize = 256)
     {
+        ThrowIfDiverged();
         int inputSize = InputSize > 0 ? InputSize : throw new InvalidOperationException("Fit or Evaluate the model before Predict (its input width is not known yet).");
         if (features.Length % inputSize != 0)
             throw new ArgumentException($"Predict got {features.Length} values, not a whole number of rows of {inputSize} features.", nameof(features));
@@ -332,11 +340,4 @@ public sealed partial class Sequential
                 $"Dataset '{data.Name}' has {data.ClassCount} classes but the last layer '{_layers[^1].Name}' has {outputs} units. " +
                 $"Give the last layer at least {data.ClassCount} units.", nameof(data));
     }
-}
-
-/// <summary>Thrown when the training loss becomes NaN or infinite.</summary>
-public sealed class TrainingDivergedException(int epoch, double loss) : Exception(
-    $"Training diverged in epoch {epoch}: the mean loss is {loss}. Lower the learning rate (e.g. divide it by 10) or check the data for NaNs or unscaled values.")
-{
-    public int Epoch { get; } = epoch;
 }
