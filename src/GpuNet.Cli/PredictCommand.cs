@@ -41,9 +41,9 @@ internal static class PredictCommand
         if (outputPath is not null)
         {
             TrainOptions.CheckSavePath(outputPath, "--output", "predictions.csv");
-            string full = Path.GetFullPath(outputPath);
-            if (full == Path.GetFullPath(path) || full == Path.GetFullPath(input))
-                throw new ArgumentException($"--output '{outputPath}' is the model or the input file; write the predictions to another file.");
+            // every file read: the model, the input file or each file of an input folder
+            var inputs = Directory.Exists(input) ? Directory.GetFiles(input).Select(f => ("an --input file", f)) : [("the --input file", input)];
+            RunFiles.CheckOutputs([("--output", outputPath)], inputs.Prepend(("the --model file", path)));
         }
         using var backend = GpuNet.Device.Create(DeviceOption.Parse(device));
         using var model = Sequential.Load(path, backend, out var meta);

@@ -24,13 +24,68 @@ internal static class TrainCommand
     /// <summary>Trains and evaluates; returns the exit code.</summary>
     internal static int Run(TrainSettings s, TextWriter output, TextWriter error)
     {
+        if (s.ResumePath is { } checkpoint) return Resume(s, checkpoint, output, error);
         var data = DataLoader.Load(s, output);
         using var backend = GpuNet.Device.Create(s.Device);
         output.WriteLine($"Device: {backend.Name}");
 
         using var model = ModelFactory.Build(s, data);
         model.Compile(ModelFactory.Optimizer(s, data), ModelFactory.Loss(data), backend, seed: (ulong)s.Seed);
+        return Train(s, data, backend, model, 0, output, error);
+    }
 
+    /// <summary>
+    /// <c>--resume CHECKPOINT</c>: the saved model with its optimizer state and step count, trained on from the epoch
+    /// after the saved one with the saved run's data, seed, batch size, validation split and augmentation (unless given
+    /// again), so that the result equals the uninterrupted run's.
+    /// </summary>
+    private static int Resume(TrainSettings given, string path, TextWriter output, TextWriter error)
+    {
+        using var backend = GpuNet.Device.Create(given.Device);
+        using var model = Sequential.Load(path, backend, out var meta);
+        if (!meta.TryGetValue(ModelCheckpoint.EpochKey, out var saved) || !int.TryParse(saved, System.Globalization.CultureInfo.InvariantCulture, out int done) || done < 1)
+            throw new ArgumentException(
+                $"--resume '{path}' does not record the epoch it was saved after (it was written by Sequential.Save or an older gpunet). " +
+                "Resume from a file written by gpunet train --checkpoint or --save.");
+        var s = ResumedSettings(given, meta);
+        if (s.Epochs <= done)
+            throw new ArgumentException(
+                $"--resume '{path}' holds epoch {done} and --epochs is {s.Epochs}: nothing is left to train. --epochs is the number of the last epoch: " +
+                $"--epochs {done + 10} trains 10 more.");
+        var fitted = meta.TryGetValue(PredictCommand.PreprocessorKey, out var json) ? Data.Tabular.TabularPreprocessor.FromJson(json) : null;
+        var data = DataLoader.Load(s, output, fitted);
+        if (data.Train.FeatureCount != model.InputSize)
+            throw new ArgumentException(
+                $"--resume '{path}' takes {model.InputSize} input features but {data.Train.Name} has {data.Train.FeatureCount}: resume on the data the run was trained on.");
+        output.WriteLine($"Device: {backend.Name}");
+        output.WriteLine($"Resuming {path}: epoch {done} of the run done ({model.Iterations:N0} steps); training epochs {done + 1} to {s.Epochs}");
+        return Train(s, data, backend, model, done, output, error);
+    }
+
+    /// <summary>The saved run's data and training settings, each unless given on this command line.</summary>
+    private static TrainSettings ResumedSettings(TrainSettings s, IReadOnlyDictionary<string, string> meta)
+    {
+        var invariant = System.Globalization.CultureInfo.InvariantCulture;
+        bool Saved(string option, string key, out string value) => !s.Given.Contains(option) & meta.TryGetValue(key, out value!);
+        bool dataGiven = s.Given.Contains("--dataset") || s.Given.Contains("--data");
+        var r = s with
+        {
+            Dataset = !dataGiven && meta.TryGetValue("gpunet.dataset", out var d) ? d : s.Dataset,
+            DataFolder = !dataGiven && meta.TryGetValue("gpunet.data", out var f) ? f : s.DataFolder,
+            Target = Saved("--target", "gpunet.target", out var t) ? t : s.Target,
+            Task = Saved("--task", "gpunet.task", out var task) ? task : s.Task,
+        };
+        if (Saved("--seed", "gpunet.seed", out var seed)) r = r with { Seed = int.Parse(seed, invariant) };
+        if (Saved("--epochs", "gpunet.epochs", out var epochs)) r = r with { Epochs = int.Parse(epochs, invariant) };
+        if (Saved("--batch-size", "gpunet.batch_size", out var batch)) r = r with { BatchSize = int.Parse(batch, invariant) };
+        if (Saved("--validation-split", "gpunet.validation_split", out var split)) r = r with { ValidationSplit = double.Parse(split, invariant) };
+        if (Saved("--augment", "gpunet.augment", out var augment)) r = r with { AugmentationText = augment, Augmentation = TrainOptions.ParseAugmentation(augment) };
+        return r;
+    }
+
+    /// <summary>Fits <paramref name="model"/> from epoch <paramref name="initialEpoch"/> + 1, reports, and writes what was asked for.</summary>
+    private static int Train(TrainSettings s, LoadedData data, Backends.IBackend backend, Sequential model, int initialEpoch, TextWriter output, TextWriter error)
+    {
         int validation = (int)Math.Round(data.Train.Count * s.ValidationSplit);
         output.WriteLine($"Data: {data.Train.Name} {data.Train.Count - validation:N0} train / {validation:N0} validation, " +
                          $"{data.Test.Name} {data.Test.Count:N0} test; {data.Train.FeatureCount} features, {(data.IsRegression ? "1 numeric target" : $"{data.ClassCount} classes")}");
@@ -48,6 +103,7 @@ internal static class TrainCommand
         }
         var options = FitOptionsFor(s, data, s.Seed) with
         {
+            InitialEpoch = initialEpoch,
             Checkpoint = s.CheckpointPath is { } cp ? new ModelCheckpoint(cp, metadata: ModelMetadata(s, data)) : null,
             OnEpochEnd = e => output.WriteLine(e),
             OnLearningRateReduced = (epoch, lr) => output.WriteLine(
@@ -61,7 +117,7 @@ internal static class TrainCommand
         var test = model.Evaluate(data.Test);
         var epochs = history.Epochs;
         double meanEpoch = epochs.Count > 1 ? epochs.Skip(1).Average(e => e.Elapsed.TotalSeconds) : epochs[0].Elapsed.TotalSeconds;
-        if (epochs.Count < s.Epochs) output.WriteLine($"Early stopping after epoch {epochs.Count}.");
+        if (epochs[^1].Epoch < s.Epochs) output.WriteLine($"Early stopping after epoch {epochs[^1].Epoch}.");
         if (checkpoint is { SavedEpoch: > 0 })
             output.WriteLine($"Checkpoint: {checkpoint.Path} holds epoch {checkpoint.SavedEpoch}, the best by {(s.ValidationSplit > 0 ? "val_loss" : "loss")}.");
         if (stopping is { RestoredEpoch: > 0 }) output.WriteLine($"Restored the weights of epoch {stopping.RestoredEpoch}, the best by {(s.ValidationSplit > 0 ? "val_loss" : "loss")}.");
@@ -72,7 +128,9 @@ internal static class TrainCommand
         if (s.Ensemble > 1) TrainEnsemble(s, data, backend, model, test, output);
         if (s.SavePath is { } path)
         {
-            model.Save(path, ModelMetadata(s, data));
+            var meta = ModelMetadata(s, data);
+            meta[ModelCheckpoint.EpochKey] = epochs[^1].Epoch.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            model.Save(path, meta);
             output.WriteLine($"Saved the model to {path} ({new FileInfo(path).Length:N0} bytes); evaluate it with: gpunet evaluate --model {path}");
             if (data.Preprocessor is not null) output.WriteLine($"Predict new rows with: gpunet predict --model {path} --input NEW.csv");
         }
@@ -156,7 +214,12 @@ internal static class TrainCommand
             // A CSV path made absolute, so that evaluate finds it from any folder.
             ["gpunet.dataset"] = s.Dataset.StartsWith("csv:", StringComparison.Ordinal) ? "csv:" + Path.GetFullPath(s.Dataset["csv:".Length..]) : s.Dataset,
             ["gpunet.seed"] = s.Seed.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            // what `--resume` needs to continue the run as it was
+            ["gpunet.epochs"] = s.Epochs.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["gpunet.batch_size"] = s.BatchSize.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["gpunet.validation_split"] = s.ValidationSplit.ToString("R", System.Globalization.CultureInfo.InvariantCulture),
         };
+        if (s.AugmentationText is not null) meta["gpunet.augment"] = s.AugmentationText;
         if (s.DataFolder is not null) meta["gpunet.data"] = Path.GetFullPath(s.DataFolder);
         if (s.Target is not null) meta["gpunet.target"] = s.Target;
         if (data.Preprocessor is { } tabular) meta["gpunet.task"] = tabular.Task == Data.Tabular.TabularTask.Regression ? "regression" : "classification";

@@ -43,6 +43,10 @@ internal sealed record TrainSettings
     public string? CheckpointPath { get; init; }
     public string? PlotPath { get; init; }
     public string? HistoryPath { get; init; }
+    public string? ResumePath { get; init; }
+
+    /// <summary>The options given on the command line (not defaulted), e.g. "--lr".</summary>
+    public IReadOnlySet<string> Given { get; init; } = new HashSet<string>();
 }
 
 /// <summary>The options of <c>gpunet train</c>, each validated with a message that names the value and what is expected.</summary>
@@ -81,6 +85,7 @@ internal sealed class TrainOptions
     private readonly Option<string?> _save = new("--save") { Description = "Save the trained model to this file (safetensors; load it with `gpunet evaluate --model` or Sequential.Load)." };
     private readonly Option<string?> _plot = new("--plot") { Description = "Write the learning curves (loss and accuracy per epoch, training and validation) to this PNG file." };
     private readonly Option<string?> _history = new("--history") { Description = "Write the per-epoch figures (loss, accuracy, val_loss, val_accuracy, learning_rate, seconds) to this CSV file." };
+    private readonly Option<string?> _resume = new("--resume") { Description = "Continue the run saved in this checkpoint (from --checkpoint or --save): its model, optimizer state, data, seed and batch size, from the epoch after the saved one up to --epochs." };
     private readonly Option<int> _seed = new("--seed") { Description = "Seed of initialization, validation split, shuffling, dropout and augmentation.", DefaultValueFactory = _ => 42 };
     private readonly Option<double> _validationSplit = new("--validation-split") { Description = "Fraction of the training data held out for validation (shuffled first).", DefaultValueFactory = _ => 0.2 };
 
@@ -143,7 +148,13 @@ internal sealed class TrainOptions
     [
         _device, _dataset, _data, _target, _task, _epochs, _batchSize, _lr, _optimizer, _momentum, _schedule, _decay, _layers, _activation,
         _init, _l1, _l2, _dropout, _batchNorm, _augment, _earlyStopping, _reduceLr, _reduceLrFactor, _minLr, _clipValue, _clipNorm, _globalClipNorm, _seed, _validationSplit, _ensemble, _gradientNorms, _checkpoint, _save,
-        _plot, _history,
+        _plot, _history, _resume,
+    ];
+
+    /// <summary>The options that define the model: a resumed run takes them from its checkpoint.</summary>
+    private IEnumerable<Option> ModelOptions =>
+    [
+        _layers, _activation, _init, _optimizer, _lr, _momentum, _schedule, _decay, _l1, _l2, _dropout, _batchNorm, _clipValue, _clipNorm, _globalClipNorm, _ensemble,
     ];
 
     /// <summary>Reads and checks the parsed values; a bad value throws ArgumentException with a clear message.</summary>
@@ -167,10 +178,19 @@ internal sealed class TrainOptions
         string? plot = p.GetValue(_plot), history = p.GetValue(_history);
         if (plot is not null) CheckSavePath(plot, "--plot", "curves.png");
         if (history is not null) CheckSavePath(history, "--history", "history.csv");
-        var outputs = new[] { ("--save", save), ("--checkpoint", checkpoint), ("--plot", plot), ("--history", history) }
-            .Where(o => o.Item2 is not null).GroupBy(o => Path.GetFullPath(o.Item2!)).FirstOrDefault(g => g.Count() > 1);
-        if (outputs is not null)
-            throw new ArgumentException($"{string.Join(" and ", outputs.Select(o => o.Item1))} name the same file '{outputs.First().Item2}'; give each its own file.");
+        string? resume = p.GetValue(_resume);
+        if (resume is not null && string.IsNullOrWhiteSpace(resume))
+            throw new ArgumentException("--resume needs the checkpoint file of the run to continue, for example --resume best.safetensors.");
+        var given = All.Where(o => p.GetResult(o) is { Implicit: false }).Select(o => o.Name).ToHashSet();
+        if (resume is not null && ModelOptions.FirstOrDefault(o => given.Contains(o.Name)) is { } fixedByCheckpoint)
+            throw new ArgumentException(
+                $"{fixedByCheckpoint.Name} with --resume: the resumed run's model and optimizer come from '{resume}' and cannot change. " +
+                $"Leave {fixedByCheckpoint.Name} out to continue the run, or start a new run without --resume.");
+        // no output may replace a file this run reads, nor another output
+        var inputs = new List<(string, string)>(RunFiles.IdxFolder(p.GetValue(_data)));
+        if (dataset.StartsWith("csv:", StringComparison.Ordinal)) inputs.Add(("the --dataset file", dataset["csv:".Length..]));
+        if (resume is not null) inputs.Add(("the --resume checkpoint", resume));
+        RunFiles.CheckOutputs([("--save", save), ("--checkpoint", checkpoint), ("--plot", plot), ("--history", history)], inputs);
         var clips = new[] { ("--clip-value", p.GetValue(_clipValue)), ("--clip-norm", p.GetValue(_clipNorm)), ("--global-clip-norm", p.GetValue(_globalClipNorm)) }
             .Where(c => c.Item2 is not null).Select(c => c.Item1).ToList();
         if (clips.Count > 1)
@@ -218,6 +238,8 @@ internal sealed class TrainOptions
             CheckpointPath = checkpoint,
             PlotPath = plot,
             HistoryPath = history,
+            ResumePath = resume,
+            Given = given,
         };
     }
 

@@ -11,16 +11,7 @@ public class IdxReaderTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    /// <summary>Header (magic 0x0000_08_dims, big-endian dims) followed by the data bytes.</summary>
-    private static byte[] Idx(int[] dims, byte[] data, byte type = 0x08)
-    {
-        var bytes = new byte[4 + 4 * dims.Length + data.Length];
-        bytes[2] = type;
-        bytes[3] = (byte)dims.Length;
-        for (int i = 0; i < dims.Length; i++) BinaryPrimitives.WriteInt32BigEndian(bytes.AsSpan(4 + 4 * i), dims[i]);
-        data.CopyTo(bytes, 4 + 4 * dims.Length);
-        return bytes;
-    }
+    private static byte[] Idx(int[] dims, byte[] data, byte type = 0x08) => TestData.Idx(dims, data, type);
 
     private string Write(string name, byte[] bytes, bool gzip)
     {

@@ -91,3 +91,48 @@ public sealed class ResumeTests : IDisposable
         Assert.InRange(stop.BestEpoch, 5, 7);
     }
 }
+
+/// <summary><c>gpunet train --resume CHECKPOINT</c>.</summary>
+public sealed class CliResumeTests : IDisposable
+{
+    private static readonly string TitanicPath = Path.Combine(AppContext.BaseDirectory, "Data", "titanic.csv");
+    private readonly string _folder = Directory.CreateTempSubdirectory("gpunet-cli-resume-").FullName;
+
+    public void Dispose() => Directory.Delete(_folder, recursive: true);
+
+    private string PathOf(string name) => Path.Combine(_folder, name);
+
+    private static (int Code, string Out, string Err) Train(params string[] more) => TestData.RunCli(
+        ["train", "--device", "cpu", "--dataset", $"csv:{TitanicPath}", "--target", "survived", "--optimizer", "adam", "--dropout", "0.2", "--batch-size", "32", .. more]);
+
+    private static float[] Weights(string path) => [.. SafeTensorsFile.Read(path).Tensors.SelectMany(t => t.Data)];
+
+    [Fact]
+    public void ResumingACheckpointForOneMoreEpochEqualsTheTwoEpochRun()
+    {
+        var (code, _, error) = Train("--epochs", "2", "--save", PathOf("straight.safetensors"));
+        Assert.True(code == 0, error);
+        (code, _, error) = Train("--epochs", "1", "--checkpoint", PathOf("epoch1.safetensors"));
+        Assert.True(code == 0, error);
+
+        // the data, seed, batch size and split come from the checkpoint; --epochs names the last epoch
+        (code, var output, error) = TestData.RunCli("train", "--device", "cpu", "--resume", PathOf("epoch1.safetensors"), "--epochs", "2",
+            "--save", PathOf("resumed.safetensors"));
+        Assert.True(code == 0, error);
+        Assert.Contains("training epochs 2 to 2", output);
+        Assert.Contains("Epoch 2/2", output);
+        Assert.DoesNotContain("Epoch 1/2", output);
+        Assert.Equal(Weights(PathOf("straight.safetensors")), Weights(PathOf("resumed.safetensors"))); // bitwise, optimizer slots included
+
+        // nothing left to do, and options that would change the resumed model, are refused with the fix
+        (code, _, error) = TestData.RunCli("train", "--device", "cpu", "--resume", PathOf("resumed.safetensors"));
+        Assert.Equal(1, code);
+        Assert.Contains("holds epoch 2 and --epochs is 2", error);
+        (code, _, error) = TestData.RunCli("train", "--device", "cpu", "--resume", PathOf("epoch1.safetensors"), "--epochs", "3", "--lr", "0.1");
+        Assert.Equal(1, code);
+        Assert.Contains("--lr with --resume", error);
+        (code, _, error) = TestData.RunCli("train", "--device", "cpu", "--resume", PathOf("epoch1.safetensors"), "--epochs", "3", "--checkpoint", PathOf("epoch1.safetensors"));
+        Assert.Equal(1, code);
+        Assert.Contains("is the --resume checkpoint", error);
+    }
+}

@@ -109,7 +109,7 @@ public sealed class TabularPredictTests : IDisposable
 
         (code, _, error) = Run("predict", "--model", model, "--input", blank, "--output", blank);
         Assert.Equal(1, code);
-        Assert.Contains("is the model or the input file", error);
+        Assert.Contains("is the --input file", error);
         Assert.Equal("sex,age,passengerClass\nfemale,,1st\nmale,,3rd\n", File.ReadAllText(blank)); // untouched
     }
 

@@ -19,6 +19,17 @@ internal static class TestData
         return new Dataset("blobs", x, y, 6, 3);
     }
 
+    /// <summary>An IDX file: header (magic 0x0000_type_dims, big-endian dims) followed by the data bytes.</summary>
+    public static byte[] Idx(int[] dims, byte[] data, byte type = 0x08)
+    {
+        var bytes = new byte[4 + 4 * dims.Length + data.Length];
+        bytes[2] = type;
+        bytes[3] = (byte)dims.Length;
+        for (int i = 0; i < dims.Length; i++) System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(bytes.AsSpan(4 + 4 * i), dims[i]);
+        data.CopyTo(bytes, 4 + 4 * dims.Length);
+        return bytes;
+    }
+
     /// <summary>Runs the gpunet command line in process; returns its exit code and what it wrote to each stream.</summary>
     public static (int Code, string Out, string Err) RunCli(params string[] args)
     {

@@ -188,7 +188,8 @@ public sealed class EarlyStopping
 /// Keras' ModelCheckpoint: after an epoch, <see cref="Sequential.Save"/> the model to <see cref="Path"/> when the
 /// monitored loss (val_loss when there is validation data, else loss) is the best so far, or after every epoch
 /// when <see cref="SaveBestOnly"/> is false. Each save replaces the file atomically, so an interrupted run
-/// leaves the last good checkpoint.
+/// leaves the last good checkpoint, and records its epoch in the metadata (<see cref="EpochKey"/>): load it and Fit
+/// with <see cref="FitOptions.InitialEpoch"/> set to that epoch to continue the run.
 /// </summary>
 public sealed class ModelCheckpoint
 {
@@ -206,6 +207,9 @@ public sealed class ModelCheckpoint
         SaveBestOnly = saveBestOnly;
         Metadata = metadata;
     }
+
+    /// <summary>The metadata key under which each save records its epoch (1-based): where a resumed run starts.</summary>
+    public const string EpochKey = "epoch";
 
     public string Path { get; }
     public bool SaveBestOnly { get; }
@@ -228,7 +232,11 @@ public sealed class ModelCheckpoint
         double monitored = epoch.ValidationLoss ?? epoch.Loss;
         if (SaveBestOnly && !(monitored < _best)) return false;
         _best = Math.Min(_best, monitored);
-        model.Save(Path, Metadata);
+        var metadata = new Dictionary<string, string>(Metadata ?? new Dictionary<string, string>())
+        {
+            [EpochKey] = epoch.Epoch.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        };
+        model.Save(Path, metadata);
         SavedEpoch = epoch.Epoch;
         return true;
     }
