@@ -148,18 +148,22 @@ internal static class BenchCommand
     /// <summary>Creates the folder and proves a file can be written there, so a long run cannot fail at its end.</summary>
     private static string PrepareOutputFolder(string folder)
     {
+        string full = Path.GetFullPath(folder);
+        if (File.Exists(full))
+            throw new ArgumentException($"--out '{folder}' is a file; it expects a folder for the chart and the figures. Give a folder, e.g. --out ./bench-results.");
+        string probe = Path.Combine(full, $".gpunet-bench-{Guid.NewGuid():N}.tmp");
         try
         {
-            string full = Path.GetFullPath(folder);
             Directory.CreateDirectory(full);
-            string probe = Path.Combine(full, $".gpunet-bench-{Guid.NewGuid():N}.tmp");
             File.WriteAllBytes(probe, []);
             File.Delete(probe);
             return folder;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException or ArgumentException)
         {
-            throw new ArgumentException($"--out '{folder}': cannot write there ({e.Message.TrimEnd('.')}). Give a folder you can write to, e.g. --out ./bench-results.", e);
+            // name the folder given, not the hidden probe file
+            throw new ArgumentException($"--out '{folder}': cannot write there ({e.Message.Replace(probe, full, StringComparison.Ordinal).TrimEnd('.')}). " +
+                                        "Give a folder you can write to, e.g. --out ./bench-results.", e);
         }
     }
 

@@ -151,24 +151,7 @@ internal static class BenchReport
     }
 
     /// <summary>Writes a file by a temporary file in the same folder and a move, so no half-written file is ever left.</summary>
-    public static void WriteAtomically(string path, byte[] content)
-    {
-        string full = Path.GetFullPath(path);
-        string temp = Path.Combine(Path.GetDirectoryName(full)!, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
-        try
-        {
-            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write))
-            {
-                stream.Write(content);
-                stream.Flush(flushToDisk: true);
-            }
-            File.Move(temp, full, overwrite: true);
-        }
-        finally
-        {
-            if (File.Exists(temp)) File.Delete(temp);
-        }
-    }
+    public static void WriteAtomically(string path, byte[] content) => AtomicFile.Write(path, stream => stream.Write(content));
 
     /// <summary>Decade ticks 1, 10, 100, 1k ... with 2..9 minor ticks; over less than three decades, 2 and 5 are labelled too.</summary>
     private static ScottPlot.TickGenerators.NumericManual LogTicks(double low, double high)

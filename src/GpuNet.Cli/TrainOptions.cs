@@ -249,6 +249,7 @@ internal sealed class TrainOptions
         if (string.IsNullOrWhiteSpace(path))
             throw new ArgumentException($"{option} needs a file path, for example {option} {example}.");
         string full = Path.GetFullPath(path);
+        AtomicFile.RemoveStale(full); // what an earlier run, killed while writing this file, left behind
         if (Directory.Exists(full))
             throw new ArgumentException($"{option} '{path}' is a folder; give a file path inside it, for example {Path.Combine(path, example)}.");
         string folder = Path.GetDirectoryName(full)!;

@@ -32,6 +32,9 @@ public static partial class Datasets
     /// <exception cref="FileNotFoundException">The folder holds no recognisable IDX set.</exception>
     public static TrainTestData FromIdxFolder(string folder, double testFraction = 0.2)
     {
+        if (File.Exists(folder))
+            throw new ArgumentException(
+                $"Data folder '{folder}' is a file; a folder of IDX files is expected (e.g. one holding train-images-idx3-ubyte.gz). Give the folder that holds it: '{Path.GetDirectoryName(Path.GetFullPath(folder))}'.");
         if (!Directory.Exists(folder))
             throw new DirectoryNotFoundException($"Data folder '{folder}' does not exist. Pass a folder of IDX files (e.g. train-images-idx3-ubyte.gz).");
         var files = Directory.GetFiles(folder).Where(f => Path.GetFileName(f).Contains("idx", StringComparison.OrdinalIgnoreCase)).ToArray();

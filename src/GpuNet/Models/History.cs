@@ -203,6 +203,7 @@ public sealed class ModelCheckpoint
         string folder = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path))!;
         if (!Directory.Exists(folder))
             throw new ArgumentException($"Checkpoint path '{path}': the folder '{folder}' does not exist. Create it first or choose another path.", nameof(path));
+        AtomicFile.RemoveStale(path); // what an earlier run, killed while saving here, left behind
         Path = path;
         SaveBestOnly = saveBestOnly;
         Metadata = metadata;
