@@ -23,8 +23,77 @@ public static class Program
             BenchCommand.Create(output, error),
             ActivationsCommand.Create(output, error),
         };
+        StrictNumbers(root);
         var config = new InvocationConfiguration { Output = output, Error = error };
-        return root.Parse(args).Invoke(config);
+        ParseResult parsed;
+        try
+        {
+            parsed = root.Parse(args);
+        }
+        catch (InvalidOperationException e) when (e.TargetSite?.DeclaringType?.Namespace?.StartsWith("System.CommandLine", StringComparison.Ordinal) == true)
+        {
+            // a validator read a value that does not convert: System.CommandLine throws the conversion error rather than report it
+            var command = root.Subcommands.FirstOrDefault(c => c.Name == args.FirstOrDefault()) ?? root;
+            error.WriteLine($"error: {Unparsable(e.Message, command) ?? e.Message}");
+            error.WriteLine(SeeHelp(command));
+            return 1;
+        }
+        if (parsed.Errors.Count == 0) return parsed.Invoke(config);
+        // one line per mistake and where to look, not the whole help text
+        foreach (var e in parsed.Errors)
+            error.WriteLine($"error: {Unparsable(e.Message, parsed.CommandResult.Command) ?? string.Join(' ', e.Message.Split(['\r', '\n', '\t'], StringSplitOptions.RemoveEmptyEntries))}");
+        error.WriteLine(SeeHelp(parsed.CommandResult.Command));
+        return 1;
+    }
+
+    private static string SeeHelp(Command command) => $"See the options with: {(command.Name == "gpunet" ? "gpunet --help" : $"gpunet {command.Name} --help")}";
+
+    /// <summary>
+    /// Every real-valued option reads numbers the invariant way, without group separators: System.CommandLine's own
+    /// parsing read "--lr 1,5" (a decimal comma) as 15.
+    /// </summary>
+    private static void StrictNumbers(Command command)
+    {
+        foreach (var option in command.Options)
+            switch (option)
+            {
+                case Option<float> f: f.CustomParser = r => (float)(Real(r) ?? 0); break;
+                case Option<float?> f: f.CustomParser = r => (float?)Real(r); break;
+                case Option<double> d: d.CustomParser = r => Real(r) ?? 0; break;
+                case Option<double?> d: d.CustomParser = r => Real(r); break;
+            }
+        foreach (var sub in command.Subcommands) StrictNumbers(sub);
+    }
+
+    private static double? Real(System.CommandLine.Parsing.ArgumentResult r)
+    {
+        string name = (r.Parent as System.CommandLine.Parsing.OptionResult)?.Option.Name ?? "the option";
+        if (r.Tokens.Count == 0) return null;
+        string text = r.Tokens[0].Value;
+        if (double.TryParse(text, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out double v)) return v;
+        r.AddError(text.Contains(',', StringComparison.Ordinal)
+            ? $"{name} '{text}' is not a number: write decimals with a dot, e.g. {name} {text.Replace(',', '.')}."
+            : $"{name} '{text}' is not a number (with a dot for decimals, e.g. 0.01 or 1e-3).");
+        return null;
+    }
+
+    /// <summary>
+    /// System.CommandLine's "Cannot parse argument 'abc' for option '--epochs' as expected type 'System.Int32'." as a
+    /// message that names the value, what was expected and an example; null for other messages.
+    /// </summary>
+    internal static string? Unparsable(string message, Command command)
+    {
+        var m = System.Text.RegularExpressions.Regex.Match(message, @"^Cannot parse argument '(.*)' for option '(.*)' as expected type '(.*)'\.?$");
+        if (!m.Success) return null;
+        string value = m.Groups[1].Value, option = m.Groups[2].Value, type = m.Groups[3].Value;
+        bool whole = type.Contains("Int32", StringComparison.Ordinal) || type.Contains("Int64", StringComparison.Ordinal);
+        bool number = whole || type.Contains("Single", StringComparison.Ordinal) || type.Contains("Double", StringComparison.Ordinal);
+        string expected = whole ? "a whole number" : number ? "a number (with a dot for decimals, e.g. 0.01 or 1e-3)" : type.Contains("Boolean", StringComparison.Ordinal) ? "true or false" : $"a {type}";
+        var declared = command.Options.FirstOrDefault(o => o.Name == option);
+        string example = declared is { HasDefaultValue: true } && declared.GetDefaultValue() is { } d
+            ? $" The default is {option} {Convert.ToString(d, System.Globalization.CultureInfo.InvariantCulture)}."
+            : whole ? $" For example {option} 10." : number ? $" For example {option} 0.5." : "";
+        return $"{option} '{value}' is not {expected}.{example}";
     }
 
     /// <summary>Runs a command body: a user's mistake becomes one clear line, never a stack trace.</summary>
