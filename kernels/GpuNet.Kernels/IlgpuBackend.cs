@@ -150,6 +150,9 @@ public sealed partial class IlgpuBackend : IBackend
     /// <summary><see cref="DeviceKind.Cuda"/> or <see cref="DeviceKind.IlgpuCpu"/>.</summary>
     public DeviceKind Kind { get; }
 
+    /// <summary>The accelerator's memory (ILGPU's CPU accelerator: the process's, as the CPU backend).</summary>
+    public long MemoryBytes => Kind == DeviceKind.Cuda ? _accelerator.MemorySize : GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
+
     /// <summary>The underlying ILGPU accelerator (for benchmarks and diagnostics).</summary>
     public Accelerator Accelerator => _accelerator;
 

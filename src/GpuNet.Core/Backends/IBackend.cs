@@ -34,6 +34,13 @@ public partial interface IBackend : IDisposable
 
     // ---- memory ---------------------------------------------------------------------------
 
+    /// <summary>
+    /// The memory buffers can take, in bytes: the device's memory on a GPU; for host-memory backends the memory
+    /// available to the process (the GC's limit: physical memory or a container's limit). Models check against it
+    /// before allocating, so that a model too large fails with the sizes rather than an OutOfMemoryException.
+    /// </summary>
+    long MemoryBytes => GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
+
     /// <summary>Allocates a zero-filled buffer of <paramref name="length"/> elements.</summary>
     DeviceBuffer<T> Allocate<T>(int length) where T : unmanaged;
 

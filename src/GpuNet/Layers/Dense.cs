@@ -46,7 +46,7 @@ public sealed class Dense : Layer
 
     public override int OutputSize(int inputSize) => Units;
 
-    public override int ParameterCount(int inputSize) => inputSize * Units + (UseBias ? Units : 0);
+    public override long ParameterCount(int inputSize) => (long)inputSize * Units + (UseBias ? Units : 0);
 
     internal override Tensor Build(ComputationGraph graph, Tensor input, BuildContext context, bool omitFinalActivation)
     {
@@ -74,7 +74,7 @@ public sealed class ActivationLayer(Activation activation, string? name = null) 
 
     public override int OutputSize(int inputSize) => inputSize;
 
-    public override int ParameterCount(int inputSize) => 0;
+    public override long ParameterCount(int inputSize) => 0;
 
     internal override Tensor Build(ComputationGraph graph, Tensor input, BuildContext context, bool omitFinalActivation) =>
         omitFinalActivation ? input : AddActivation(graph, Name, input, Activation);

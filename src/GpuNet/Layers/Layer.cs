@@ -28,7 +28,7 @@ public abstract class Layer
     public abstract int OutputSize(int inputSize);
 
     /// <summary>Trainable scalars for a given input width.</summary>
-    public abstract int ParameterCount(int inputSize);
+    public abstract long ParameterCount(int inputSize);
 
     /// <summary>Adds the activation's node (nothing for linear).</summary>
     internal static Tensor AddActivation(ComputationGraph graph, string name, Tensor input, Activation activation)

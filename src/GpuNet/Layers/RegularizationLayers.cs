@@ -19,7 +19,7 @@ public sealed class Dropout : Layer
     public float Rate { get; }
     public override string TypeName => "Dropout";
     public override int OutputSize(int inputSize) => inputSize;
-    public override int ParameterCount(int inputSize) => 0;
+    public override long ParameterCount(int inputSize) => 0;
 
     internal override Tensor Build(ComputationGraph graph, Tensor input, BuildContext context, bool omitFinalActivation) =>
         graph.Add(new DropoutNode(graph, Name, input, Rate, context.Seed, context.NextPurpose())).Output;
@@ -39,7 +39,7 @@ public sealed class BatchNormalization(float momentum = 0.99f, float epsilon = 1
 
     public override string TypeName => "BatchNormalization";
     public override int OutputSize(int inputSize) => inputSize;
-    public override int ParameterCount(int inputSize) => 2 * inputSize;
+    public override long ParameterCount(int inputSize) => 2L * inputSize;
 
     internal override Tensor Build(ComputationGraph graph, Tensor input, BuildContext context, bool omitFinalActivation)
     {
@@ -65,7 +65,7 @@ public sealed class Normalization(string? name = null) : Layer(name)
 
     public override string TypeName => "Normalization";
     public override int OutputSize(int inputSize) => inputSize;
-    public override int ParameterCount(int inputSize) => 0;
+    public override long ParameterCount(int inputSize) => 0;
 
     /// <summary>Learns each feature's mean and (population) variance from <paramref name="data"/> (rows x <paramref name="features"/>, row-major): use the training split only.</summary>
     public Normalization Adapt(ReadOnlySpan<float> data, int features)
@@ -132,7 +132,7 @@ public sealed class Maxout : Layer
     public int Pieces { get; }
     public override string TypeName => "Maxout";
     public override int OutputSize(int inputSize) => Units;
-    public override int ParameterCount(int inputSize) => (inputSize + 1) * Units * Pieces;
+    public override long ParameterCount(int inputSize) => (inputSize + 1L) * Units * Pieces;
 
     internal override Tensor Build(ComputationGraph graph, Tensor input, BuildContext context, bool omitFinalActivation)
     {

@@ -80,6 +80,44 @@ public sealed partial class Sequential
         public void Dispose() => _sum.Dispose();
     }
 
+    /// <summary>
+    /// Throws <see cref="ModelTooLargeException"/> before anything is allocated when the graph for batches of
+    /// <paramref name="batchCapacity"/> rows cannot exist: one buffer over the largest array .NET and the backends
+    /// index with an int, or, at least, the parameters with their gradients and one value and gradient per unit
+    /// and row over the device's memory.
+    /// </summary>
+    private void CheckFits(int inputSize, int batchCapacity)
+    {
+        const string Fix = "Use a smaller batch size (FitOptions.BatchSize; --batch-size in gpunet) or fewer, narrower layers (--layers).";
+        const string Narrower = "Use narrower layers (--layers in gpunet) or fewer input features.";
+        long parameters = 0, unitsPerRow = inputSize;
+        int width = inputSize;
+        foreach (var layer in _layers)
+        {
+            long p = layer.ParameterCount(width);
+            if (p > Array.MaxLength)
+                throw new ModelTooLargeException(
+                    $"Layer '{layer.Name}' would have {p:N0} parameters ({width:N0} inputs), more than the {Array.MaxLength:N0} one buffer can hold. {Narrower}");
+            parameters += p;
+            width = layer.OutputSize(width);
+            if ((long)batchCapacity * width > Array.MaxLength)
+                throw new ModelTooLargeException(
+                    $"Batches of {batchCapacity:N0} rows through layer '{layer.Name}' ({width:N0} units) make {(long)batchCapacity * width:N0} values, " +
+                    $"more than the {Array.MaxLength:N0} one buffer can hold. {Fix}");
+            unitsPerRow += 2L * width; // each output's value and gradient
+        }
+        if (parameters > Array.MaxLength)
+            throw new ModelTooLargeException($"The model would have {parameters:N0} parameters, more than the {Array.MaxLength:N0} one buffer can hold. {Narrower}");
+        double weights = 4.0 * 2 * parameters, activations = 4.0 * batchCapacity * unitsPerRow;
+        long available = Backend!.MemoryBytes;
+        if (weights + activations > available)
+            throw new ModelTooLargeException(
+                $"The model needs at least {Bytes(weights + activations)}: {parameters:N0} parameters with their gradients ({Bytes(weights)}) and " +
+                $"the layers' values and gradients for batches of {batchCapacity:N0} rows ({Bytes(activations)}), but {Backend.Name} has {Bytes(available)}. {Fix}");
+    }
+
+    private static string Bytes(double bytes) => bytes >= 1e9 ? $"{bytes / 1e9:N1} GB" : $"{bytes / 1e6:N1} MB";
+
     /// <summary>Set when a Fit diverged: the weights are then NaN, infinite or far off.</summary>
     private TrainingDivergedException? _divergence;
 
@@ -158,3 +196,9 @@ public sealed class TrainingDivergedException : Exception
     /// <summary>That epoch's mean training loss.</summary>
     public double Loss { get; }
 }
+
+/// <summary>
+/// Thrown before allocating when a model, or a batch through it, cannot fit: the message gives the sizes and what to
+/// change (the batch size, the layer widths).
+/// </summary>
+public sealed class ModelTooLargeException(string message) : ArgumentException(message);

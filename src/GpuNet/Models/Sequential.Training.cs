@@ -79,7 +79,8 @@ public sealed partial class Sequential
         CheckValues(fitData);
         if (validation is not null) CheckValues(validation);
         if (Optimizer is null) throw new InvalidOperationException("Compile the model (optimizer, loss, device) before Fit.");
-        int requestedBatch = Optimizer.FullBatch ? fitData.Count : options.BatchSize;
+        // a batch larger than the data is the data (as in Keras): no graph is built for rows that never come
+        int requestedBatch = Optimizer.FullBatch ? fitData.Count : Math.Min(options.BatchSize, fitData.Count);
         var graph = EnsureBuilt(fitData.FeatureCount, requestedBatch, exactCapacity: true);
         int batch = Math.Min(requestedBatch, graph.BatchCapacity);
         var backend = Backend!;
@@ -213,7 +214,7 @@ public sealed partial class Sequential
         ThrowIfDiverged();
         CheckOutputs(data);
         CheckValues(data);
-        var graph = EnsureBuilt(data.FeatureCount, batchSize);
+        var graph = EnsureBuilt(data.FeatureCount, Math.Min(batchSize, data.Count));
         using var onDevice = new DeviceData(Backend!, data, _lossNode!);
         return EvaluateOnDevice(onDevice, graph.BatchCapacity, data.IsRegression);
     }
@@ -250,7 +251,7 @@ public sealed partial class Sequential
         if (features.Length % inputSize != 0)
             throw new ArgumentException($"Predict got {features.Length} values, not a whole number of rows of {inputSize} features.", nameof(features));
         int rows = features.Length / inputSize;
-        var graph = EnsureBuilt(inputSize, batchSize);
+        var graph = EnsureBuilt(inputSize, Math.Clamp(batchSize, 1, Math.Max(rows, 1)));
         var backend = Backend!;
         int outputs = _prediction!.Cols;
         var output = new float[rows * outputs];

@@ -109,6 +109,7 @@ public sealed partial class Sequential : IDisposable
         }
         if (_graph is not null) return _graph;
 
+        CheckFits(inputSize, batchCapacity);
         var graph = new ComputationGraph(Backend, batchCapacity);
         try
         {
@@ -160,10 +161,11 @@ public sealed partial class Sequential : IDisposable
         string line = new('-', 64);
         sb.AppendLine("Model: \"sequential\"").AppendLine(line);
         sb.AppendLine($"{"Layer (type)",-28}{"Output Shape",-20}{"Param #",16}").AppendLine(line);
-        int width = inputSize, total = 0, trainable = 0;
+        int width = inputSize;
+        long total = 0, trainable = 0;
         foreach (var layer in _layers)
         {
-            int p = layer.ParameterCount(width);
+            long p = layer.ParameterCount(width);
             width = layer.OutputSize(width);
             total += p;
             trainable += p;
