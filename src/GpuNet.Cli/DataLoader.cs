@@ -64,6 +64,12 @@ internal static class DataLoader
             "regression" => TabularTask.Regression,
             _ => TabularPreprocessor.SuggestTask(table[target]),
         };
+        foreach (var warning in table.Warnings) output.WriteLine($"warning: '{path}': {warning}");
+        if (kind == TabularTask.Classification && fitted is null && table[target] is var labels
+            && Enumerable.Range(0, table.RowCount).Select(r => labels.Numbers?[r].ToString(System.Globalization.CultureInfo.InvariantCulture) ?? labels.Categories![r]).Distinct().ToList() is { Count: 1 } only)
+            throw new ArgumentException(
+                $"The target column '{target}' of '{path}' holds one class, '{only[0]}', in all {table.RowCount:N0} labelled rows: a classifier needs at least two. " +
+                "Choose another --target, or add rows of the other classes.");
         var prep = fitted ?? new TabularPreprocessor(target, task: kind);
         var (trainRows, testRows) = kind == TabularTask.Regression
             ? Splits.RandomTrainTest(prep.TargetValues(table).Length, 0.2, seed)

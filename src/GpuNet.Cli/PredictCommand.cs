@@ -66,6 +66,8 @@ internal static class PredictCommand
         if (table.RowCount == 0) throw new ArgumentException($"'{input}' has no data rows.");
         var features = prep.TransformFeatures(table);
         int rows = table.RowCount;
+        foreach (var warning in table.Warnings) output.WriteLine($"warning: '{input}': {warning}");
+        foreach (var line in prep.UnseenCategories(table)) output.WriteLine($"warning: unseen categories: {line}; those rows are predicted without that column's information.");
         if (features.Length != rows * model.InputSize)
             throw new InvalidDataException($"The saved preprocessing makes {features.Length / rows} features per row but the model takes {model.InputSize}.");
 

@@ -198,6 +198,21 @@ internal sealed class TrainOptions
         int? reducePatience = p.GetValue(_reduceLr);
         if (reducePatience is null && (p.GetResult(_reduceLrFactor) is { Implicit: false } || p.GetResult(_minLr) is { Implicit: false }))
             throw new ArgumentException("--reduce-lr-factor and --min-lr set how --reduce-lr-on-plateau reduces the rate; add --reduce-lr-on-plateau N (epochs without improvement), e.g. --reduce-lr-on-plateau 5.");
+        // an option that cannot act in the chosen setting is a mistake to point out, not to ignore
+        bool csv = dataset.StartsWith("csv:", StringComparison.Ordinal) && p.GetValue(_data) is null;
+        string optimizer = p.GetValue(_optimizer)!;
+        if (given.Contains("--momentum") && optimizer is not ("momentum" or "nesterov"))
+            throw new ArgumentException(
+                $"--momentum has no effect with --optimizer {optimizer}: it sets the momentum of --optimizer momentum or nesterov. Add --optimizer momentum, or leave --momentum out.");
+        if (given.Contains("--decay") && p.GetValue(_schedule) != "inverse-time")
+            throw new ArgumentException(
+                $"--decay has no effect with --lr-schedule {p.GetValue(_schedule)}: it sets the decay of --lr-schedule inverse-time. Add --lr-schedule inverse-time, or leave --decay out.");
+        if (target is not null && !csv)
+            throw new ArgumentException(
+                $"--target {target} has no effect on {(p.GetValue(_data) is { } folder ? $"the IDX folder '{folder}'" : $"--dataset {dataset}")}: image datasets carry their labels. " +
+                "--target names the label column of a CSV dataset (--dataset csv:PATH --target COLUMN).");
+        if (p.GetValue(_augment) is not null && csv)
+            throw new ArgumentException("--augment shifts, rotates and flips images; a CSV dataset has no images. Leave --augment out.");
         if (save is not null && ensemble > 1)
             throw new ArgumentException($"--save with --ensemble {ensemble}: only single models can be saved. Save members one by one (train with --seed N --save member-N.safetensors), or drop --ensemble.");
         return new TrainSettings

@@ -133,4 +133,18 @@ public sealed class TabularPredictTests : IDisposable
         Assert.DoesNotContain("   at ", error);
         Assert.Single(error.Trim().Split('\n'));
     }
+
+    [Fact]
+    public void PredictReportsCategoriesNeverSeenInTraining()
+    {
+        string model = Path.Combine(_folder, "titanic.safetensors");
+        Assert.Equal(0, Run("train", "--device", "cpu", "--dataset", $"csv:{TitanicPath}", "--target", "survived", "--epochs", "1", "--save", model).Code);
+        string csv = Path.Combine(_folder, "new.csv");
+        File.WriteAllText(csv, "sex,age,passengerClass,name\nfemale,30,1st,A\nmale,30,4th,B\nmale,40,crew,C\n");
+
+        var (code, output, error) = Run("predict", "--model", model, "--input", csv, "--device", "cpu");
+        Assert.True(code == 0, error);
+        Assert.Contains("warning: unseen categories: passengerClass: 2 rows hold categories not seen in training ('4th', 'crew'); the model knows '1st', '2nd', '3rd'", output);
+        Assert.DoesNotContain("unseen categories: sex", output);
+    }
 }

@@ -105,6 +105,11 @@ public sealed class CsvTable
         using var csv = new CsvReader(text, config);
         if (!csv.Read() || !csv.ReadHeader() || csv.HeaderRecord is not { Length: > 0 } header)
             throw new InvalidDataException($"CSV file '{name}' is empty: expected a header row with the column names.");
+        // a file written with another separator reads as one column: say so rather than fail on its first row
+        if (header.Length == 1 && new[] { ";", "\t", "|" }.FirstOrDefault(d => d != options.Delimiter && header[0].Contains(d, StringComparison.Ordinal)) is { } other)
+            throw new InvalidDataException(
+                $"CSV file '{name}' separates its fields with '{(other == "\t" ? "\\t" : other)}', not '{options.Delimiter}': its header '{header[0]}' reads as one column. " +
+                $"Save it with '{options.Delimiter}' between fields (and a dot in decimal numbers), or set CsvLoadOptions.Delimiter = \"{(other == "\t" ? "\\t" : other)}\" when loading it in code.");
         // Columns are looked up ignoring case, so "Age" and "age" would collide in the index.
         if (header.GroupBy(h => h, StringComparer.OrdinalIgnoreCase).FirstOrDefault(g => g.Count() > 1) is { } twice)
             throw new InvalidDataException(
@@ -139,6 +144,7 @@ public sealed class CsvTable
         }
 
         var columns = new List<TableColumn>(header.Length);
+        var warnings = new List<string>();
         for (int c = 0; c < header.Length; c++)
         {
             string col = header[c];
@@ -161,12 +167,25 @@ public sealed class CsvTable
                     $"CSV file '{name}': column '{col}' is declared numeric, but row {firstText + 1} holds '{values[firstText]}'. " +
                     "Declare it categorical, or list that text among the missing values.");
             bool numeric = declared is null ? firstText < 0 && values.Any(v => v is not null) : declared == ColumnKind.Numeric;
+            if (declared is null && firstText >= 0)
+            {
+                // a column of numbers with a few text cells is probably damaged, not categorical: say which cells
+                var texts = values.Select((v, r) => (v, r)).Where(t => t.v is not null && !double.TryParse(t.v, NumberStyles.Float, CultureInfo.InvariantCulture, out _)).ToList();
+                int present = values.Count(v => v is not null);
+                if (texts.Count * 2 < present)
+                    warnings.Add($"column '{col}' holds numbers in {present - texts.Count:N0} of {present:N0} rows but text in {texts.Count:N0} " +
+                                 $"(row {texts[0].r + 1}: '{texts[0].v}'{(texts.Count > 1 ? $", row {texts[1].r + 1}: '{texts[1].v}'" : "")}), so it is read as categories. " +
+                                 "If it is numeric, fix those cells or leave them blank (blank cells are imputed).");
+            }
             columns.Add(numeric
                 ? new TableColumn(col, ColumnKind.Numeric, numbers, null)
                 : new TableColumn(col, ColumnKind.Categorical, null, [.. values]));
         }
-        return new CsvTable(columns, cells[0].Count);
+        return new CsvTable(columns, cells[0].Count) { Warnings = warnings };
     }
+
+    /// <summary>What looked wrong while reading, one line each (e.g. a numeric column with a few text cells, read as categories).</summary>
+    public IReadOnlyList<string> Warnings { get; private init; } = [];
 
     /// <summary>The rows that have a value in <paramref name="column"/> (pandas' <c>dropna(subset=[column])</c>), e.g. to train on the rows whose target is known.</summary>
     /// <exception cref="KeyNotFoundException">No such column.</exception>

@@ -226,6 +226,28 @@ public sealed class TabularPreprocessor
         return x;
     }
 
+    /// <summary>
+    /// One line per categorical feature column in which <paramref name="table"/> holds categories never seen in
+    /// training (they are encoded as all zeros, or -1 with label encoding): "sex: 2 rows hold categories not seen in
+    /// training ('unknown')". Empty when every category is known.
+    /// </summary>
+    public IReadOnlyList<string> UnseenCategories(CsvTable table)
+    {
+        var lines = new List<string>();
+        foreach (var (fitted, imputer, encoder) in _features)
+        {
+            if (encoder is null) continue;
+            var column = Resolve(table, fitted);
+            var unseen = Enumerable.Range(0, table.RowCount).Select(r => imputer.Category(column, r)).Where(v => !encoder.Classes.Contains(v)).ToList();
+            if (unseen.Count == 0) continue;
+            var names = unseen.Distinct(StringComparer.Ordinal).ToList();
+            lines.Add($"{fitted.Name}: {unseen.Count:N0} row{(unseen.Count == 1 ? "" : "s")} hold{(unseen.Count == 1 ? "s" : "")} categories not seen in training " +
+                      $"({string.Join(", ", names.Take(5).Select(n => $"'{n}'"))}{(names.Count > 5 ? $" and {names.Count - 5} more" : "")}); " +
+                      $"the model knows {string.Join(", ", encoder.Classes.Take(10).Select(c => $"'{c}'"))}{(encoder.Classes.Count > 10 ? ", ..." : "")}");
+        }
+        return lines;
+    }
+
     /// <summary>The fitted state as JSON (<see cref="FromJson"/> restores it): chosen columns, fill values, categories, scaling.</summary>
     public string ToJson()
     {

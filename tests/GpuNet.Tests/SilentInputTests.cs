@@ -1,0 +1,71 @@
+using GpuNet.Data.Tabular;
+using Xunit;
+
+namespace GpuNet.Tests;
+
+/// <summary>Input that used to pass silently: another CSV separator, text in a numeric column, a one-class target, options that cannot act.</summary>
+public sealed class SilentInputTests : IDisposable
+{
+    private readonly string _folder = Directory.CreateTempSubdirectory("gpunet-silent-").FullName;
+
+    public void Dispose() => Directory.Delete(_folder, recursive: true);
+
+    private string Csv(string name, string text)
+    {
+        string path = Path.Combine(_folder, name);
+        File.WriteAllText(path, text);
+        return path;
+    }
+
+    [Theory]
+    [InlineData("a;b;y\n1,5;2;x\n3;4;z\n", ";")]
+    [InlineData("a\tb\ty\n1\t2\tx\n", "\\t")]
+    [InlineData("a|b|y\n1|2|x\n", "|")]
+    public void AnotherSeparatorIsNamedWithTheFix(string text, string shown)
+    {
+        var e = Assert.Throws<InvalidDataException>(() => CsvTable.Parse(new StringReader(text), "eu.csv"));
+        Assert.Contains($"separates its fields with '{shown}', not ','", e.Message);
+        Assert.Contains($"CsvLoadOptions.Delimiter = \"{shown}\"", e.Message);
+        // and with that delimiter the file reads
+        var table = CsvTable.Parse(new StringReader(text), "eu.csv", new CsvLoadOptions { Delimiter = shown == "\\t" ? "\t" : shown });
+        Assert.Equal(3, table.Columns.Count);
+    }
+
+    [Fact]
+    public void ANumericColumnWithAFewTextCellsIsReportedNotSilentlyOneHotEncoded()
+    {
+        var table = CsvTable.Parse(new StringReader("a,b,y\n1,2,x\n3,oops,z\n5,6,x\n7,8,z\n9,10,x\n"), "t.csv");
+        Assert.Equal(ColumnKind.Categorical, table["b"].Kind); // still read (a column of text may be categorical)...
+        var warning = Assert.Single(table.Warnings); // ...but said
+        Assert.Contains("column 'b' holds numbers in 4 of 5 rows but text in 1 (row 2: 'oops')", warning);
+        Assert.Empty(CsvTable.Parse(new StringReader("a,y\nred,x\nblue,z\n1,x\n"), "c.csv").Warnings); // mostly text: categories
+
+        var (code, output, _) = TestData.RunCli("train", "--device", "cpu", "--dataset", $"csv:{Csv("t.csv", "a,b,y\n1,2,x\n3,oops,z\n5,6,x\n7,8,z\n9,10,x\n2,2,z\n4,4,x\n6,6,z\n8,8,x\n1,1,z\n")}",
+            "--target", "y", "--epochs", "1");
+        Assert.Equal(0, code);
+        Assert.Contains("warning: ", output);
+        Assert.Contains("'oops'", output);
+    }
+
+    [Fact]
+    public void ATargetWithASingleClassIsRefused()
+    {
+        var (code, _, error) = TestData.RunCli("train", "--device", "cpu", "--dataset", $"csv:{Csv("one.csv", "a,y\n1,x\n2,x\n3,x\n")}", "--target", "y");
+        Assert.Equal(1, code);
+        Assert.Contains("holds one class, 'x', in all 3 labelled rows: a classifier needs at least two", error);
+    }
+
+    [Theory]
+    [InlineData(new[] { "--momentum", "0.5" }, "--momentum has no effect with --optimizer sgd")]
+    [InlineData(new[] { "--optimizer", "adam", "--momentum", "0.5" }, "--momentum has no effect with --optimizer adam")]
+    [InlineData(new[] { "--decay", "0.1" }, "--decay has no effect with --lr-schedule constant")]
+    [InlineData(new[] { "--target", "label" }, "--target label has no effect on --dataset mnist10k")]
+    [InlineData(new[] { "--dataset", "csv:x.csv", "--target", "y", "--augment", "default" }, "a CSV dataset has no images")]
+    public void AnOptionWithNoEffectInTheChosenSettingIsRefused(string[] options, string expected)
+    {
+        var (code, output, error) = TestData.RunCli(["train", "--device", "cpu", .. options]);
+        Assert.Equal(1, code);
+        Assert.Contains(expected, error);
+        Assert.DoesNotContain("Epoch", output);
+    }
+}
