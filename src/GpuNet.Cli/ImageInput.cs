@@ -10,6 +10,9 @@ namespace GpuNet.Cli;
 /// </summary>
 internal static class ImageInput
 {
+    /// <summary>The largest image read (a 12,000 x 8,000 photo): larger ones are refused before decoding.</summary>
+    public const long MaxPixels = 96_000_000;
+
     private static readonly string[] Extensions = [".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp"];
 
     /// <summary>Whether <paramref name="path"/> names an image file (by its extension) or a folder.</summary>
@@ -40,6 +43,10 @@ internal static class ImageInput
     public static float[] Load(string path, int side, out bool inverted)
     {
         using var codec = SKCodec.Create(path);
+        // a damaged or hostile header may declare any size: refuse before decoding allocates it
+        if (codec is not null && (long)codec.Info.Width * codec.Info.Height > MaxPixels)
+            throw new InvalidDataException(
+                $"'{path}' declares {codec.Info.Width:N0} x {codec.Info.Height:N0} pixels, more than the {MaxPixels:N0} GpuNet reads: it is damaged, or resize it first.");
         using var decoded = (codec is null ? null : SKBitmap.Decode(codec))
             ?? throw new InvalidDataException($"'{path}' is not an image GpuNet can read (PNG, JPEG, BMP, GIF or WebP).");
         using var upright = Upright(decoded, codec!.EncodedOrigin);

@@ -103,7 +103,16 @@ public sealed class CsvTable
             DetectColumnCountChanges = true,
         };
         using var csv = new CsvReader(text, config);
-        if (!csv.Read() || !csv.ReadHeader() || csv.HeaderRecord is not { Length: > 0 } header)
+        bool hasHeader;
+        try
+        {
+            hasHeader = csv.Read() && csv.ReadHeader();
+        }
+        catch (BadDataException e) // found by the reader fuzz test: a stray quote in the header row
+        {
+            throw new InvalidDataException($"CSV file '{name}' has a malformed header row: {e.Message.Split('\n')[0]} Quote fields that contain quotes or the delimiter.", e);
+        }
+        if (!hasHeader || csv.HeaderRecord is not { Length: > 0 } header)
             throw new InvalidDataException($"CSV file '{name}' is empty: expected a header row with the column names.");
         // a file written with another separator reads as one column: say so rather than fail on its first row
         if (header.Length == 1 && new[] { ";", "\t", "|" }.FirstOrDefault(d => d != options.Delimiter && header[0].Contains(d, StringComparison.Ordinal)) is { } other)
