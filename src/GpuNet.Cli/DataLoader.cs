@@ -30,10 +30,26 @@ internal static class DataLoader
     /// scaling) instead of fitting a new one on the file.</param>
     public static LoadedData Load(TrainSettings s, TextWriter output, TabularPreprocessor? fitted = null)
     {
-        if (s.DataFolder is not null) return Images(Datasets.FromIdxFolder(s.DataFolder));
+        if (s.DataFolder is not null) return Images(CheckLabels(Datasets.FromIdxFolder(s.DataFolder), s.DataFolder, output));
         if (s.Dataset == "mnist10k") return Images(Datasets.Mnist10k());
         if (s.Dataset == "fashion-mnist") return Images(Datasets.FashionMnist());
         return Csv(s.Dataset["csv:".Length..], s.Target!, s.Seed, s.Task, output, fitted);
+    }
+
+    /// <summary>
+    /// An IDX labels file declares no class count: the classes run to its largest label. Labels that leave classes
+    /// without a training sample (a stray 200 among digits 0..9) are reported, since each becomes an output the model cannot learn.
+    /// </summary>
+    private static TrainTestData CheckLabels(TrainTestData d, string folder, TextWriter output)
+    {
+        var counts = new int[d.Train.ClassCount];
+        foreach (int label in d.Train.Labels) counts[label]++;
+        var empty = Enumerable.Range(0, counts.Length).Where(c => counts[c] == 0).ToList();
+        if (empty.Count > 0)
+            output.WriteLine($"warning: the labels of '{folder}' run from 0 to {d.Train.ClassCount - 1}, but {empty.Count:N0} of those {counts.Length:N0} classes have no training sample " +
+                             $"({string.Join(", ", empty.Take(5))}{(empty.Count > 5 ? ", ..." : "")}); " +
+                             $"the largest label is {d.Train.Labels.Max()} (in {counts[^1]:N0} samples). A label outside the dataset's classes? Each class up to it gets an output the model cannot learn.");
+        return d;
     }
 
     private static LoadedData Images(TrainTestData d)

@@ -68,4 +68,17 @@ public sealed class SilentInputTests : IDisposable
         Assert.Contains(expected, error);
         Assert.DoesNotContain("Epoch", output);
     }
+
+    [Fact]
+    public void LabelsThatLeaveClassesWithoutSamplesAreReported()
+    {
+        // 100 images labelled 0..9, one of them 200: 191 classes with no sample
+        var labels = Enumerable.Range(0, 100).Select(i => (byte)(i % 10)).ToArray();
+        labels[17] = 200;
+        File.WriteAllBytes(Path.Combine(_folder, "images-idx3-ubyte"), TestData.Idx([100, 28, 28], new byte[100 * 784]));
+        File.WriteAllBytes(Path.Combine(_folder, "labels-idx1-ubyte"), TestData.Idx([100], labels));
+        var (code, output, error) = TestData.RunCli("train", "--device", "cpu", "--data", _folder, "--epochs", "1", "--layers", "4");
+        Assert.True(code == 0, error);
+        Assert.Contains("run from 0 to 200, but 190 of those 201 classes have no training sample (10, 11, 12, 13, 14, ...); the largest label is 200", output);
+    }
 }
