@@ -81,6 +81,12 @@ internal static class DataLoader
             _ => TabularPreprocessor.SuggestTask(table[target]),
         };
         foreach (var warning in table.Warnings) output.WriteLine($"warning: '{path}': {warning}");
+        // "Infinity" parses as a number but no model can learn from it; name the cell, not a feature index after scaling
+        foreach (var column in table.Columns.Where(c => c.Numbers is not null))
+            if (Array.FindIndex(column.Numbers!, double.IsInfinity) is var row and >= 0)
+                throw new ArgumentException(
+                    $"CSV file '{path}': column '{column.Name}' holds {column.Numbers![row]} in row {row + 1} ({column.Numbers.Count(double.IsInfinity):N0} infinite values in all). " +
+                    "A model needs finite numbers: fix those cells, or leave them blank to have them imputed.");
         if (kind == TabularTask.Classification && fitted is null && table[target] is var labels
             && Enumerable.Range(0, table.RowCount).Select(r => labels.Numbers?[r].ToString(System.Globalization.CultureInfo.InvariantCulture) ?? labels.Categories![r]).Distinct().ToList() is { Count: 1 } only)
             throw new ArgumentException(

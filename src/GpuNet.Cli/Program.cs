@@ -46,6 +46,11 @@ public static class Program
         return 1;
     }
 
+    /// <summary>The message without .NET's " (Parameter 'x')" and "Actual value was" tails, which name code, not the user's input.</summary>
+    internal static string Plain(Exception e) => e is ArgumentException
+        ? System.Text.RegularExpressions.Regex.Replace(e.Message, @"( \(Parameter '[^']*'\))?(\r?\nActual value was .*)?$", "", System.Text.RegularExpressions.RegexOptions.Singleline)
+        : e.Message;
+
     private static string SeeHelp(Command command) => $"See the options with: {(command.Name == "gpunet" ? "gpunet --help" : $"gpunet {command.Name} --help")}";
 
     /// <summary>
@@ -106,7 +111,7 @@ public static class Program
         catch (Exception e) when (e is ArgumentException or InvalidOperationException or IOException or InvalidDataException or KeyNotFoundException
                                    or NotSupportedException or UnauthorizedAccessException or Models.TrainingDivergedException)
         {
-            error.WriteLine($"error: {e.Message}");
+            error.WriteLine($"error: {Plain(e)}");
             return 1;
         }
         catch (Exception e)

@@ -81,4 +81,16 @@ public sealed class SilentInputTests : IDisposable
         Assert.True(code == 0, error);
         Assert.Contains("run from 0 to 200, but 190 of those 201 classes have no training sample (10, 11, 12, 13, 14, ...); the largest label is 200", output);
     }
+
+    [Fact]
+    public void InfinityInACsvIsNamedByColumnAndRowNotBlamedOnTheLearningRate()
+    {
+        string csv = Csv("inf.csv", "a,b,y\n1,Infinity,x\n3,4,z\n5,6,x\n2,2,z\n1,1,x\n2,3,z\n");
+        var (code, _, error) = TestData.RunCli("train", "--device", "cpu", "--dataset", $"csv:{csv}", "--target", "y", "--epochs", "1");
+        Assert.Equal(1, code);
+        Assert.Contains("column 'b' holds", error);
+        Assert.Contains("in row 1 (1 infinite values in all)", error);
+        Assert.DoesNotContain("learning rate", error);
+        Assert.DoesNotContain("(Parameter '", error); // .NET's tail names code, not the input
+    }
 }
