@@ -269,7 +269,7 @@ internal sealed class TrainOptions
             throw new ArgumentException($"{option} '{path}' is a folder; give a file path inside it, for example {Path.Combine(path, example)}.");
         string folder = Path.GetDirectoryName(full)!;
         if (!Directory.Exists(folder))
-            throw new ArgumentException($"{option} '{path}': the folder '{folder}' does not exist. Create it first or choose another path.");
+            throw new ArgumentException($"{option} '{path}': {AtomicFile.MissingFolder(folder)}");
     }
 
     internal static int[]? ParseLayers(string? text)

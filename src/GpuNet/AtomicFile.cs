@@ -20,7 +20,7 @@ public static partial class AtomicFile
         string full = Path.GetFullPath(path);
         string folder = Path.GetDirectoryName(full)!;
         if (!Directory.Exists(folder))
-            throw new DirectoryNotFoundException($"Cannot save to '{path}': the folder '{folder}' does not exist. Create it first or choose another path.");
+            throw new DirectoryNotFoundException($"Cannot save to '{path}': {MissingFolder(folder)}");
         RemoveStale(full);
         string temporary = Path.Combine(folder, $".{Path.GetFileName(full)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
         try
@@ -46,6 +46,11 @@ public static partial class AtomicFile
             throw;
         }
     }
+
+    /// <summary>Why <paramref name="folder"/> cannot take a file, for a message: it does not exist, or it is a file.</summary>
+    public static string MissingFolder(string folder) => File.Exists(folder)
+        ? $"'{folder}' is a file, not a folder. Give a path inside a folder, or choose another name."
+        : $"the folder '{folder}' does not exist. Create it first or choose another path.";
 
     /// <summary>
     /// Deletes the temporary files that writes to <paramref name="path"/> left behind when their process was killed

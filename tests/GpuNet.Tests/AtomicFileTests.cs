@@ -79,5 +79,10 @@ public sealed class AtomicFileTests : IDisposable
         (code, _, error) = TestData.RunCli("bench", "--out", file);
         Assert.Equal(1, code);
         Assert.Contains("is a file; it expects a folder", error);
+
+        (code, _, error) = TestData.RunCli("train", "--device", "cpu", "--save", Path.Combine(file, "m.safetensors"));
+        Assert.Equal(1, code);
+        Assert.Contains($"'{file}' is a file, not a folder", error);
+        Assert.DoesNotContain("does not exist", error);
     }
 }

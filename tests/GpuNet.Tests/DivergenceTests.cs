@@ -61,6 +61,10 @@ public sealed class DivergenceTests : IDisposable
         var e = Assert.Throws<TrainingDivergedException>(() => model.Fit(train, new FitOptions { Epochs = 5, BatchSize = 32 }));
         Assert.True(double.IsFinite(e.Loss), $"loss {e.Loss}");
         Assert.Contains("times the untrained model's", e.Message);
+        // finite weights, but the run diverged: saving is refused all the same
+        var save = Assert.Throws<InvalidOperationException>(() => model.Save(Path.Combine(_folder, "exploded.safetensors")));
+        Assert.Contains("diverged in epoch 1", save.Message);
+        Assert.Empty(Directory.GetFiles(_folder));
 
         // with the factor lifted, the run "succeeds" with that loss: the check is what stops it
         using var unchecked_ = Lecture();

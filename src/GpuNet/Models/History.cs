@@ -202,7 +202,7 @@ public sealed class ModelCheckpoint
             throw new ArgumentException("A checkpoint needs a file path, e.g. \"best.safetensors\".", nameof(path));
         string folder = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path))!;
         if (!Directory.Exists(folder))
-            throw new ArgumentException($"Checkpoint path '{path}': the folder '{folder}' does not exist. Create it first or choose another path.", nameof(path));
+            throw new ArgumentException($"Checkpoint path '{path}': {AtomicFile.MissingFolder(folder)}", nameof(path));
         AtomicFile.RemoveStale(path); // what an earlier run, killed while saving here, left behind
         Path = path;
         SaveBestOnly = saveBestOnly;

@@ -47,6 +47,10 @@ public sealed partial class Sequential
     {
         if (Optimizer is null || Loss is null)
             throw new InvalidOperationException("Compile the model before saving it: the file records its optimizer and loss.");
+        if (_divergence is { } diverged)
+            throw new InvalidOperationException(
+                $"Cannot save the model to '{path}': its training diverged in epoch {diverged.Epoch} (mean loss {diverged.Loss:G4}). Nothing was written" +
+                (File.Exists(path) ? "; the existing file is left as it was" : "") + ". Train again with a lower learning rate, or keep an earlier checkpoint.");
         var state = CaptureState(includeOptimizer: true)
             ?? throw new InvalidOperationException("The model has no weights yet: Fit (or Evaluate) it before saving.");
         // a diverged model is never written, least of all over a good file
