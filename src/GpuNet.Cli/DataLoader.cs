@@ -32,6 +32,7 @@ internal static class DataLoader
     {
         if (s.DataFolder is not null) return Images(Datasets.FromIdxFolder(s.DataFolder));
         if (s.Dataset == "mnist10k") return Images(Datasets.Mnist10k());
+        if (s.Dataset == "mnist") return Images(Datasets.Mnist());
         if (s.Dataset == "fashion-mnist") return Images(Datasets.FashionMnist());
         return Csv(s.Dataset["csv:".Length..], s.Target!, s.Seed, s.Task, output, fitted);
     }

@@ -14,7 +14,7 @@ internal static class EvaluateCommand
     {
         var model = new Option<string>("--model") { Description = "A model file written by `gpunet train --save`.", Required = true };
         var device = DeviceOption.Create();
-        var dataset = new Option<string?>("--dataset") { Description = "mnist10k, fashion-mnist or csv:PATH (default: what the model was trained on)." };
+        var dataset = new Option<string?>("--dataset") { Description = "mnist10k, mnist, fashion-mnist or csv:PATH (default: what the model was trained on)." };
         var data = new Option<string?>("--data") { Description = "A folder of IDX files; overrides --dataset." };
         var target = new Option<string?>("--target") { Description = "The label column of a CSV dataset (default: the one used in training)." };
         var report = new Option<bool>("--report") { Description = "Also print the confusion matrix and each class's precision, recall and F1." };

@@ -49,7 +49,7 @@ internal sealed record TrainSettings
 internal sealed class TrainOptions
 {
     private readonly Option<string> _device = DeviceOption.Create();
-    private readonly Option<string> _dataset = new("--dataset") { Description = "mnist10k (shipped), fashion-mnist, or csv:PATH (with --target).", DefaultValueFactory = _ => "mnist10k" };
+    private readonly Option<string> _dataset = new("--dataset") { Description = "mnist10k (shipped), mnist (the full 60,000 + 10,000), fashion-mnist, or csv:PATH (with --target).", DefaultValueFactory = _ => "mnist10k" };
     private readonly Option<string?> _data = new("--data") { Description = "A folder of IDX files (train-*/t10k-* sets, or one images/labels pair to split 80/20); overrides --dataset." };
     private readonly Option<string?> _target = new("--target") { Description = "The label column of a CSV dataset." };
     private readonly Option<string> _task = new("--task") { Description = "For a CSV target: auto (a number with fractions or many values is regression), classification or regression.", DefaultValueFactory = _ => "auto" };
@@ -134,8 +134,8 @@ internal sealed class TrainOptions
         _dataset.Validators.Add(r =>
         {
             string v = r.GetValueOrDefault<string>() ?? "";
-            if (v is not ("mnist10k" or "fashion-mnist") && !v.StartsWith("csv:", StringComparison.Ordinal))
-                r.AddError($"--dataset '{v}' is not known. Expected mnist10k, fashion-mnist or csv:PATH (for example csv:titanic.csv --target survived).");
+            if (v is not ("mnist10k" or "mnist" or "fashion-mnist") && !v.StartsWith("csv:", StringComparison.Ordinal))
+                r.AddError($"--dataset '{v}' is not known. Expected mnist10k, mnist, fashion-mnist or csv:PATH (for example csv:titanic.csv --target survived).");
         });
     }
 
