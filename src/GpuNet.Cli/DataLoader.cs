@@ -30,15 +30,23 @@ internal static class DataLoader
     /// scaling) instead of fitting a new one on the file.</param>
     public static LoadedData Load(TrainSettings s, TextWriter output, TabularPreprocessor? fitted = null)
     {
-        if (s.DataFolder is not null) return Images(Datasets.FromIdxFolder(s.DataFolder));
-        if (s.Dataset == "mnist10k") return Images(Datasets.Mnist10k());
-        if (s.Dataset == "mnist") return Images(Datasets.Mnist());
-        if (s.Dataset == "fashion-mnist") return Images(Datasets.FashionMnist());
-        return Csv(s.Dataset["csv:".Length..], s.Target!, s.Seed, s.Task, output, fitted);
+        if (s.DataFolder is not null) return Images(Datasets.FromIdxFolder(s.DataFolder), s.Scaler);
+        if (s.Dataset == "mnist10k") return Images(Datasets.Mnist10k(), s.Scaler);
+        if (s.Dataset == "mnist") return Images(Datasets.Mnist(), s.Scaler);
+        if (s.Dataset == "fashion-mnist") return Images(Datasets.FashionMnist(), s.Scaler);
+        var scaler = s.Scaler switch { "minmax" => ScalerKind.MinMax, "none" => ScalerKind.None, _ => ScalerKind.Standard };
+        return Csv(s.Dataset["csv:".Length..], s.Target!, s.Seed, s.Task, scaler, output, fitted);
     }
 
-    private static LoadedData Images(TrainTestData d)
+    /// <summary>Image pixels are bytes divided by 255 (the lecture's scaling, and --scaler minmax); --scaler none keeps
+    /// the raw 0-255 values; --scaler standard keeps /255 here and puts a Normalization layer in the model.</summary>
+    private static LoadedData Images(TrainTestData d, string scaler = "auto")
     {
+        if (scaler == "none")
+        {
+            static Dataset Raw(Dataset x) => new(x.Name, [.. x.Features.Select(v => MathF.Round(v * 255f))], x.Labels, x.FeatureCount, x.ClassCount);
+            d = new TrainTestData(Raw(d.Train), Raw(d.Test));
+        }
         int side = (int)Math.Round(Math.Sqrt(d.Train.FeatureCount));
         bool square = side * side == d.Train.FeatureCount;
         // image models keep one softmax output per class even for two classes
@@ -51,7 +59,7 @@ internal static class DataLoader
     /// imputation, one-hot encoding and standard scaling fitted on the training rows only. <paramref name="task"/>
     /// "auto" predicts a numeric target with fractional or many values as a number, anything else as classes.
     /// </summary>
-    private static LoadedData Csv(string path, string target, int seed, string task, TextWriter output, TabularPreprocessor? fitted = null)
+    private static LoadedData Csv(string path, string target, int seed, string task, ScalerKind scaler, TextWriter output, TabularPreprocessor? fitted = null)
     {
         // a fitted preprocessor reads the columns with their training kinds (a column blank in this file stays numeric)
         var table = CsvTable.Load(path, fitted is null ? null : new CsvLoadOptions { ColumnKinds = fitted.ColumnKinds });
@@ -65,7 +73,7 @@ internal static class DataLoader
             "regression" => TabularTask.Regression,
             _ => TabularPreprocessor.SuggestTask(table[target]),
         };
-        var prep = fitted ?? new TabularPreprocessor(target, task: kind);
+        var prep = fitted ?? new TabularPreprocessor(target, task: kind, scaler: scaler);
         var (trainRows, testRows) = kind == TabularTask.Regression
             ? Splits.RandomTrainTest(prep.TargetValues(table).Length, 0.2, seed)
             : Splits.StratifiedTrainTest(prep.EncodeTarget(table), 0.2, seed);

@@ -49,6 +49,7 @@ internal static class EvaluateCommand
             // models saved before regression existed are classifiers
             Task = meta.TryGetValue("gpunet.task", out var task) ? task : "classification",
             Seed = meta.TryGetValue("gpunet.seed", out var seed) && int.TryParse(seed, out int sd) ? sd : 42,
+            Scaler = meta.TryGetValue("gpunet.scaler", out var scaler) ? scaler : "auto",
         };
         if (settings.Dataset.StartsWith("csv:", StringComparison.Ordinal) && settings.Target is null)
             throw new ArgumentException($"--dataset {settings.Dataset} needs --target COLUMN: the column holding the labels.");

@@ -29,7 +29,7 @@ internal static class TrainCommand
         output.WriteLine($"Device: {backend.Name}");
 
         using var model = ModelFactory.Build(s, data);
-        model.Compile(ModelFactory.Optimizer(s, data), ModelFactory.Loss(data), backend, seed: (ulong)s.Seed);
+        model.Compile(ModelFactory.Optimizer(s, data), ModelFactory.Loss(s, data), backend, seed: (ulong)s.Seed);
 
         int validation = (int)Math.Round(data.Train.Count * s.ValidationSplit);
         output.WriteLine($"Data: {data.Train.Name} {data.Train.Count - validation:N0} train / {validation:N0} validation, " +
@@ -112,7 +112,7 @@ internal static class TrainCommand
                 var member = ModelFactory.Build(s, data);
                 members.Add(member);
                 int seed = s.Seed + i;
-                member.Compile(ModelFactory.Optimizer(s, data), ModelFactory.Loss(data), backend, seed: (ulong)seed);
+                member.Compile(ModelFactory.Optimizer(s, data), ModelFactory.Loss(s, data), backend, seed: (ulong)seed);
                 var clock = Stopwatch.StartNew();
                 member.Fit(data.Train, FitOptionsFor(s, data, seed));
                 output.WriteLine($"  member {i + 1} (seed {seed}): {Score(member, member.Evaluate(data.Test))} ({clock.Elapsed.TotalSeconds:F1}s)");
@@ -159,6 +159,7 @@ internal static class TrainCommand
         };
         if (s.DataFolder is not null) meta["gpunet.data"] = Path.GetFullPath(s.DataFolder);
         if (s.Target is not null) meta["gpunet.target"] = s.Target;
+        if (s.Scaler != "auto") meta["gpunet.scaler"] = s.Scaler;
         if (data.Preprocessor is { } tabular) meta["gpunet.task"] = tabular.Task == Data.Tabular.TabularTask.Regression ? "regression" : "classification";
         // The fitted CSV preprocessing (fill values, categories, scaling), so that `gpunet predict` encodes new rows the same way.
         if (data.Preprocessor is { } prep) meta[PredictCommand.PreprocessorKey] = prep.ToJson();
