@@ -26,6 +26,9 @@ internal sealed record LoadedData(Dataset Train, Dataset Test, int ClassCount, i
 
 internal static class DataLoader
 {
+    /// <summary>A table with fewer rows (the lecture's 4-row XOR) is trained and tested whole, without a held-out part.</summary>
+    public const int MinRowsToHoldOut = 10;
+
     /// <param name="fitted">A CSV model's saved preprocessing: used as it is (its task, classes, fill values and
     /// scaling) instead of fitting a new one on the file.</param>
     public static LoadedData Load(TrainSettings s, TextWriter output, TabularPreprocessor? fitted = null)
@@ -74,7 +77,9 @@ internal static class DataLoader
             _ => TabularPreprocessor.SuggestTask(table[target]),
         };
         var prep = fitted ?? new TabularPreprocessor(target, task: kind, scaler: scaler);
-        var (trainRows, testRows) = kind == TabularTask.Regression
+        int[] all = [.. Enumerable.Range(0, table.RowCount)];
+        var (trainRows, testRows) = table.RowCount < MinRowsToHoldOut ? (all, all)
+            : kind == TabularTask.Regression
             ? Splits.RandomTrainTest(prep.TargetValues(table).Length, 0.2, seed)
             : Splits.StratifiedTrainTest(prep.EncodeTarget(table), 0.2, seed);
         if (fitted is null) prep.Fit(table, trainRows);
@@ -87,6 +92,8 @@ internal static class DataLoader
         else
             output.WriteLine($"CSV: {table.RowCount:N0} rows, target '{target}' with classes {string.Join(", ", prep.Classes.Select((c, i) => $"{i}={c}"))}");
         if (unlabelled > 0) output.WriteLine($"  left out: {unlabelled:N0} rows without a '{target}' value");
+        if (table.RowCount < MinRowsToHoldOut)
+            output.WriteLine($"  {table.RowCount} rows: too few to hold out a test set (fewer than {MinRowsToHoldOut}), so the test figures are on the training rows");
         foreach (var line in table.MissingReport()) output.WriteLine($"  missing: {line} (imputed: median for numbers, most frequent for categories, from the training rows)");
         if (prep.Skipped.Count > 0) output.WriteLine($"  skipped: {string.Join(", ", prep.Skipped)}");
         output.WriteLine($"  features: {string.Join(", ", prep.FeatureNames)}; numeric columns standard-scaled on the training rows" +

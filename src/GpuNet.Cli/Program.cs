@@ -22,6 +22,7 @@ public static class Program
             PredictCommand.Create(output, error),
             BenchCommand.Create(output, error),
             ActivationsCommand.Create(output, error),
+            XorCommand.Create(output, error),
         };
         var config = new InvocationConfiguration { Output = output, Error = error };
         return root.Parse(args).Invoke(config);

@@ -25,6 +25,11 @@ internal static class TrainCommand
     internal static int Run(TrainSettings s, TextWriter output, TextWriter error)
     {
         var data = DataLoader.Load(s, output);
+        if (data.Train.Count < DataLoader.MinRowsToHoldOut && !s.ValidationSplitGiven && s.ValidationSplit > 0)
+        {
+            output.WriteLine($"  {data.Train.Count} training rows: too few for a validation split, so every row trains (--validation-split to hold some out)");
+            s = s with { ValidationSplit = 0 };
+        }
         using var backend = GpuNet.Device.Create(s.Device);
         output.WriteLine($"Device: {backend.Name}");
 

@@ -161,4 +161,50 @@ public class LectureCliTests
         Assert.Equal([1f, 3f], perFeature.Mean!);
         Assert.Equal([1f, 1f], perFeature.Variance!);
     }
+
+    [Fact]
+    public void XorShowsTheLinearModelFailAndTheHiddenLayerSucceed()
+    {
+        string folder = Directory.CreateTempSubdirectory("gpunet-xor-").FullName, png = Path.Combine(folder, "xor.png");
+        try
+        {
+            var (code, output, error) = TestData.RunCli("xor", "--seeds", "10", "--plot", png);
+            Assert.True(code == 0, error);
+            // a linear boundary can never separate XOR; the 2-2-1 tanh net solved it from 4 of 10 seeds when measured
+            Assert.Matches(@"linear \(2-1, sigmoid\)\s+0/10", output);
+            Assert.Matches(@"two linear layers \(2-2-1\)\s+0/10", output);
+            var solved = System.Text.RegularExpressions.Regex.Match(output, @"2-2-1, tanh hidden layer\s+(\d+)/10\s+(\S+)\s+(\S+)\s+(\S+)\s+(\S+)");
+            Assert.True(solved.Success, output);
+            Assert.InRange(int.Parse(solved.Groups[1].Value, CultureInfo.InvariantCulture), 1, 10);
+            var p = Enumerable.Range(2, 4).Select(g => double.Parse(solved.Groups[g].Value, CultureInfo.InvariantCulture)).ToArray();
+            Assert.True(p[0] < 0.5 && p[1] > 0.5 && p[2] > 0.5 && p[3] < 0.5, output);
+            var bytes = File.ReadAllBytes(png);
+            Assert.Equal(1120, System.Buffers.Binary.BinaryPrimitives.ReadInt32BigEndian(bytes.AsSpan(16))); // two 560-pixel panels
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void AFourRowTableTrainsOnEveryRow()
+    {
+        string folder = Directory.CreateTempSubdirectory("gpunet-xor-csv-").FullName, csv = Path.Combine(folder, "xor.csv");
+        try
+        {
+            File.WriteAllText(csv, "x1,x2,y\n0,0,0\n0,1,1\n1,0,1\n1,1,0\n");
+            var (code, output, error) = TestData.RunCli("train", "--device", "cpu", "--dataset", "csv:" + csv, "--target", "y",
+                "--layers", "8:tanh", "--optimizer", "adam", "--lr", "0.05", "--epochs", "300");
+            Assert.True(code == 0, error);
+            Assert.Contains("4 rows: too few to hold out a test set", output);
+            Assert.Contains("4 training rows: too few for a validation split, so every row trains", output);
+            Assert.Contains("Data: xor/train 4 train / 0 validation, xor/test 4 test", output);
+            Assert.Contains("(4 samples)", output);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
 }
