@@ -23,6 +23,7 @@ public static class Program
             BenchCommand.Create(output, error),
             ActivationsCommand.Create(output, error),
             XorCommand.Create(output, error),
+            ImdbCommand.Create(output, error),
         };
         var config = new InvocationConfiguration { Output = output, Error = error };
         return root.Parse(args).Invoke(config);

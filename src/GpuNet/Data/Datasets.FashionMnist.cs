@@ -63,12 +63,12 @@ public static partial class Datasets
     /// <exception cref="InvalidDataException">A file in the cache or system folder fails its checksum.</exception>
     /// <exception cref="DatasetUnavailableException">A file is missing and could not be downloaded; the
     /// message says what failed and how to install or download it.</exception>
-    public static TrainTestData FashionMnist(FashionMnistOptions? options = null) => FashionMnistSet.Load(options ?? new FashionMnistOptions());
+    public static TrainTestData FashionMnist(FashionMnistOptions? options = null) => FashionMnistSet.LoadIdx(options ?? new FashionMnistOptions());
 
     /// <inheritdoc cref="FashionMnist"/>
     public static Task<TrainTestData> FashionMnistAsync(FashionMnistOptions? options = null, CancellationToken cancellationToken = default) =>
-        FashionMnistSet.LoadAsync(options ?? new FashionMnistOptions(), cancellationToken);
+        FashionMnistSet.LoadIdxAsync(options ?? new FashionMnistOptions(), cancellationToken);
 
-    private static PublishedIdxSet FashionMnistSet =>
+    private static PublishedDataset FashionMnistSet =>
         new("fashion-mnist", "Fashion-MNIST", FashionMnistFiles, "dataset-fashion-mnist", FashionMnistSystemDirectory);
 }

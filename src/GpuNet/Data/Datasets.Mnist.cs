@@ -56,11 +56,11 @@ public static partial class Datasets
     /// <exception cref="InvalidDataException">A file in the cache or system folder fails its checksum.</exception>
     /// <exception cref="DatasetUnavailableException">A file is missing and could not be downloaded; the
     /// message says what failed and where to put the files.</exception>
-    public static TrainTestData Mnist(MnistOptions? options = null) => MnistSet.Load(options ?? new MnistOptions());
+    public static TrainTestData Mnist(MnistOptions? options = null) => MnistSet.LoadIdx(options ?? new MnistOptions());
 
     /// <inheritdoc cref="Mnist"/>
     public static Task<TrainTestData> MnistAsync(MnistOptions? options = null, CancellationToken cancellationToken = default) =>
-        MnistSet.LoadAsync(options ?? new MnistOptions(), cancellationToken);
+        MnistSet.LoadIdxAsync(options ?? new MnistOptions(), cancellationToken);
 
-    private static PublishedIdxSet MnistSet => new("mnist", "MNIST", MnistFiles, null, null);
+    private static PublishedDataset MnistSet => new("mnist", "MNIST", MnistFiles, null, null);
 }

@@ -43,22 +43,31 @@ public abstract record DatasetDownloadOptions
 }
 
 /// <summary>
-/// A published dataset of four IDX files (train images, train labels, test images, test labels), such as MNIST and
-/// Fashion-MNIST: what the files are, how they are checked, and what to tell a user who has none of them.
+/// The files of a published dataset (MNIST's and Fashion-MNIST's four IDX files, Keras' imdb.npz): what they are,
+/// how they are checked, where they are looked for and downloaded, and what to tell a user who has none of them.
 /// </summary>
 /// <param name="Name">Folder name in the cache and prefix of the datasets' names ("mnist").</param>
 /// <param name="Title">The name shown in messages ("MNIST").</param>
-/// <param name="Files">Train images, train labels, test images, test labels, with their accepted checksums.</param>
+/// <param name="Files">The files with their accepted checksums (for an IDX set: train images, train labels, test
+/// images, test labels).</param>
 /// <param name="SystemPackage">The Debian package that installs the files into <paramref name="SystemDirectory"/>, or null.</param>
 /// <param name="SystemDirectory">Where that package installs them.</param>
-internal sealed record PublishedIdxSet(string Name, string Title, IReadOnlyList<DatasetFile> Files, string? SystemPackage, string? SystemDirectory)
+internal sealed record PublishedDataset(string Name, string Title, IReadOnlyList<DatasetFile> Files, string? SystemPackage, string? SystemDirectory)
 {
-    public TrainTestData Load(DatasetDownloadOptions options) =>
+    /// <summary>The four files of an IDX set, found or downloaded, read as a train/test pair.</summary>
+    public TrainTestData LoadIdx(DatasetDownloadOptions options) =>
         // Task.Run: no caller's synchronization context can deadlock the blocking wait.
-        Task.Run(() => LoadAsync(options, CancellationToken.None)).GetAwaiter().GetResult();
+        Task.Run(() => LoadIdxAsync(options, CancellationToken.None)).GetAwaiter().GetResult();
 
-    /// <summary>Each file from the cache, else the system folder, else a download into the cache; then read.</summary>
-    public async Task<TrainTestData> LoadAsync(DatasetDownloadOptions options, CancellationToken cancellationToken)
+    /// <inheritdoc cref="LoadIdx"/>
+    public async Task<TrainTestData> LoadIdxAsync(DatasetDownloadOptions options, CancellationToken cancellationToken)
+    {
+        var paths = await FindAsync(options, cancellationToken).ConfigureAwait(false);
+        return Datasets.Pair(Datasets.Load(Name + "/train", paths[0], paths[1]), Datasets.Load(Name + "/test", paths[2], paths[3]));
+    }
+
+    /// <summary>The paths of <see cref="Files"/>: each from the cache, else the system folder, else a download into the cache.</summary>
+    public async Task<string[]> FindAsync(DatasetDownloadOptions options, CancellationToken cancellationToken)
     {
         string cache = Path.GetFullPath(options.CacheDirectory ?? DatasetCache.DirectoryFor(Name));
         var paths = new string?[Files.Count];
@@ -81,7 +90,7 @@ internal sealed record PublishedIdxSet(string Name, string Title, IReadOnlyList<
                 paths[i] = path;
             }
         }
-        return Datasets.Pair(Datasets.Load(Name + "/train", paths[0]!, paths[1]!), Datasets.Load(Name + "/test", paths[2]!, paths[3]!));
+        return [.. paths.Select(p => p!)];
     }
 
     /// <summary>The cache's copy, else the system folder's, each verified; null when neither has the file.</summary>
