@@ -72,6 +72,16 @@ internal static class ModelFactory
         _ => new SparseCategoricalCrossentropy(s.FromLogits),
     };
 
+    /// <summary>The training set with label-smoothed one-hot rows, y (1 - ls) + ls / classes (the test set keeps its labels).</summary>
+    public static Data.Dataset Smoothed(Data.Dataset train, float ls, int classes)
+    {
+        var targets = new float[train.Count * classes];
+        for (int r = 0; r < train.Count; r++)
+            for (int c = 0; c < classes; c++)
+                targets[r * classes + c] = (c == train.Labels[r] ? 1 - ls : 0) + ls / classes;
+        return Data.Dataset.WithTargets(train.Name, train.Features, targets, train.FeatureCount, classes);
+    }
+
     /// <summary>The output layer's width and activation for the loss: sigmoid for binary cross-entropy (and MSE on
     /// two classes), softmax for the categorical ones (and MSE on more), linear for a numeric target or from logits.</summary>
     private static (int Units, Activation Activation) OutputOf(TrainSettings s, LoadedData data)
@@ -86,7 +96,12 @@ internal static class ModelFactory
     /// <summary>The loss's Keras name, checked against the data and <c>--from-logits</c>.</summary>
     private static string LossName(TrainSettings s, LoadedData data)
     {
-        string loss = s.Loss != "auto" ? s.Loss : data.IsRegression ? "mse" : data.IsBinary ? "binary_crossentropy" : "sparse_categorical_crossentropy";
+        string loss = s.Loss != "auto" ? s.Loss : data.IsRegression ? "mse" : data.IsBinary ? "binary_crossentropy"
+            : s.LabelSmoothing > 0 ? "categorical_crossentropy" : "sparse_categorical_crossentropy";
+        if (s.LabelSmoothing > 0 && (loss != "categorical_crossentropy" || data.IsBinary))
+            throw new ArgumentException($"--label-smoothing {s.LabelSmoothing} softens one-hot targets for categorical cross-entropy over 3 or more classes; " +
+                                        (data.IsBinary || data.IsRegression ? "this data has " + (data.IsRegression ? "a numeric target" : "two classes (one sigmoid output)") + ", so drop it."
+                                                                           : $"use it with --loss categorical_crossentropy (or leave --loss out), not {loss}."));
         if (data.IsRegression && loss != "mse")
             throw new ArgumentException($"--loss {loss} needs classes, but the target '{data.Preprocessor!.Target}' is predicted as a number; " +
                                         "use --loss mse, or --task classification to treat its values as classes.");

@@ -34,7 +34,9 @@ internal static class TrainCommand
         output.WriteLine($"Device: {backend.Name}");
 
         using var model = ModelFactory.Build(s, data);
-        model.Compile(ModelFactory.Optimizer(s, data), ModelFactory.Loss(s, data), backend, seed: (ulong)s.Seed);
+        var loss = ModelFactory.Loss(s, data); // checks --loss against the data first
+        if (s.LabelSmoothing > 0) data = data with { Train = ModelFactory.Smoothed(data.Train, s.LabelSmoothing, data.ClassCount) };
+        model.Compile(ModelFactory.Optimizer(s, data), loss, backend, seed: (ulong)s.Seed);
 
         int validation = (int)Math.Round(data.Train.Count * s.ValidationSplit);
         output.WriteLine($"Data: {data.Train.Name} {data.Train.Count - validation:N0} train / {validation:N0} validation, " +

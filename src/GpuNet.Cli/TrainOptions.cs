@@ -24,6 +24,8 @@ internal sealed record TrainSettings
     /// <summary>auto (from the data), or a Keras loss name.</summary>
     public string Loss { get; init; } = "auto";
     public bool FromLogits { get; init; }
+    /// <summary>Keras' label_smoothing of categorical cross-entropy: training targets y (1 - ls) + ls / classes.</summary>
+    public float LabelSmoothing { get; init; }
     /// <summary>auto (standard for CSV, pixels / 255 for images), standard, minmax or none.</summary>
     public string Scaler { get; init; } = "auto";
     public string Init { get; init; } = "glorot_uniform";
@@ -70,6 +72,7 @@ internal sealed class TrainOptions
     private readonly Option<string?> _layers = new("--layers") { Description = "Hidden layers: widths (128,64) or a layer spec such as 128:relu,dropout:0.3,64:leaky_relu:0.1,32:maxout:3,batchnorm (default 128,64 for images, 16,8 for CSV)." };
     private readonly Option<string> _activation = new("--activation") { Description = "Hidden activation: relu, sigmoid, tanh, leaky_relu[:ALPHA], elu[:ALPHA], swish, softplus, gelu, linear, step, or maxout:K (Maxout layers of K pieces).", DefaultValueFactory = _ => "relu" };
     private readonly Option<string> _loss = new("--loss") { Description = "auto (sparse categorical cross-entropy for classes, binary for two, mse for a numeric target), mse, binary_crossentropy, categorical_crossentropy or sparse_categorical_crossentropy.", DefaultValueFactory = _ => "auto" };
+    private readonly Option<float> _labelSmoothing = new("--label-smoothing") { Description = "Train on soft targets y (1 - ls) + ls / classes with categorical cross-entropy (Keras' label_smoothing), in [0, 1).", DefaultValueFactory = _ => 0f };
     private readonly Option<bool> _fromLogits = new("--from-logits") { Description = "The output layer is linear and the loss applies softmax (or sigmoid) itself, as Keras' from_logits=True." };
     private readonly Option<string> _scaler = new("--scaler") { Description = "Feature scaling: auto (standard for CSV, pixels / 255 for images), standard (zero mean, unit variance, fitted on the training split), minmax ([0, 1]) or none.", DefaultValueFactory = _ => "auto" };
     private readonly Option<string> _init = new("--init") { Description = "Kernel initializer: glorot_uniform, glorot_normal, he_uniform, he_normal, lecun_uniform, lecun_normal, orthogonal, lsuv, random_normal, random_uniform, zeros, ones.", DefaultValueFactory = _ => "glorot_uniform" };
@@ -111,6 +114,7 @@ internal sealed class TrainOptions
         });
         InRange(_momentum, 0, 1, "0.9");
         InRange(_dropout, 0, 1, "0.2");
+        InRange(_labelSmoothing, 0, 1, "0.1");
         NonNegative(_l1, "1e-4");
         NonNegative(_l2, "1e-4");
         NonNegative(_decay, "1e-4");
@@ -154,7 +158,7 @@ internal sealed class TrainOptions
     public IEnumerable<Option> All =>
     [
         _device, _dataset, _data, _target, _task, _epochs, _batchSize, _lr, _optimizer, _momentum, _schedule, _decay, _layers, _activation,
-        _loss, _fromLogits, _scaler, _init, _l1, _l2, _dropout, _batchNorm, _augment, _earlyStopping, _reduceLr, _reduceLrFactor, _minLr, _clipValue, _clipNorm, _globalClipNorm, _seed, _validationSplit, _ensemble, _gradientNorms, _checkpoint, _save,
+        _loss, _fromLogits, _labelSmoothing, _scaler, _init, _l1, _l2, _dropout, _batchNorm, _augment, _earlyStopping, _reduceLr, _reduceLrFactor, _minLr, _clipValue, _clipNorm, _globalClipNorm, _seed, _validationSplit, _ensemble, _gradientNorms, _checkpoint, _save,
         _plot, _history,
     ];
 
@@ -210,6 +214,7 @@ internal sealed class TrainOptions
             Activation = p.GetValue(_activation)!,
             Loss = p.GetValue(_loss)!,
             FromLogits = p.GetValue(_fromLogits),
+            LabelSmoothing = p.GetValue(_labelSmoothing),
             Scaler = p.GetValue(_scaler)!,
             Init = p.GetValue(_init)!,
             L1 = p.GetValue(_l1),

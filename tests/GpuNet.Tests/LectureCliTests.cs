@@ -44,6 +44,7 @@ public class LectureCliTests
     [InlineData("--activation", "elu:abc", "alpha 'abc' is not a number")]
     [InlineData("--loss", "binary_crossentropy", "--loss binary_crossentropy needs two classes, but the data has 10")]
     [InlineData("--loss", "hinge", "hinge")]
+    [InlineData("--label-smoothing", "1.5", "--label-smoothing must be in [0, 1)")]
     public void BadLectureOptionsGetAClearMessage(string option, string value, string expected)
     {
         var (code, _, error) = TestData.RunCli("train", "--device", "cpu", "--epochs", "1", option, value);
@@ -206,5 +207,21 @@ public class LectureCliTests
         {
             Directory.Delete(folder, recursive: true);
         }
+    }
+
+    [Fact]
+    public void LabelSmoothingTrainsOnSoftTargets()
+    {
+        var (code, output, error) = TestData.RunCli("train", "--device", "cpu", "--epochs", "2", "--label-smoothing", "0.1");
+        Assert.True(code == 0, error);
+        Assert.Contains("loss: categorical_crossentropy", output);
+        Assert.InRange(TestAccuracy(output), 0.6, 1.0); // 2 epochs: 79% measured at 3 epochs
+        // the training loss cannot go below the smoothed targets' entropy, -(0.91 ln 0.91 + 9 * 0.01 ln 0.01) = 0.50
+        var last = output.Split('\n').Last(l => l.StartsWith("Epoch 2/2", StringComparison.Ordinal));
+        Assert.InRange(double.Parse(last.Split("- loss: ")[1].Split(' ')[0], CultureInfo.InvariantCulture), 0.5, 3.0);
+
+        (code, _, error) = TestData.RunCli("train", "--device", "cpu", "--epochs", "1", "--label-smoothing", "0.1", "--loss", "sparse_categorical_crossentropy");
+        Assert.Equal(1, code);
+        Assert.Contains("use it with --loss categorical_crossentropy", error);
     }
 }
