@@ -26,14 +26,19 @@ internal sealed record LoadedData(Dataset Train, Dataset Test, int ClassCount, i
 
 internal static class DataLoader
 {
+    /// <summary>A table with fewer rows (the lecture's 4-row XOR) is trained and tested whole, without a held-out part.</summary>
+    public const int MinRowsToHoldOut = 10;
+
     /// <param name="fitted">A CSV model's saved preprocessing: used as it is (its task, classes, fill values and
     /// scaling) instead of fitting a new one on the file.</param>
     public static LoadedData Load(TrainSettings s, TextWriter output, TabularPreprocessor? fitted = null)
     {
-        if (s.DataFolder is not null) return Images(CheckLabels(Datasets.FromIdxFolder(s.DataFolder), s.DataFolder, output));
-        if (s.Dataset == "mnist10k") return Images(Datasets.Mnist10k());
-        if (s.Dataset == "fashion-mnist") return Images(Datasets.FashionMnist());
-        return Csv(s.Dataset["csv:".Length..], s.Target!, s.Seed, s.Task, output, fitted);
+        if (s.DataFolder is not null) return Images(CheckLabels(Datasets.FromIdxFolder(s.DataFolder), s.DataFolder, output), s.Scaler);
+        if (s.Dataset == "mnist10k") return Images(Datasets.Mnist10k(), s.Scaler);
+        if (s.Dataset == "mnist") return Images(Datasets.Mnist(), s.Scaler);
+        if (s.Dataset == "fashion-mnist") return Images(Datasets.FashionMnist(), s.Scaler);
+        var scaler = s.Scaler switch { "minmax" => ScalerKind.MinMax, "none" => ScalerKind.None, _ => ScalerKind.Standard };
+        return Csv(s.Dataset["csv:".Length..], s.Target!, s.Seed, s.Task, scaler, output, fitted);
     }
 
     /// <summary>
@@ -52,8 +57,15 @@ internal static class DataLoader
         return d;
     }
 
-    private static LoadedData Images(TrainTestData d)
+    /// <summary>Image pixels are bytes divided by 255 (the lecture's scaling, and --scaler minmax); --scaler none keeps
+    /// the raw 0-255 values; --scaler standard keeps /255 here and puts a Normalization layer in the model.</summary>
+    private static LoadedData Images(TrainTestData d, string scaler = "auto")
     {
+        if (scaler == "none")
+        {
+            static Dataset Raw(Dataset x) => new(x.Name, [.. x.Features.Select(v => MathF.Round(v * 255f))], x.Labels, x.FeatureCount, x.ClassCount);
+            d = new TrainTestData(Raw(d.Train), Raw(d.Test));
+        }
         int side = (int)Math.Round(Math.Sqrt(d.Train.FeatureCount));
         bool square = side * side == d.Train.FeatureCount;
         // image models keep one softmax output per class even for two classes
@@ -66,7 +78,7 @@ internal static class DataLoader
     /// imputation, one-hot encoding and standard scaling fitted on the training rows only. <paramref name="task"/>
     /// "auto" predicts a numeric target with fractional or many values as a number, anything else as classes.
     /// </summary>
-    private static LoadedData Csv(string path, string target, int seed, string task, TextWriter output, TabularPreprocessor? fitted = null)
+    private static LoadedData Csv(string path, string target, int seed, string task, ScalerKind scaler, TextWriter output, TabularPreprocessor? fitted = null)
     {
         // a fitted preprocessor reads the columns with their training kinds (a column blank in this file stays numeric)
         var table = CsvTable.Load(path, fitted is null ? null : new CsvLoadOptions { ColumnKinds = fitted.ColumnKinds });
@@ -92,8 +104,10 @@ internal static class DataLoader
             throw new ArgumentException(
                 $"The target column '{target}' of '{path}' holds one class, '{only[0]}', in all {table.RowCount:N0} labelled rows: a classifier needs at least two. " +
                 "Choose another --target, or add rows of the other classes.");
-        var prep = fitted ?? new TabularPreprocessor(target, task: kind);
-        var (trainRows, testRows) = kind == TabularTask.Regression
+        var prep = fitted ?? new TabularPreprocessor(target, task: kind, scaler: scaler);
+        int[] all = [.. Enumerable.Range(0, table.RowCount)];
+        var (trainRows, testRows) = table.RowCount < MinRowsToHoldOut ? (all, all)
+            : kind == TabularTask.Regression
             ? Splits.RandomTrainTest(prep.TargetValues(table).Length, 0.2, seed)
             : Splits.StratifiedTrainTest(prep.EncodeTarget(table), 0.2, seed);
         if (fitted is null) prep.Fit(table, trainRows);
@@ -106,6 +120,8 @@ internal static class DataLoader
         else
             output.WriteLine($"CSV: {table.RowCount:N0} rows, target '{target}' with classes {string.Join(", ", prep.Classes.Select((c, i) => $"{i}={c}"))}");
         if (unlabelled > 0) output.WriteLine($"  left out: {unlabelled:N0} rows without a '{target}' value");
+        if (table.RowCount < MinRowsToHoldOut)
+            output.WriteLine($"  {table.RowCount} rows: too few to hold out a test set (fewer than {MinRowsToHoldOut}), so the test figures are on the training rows");
         foreach (var line in table.MissingReport()) output.WriteLine($"  missing: {line} (imputed: median for numbers, most frequent for categories, from the training rows)");
         if (prep.Skipped.Count > 0) output.WriteLine($"  skipped: {string.Join(", ", prep.Skipped)}");
         output.WriteLine($"  features: {string.Join(", ", prep.FeatureNames)}; numeric columns standard-scaled on the training rows" +

@@ -14,7 +14,7 @@ internal static class EvaluateCommand
     {
         var model = new Option<string>("--model") { Description = "A model file written by `gpunet train --save`.", Required = true };
         var device = DeviceOption.Create();
-        var dataset = new Option<string?>("--dataset") { Description = "mnist10k, fashion-mnist or csv:PATH (default: what the model was trained on)." };
+        var dataset = new Option<string?>("--dataset") { Description = "mnist10k, mnist, fashion-mnist or csv:PATH (default: what the model was trained on)." };
         var data = new Option<string?>("--data") { Description = "A folder of IDX files; overrides --dataset." };
         var target = new Option<string?>("--target") { Description = "The label column of a CSV dataset (default: the one used in training)." };
         var report = new Option<bool>("--report") { Description = "Also print the confusion matrix and each class's precision, recall and F1." };
@@ -49,6 +49,7 @@ internal static class EvaluateCommand
             // models saved before regression existed are classifiers
             Task = meta.TryGetValue("gpunet.task", out var task) ? task : "classification",
             Seed = meta.TryGetValue("gpunet.seed", out var seed) && int.TryParse(seed, out int sd) ? sd : 42,
+            Scaler = meta.TryGetValue("gpunet.scaler", out var scaler) ? scaler : "auto",
         };
         if (settings.Dataset.StartsWith("csv:", StringComparison.Ordinal) && settings.Target is null)
             throw new ArgumentException($"--dataset {settings.Dataset} needs --target COLUMN: the column holding the labels.");

@@ -122,6 +122,8 @@ internal static class PredictCommand
         if (files.Count == 0) throw new InvalidDataException($"No image in '{input}' could be read.");
         var features = new float[files.Count * model.InputSize];
         for (int i = 0; i < rows.Count; i++) rows[i].CopyTo(features, i * model.InputSize);
+        if (meta.TryGetValue("gpunet.scaler", out var scaler) && scaler == "none") // trained on raw 0-255 pixels
+            for (int i = 0; i < features.Length; i++) features[i] *= 255f;
         var decided = model.PredictClasses(features);
         var names = meta.TryGetValue("gpunet.dataset", out var dataset) && dataset == "fashion-mnist" && !meta.ContainsKey("gpunet.data")
             ? Data.Datasets.FashionMnistClassNames : null;

@@ -26,11 +26,18 @@ internal static class TrainCommand
     {
         if (s.ResumePath is { } checkpoint) return Resume(s, checkpoint, output, error);
         var data = DataLoader.Load(s, output);
+        if (data.Train.Count < DataLoader.MinRowsToHoldOut && !s.ValidationSplitGiven && s.ValidationSplit > 0)
+        {
+            output.WriteLine($"  {data.Train.Count} training rows: too few for a validation split, so every row trains (--validation-split to hold some out)");
+            s = s with { ValidationSplit = 0 };
+        }
         using var backend = GpuNet.Device.Create(s.Device);
         output.WriteLine($"Device: {backend.Name}");
 
         using var model = ModelFactory.Build(s, data);
-        model.Compile(ModelFactory.Optimizer(s, data), ModelFactory.Loss(data), backend, seed: (ulong)s.Seed);
+        var loss = ModelFactory.Loss(s, data); // checks --loss against the data first
+        if (s.LabelSmoothing > 0) data = data with { Train = ModelFactory.Smoothed(data.Train, s.LabelSmoothing, data.ClassCount) };
+        model.Compile(ModelFactory.Optimizer(s, data), loss, backend, seed: (ulong)s.Seed);
         return Train(s, data, backend, model, 0, output, error);
     }
 
@@ -57,6 +64,7 @@ internal static class TrainCommand
         if (data.Train.FeatureCount != model.InputSize)
             throw new ArgumentException(
                 $"--resume '{path}' takes {model.InputSize} input features but {data.Train.Name} has {data.Train.FeatureCount}: resume on the data the run was trained on.");
+        if (s.LabelSmoothing > 0) data = data with { Train = ModelFactory.Smoothed(data.Train, s.LabelSmoothing, data.ClassCount) };
         output.WriteLine($"Device: {backend.Name}");
         output.WriteLine($"Resuming {path}: epoch {done} of the run done ({model.Iterations:N0} steps); training epochs {done + 1} to {s.Epochs}");
         return Train(s, data, backend, model, done, output, error);
@@ -74,11 +82,13 @@ internal static class TrainCommand
             DataFolder = !dataGiven && meta.TryGetValue("gpunet.data", out var f) ? f : s.DataFolder,
             Target = Saved("--target", "gpunet.target", out var t) ? t : s.Target,
             Task = Saved("--task", "gpunet.task", out var task) ? task : s.Task,
+            Scaler = meta.TryGetValue("gpunet.scaler", out var scaler) ? scaler : "auto",
         };
         if (Saved("--seed", "gpunet.seed", out var seed)) r = r with { Seed = int.Parse(seed, invariant) };
         if (Saved("--epochs", "gpunet.epochs", out var epochs)) r = r with { Epochs = int.Parse(epochs, invariant) };
         if (Saved("--batch-size", "gpunet.batch_size", out var batch)) r = r with { BatchSize = int.Parse(batch, invariant) };
         if (Saved("--validation-split", "gpunet.validation_split", out var split)) r = r with { ValidationSplit = double.Parse(split, invariant) };
+        if (meta.TryGetValue("gpunet.label_smoothing", out var smoothing)) r = r with { LabelSmoothing = float.Parse(smoothing, invariant) };
         if (Saved("--augment", "gpunet.augment", out var augment)) r = r with { AugmentationText = augment, Augmentation = TrainOptions.ParseAugmentation(augment) };
         return r;
     }
@@ -170,7 +180,7 @@ internal static class TrainCommand
                 var member = ModelFactory.Build(s, data);
                 members.Add(member);
                 int seed = s.Seed + i;
-                member.Compile(ModelFactory.Optimizer(s, data), ModelFactory.Loss(data), backend, seed: (ulong)seed);
+                member.Compile(ModelFactory.Optimizer(s, data), ModelFactory.Loss(s, data), backend, seed: (ulong)seed);
                 var clock = Stopwatch.StartNew();
                 member.Fit(data.Train, FitOptionsFor(s, data, seed));
                 output.WriteLine($"  member {i + 1} (seed {seed}): {Score(member, member.Evaluate(data.Test))} ({clock.Elapsed.TotalSeconds:F1}s)");
@@ -220,8 +230,10 @@ internal static class TrainCommand
             ["gpunet.validation_split"] = s.ValidationSplit.ToString("R", System.Globalization.CultureInfo.InvariantCulture),
         };
         if (s.AugmentationText is not null) meta["gpunet.augment"] = s.AugmentationText;
+        if (s.LabelSmoothing > 0) meta["gpunet.label_smoothing"] = s.LabelSmoothing.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
         if (s.DataFolder is not null) meta["gpunet.data"] = Path.GetFullPath(s.DataFolder);
         if (s.Target is not null) meta["gpunet.target"] = s.Target;
+        if (s.Scaler != "auto") meta["gpunet.scaler"] = s.Scaler;
         if (data.Preprocessor is { } tabular) meta["gpunet.task"] = tabular.Task == Data.Tabular.TabularTask.Regression ? "regression" : "classification";
         // The fitted CSV preprocessing (fill values, categories, scaling), so that `gpunet predict` encodes new rows the same way.
         if (data.Preprocessor is { } prep) meta[PredictCommand.PreprocessorKey] = prep.ToJson();

@@ -19,8 +19,15 @@ internal sealed record TrainSettings
     public float Momentum { get; init; } = 0.9f;
     public string Schedule { get; init; } = "constant";
     public float Decay { get; init; } = 1e-4f;
-    public int[]? Layers { get; init; }
+    public LayerSpec[]? Layers { get; init; }
     public string Activation { get; init; } = "relu";
+    /// <summary>auto (from the data), or a Keras loss name.</summary>
+    public string Loss { get; init; } = "auto";
+    public bool FromLogits { get; init; }
+    /// <summary>Keras' label_smoothing of categorical cross-entropy: training targets y (1 - ls) + ls / classes.</summary>
+    public float LabelSmoothing { get; init; }
+    /// <summary>auto (standard for CSV, pixels / 255 for images), standard, minmax or none.</summary>
+    public string Scaler { get; init; } = "auto";
     public string Init { get; init; } = "glorot_uniform";
     public float L1 { get; init; }
     public float L2 { get; init; }
@@ -37,6 +44,8 @@ internal sealed record TrainSettings
     public float? GlobalClipNorm { get; init; }
     public int Seed { get; init; } = 42;
     public double ValidationSplit { get; init; } = 0.2;
+    /// <summary>Whether --validation-split was given (otherwise a table too small to split trains on every row).</summary>
+    public bool ValidationSplitGiven { get; init; }
     public string? SavePath { get; init; }
     public int Ensemble { get; init; } = 1;
     public bool GradientNorms { get; init; }
@@ -53,7 +62,7 @@ internal sealed record TrainSettings
 internal sealed class TrainOptions
 {
     private readonly Option<string> _device = DeviceOption.Create();
-    private readonly Option<string> _dataset = new("--dataset") { Description = "mnist10k (shipped), fashion-mnist, or csv:PATH (with --target).", DefaultValueFactory = _ => "mnist10k" };
+    private readonly Option<string> _dataset = new("--dataset") { Description = "mnist10k (shipped), mnist (the full 60,000 + 10,000), fashion-mnist, or csv:PATH (with --target).", DefaultValueFactory = _ => "mnist10k" };
     private readonly Option<string?> _data = new("--data") { Description = "A folder of IDX files (train-*/t10k-* sets, or one images/labels pair to split 80/20); overrides --dataset." };
     private readonly Option<string?> _target = new("--target") { Description = "The label column of a CSV dataset." };
     private readonly Option<string> _task = new("--task") { Description = "For a CSV target: auto (a number with fractions or many values is regression), classification or regression.", DefaultValueFactory = _ => "auto" };
@@ -64,8 +73,12 @@ internal sealed class TrainOptions
     private readonly Option<float> _momentum = new("--momentum") { Description = "Momentum of --optimizer momentum / nesterov.", DefaultValueFactory = _ => 0.9f };
     private readonly Option<string> _schedule = new("--lr-schedule") { Description = "constant, step (x0.5 every 10 epochs), exponential (x0.96 per epoch), cosine (to 0 over the run) or inverse-time (lr / (1 + decay * iteration)).", DefaultValueFactory = _ => "constant" };
     private readonly Option<float> _decay = new("--decay") { Description = "The decay of --lr-schedule inverse-time.", DefaultValueFactory = _ => 1e-4f };
-    private readonly Option<string?> _layers = new("--layers") { Description = "Hidden layer widths, comma-separated (default 128,64 for images, 16,8 for CSV)." };
-    private readonly Option<string> _activation = new("--activation") { Description = "Hidden activation: relu, sigmoid, tanh, leaky_relu, elu, swish, softplus, gelu, linear.", DefaultValueFactory = _ => "relu" };
+    private readonly Option<string?> _layers = new("--layers") { Description = "Hidden layers: widths (128,64) or a layer spec such as 128:relu,dropout:0.3,64:leaky_relu:0.1,32:maxout:3,batchnorm (default 128,64 for images, 16,8 for CSV)." };
+    private readonly Option<string> _activation = new("--activation") { Description = "Hidden activation: relu, sigmoid, tanh, leaky_relu[:ALPHA], elu[:ALPHA], swish, softplus, gelu, linear, step, or maxout:K (Maxout layers of K pieces).", DefaultValueFactory = _ => "relu" };
+    private readonly Option<string> _loss = new("--loss") { Description = "auto (sparse categorical cross-entropy for classes, binary for two, mse for a numeric target), mse, binary_crossentropy, categorical_crossentropy or sparse_categorical_crossentropy.", DefaultValueFactory = _ => "auto" };
+    private readonly Option<float> _labelSmoothing = new("--label-smoothing") { Description = "Train on soft targets y (1 - ls) + ls / classes with categorical cross-entropy (Keras' label_smoothing), in [0, 1).", DefaultValueFactory = _ => 0f };
+    private readonly Option<bool> _fromLogits = new("--from-logits") { Description = "The output layer is linear and the loss applies softmax (or sigmoid) itself, as Keras' from_logits=True." };
+    private readonly Option<string> _scaler = new("--scaler") { Description = "Feature scaling: auto (standard for CSV, pixels / 255 for images), standard (zero mean, unit variance, fitted on the training split), minmax ([0, 1]) or none.", DefaultValueFactory = _ => "auto" };
     private readonly Option<string> _init = new("--init") { Description = "Kernel initializer: glorot_uniform, glorot_normal, he_uniform, he_normal, lecun_uniform, lecun_normal, orthogonal, lsuv, random_normal, random_uniform, zeros, ones.", DefaultValueFactory = _ => "glorot_uniform" };
     private readonly Option<float> _l1 = new("--l1") { Description = "L1 penalty on every kernel (with --l2: elastic net).", DefaultValueFactory = _ => 0f };
     private readonly Option<float> _l2 = new("--l2") { Description = "L2 penalty on every kernel.", DefaultValueFactory = _ => 0f };
@@ -94,6 +107,8 @@ internal sealed class TrainOptions
         _optimizer.AcceptOnlyFromAmong("sgd", "momentum", "nesterov", "gd", "adagrad", "rmsprop", "adam", "adamw");
         _task.AcceptOnlyFromAmong("auto", "classification", "regression");
         _schedule.AcceptOnlyFromAmong("constant", "step", "exponential", "cosine", "inverse-time");
+        _loss.AcceptOnlyFromAmong("auto", "mse", "binary_crossentropy", "categorical_crossentropy", "sparse_categorical_crossentropy");
+        _scaler.AcceptOnlyFromAmong("auto", "standard", "minmax", "none");
         Positive(_epochs, "30");
         Positive(_batchSize, "64");
         Positive(_ensemble, "5");
@@ -104,6 +119,7 @@ internal sealed class TrainOptions
         });
         InRange(_momentum, 0, 1, "0.9");
         InRange(_dropout, 0, 1, "0.2");
+        InRange(_labelSmoothing, 0, 1, "0.1");
         NonNegative(_l1, "1e-4");
         NonNegative(_l2, "1e-4");
         NonNegative(_decay, "1e-4");
@@ -139,22 +155,23 @@ internal sealed class TrainOptions
         _dataset.Validators.Add(r =>
         {
             string v = r.GetValueOrDefault<string>() ?? "";
-            if (v is not ("mnist10k" or "fashion-mnist") && !v.StartsWith("csv:", StringComparison.Ordinal))
-                r.AddError($"--dataset '{v}' is not known. Expected mnist10k, fashion-mnist or csv:PATH (for example csv:titanic.csv --target survived).");
+            if (v is not ("mnist10k" or "mnist" or "fashion-mnist") && !v.StartsWith("csv:", StringComparison.Ordinal))
+                r.AddError($"--dataset '{v}' is not known. Expected mnist10k, mnist, fashion-mnist or csv:PATH (for example csv:titanic.csv --target survived).");
         });
     }
 
     public IEnumerable<Option> All =>
     [
         _device, _dataset, _data, _target, _task, _epochs, _batchSize, _lr, _optimizer, _momentum, _schedule, _decay, _layers, _activation,
-        _init, _l1, _l2, _dropout, _batchNorm, _augment, _earlyStopping, _reduceLr, _reduceLrFactor, _minLr, _clipValue, _clipNorm, _globalClipNorm, _seed, _validationSplit, _ensemble, _gradientNorms, _checkpoint, _save,
+        _loss, _fromLogits, _labelSmoothing, _scaler, _init, _l1, _l2, _dropout, _batchNorm, _augment, _earlyStopping, _reduceLr, _reduceLrFactor, _minLr, _clipValue, _clipNorm, _globalClipNorm, _seed, _validationSplit, _ensemble, _gradientNorms, _checkpoint, _save,
         _plot, _history, _resume,
     ];
 
     /// <summary>The options that define the model: a resumed run takes them from its checkpoint.</summary>
     private IEnumerable<Option> ModelOptions =>
     [
-        _layers, _activation, _init, _optimizer, _lr, _momentum, _schedule, _decay, _l1, _l2, _dropout, _batchNorm, _clipValue, _clipNorm, _globalClipNorm, _ensemble,
+        _layers, _activation, _init, _optimizer, _lr, _momentum, _schedule, _decay, _loss, _fromLogits, _labelSmoothing, _scaler, _l1, _l2, _dropout, _batchNorm,
+        _clipValue, _clipNorm, _globalClipNorm, _ensemble,
     ];
 
     /// <summary>Reads and checks the parsed values; a bad value throws ArgumentException with a clear message.</summary>
@@ -167,7 +184,7 @@ internal sealed class TrainOptions
         if (dataset.StartsWith("csv:", StringComparison.Ordinal) && string.IsNullOrWhiteSpace(target))
             throw new ArgumentException($"--dataset {dataset} needs --target COLUMN: the column holding the labels (e.g. --target survived).");
         // Parse names now, so a typo fails before any data is loaded.
-        _ = Layers.Activation.Parse(p.GetValue(_activation)!);
+        _ = ActivationSpec.Parse(p.GetValue(_activation)!, "--activation");
         _ = Initializers.Initializer.Parse(p.GetValue(_init)!);
         var augment = p.GetValue(_augment);
         string? save = p.GetValue(_save);
@@ -229,8 +246,12 @@ internal sealed class TrainOptions
             Momentum = p.GetValue(_momentum),
             Schedule = p.GetValue(_schedule)!,
             Decay = p.GetValue(_decay),
-            Layers = ParseLayers(p.GetValue(_layers)),
+            Layers = p.GetValue(_layers) is { } layers ? LayerSpec.Parse(layers) : null,
             Activation = p.GetValue(_activation)!,
+            Loss = p.GetValue(_loss)!,
+            FromLogits = p.GetValue(_fromLogits),
+            LabelSmoothing = p.GetValue(_labelSmoothing),
+            Scaler = p.GetValue(_scaler)!,
             Init = p.GetValue(_init)!,
             L1 = p.GetValue(_l1),
             L2 = p.GetValue(_l2),
@@ -247,6 +268,7 @@ internal sealed class TrainOptions
             MinLearningRate = p.GetValue(_minLr),
             Seed = p.GetValue(_seed),
             ValidationSplit = p.GetValue(_validationSplit),
+            ValidationSplitGiven = p.GetResult(_validationSplit) is { Implicit: false },
             SavePath = save,
             Ensemble = ensemble,
             GradientNorms = p.GetValue(_gradientNorms),
@@ -270,18 +292,6 @@ internal sealed class TrainOptions
         string folder = Path.GetDirectoryName(full)!;
         if (!Directory.Exists(folder))
             throw new ArgumentException($"{option} '{path}': {AtomicFile.MissingFolder(folder)}");
-    }
-
-    internal static int[]? ParseLayers(string? text)
-    {
-        if (text is null) return null;
-        if (text.Trim() is "" or "none") return [];
-        var parts = text.Split(',', StringSplitOptions.TrimEntries);
-        var widths = new int[parts.Length];
-        for (int i = 0; i < parts.Length; i++)
-            if (!int.TryParse(parts[i], NumberStyles.None, CultureInfo.InvariantCulture, out widths[i]) || widths[i] < 1)
-                throw new ArgumentException($"--layers '{text}': '{parts[i]}' is not a positive integer. Give hidden widths like --layers 128,64.");
-        return widths;
     }
 
     internal static AugmentationSettings ParseAugmentation(string text)

@@ -21,7 +21,8 @@ public class CliInputTests
         [
             TrainCommand.Create(TextWriter.Null, TextWriter.Null), EvaluateCommand.Create(TextWriter.Null, TextWriter.Null),
             PredictCommand.Create(TextWriter.Null, TextWriter.Null), BenchCommand.Create(TextWriter.Null, TextWriter.Null),
-            ActivationsCommand.Create(TextWriter.Null, TextWriter.Null),
+            ActivationsCommand.Create(TextWriter.Null, TextWriter.Null), XorCommand.Create(TextWriter.Null, TextWriter.Null),
+            ImdbCommand.Create(TextWriter.Null, TextWriter.Null),
         ];
         Type[] numeric = [typeof(int), typeof(int?), typeof(float), typeof(float?), typeof(double), typeof(double?)];
         foreach (var command in commands)

@@ -82,7 +82,7 @@ public class CliTests
 
     [Theory]
     [InlineData(new[] { "--optimizer", "adamm" }, "adamm")]
-    [InlineData(new[] { "--layers", "128,x" }, "'x' is not a positive integer")]
+    [InlineData(new[] { "--layers", "128,x" }, "'x' is not understood (it is not a positive width")]
     [InlineData(new[] { "--augment", "bogus=1" }, "key 'bogus' is not known")]
     [InlineData(new[] { "--activation", "rellu" }, "Unknown activation 'rellu'")]
     [InlineData(new[] { "--init", "xavierr" }, "Unknown initializer 'xavierr'")]

@@ -11,6 +11,7 @@ namespace GpuNet.Tests;
 /// touches the network), checksums, and the message when nothing works. The real files come from the
 /// workplace's shared/datasets/fashion-mnist (Debian's package) or /usr/share/datasets/fashion-mnist.
 /// </summary>
+[Collection(DatasetEnvironment.Name)]
 public class FashionMnistCatalogTests : IDisposable
 {
     private static readonly string[] Names =
@@ -287,21 +288,6 @@ public class FashionMnistCatalogTests : IDisposable
     }
 
     private static HttpResponseMessage Ok(byte[] body) => new(HttpStatusCode.OK) { Content = new ByteArrayContent(body) };
-
-    /// <summary>Answers requests with a function and records their addresses.</summary>
-    private sealed class FakeHandler(Func<HttpRequestMessage, HttpResponseMessage> respond) : HttpMessageHandler
-    {
-        public List<Uri> Requests { get; } = [];
-
-        public static FakeHandler Unreachable() =>
-            new(r => throw new HttpRequestException($"The test forbids the network (requested {r.RequestUri})."));
-
-        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
-        {
-            lock (Requests) Requests.Add(request.RequestUri!);
-            return Task.FromResult(respond(request));
-        }
-    }
 
     /// <summary>Zero bytes forever, or until <c>failAfter</c> bytes, then a dropped connection.</summary>
     private sealed class EndlessStream(long failAfter = long.MaxValue) : Stream

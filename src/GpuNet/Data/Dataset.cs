@@ -38,7 +38,51 @@ public sealed class Dataset
         return new Dataset(name, features, new int[targets.Length / targetCount], featureCount, 1) { Targets = targets, TargetCount = targetCount };
     }
 
+    /// <summary>
+    /// A classification dataset whose targets are given as rows of <paramref name="classCount"/> values in [0, 1]
+    /// instead of class indices: one-hot or soft (label-smoothed) rows that sum to 1, for categorical
+    /// cross-entropy, or multi-label rows of independent 0/1 (or soft) values, for sigmoid outputs with binary
+    /// cross-entropy. Each sample's class label is its row's argmax (the first, at a tie), which accuracy counts
+    /// against (Keras' categorical accuracy); multi-label sets (a row that does not sum to 1) report no accuracy.
+    /// </summary>
+    /// <param name="targets">Count x classCount values in [0, 1], row-major.</param>
+    /// <exception cref="ArgumentException">A target is outside [0, 1] or not a number, or the lengths disagree.</exception>
+    public static Dataset WithTargets(string name, float[] features, float[] targets, int featureCount, int classCount)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(classCount, 2);
+        if (targets.Length % classCount != 0)
+            throw new ArgumentException($"Dataset '{name}': {targets.Length} target values are not a whole number of rows of {classCount} classes.", nameof(targets));
+        int rows = targets.Length / classCount;
+        var labels = new int[rows];
+        bool multiLabel = false;
+        for (int r = 0; r < rows; r++)
+        {
+            var row = targets.AsSpan(r * classCount, classCount);
+            double sum = 0;
+            for (int c = 0; c < classCount; c++)
+            {
+                if (!(row[c] >= 0 && row[c] <= 1))
+                    throw new ArgumentException(
+                        $"Dataset '{name}': target {row[c]} of sample {r}, class {c} is outside [0, 1]. Targets are probabilities: one-hot, soft or multi-label rows.", nameof(targets));
+                if (row[c] > row[labels[r]]) labels[r] = c;
+                sum += row[c];
+            }
+            if (Math.Abs(sum - 1) > 1e-3) multiLabel = true;
+        }
+        return new Dataset(name, features, labels, featureCount, classCount)
+            { Targets = targets, TargetCount = classCount, HasClassTargets = true, IsMultiLabel = multiLabel };
+    }
+
     public string Name { get; }
+
+    /// <summary>True for a set made by <see cref="WithTargets"/>: classes given as rows of probabilities.</summary>
+    public bool HasClassTargets { get; private init; }
+
+    /// <summary>True when some target row of a <see cref="WithTargets"/> set does not sum to 1 (several labels at once).</summary>
+    public bool IsMultiLabel { get; private init; }
+
+    /// <summary>Whether Fit and Evaluate report an accuracy: not for regression or multi-label sets.</summary>
+    public bool ReportsAccuracy => !IsRegression && !IsMultiLabel;
 
     /// <summary>Real-valued targets, Count x TargetCount (regression), or null for a classification set.</summary>
     public float[]? Targets { get; private init; }
@@ -47,7 +91,7 @@ public sealed class Dataset
     public int TargetCount { get; private init; }
 
     /// <summary>True for a regression set (see <see cref="ForRegression"/>).</summary>
-    public bool IsRegression => Targets is not null;
+    public bool IsRegression => Targets is not null && !HasClassTargets;
 
     /// <summary>Count x FeatureCount, row-major.</summary>
     public float[] Features { get; }
@@ -81,7 +125,8 @@ public sealed class Dataset
             for (int i = 0; i < indices.Length; i++)
                 Array.Copy(Targets, (long)indices[i] * TargetCount, targets, (long)i * TargetCount, TargetCount);
         }
-        return new Dataset(name ?? Name, features, labels, FeatureCount, ClassCount) { Targets = targets, TargetCount = TargetCount };
+        return new Dataset(name ?? Name, features, labels, FeatureCount, ClassCount)
+            { Targets = targets, TargetCount = TargetCount, HasClassTargets = HasClassTargets, IsMultiLabel = IsMultiLabel };
     }
 
     /// <summary>Samples [start, start + count).</summary>

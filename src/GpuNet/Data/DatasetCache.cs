@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.IO.Compression;
 using System.Security.Cryptography;
 
 namespace GpuNet.Data;
@@ -9,12 +10,22 @@ namespace GpuNet.Data;
 /// <param name="Origin">Where this version is published, for messages ("as published", "Debian's package").</param>
 public sealed record DatasetFileVersion(long Length, string Sha256, string Origin);
 
+/// <summary>What a gzip file holds once decompressed: its length and SHA-256.</summary>
+/// <param name="Length">Size of the decompressed bytes.</param>
+/// <param name="Sha256">SHA-256 of the decompressed bytes, lower-case hex.</param>
+public sealed record DatasetContent(long Length, string Sha256);
+
 /// <summary>A file of a dataset and the versions of it that are accepted.</summary>
 /// <remarks>
 /// One file can have several good versions with the same content: Debian's packages rewrite gzip headers
-/// (no file name, a fixed time stamp), which changes the .gz bytes but not the data inside.
+/// (no file name, a fixed time stamp), which changes the .gz bytes but not the data inside. Where
+/// <paramref name="Content"/> is given, any gzip file whose decompressed bytes match it is accepted too (a user's
+/// own <c>gzip</c> of the raw files), checked only after the listed versions fail to match.
 /// </remarks>
-public sealed record DatasetFile(string Name, IReadOnlyList<DatasetFileVersion> Versions)
+/// <param name="Name">The file name, e.g. <c>train-images-idx3-ubyte.gz</c>.</param>
+/// <param name="Versions">The accepted files, byte for byte.</param>
+/// <param name="Content">The decompressed bytes every version holds, or null to accept only <paramref name="Versions"/>.</param>
+public sealed record DatasetFile(string Name, IReadOnlyList<DatasetFileVersion> Versions, DatasetContent? Content = null)
 {
     /// <summary>The largest accepted length: a download that grows past it is cut off.</summary>
     public long MaxLength => Versions.Max(v => v.Length);
@@ -22,8 +33,35 @@ public sealed record DatasetFile(string Name, IReadOnlyList<DatasetFileVersion> 
     /// <summary>Whether <paramref name="sha256"/> (hex, any case) is one of the accepted versions.</summary>
     public bool Accepts(string sha256) => Versions.Any(v => string.Equals(v.Sha256, sha256, StringComparison.OrdinalIgnoreCase));
 
+    /// <summary>
+    /// Whether the file at <paramref name="path"/>, whose SHA-256 is <paramref name="sha256"/>, is an accepted version
+    /// or a gzip file of the accepted <see cref="Content"/>.
+    /// </summary>
+    public bool AcceptsFile(string path, string sha256)
+    {
+        if (Accepts(sha256)) return true;
+        if (Content is null) return false;
+        try
+        {
+            using var gz = new GZipStream(File.OpenRead(path), CompressionMode.Decompress);
+            using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+            var buffer = new byte[1 << 16];
+            long length = 0;
+            int n;
+            while ((n = gz.Read(buffer)) > 0)
+            {
+                length += n;
+                if (length > Content.Length) return false;
+                hash.AppendData(buffer, 0, n);
+            }
+            return length == Content.Length && string.Equals(Convert.ToHexStringLower(hash.GetHashAndReset()), Content.Sha256, StringComparison.OrdinalIgnoreCase);
+        }
+        catch (InvalidDataException) { return false; } // not gzip, or a damaged stream
+    }
+
     internal string Expected() => string.Join(" or ",
-        Versions.Select(v => $"{v.Sha256} ({v.Length.ToString("N0", CultureInfo.InvariantCulture)} bytes, {v.Origin})"));
+        Versions.Select(v => $"{v.Sha256} ({v.Length.ToString("N0", CultureInfo.InvariantCulture)} bytes, {v.Origin})")) +
+        (Content is null ? "" : $", or any gzip file of the {Content.Length.ToString("N0", CultureInfo.InvariantCulture)} bytes with SHA-256 {Content.Sha256}");
 }
 
 /// <summary>A dataset could not be found locally nor downloaded; the message says how to get it.</summary>
@@ -84,7 +122,7 @@ public static class DatasetCache
     public static void Verify(string path, DatasetFile file, string remedy)
     {
         string actual = Sha256Of(path);
-        if (file.Accepts(actual)) return;
+        if (file.AcceptsFile(path, actual)) return;
         long length = new FileInfo(path).Length;
         string what = length < file.Versions.Min(v => v.Length) ? "incomplete (too short)" : "corrupt";
         throw new InvalidDataException(
@@ -129,7 +167,7 @@ public static class DatasetCache
                 }
                 actual = Convert.ToHexStringLower(hash.GetHashAndReset());
             }
-            if (!file.Accepts(actual))
+            if (!file.AcceptsFile(temporary, actual))
                 throw new InvalidDataException(
                     $"The download of {url} is corrupt or incomplete: {length.ToString("N0", CultureInfo.InvariantCulture)} bytes with SHA-256 {actual}, " +
                     $"expected SHA-256 {file.Expected()}. It was discarded.");

@@ -1,35 +1,9 @@
-using System.Globalization;
-using System.Text;
-
 namespace GpuNet.Data;
 
 /// <summary>Where <see cref="Datasets.FashionMnist"/> looks for the files and how it downloads them.</summary>
-public sealed record FashionMnistOptions
-{
-    /// <summary>
-    /// The folder that holds (or receives) the four .gz files. Null: <c>$GPUNET_DATASETS/fashion-mnist</c>,
-    /// or <c>~/.gpunet/datasets/fashion-mnist</c> when the variable is not set.
-    /// </summary>
-    public string? CacheDirectory { get; init; }
-
-    /// <summary>Where Debian's package <c>dataset-fashion-mnist</c> installs the files; null to skip it.</summary>
-    public string? SystemDirectory { get; init; } = Datasets.FashionMnistSystemDirectory;
-
-    /// <summary>Whether missing files may be downloaded into the cache.</summary>
-    public bool Download { get; init; } = true;
-
-    /// <summary>Base addresses tried in order; each file is fetched from base + "/" + file name.</summary>
-    public IReadOnlyList<Uri> Mirrors { get; init; } = Datasets.FashionMnistMirrors;
-
-    /// <summary>Sends the download requests (tests pass a fake); null for a fresh <see cref="HttpClient"/>.</summary>
-    public HttpMessageHandler? HttpHandler { get; init; }
-
-    /// <summary>Time allowed for downloading one file, body included.</summary>
-    public TimeSpan DownloadTimeout { get; init; } = TimeSpan.FromMinutes(10);
-
-    /// <summary>Receives progress lines ("Downloading ..."); null for silence.</summary>
-    public Action<string>? Log { get; init; }
-}
+/// <remarks>By default it also looks in <see cref="Datasets.FashionMnistSystemDirectory"/> and downloads from
+/// <see cref="Datasets.FashionMnistMirrors"/>.</remarks>
+public sealed record FashionMnistOptions() : DatasetDownloadOptions(Datasets.FashionMnistSystemDirectory, Datasets.FashionMnistMirrors);
 
 public static partial class Datasets
 {
@@ -82,112 +56,19 @@ public static partial class Datasets
     /// </summary>
     /// <remarks>
     /// Each of the four files is taken from the first place that has it: the cache folder
-    /// (<see cref="FashionMnistOptions.CacheDirectory"/>), then <c>/usr/share/datasets/fashion-mnist</c>
+    /// (<see cref="DatasetDownloadOptions.CacheDirectory"/>), then <c>/usr/share/datasets/fashion-mnist</c>
     /// (<c>sudo apt-get install dataset-fashion-mnist</c>), then a download into the cache. Every file is
     /// checked against its SHA-256 (about 0.1 s for the 30 MB) before it is read.
     /// </remarks>
     /// <exception cref="InvalidDataException">A file in the cache or system folder fails its checksum.</exception>
     /// <exception cref="DatasetUnavailableException">A file is missing and could not be downloaded; the
     /// message says what failed and how to install or download it.</exception>
-    public static TrainTestData FashionMnist(FashionMnistOptions? options = null) =>
-        // Task.Run: no caller's synchronization context can deadlock the blocking wait.
-        Task.Run(() => FashionMnistAsync(options)).GetAwaiter().GetResult();
+    public static TrainTestData FashionMnist(FashionMnistOptions? options = null) => FashionMnistSet.LoadIdx(options ?? new FashionMnistOptions());
 
     /// <inheritdoc cref="FashionMnist"/>
-    public static async Task<TrainTestData> FashionMnistAsync(FashionMnistOptions? options = null, CancellationToken cancellationToken = default)
-    {
-        options ??= new FashionMnistOptions();
-        string cache = Path.GetFullPath(options.CacheDirectory ?? DatasetCache.DirectoryFor("fashion-mnist"));
-        var paths = new string?[FashionMnistFiles.Count];
-        for (int i = 0; i < paths.Length; i++)
-            paths[i] = FindLocal(FashionMnistFiles[i], cache, options.SystemDirectory);
+    public static Task<TrainTestData> FashionMnistAsync(FashionMnistOptions? options = null, CancellationToken cancellationToken = default) =>
+        FashionMnistSet.LoadIdxAsync(options ?? new FashionMnistOptions(), cancellationToken);
 
-        var missing = Enumerable.Range(0, paths.Length).Where(i => paths[i] is null).ToArray();
-        if (missing.Length > 0)
-        {
-            if (!options.Download)
-                throw Unavailable(options, cache, missing, "downloading is switched off (FashionMnistOptions.Download = false)", null);
-            using var client = options.HttpHandler is null ? new HttpClient() : new HttpClient(options.HttpHandler, disposeHandler: false);
-            client.Timeout = Timeout.InfiniteTimeSpan; // DownloadTimeout below covers the body too
-            foreach (int i in missing)
-            {
-                var (path, failures, last) = await DownloadFromMirrors(client, FashionMnistFiles[i], cache, options, cancellationToken).ConfigureAwait(false);
-                if (path is null)
-                    throw Unavailable(options, cache, [.. missing.Where(m => paths[m] is null)],
-                        $"downloading {FashionMnistFiles[i].Name} failed:{Environment.NewLine}{failures}", last);
-                paths[i] = path;
-            }
-        }
-        return Pair(Load("fashion-mnist/train", paths[0]!, paths[1]!), Load("fashion-mnist/test", paths[2]!, paths[3]!));
-    }
-
-    /// <summary>The cache's copy, else the system folder's, each verified; null when neither has the file.</summary>
-    private static string? FindLocal(DatasetFile file, string cache, string? system)
-    {
-        string cached = Path.Combine(cache, file.Name);
-        if (File.Exists(cached))
-        {
-            DatasetCache.Verify(cached, file, "Delete it and load Fashion-MNIST again to download a fresh copy.");
-            return cached;
-        }
-        if (system is not null && File.Exists(Path.Combine(system, file.Name)))
-        {
-            string installed = Path.Combine(system, file.Name);
-            DatasetCache.Verify(installed, file,
-                "Reinstall the package it came from (sudo apt-get install --reinstall dataset-fashion-mnist), " +
-                $"or replace it with the published file, or remove it from '{system}'.");
-            return installed;
-        }
-        return null;
-    }
-
-    private static async Task<(string? Path, string Failures, Exception? Last)> DownloadFromMirrors(
-        HttpClient client, DatasetFile file, string cache, FashionMnistOptions options, CancellationToken cancellationToken)
-    {
-        var failures = new StringBuilder();
-        Exception? last = null;
-        foreach (var mirror in options.Mirrors)
-        {
-            var url = FileUri(mirror, file.Name);
-            long size = file.Versions[0].Length;
-            options.Log?.Invoke($"Downloading {url} ({size / 1e6:F1} MB) into {cache}");
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            timeout.CancelAfter(options.DownloadTimeout);
-            try
-            {
-                return (await DatasetCache.DownloadAsync(client, url, file, cache, timeout.Token).ConfigureAwait(false), "", null);
-            }
-            catch (OperationCanceledException e) when (!cancellationToken.IsCancellationRequested)
-            {
-                last = e;
-                failures.AppendLine(CultureInfo.InvariantCulture, $"  {url}: no answer within {options.DownloadTimeout} (FashionMnistOptions.DownloadTimeout)");
-            }
-            catch (Exception e) when (e is HttpRequestException or InvalidDataException or IOException or UnauthorizedAccessException)
-            {
-                last = e;
-                failures.AppendLine(CultureInfo.InvariantCulture, $"  {url}: {e.GetType().Name}: {e.Message}");
-            }
-        }
-        if (options.Mirrors.Count == 0) failures.AppendLine("  no mirrors are configured (FashionMnistOptions.Mirrors is empty)");
-        return (null, failures.ToString().TrimEnd(), last);
-    }
-
-    /// <summary>mirror + name, as if the mirror ended with '/': new Uri("https://x/data", "f") would drop "data".</summary>
-    private static Uri FileUri(Uri mirror, string name) =>
-        new(mirror.AbsoluteUri.EndsWith('/') ? mirror : new Uri(mirror.AbsoluteUri + "/"), name);
-
-    private static DatasetUnavailableException Unavailable(FashionMnistOptions options, string cache, int[] missing, string why, Exception? inner)
-    {
-        var names = missing.Select(i => FashionMnistFiles[i].Name).ToArray();
-        string where = options.SystemDirectory is null ? $"the cache '{cache}'" : $"the cache '{cache}' nor in '{options.SystemDirectory}'";
-        var mirror = options.Mirrors.Count > 0 ? options.Mirrors[0] : FashionMnistMirrors[0];
-        string nl = Environment.NewLine;
-        return new DatasetUnavailableException(
-            $"Fashion-MNIST is not available: {string.Join(", ", names)} {(names.Length == 1 ? "is" : "are")} not in {where}, and {why}{nl}" +
-            $"To get it, either{nl}" +
-            $"  - install Debian's package (Debian/Ubuntu): sudo apt-get install dataset-fashion-mnist   (it installs to {FashionMnistSystemDirectory}), or{nl}" +
-            $"  - download {string.Join(", ", names.Select(n => FileUri(mirror, n).ToString()))}{nl}" +
-            $"    into '{cache}' (set {DatasetCache.EnvironmentVariable} to keep datasets in another folder).",
-            cache, names, inner);
-    }
+    private static PublishedDataset FashionMnistSet =>
+        new("fashion-mnist", "Fashion-MNIST", FashionMnistFiles, "dataset-fashion-mnist", FashionMnistSystemDirectory);
 }

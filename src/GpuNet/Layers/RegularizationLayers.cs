@@ -53,7 +53,7 @@ public sealed class BatchNormalization(float momentum = 0.99f, float epsilon = 1
 }
 
 /// <summary>
-/// Feature-wise standardization with statistics learned by <see cref="Adapt(Data.Dataset)"/>, as Keras' Normalization
+/// Feature-wise standardization with statistics learned by <see cref="Adapt(Data.Dataset, bool)"/>, as Keras' Normalization
 /// layer: y = (x - mean) / max(sqrt(var), eps). Nothing in it trains.
 /// </summary>
 public sealed class Normalization(string? name = null) : Layer(name)
@@ -68,10 +68,25 @@ public sealed class Normalization(string? name = null) : Layer(name)
     public override long ParameterCount(int inputSize) => 0;
 
     /// <summary>Learns each feature's mean and (population) variance from <paramref name="data"/> (rows x <paramref name="features"/>, row-major): use the training split only.</summary>
-    public Normalization Adapt(ReadOnlySpan<float> data, int features)
+    /// <param name="data">The training rows, row-major.</param>
+    /// <param name="features">Values per row.</param>
+    /// <param name="perFeature">False: one mean and variance over all values, shared by every feature (Keras'
+    /// <c>Normalization(axis=None)</c>), as images are usually standardized: a per-pixel variance is near zero at
+    /// the border of MNIST, and dividing by it turns a stray test pixel into a value of about 1e4.</param>
+    public Normalization Adapt(ReadOnlySpan<float> data, int features, bool perFeature = true)
     {
         if (features < 1 || data.Length == 0 || data.Length % features != 0)
             throw new ArgumentException($"Adapt expects a non-empty rows x {features} matrix; got {data.Length} values.", nameof(data));
+        if (!perFeature)
+        {
+            double total = 0, squares = 0;
+            foreach (float v in data) total += v;
+            double average = total / data.Length;
+            foreach (float v in data) squares += (v - average) * (v - average);
+            _mean = Enumerable.Repeat((float)average, features).ToArray();
+            _variance = Enumerable.Repeat((float)(squares / data.Length), features).ToArray();
+            return this;
+        }
         int rows = data.Length / features;
         var mean = new double[features];
         var sq = new double[features];
@@ -83,7 +98,7 @@ public sealed class Normalization(string? name = null) : Layer(name)
         return this;
     }
 
-    /// <summary>Sets saved statistics (a loaded model); the same checks as <see cref="Adapt(ReadOnlySpan{float}, int)"/> made.</summary>
+    /// <summary>Sets saved statistics (a loaded model); the same checks as <see cref="Adapt(ReadOnlySpan{float}, int, bool)"/> made.</summary>
     internal Normalization SetStatistics(float[] mean, float[] variance)
     {
         if (mean.Length == 0 || mean.Length != variance.Length || variance.Any(v => !(v >= 0)))
@@ -93,8 +108,8 @@ public sealed class Normalization(string? name = null) : Layer(name)
         return this;
     }
 
-    /// <summary>Adapts to a dataset's features.</summary>
-    public Normalization Adapt(Data.Dataset data) => Adapt(data.Features, data.FeatureCount);
+    /// <summary>Adapts to a dataset's features (see <see cref="Adapt(ReadOnlySpan{float}, int, bool)"/>).</summary>
+    public Normalization Adapt(Data.Dataset data, bool perFeature = true) => Adapt(data.Features, data.FeatureCount, perFeature);
 
     internal override Tensor Build(ComputationGraph graph, Tensor input, BuildContext context, bool omitFinalActivation)
     {

@@ -35,7 +35,7 @@ public abstract partial class Loss
     /// </summary>
     public abstract float Compute(IBackend backend, float[] yTrue, float[] yPred, int rows, int cols);
 
-    public override string ToString() => Name;
+    public override string ToString() => FromLogits ? $"{Name}(from_logits=True)" : Name;
 
     /// <summary>Runs one loss kernel on host arrays and returns lossSum / divisor.</summary>
     protected static float Evaluate(IBackend backend, float[] yTrue, float[] yPred, double divisor,

@@ -16,11 +16,16 @@ public sealed partial class Sequential
         private readonly Sequential _model;
         private readonly DeviceBuffer<float> _sum;
         private readonly double _factor;
+        private readonly string _advice;
 
-        public DivergenceCheck(Sequential model, DeviceData data, int batch, double factor)
+        /// <param name="inputScale">The largest |feature| of the training data: unscaled inputs, not the rate, are then the likely cause.</param>
+        public DivergenceCheck(Sequential model, DeviceData data, int batch, double factor, float inputScale)
         {
             _model = model;
             _factor = factor;
+            _advice = inputScale > 10
+                ? $"The inputs reach {inputScale:G4}: scale them to about [-1, 1] first (a Normalization layer; --scaler standard or minmax in gpunet), or lower the learning rate a lot."
+                : "Lower the learning rate (e.g. divide it by 10), or clip the gradients (Optimizer.GlobalClipNorm; --global-clip-norm 1 in gpunet).";
             var backend = model.Backend!;
             var loss = model._lossNode!;
             _sum = backend.Allocate<float>(1);
@@ -56,7 +61,7 @@ public sealed partial class Sequential
 
         private void Check(int epoch, double trainLoss)
         {
-            const string Advice = "Lower the learning rate (e.g. divide it by 10), or clip the gradients (Optimizer.GlobalClipNorm; --global-clip-norm 1 in gpunet).";
+            string Advice = _advice;
             if (!double.IsFinite(trainLoss))
                 throw new TrainingDivergedException(epoch, trainLoss,
                     $"Training diverged in epoch {epoch}: the mean loss is {trainLoss} (the data holds only finite numbers). {Advice}");

@@ -100,7 +100,8 @@ public sealed partial class Sequential
         var history = new History();
         long iteration = Iterations;
         using var best = options.EarlyStopping is { RestoreBestWeights: true } ? new WeightBackup(graph) : null;
-        using var divergence = new DivergenceCheck(this, trainOnDevice, batch, options.ExplodingLossFactor);
+        using var divergence = new DivergenceCheck(this, trainOnDevice, batch, options.ExplodingLossFactor,
+            System.Numerics.Tensors.TensorPrimitives.MaxMagnitude<float>(fitData.Features));
         Span<float> lossHost = stackalloc float[1];
         Span<int> correctHost = stackalloc int[1];
 
@@ -128,10 +129,10 @@ public sealed partial class Sequential
             backend.Download(loss.LossSum, lossHost);
             backend.Download(loss.Correct, correctHost);
             double trainLoss = lossHost[0] / loss.LossDivisor(fitData.Count);
-            double trainAccuracy = loss.CountsAccuracy && !fitData.IsRegression ? (double)correctHost[0] / fitData.Count : double.NaN;
+            double trainAccuracy = loss.CountsAccuracy && fitData.ReportsAccuracy ? (double)correctHost[0] / fitData.Count : double.NaN;
             divergence.AfterEpoch(epoch, trainLoss);
 
-            EvaluationResult? val = validationOnDevice is null ? null : EvaluateOnDevice(validationOnDevice, batch, validation!.IsRegression);
+            EvaluationResult? val = validationOnDevice is null ? null : EvaluateOnDevice(validationOnDevice, batch, !validation!.ReportsAccuracy);
             clock.Stop();
             var result = new EpochResult(epoch, options.Epochs, trainLoss, trainAccuracy, val?.Loss, val?.Accuracy,
                 clock.Elapsed, steps, fitData.Count) { LearningRate = Optimizer.LearningRate(iteration - 1, epoch - 1) };
@@ -216,10 +217,10 @@ public sealed partial class Sequential
         CheckValues(data);
         var graph = EnsureBuilt(data.FeatureCount, Math.Min(batchSize, data.Count));
         using var onDevice = new DeviceData(Backend!, data, _lossNode!);
-        return EvaluateOnDevice(onDevice, graph.BatchCapacity, data.IsRegression);
+        return EvaluateOnDevice(onDevice, graph.BatchCapacity, !data.ReportsAccuracy);
     }
 
-    private EvaluationResult EvaluateOnDevice(DeviceData data, int batch, bool regression)
+    private EvaluationResult EvaluateOnDevice(DeviceData data, int batch, bool noAccuracy)
     {
         var backend = Backend!;
         var graph = _graph!;
@@ -236,7 +237,7 @@ public sealed partial class Sequential
         Span<int> correctHost = stackalloc int[1];
         backend.Download(loss.LossSum, lossHost);
         backend.Download(loss.Correct, correctHost);
-        double accuracy = loss.CountsAccuracy && !regression ? (double)correctHost[0] / data.Count : double.NaN;
+        double accuracy = loss.CountsAccuracy && !noAccuracy ? (double)correctHost[0] / data.Count : double.NaN;
         return new EvaluationResult(lossHost[0] / loss.LossDivisor(data.Count), accuracy, data.Count);
     }
 
@@ -334,6 +335,15 @@ public sealed partial class Sequential
                 throw new ArgumentException($"Dataset '{data.Name}' has {data.TargetCount} targets per sample but the last layer '{_layers[^1].Name}' has {outputs} units.", nameof(data));
             if (Loss is not null and not Losses.MeanSquaredError)
                 throw new ArgumentException($"Dataset '{data.Name}' is a regression set; train it with mean_squared_error, not {Loss.Name}.", nameof(data));
+            return;
+        }
+        if (data.HasClassTargets)
+        {
+            if (data.TargetCount != outputs)
+                throw new ArgumentException($"Dataset '{data.Name}' has target rows of {data.TargetCount} classes but the last layer '{_layers[^1].Name}' has {outputs} units; give it {data.TargetCount}.", nameof(data));
+            if (Loss is Losses.SparseCategoricalCrossentropy)
+                throw new ArgumentException($"Dataset '{data.Name}' gives its classes as target rows (one-hot, soft or multi-label); train it with categorical_crossentropy " +
+                                            "(binary_crossentropy with sigmoid outputs for multi-label), not sparse_categorical_crossentropy, which takes class indices.", nameof(data));
             return;
         }
         if (outputs == 1 ? data.ClassCount > 2 : data.ClassCount > outputs)

@@ -121,7 +121,13 @@ public sealed partial class Sequential : IDisposable
             bool fused = Loss.FusesWith(last);
             var x = _input;
             for (int i = 0; i < _layers.Count; i++)
+            {
                 x = _layers[i].Build(graph, x, build, omitFinalActivation: fused && i == _layers.Count - 1);
+                if (i < _layers.Count - 1 && _layers[i].OutputActivation is { IsSoftmax: true })
+                    build.Warnings.Add(
+                        $"Layer '{_layers[i].Name}' is a hidden layer with softmax: its {x.Cols} outputs are forced to sum to 1, so they compete " +
+                        "instead of carrying independent features, and their gradients shrink. Softmax belongs on the output layer; use relu (or tanh) here.");
+            }
             _lossNode = graph.Add(Loss.CreateNode(graph, x, last));
             regularization.AttachLoss(_lossNode.LossSum);
             _prediction = Loss.FromLogits ? x : _lossNode.Prediction;
