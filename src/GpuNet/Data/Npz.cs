@@ -74,7 +74,8 @@ public static partial class Npz
             result = unpickler.loads(body);
         }
         catch (Exception e) when (e is PickleException or InvalidCastException or IndexOutOfRangeException or ArgumentException
-                                   or InvalidOperationException or NullReferenceException or OverflowException or IOException)
+                                   or InvalidOperationException or NullReferenceException or OverflowException or IOException
+                                   or FormatException) // FormatException: found by the reader fuzz test (a damaged integer opcode)
         {
             throw Bad(path, name, $"could not be unpickled ({e.GetType().Name}: {e.Message})", e);
         }
