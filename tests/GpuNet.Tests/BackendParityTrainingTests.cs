@@ -14,8 +14,16 @@ namespace GpuNet.Tests;
 /// present) agree: the same seed gives the same Philox weights, shuffles, dropout masks and augmentations, so
 /// the only differences are float summation orders.
 /// </summary>
-public class BackendParityTrainingTests
+public class BackendParityTrainingTests(BackendParityTrainingTests.Ilgpu shared) : IClassFixture<BackendParityTrainingTests.Ilgpu>
 {
+    /// <summary>One ILGPU backend for the class: compiling every kernel takes seconds on ILGPU's CPU accelerator.</summary>
+    public sealed class Ilgpu : IDisposable
+    {
+        public IlgpuBackend Backend { get; } = IlgpuBackend.IsCudaAvailable() ? IlgpuBackend.CreateCuda() : IlgpuBackend.CreateCpu();
+
+        public void Dispose() => Backend.Dispose();
+    }
+
     private static Dataset Blobs(int rows, int seed) => TestData.Blobs(rows, seed);
 
     private static IReadOnlyList<EpochResult> Train(IBackend backend, Loss loss, Layer last)
@@ -35,7 +43,7 @@ public class BackendParityTrainingTests
         Loss Loss() => lossName switch { "sparse" => new SparseCategoricalCrossentropy(), "categorical" => new CategoricalCrossentropy(), _ => new MeanSquaredError() };
         Layer Last() => new Dense(3, "softmax");
         using var cpu = new CpuBackend();
-        using var ilgpu = IlgpuBackend.IsCudaAvailable() ? IlgpuBackend.CreateCuda() : IlgpuBackend.CreateCpu();
+        var ilgpu = shared.Backend;
         var a = Train(cpu, Loss(), Last());
         var b = Train(ilgpu, Loss(), Last());
         for (int e = 0; e < a.Count; e++)
@@ -51,7 +59,7 @@ public class BackendParityTrainingTests
     public void BinaryOutputTrainsTheSameOnBothBackends()
     {
         using var cpu = new CpuBackend();
-        using var ilgpu = IlgpuBackend.IsCudaAvailable() ? IlgpuBackend.CreateCuda() : IlgpuBackend.CreateCpu();
+        var ilgpu = shared.Backend;
         static IReadOnlyList<EpochResult> Run(IBackend backend)
         {
             var data = Blobs(90, 2);
@@ -63,5 +71,20 @@ public class BackendParityTrainingTests
         var a = Run(cpu);
         var b = Run(ilgpu);
         for (int e = 0; e < a.Count; e++) Assert.Equal(a[e].Loss, b[e].Loss, 1e-4);
+    }
+
+    [Fact]
+    public void DivergenceIsCaughtTheSameOnBothBackends()
+    {
+        // the weight check is a device reduction (L1L2Penalty with l1 = 1); Adam at 1e4 explodes the loss in epoch 1
+        using var cpu = new CpuBackend();
+        foreach (IBackend backend in new IBackend[] { cpu, shared.Backend })
+        {
+            using var model = new Sequential(new Dense(8, "relu"), new Dense(3, "softmax"));
+            model.Compile(new Adam(1e4f), new SparseCategoricalCrossentropy(), backend);
+            var e = Assert.Throws<TrainingDivergedException>(() => model.Fit(Blobs(64, 2), new FitOptions { Epochs = 5, BatchSize = 16 }));
+            Assert.Equal(1, e.Epoch);
+            Assert.Throws<InvalidOperationException>(() => model.Predict(Blobs(4, 3).Features));
+        }
     }
 }
