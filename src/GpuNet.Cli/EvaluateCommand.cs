@@ -51,6 +51,10 @@ internal static class EvaluateCommand
             Seed = meta.TryGetValue("gpunet.seed", out var seed) && int.TryParse(seed, out int sd) ? sd : 42,
             Scaler = meta.TryGetValue("gpunet.scaler", out var scaler) ? scaler : "auto",
         };
+        if (target is not null && (settings.DataFolder is not null || !settings.Dataset.StartsWith("csv:", StringComparison.Ordinal)))
+            throw new ArgumentException(
+                $"--target {target} has no effect on {(settings.DataFolder is { } folder ? $"the IDX folder '{folder}'" : $"--dataset {settings.Dataset}")}: image datasets carry their labels. " +
+                "--target names the label column of a CSV dataset.");
         if (settings.Dataset.StartsWith("csv:", StringComparison.Ordinal) && settings.Target is null)
             throw new ArgumentException($"--dataset {settings.Dataset} needs --target COLUMN: the column holding the labels.");
         // A CSV model's saved preprocessing (fill values, categories, scaling, the target's classes or its mean and

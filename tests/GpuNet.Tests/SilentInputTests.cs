@@ -70,6 +70,16 @@ public sealed class SilentInputTests : IDisposable
     }
 
     [Fact]
+    public void EvaluateRefusesATargetForAnImageModel()
+    {
+        string model = Path.Combine(_folder, "m.safetensors");
+        Assert.Equal(0, TestData.RunCli("train", "--device", "cpu", "--epochs", "1", "--layers", "8", "--save", model).Code);
+        var (code, _, error) = TestData.RunCli("evaluate", "--device", "cpu", "--model", model, "--target", "label");
+        Assert.Equal(1, code);
+        Assert.Contains("--target label has no effect on --dataset mnist10k", error);
+    }
+
+    [Fact]
     public void LabelsThatLeaveClassesWithoutSamplesAreReported()
     {
         // 100 images labelled 0..9, one of them 200: 191 classes with no sample
