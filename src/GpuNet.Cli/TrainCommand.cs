@@ -67,7 +67,10 @@ internal static class TrainCommand
         if (s.LabelSmoothing > 0) data = data with { Train = ModelFactory.Smoothed(data.Train, s.LabelSmoothing, data.ClassCount) };
         output.WriteLine($"Device: {backend.Name}");
         output.WriteLine($"Resuming {path}: epoch {done} of the run done ({model.Iterations:N0} steps); training epochs {done + 1} to {s.Epochs}");
-        return Train(s, data, backend, model, done, output, error);
+        // the checkpoint of the whole run: a resumed epoch is saved only when it beats the epochs before it
+        double best = meta.TryGetValue(ModelCheckpoint.MonitoredKey, out var monitored)
+            && double.TryParse(monitored, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out double m) ? m : double.PositiveInfinity;
+        return Train(s, data, backend, model, done, output, error, best);
     }
 
     /// <summary>The saved run's data and training settings, each unless given on this command line.</summary>
@@ -94,7 +97,8 @@ internal static class TrainCommand
     }
 
     /// <summary>Fits <paramref name="model"/> from epoch <paramref name="initialEpoch"/> + 1, reports, and writes what was asked for.</summary>
-    private static int Train(TrainSettings s, LoadedData data, Backends.IBackend backend, Sequential model, int initialEpoch, TextWriter output, TextWriter error)
+    private static int Train(TrainSettings s, LoadedData data, Backends.IBackend backend, Sequential model, int initialEpoch, TextWriter output, TextWriter error,
+        double checkpointBest = double.PositiveInfinity)
     {
         int validation = (int)Math.Round(data.Train.Count * s.ValidationSplit);
         output.WriteLine($"Data: {data.Train.Name} {data.Train.Count - validation:N0} train / {validation:N0} validation, " +
@@ -114,7 +118,7 @@ internal static class TrainCommand
         var options = FitOptionsFor(s, data, s.Seed) with
         {
             InitialEpoch = initialEpoch,
-            Checkpoint = s.CheckpointPath is { } cp ? new ModelCheckpoint(cp, metadata: ModelMetadata(s, data)) : null,
+            Checkpoint = s.CheckpointPath is { } cp ? new ModelCheckpoint(cp, metadata: ModelMetadata(s, data)) { InitialBest = checkpointBest } : null,
             OnEpochEnd = e => output.WriteLine(e),
             OnLearningRateReduced = (epoch, lr) => output.WriteLine(
                 $"Epoch {epoch}: {(s.ValidationSplit > 0 ? "val_loss" : "loss")} has not improved for {s.ReduceLrPatience} epochs; learning rate reduced to {lr:G4}."),
@@ -130,6 +134,9 @@ internal static class TrainCommand
         if (epochs[^1].Epoch < s.Epochs) output.WriteLine($"Early stopping after epoch {epochs[^1].Epoch}.");
         if (checkpoint is { SavedEpoch: > 0 })
             output.WriteLine($"Checkpoint: {checkpoint.Path} holds epoch {checkpoint.SavedEpoch}, the best by {(s.ValidationSplit > 0 ? "val_loss" : "loss")}.");
+        else if (checkpoint is not null && initialEpoch > 0)
+            output.WriteLine($"Checkpoint: no resumed epoch beat the {(s.ValidationSplit > 0 ? "val_loss" : "loss")} {checkpointBest:G6} of {s.ResumePath}, " +
+                             $"which still holds the run's best epoch; {checkpoint.Path} was not written.");
         if (stopping is { RestoredEpoch: > 0 }) output.WriteLine($"Restored the weights of epoch {stopping.RestoredEpoch}, the best by {(s.ValidationSplit > 0 ? "val_loss" : "loss")}.");
         output.WriteLine($"Training time: {total.Elapsed.TotalSeconds:F1}s ({meanEpoch:F3}s per epoch after the first, " +
                          $"{epochs[^1].SamplesPerSecond:N0} samples/s in the last)");

@@ -80,6 +80,26 @@ public sealed class ResumeTests : IDisposable
     }
 
     [Fact]
+    public void ACheckpointOfAResumedRunSavesOnlyEpochsThatBeatTheEarlierBest()
+    {
+        var data = TestData.Blobs(90, 4);
+        using var backend = new CpuBackend();
+        using var model = Model("adam", backend);
+        string path = Path.Combine(_folder, "best.safetensors");
+        var unbeatable = new ModelCheckpoint(path) { InitialBest = 1e-9 };
+        model.Fit(data, Options with { Epochs = 3, InitialEpoch = 1, Checkpoint = unbeatable });
+        Assert.Equal(0, unbeatable.SavedEpoch);
+        Assert.False(File.Exists(path));
+
+        var fresh = new ModelCheckpoint(path); // infinity: the first epoch is saved, with its loss for a later resume
+        model.Fit(data, Options with { Epochs = 4, InitialEpoch = 3, Checkpoint = fresh });
+        Assert.Equal(4, fresh.SavedEpoch);
+        var meta = SafeTensorsFile.Read(path).Metadata;
+        Assert.Equal("4", meta[ModelCheckpoint.EpochKey]);
+        Assert.True(double.Parse(meta[ModelCheckpoint.MonitoredKey], System.Globalization.CultureInfo.InvariantCulture) > 0);
+    }
+
+    [Fact]
     public void EarlyStoppingCountsTheResumedEpochNumbers()
     {
         var data = TestData.Blobs(90, 3);
@@ -110,19 +130,23 @@ public sealed class CliResumeTests : IDisposable
     [Fact]
     public void ResumingACheckpointForOneMoreEpochEqualsTheTwoEpochRun()
     {
-        var (code, _, error) = Train("--epochs", "2", "--save", PathOf("straight.safetensors"));
+        var (code, _, error) = Train("--epochs", "2", "--save", PathOf("straight.safetensors"), "--checkpoint", PathOf("straight-best.safetensors"));
         Assert.True(code == 0, error);
         (code, _, error) = Train("--epochs", "1", "--checkpoint", PathOf("epoch1.safetensors"));
         Assert.True(code == 0, error);
 
         // the data, seed, batch size and split come from the checkpoint; --epochs names the last epoch
         (code, var output, error) = TestData.RunCli("train", "--device", "cpu", "--resume", PathOf("epoch1.safetensors"), "--epochs", "2",
-            "--save", PathOf("resumed.safetensors"));
+            "--save", PathOf("resumed.safetensors"), "--checkpoint", PathOf("resumed-best.safetensors"));
         Assert.True(code == 0, error);
         Assert.Contains("training epochs 2 to 2", output);
         Assert.Contains("Epoch 2/2", output);
         Assert.DoesNotContain("Epoch 1/2", output);
         Assert.Equal(Weights(PathOf("straight.safetensors")), Weights(PathOf("resumed.safetensors"))); // bitwise, optimizer slots included
+        // the best epoch of the whole run: in the resumed run's checkpoint if epoch 2 beat epoch 1, else still in epoch 1's
+        string best = File.Exists(PathOf("resumed-best.safetensors")) ? PathOf("resumed-best.safetensors") : PathOf("epoch1.safetensors");
+        Assert.Equal(SafeTensorsFile.Read(PathOf("straight-best.safetensors")).Metadata[ModelCheckpoint.EpochKey], SafeTensorsFile.Read(best).Metadata[ModelCheckpoint.EpochKey]);
+        Assert.Equal(Weights(PathOf("straight-best.safetensors")), Weights(best));
 
         // nothing left to do, and options that would change the resumed model, are refused with the fix
         (code, _, error) = TestData.RunCli("train", "--device", "cpu", "--resume", PathOf("resumed.safetensors"));

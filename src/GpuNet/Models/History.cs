@@ -216,6 +216,16 @@ public sealed class ModelCheckpoint
     public bool SaveBestOnly { get; }
     public IReadOnlyDictionary<string, string>? Metadata { get; }
 
+    /// <summary>The metadata key under which each save records its monitored loss (val_loss, or loss without validation).</summary>
+    public const string MonitoredKey = "monitored";
+
+    /// <summary>
+    /// The monitored loss an epoch must beat before the first save (with <see cref="SaveBestOnly"/>): for a resumed run,
+    /// the best of the epochs before it (a saved checkpoint's <see cref="MonitoredKey"/>), so that the checkpoint holds the
+    /// best epoch of the whole run. Infinity (the default) saves the first epoch.
+    /// </summary>
+    public double InitialBest { get; init; } = double.PositiveInfinity;
+
     /// <summary>The epoch (1-based) last saved in the latest Fit, 0 if none.</summary>
     public int SavedEpoch { get; private set; }
 
@@ -224,7 +234,7 @@ public sealed class ModelCheckpoint
     internal void Reset()
     {
         SavedEpoch = 0;
-        _best = double.PositiveInfinity;
+        _best = InitialBest;
     }
 
     /// <summary>Saves after <paramref name="epoch"/> if it qualifies; true if it saved.</summary>
@@ -236,6 +246,7 @@ public sealed class ModelCheckpoint
         var metadata = new Dictionary<string, string>(Metadata ?? new Dictionary<string, string>())
         {
             [EpochKey] = epoch.Epoch.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            [MonitoredKey] = monitored.ToString("R", System.Globalization.CultureInfo.InvariantCulture),
         };
         model.Save(Path, metadata);
         SavedEpoch = epoch.Epoch;
