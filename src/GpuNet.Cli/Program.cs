@@ -20,6 +20,7 @@ public static class Program
             DevicesCommand.Create(output, error),
             EvaluateCommand.Create(output, error),
             PredictCommand.Create(output, error),
+            ExportCommand.Create(output, error),
             BenchCommand.Create(output, error),
             ActivationsCommand.Create(output, error),
         };

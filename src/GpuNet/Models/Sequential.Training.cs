@@ -318,7 +318,7 @@ public sealed partial class Sequential
 
     private void CheckOutputs(Dataset data)
     {
-        int outputs = _layers[^1].OutputSize(data.FeatureCount);
+        int outputs = OutputWidth(data.FeatureCount);
         if (data.IsRegression)
         {
             if (data.TargetCount != outputs)

@@ -58,6 +58,12 @@ public sealed partial class Sequential : IDisposable
     /// <summary>Input features the model was built for (0 before it is built).</summary>
     public int InputSize { get; private set; }
 
+    /// <summary>Outputs per sample (0 before the input width is known).</summary>
+    public int OutputSize => InputSize == 0 ? 0 : OutputWidth(InputSize);
+
+    /// <summary>The width after the last layer for <paramref name="inputSize"/> input features (an activation or dropout layer keeps its input's width).</summary>
+    private int OutputWidth(int inputSize) => _layers.Aggregate(inputSize, (width, layer) => layer.OutputSize(width));
+
     /// <summary>Warnings raised while building (e.g. a symmetric kernel initializer).</summary>
     public IReadOnlyList<string> Warnings => _warnings;
 
