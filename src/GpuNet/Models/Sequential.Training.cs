@@ -93,6 +93,7 @@ public sealed partial class Sequential
         var rng = new Random(options.Seed);
         var history = new History();
         long iteration = Iterations;
+        CaptureFrozenWeights();
         using var best = options.EarlyStopping is { RestoreBestWeights: true } ? new WeightBackup(graph) : null;
         Span<float> lossHost = stackalloc float[1];
         Span<int> correctHost = stackalloc int[1];
@@ -113,7 +114,7 @@ public sealed partial class Sequential
                 LoadBatch(trainOnDevice, offset, rows, augmentation, staging, (ulong)options.Seed, (ulong)iteration);
                 graph.Forward(rows, training: true);
                 graph.Backward();
-                Optimizer.Step(graph, iteration++, epoch - 1);
+                UpdateWeights(iteration++, epoch - 1);
                 Iterations = iteration;
                 steps++;
             }
@@ -151,17 +152,21 @@ public sealed partial class Sequential
         return history;
     }
 
-    /// <summary>A device-side copy of every parameter and state, for restoring the best epoch's weights.</summary>
+    /// <summary>A device-side copy of every parameter and state (restoring the best epoch's weights), or of some buffers (a frozen layer's).</summary>
     private sealed class WeightBackup : IDisposable
     {
         private readonly IBackend _backend;
         // (live, copy) pairs: the parameters (one buffer for the whole model) and every state buffer
         private readonly (DeviceBuffer<float> Live, DeviceBuffer<float> Copy)[] _pairs;
 
-        public WeightBackup(ComputationGraph graph)
+        public WeightBackup(ComputationGraph graph) : this(graph.Backend, graph.States.Select(s => s.Buffer).Prepend(graph.ParameterBuffer))
         {
-            _backend = graph.Backend;
-            var live = graph.States.Select(s => s.Buffer).Prepend(graph.ParameterBuffer);
+        }
+
+        /// <summary>A backup of the given buffers (whole buffers or slices: a frozen layer's parameters).</summary>
+        public WeightBackup(IBackend backend, IEnumerable<DeviceBuffer<float>> live)
+        {
+            _backend = backend;
             _pairs = [.. live.Where(b => b.Length > 0).Select(b => (b, _backend.Allocate<float>(b.Length)))];
         }
 
