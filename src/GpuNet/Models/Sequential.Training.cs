@@ -97,6 +97,7 @@ public sealed partial class Sequential
         using var best = options.EarlyStopping is { RestoreBestWeights: true } ? new WeightBackup(graph) : null;
         Span<float> lossHost = stackalloc float[1];
         Span<int> correctHost = stackalloc int[1];
+        int batches = (fitData.Count + batch - 1) / batch;
 
         for (int epoch = 1; epoch <= options.Epochs; epoch++)
         {
@@ -110,6 +111,7 @@ public sealed partial class Sequential
             int steps = 0;
             for (int offset = 0; offset < fitData.Count; offset += batch)
             {
+                options.CancellationToken.ThrowIfCancellationRequested();
                 int rows = Math.Min(batch, fitData.Count - offset);
                 LoadBatch(trainOnDevice, offset, rows, augmentation, staging, (ulong)options.Seed, (ulong)iteration);
                 graph.Forward(rows, training: true);
@@ -117,6 +119,15 @@ public sealed partial class Sequential
                 UpdateWeights(iteration++, epoch - 1);
                 Iterations = iteration;
                 steps++;
+                if (options.OnBatchEnd is { } onBatch)
+                {
+                    // the running figures: a host synchronization per batch, only when asked for
+                    backend.Download(loss.LossSum, lossHost);
+                    backend.Download(loss.Correct, correctHost);
+                    int seen = offset + rows;
+                    onBatch(new BatchProgress(epoch, options.Epochs, steps, batches, lossHost[0] / loss.LossDivisor(seen),
+                        loss.CountsAccuracy && !fitData.IsRegression ? (double)correctHost[0] / seen : double.NaN));
+                }
             }
             // The epoch's only host synchronization: read the accumulated loss and correct count.
             backend.Download(loss.LossSum, lossHost);
