@@ -21,6 +21,7 @@ public static class Program
             EvaluateCommand.Create(output, error),
             PredictCommand.Create(output, error),
             ExportCommand.Create(output, error),
+            SummaryCommand.Create(output, error),
             BenchCommand.Create(output, error),
             ActivationsCommand.Create(output, error),
         };

@@ -125,6 +125,33 @@ public sealed class LayerWeightsTests : IDisposable
     }
 
     [Fact]
+    public void TheSummaryCommandPrintsASavedModelsTableWithoutAnInputSize()
+    {
+        string folder = Directory.CreateTempSubdirectory("gpunet-summary-").FullName;
+        try
+        {
+            string path = Path.Combine(folder, "m.safetensors");
+            var (code, _, error) = TestData.RunCli("train", "--device", "cpu", "--epochs", "1", "--batchnorm", "--save", path);
+            Assert.True(code == 0, error);
+            (code, var output, error) = TestData.RunCli("summary", "--model", path);
+            Assert.True(code == 0, error);
+            Assert.Contains("784 inputs", output);
+            // Dense without bias before batch norm: 784*128 = 100,352 and 128*64 = 8,192; batch norm 4*128 = 512 and 4*64 = 256,
+            // half of each not trainable; the output layer 64*10 + 10 = 650
+            Assert.Contains("Total params: 109,962 ", output);
+            Assert.Contains("Non-trainable params: 384 ", output);
+
+            (code, _, error) = TestData.RunCli("summary", "--model", Path.Combine(folder, "none.safetensors"));
+            Assert.Equal(1, code);
+            Assert.Contains("does not exist", error);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Fact]
     public void AFrozenLayerStaysFrozenThroughSaveAndLoad()
     {
         string folder = Directory.CreateTempSubdirectory("gpunet-frozen-").FullName;
