@@ -22,6 +22,7 @@ public static class Program
             PredictCommand.Create(output, error),
             ExportCommand.Create(output, error),
             SummaryCommand.Create(output, error),
+            PlotModelCommand.Create(output, error),
             BenchCommand.Create(output, error),
             ActivationsCommand.Create(output, error),
         };

@@ -81,6 +81,44 @@ public sealed partial class Sequential
         _frozen?.Restore();
     }
 
+    /// <summary>
+    /// The model as a diagram (Keras' <c>plot_model</c> with shapes): the input, then each layer with its input and output
+    /// shapes and parameter counts (statistics and frozen weights marked), for the input width the model was built for or
+    /// <paramref name="inputSize"/>.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The input width is not known yet and none is given.</exception>
+    public ModelDiagram Diagram(int? inputSize = null)
+    {
+        int width = inputSize ?? (InputSize > 0 ? InputSize
+            : throw new InvalidOperationException("The model does not know its input width yet: Fit, Evaluate or load it first, or call Diagram(inputSize), e.g. Diagram(784)."));
+        ArgumentOutOfRangeException.ThrowIfLessThan(width, 1, nameof(inputSize));
+        var boxes = new List<IReadOnlyList<string>> { new[] { "input (InputLayer)", $"output: (None, {width})" } };
+        foreach (var layer in _layers)
+        {
+            int parameters = layer.ParameterCount(width), statistics = layer.StatisticCount(width), output = layer.OutputSize(width);
+            string act = layer.OutputActivation is { } a && a.Name != "linear" ? $", {a}" : "";
+            var lines = new List<string> { $"{layer.Name} ({layer.TypeName}{act})", $"(None, {width}) -> (None, {output})" };
+            string count = FormattableString.Invariant($"params: {parameters + statistics:N0}");
+            if (!layer.Trainable && parameters + statistics > 0) count += " (frozen)";
+            else if (statistics > 0) count += FormattableString.Invariant($" ({statistics:N0} non-trainable)");
+            lines.Add(count);
+            boxes.Add(lines);
+            width = output;
+        }
+        return new ModelDiagram(boxes);
+    }
+
+    /// <summary>Writes <see cref="Diagram"/> to <paramref name="path"/> as SVG (Keras' <c>plot_model</c>); written atomically.
+    /// For PNG, use <c>gpunet plot-model --model FILE --output model.png</c>.</summary>
+    /// <exception cref="ArgumentException"><paramref name="path"/> does not end in .svg.</exception>
+    public void PlotModel(string path, int? inputSize = null)
+    {
+        if (!path.EndsWith(".svg", StringComparison.OrdinalIgnoreCase))
+            throw new ArgumentException($"PlotModel writes SVG, so '{path}' should end in .svg. For a PNG, use `gpunet plot-model --model FILE --output model.png`, or convert the SVG.", nameof(path));
+        var svg = Encoding.UTF8.GetBytes(Diagram(inputSize).ToSvg());
+        AtomicFile.Write(path, stream => stream.Write(svg));
+    }
+
     /// <summary>A Keras-style table of layers, output shapes and parameter counts, for the input width the model was built for.</summary>
     /// <exception cref="InvalidOperationException">The input width is not known yet: use <see cref="Summary(int)"/>.</exception>
     public string Summary() => InputSize > 0 ? Summary(InputSize)
