@@ -79,7 +79,7 @@ internal static class TrainCommand
         // after the model is saved: a report that cannot be written never costs the trained model
         if (s.HistoryPath is { } csv)
         {
-            BenchReport.WriteAtomically(csv, System.Text.Encoding.UTF8.GetBytes(HistoryReport.Csv(history)));
+            BenchReport.WriteAtomically(csv, System.Text.Encoding.UTF8.GetBytes(history.ToCsv()));
             output.WriteLine($"Wrote the per-epoch history to {csv}");
         }
         if (s.PlotPath is { } png)

@@ -36,7 +36,7 @@ public sealed record EvaluationResult(double Loss, double Accuracy, int Samples)
 }
 
 /// <summary>What <see cref="Sequential.Fit"/> returns: one entry per epoch.</summary>
-public sealed class History
+public sealed partial class History
 {
     private readonly List<EpochResult> _epochs = [];
 
