@@ -27,9 +27,7 @@ public sealed partial class Sequential
     /// <exception cref="IOException">The folder does not exist or the file cannot be written (an existing file is left as it was).</exception>
     public void ExportOnnx(string path, IReadOnlyDictionary<string, string>? metadata = null)
     {
-        if (InputSize == 0)
-            throw new InvalidOperationException("The model has no weights yet: Fit it (or load a saved one with Sequential.Load) before exporting it to ONNX.");
-        EnsureBuilt(InputSize, 256);
+        RequireWeights("exporting it to ONNX");
         string doc = $"GpuNet Sequential: {string.Join(" -> ", _layers.Select(l => $"{l.Name} ({l.TypeName})"))}; input: {InputSize} features per row" +
                      (Loss is { FromLogits: true } ? "; output: logits (apply softmax or sigmoid for probabilities)" : "");
         var model = OnnxExporter.Export(_graph!, _input!, _prediction!, metadata ?? new Dictionary<string, string>(), doc);
