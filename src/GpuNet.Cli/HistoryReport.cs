@@ -1,43 +1,15 @@
-using System.Globalization;
 using GpuNet.Models;
 using SkiaSharp;
 
 namespace GpuNet.Cli;
 
 /// <summary>
-/// The training history of <c>gpunet train</c> as files: a CSV with one row per epoch (as Keras' CSVLogger, with
-/// epochs counted from 1 and RFC 4180 CRLF line ends) and a
-/// PNG of the learning curves, loss and accuracy per epoch for training and validation (the lecture's plots of
+/// The training history of <c>gpunet train</c> as a
+/// PNG of the learning curves (the CSV is <see cref="History.ToCsv"/>), loss and accuracy per epoch for training and validation (the lecture's plots of
 /// <c>history.history</c>).
 /// </summary>
 internal static class HistoryReport
 {
-    /// <summary>epoch, loss, accuracy, val_loss, val_accuracy, learning_rate, seconds; empty fields where there is no value.</summary>
-    public static string Csv(History history)
-    {
-        using var text = new StringWriter(CultureInfo.InvariantCulture);
-        using (var csv = new CsvHelper.CsvWriter(text, CultureInfo.InvariantCulture))
-        {
-            foreach (var name in new[] { "epoch", "loss", "accuracy", "val_loss", "val_accuracy", "learning_rate", "seconds" }) csv.WriteField(name);
-            csv.NextRecord();
-            foreach (var e in history.Epochs)
-            {
-                csv.WriteField(e.Epoch);
-                csv.WriteField(Number(e.Loss));
-                csv.WriteField(Number(e.Accuracy));
-                csv.WriteField(Number(e.ValidationLoss));
-                csv.WriteField(Number(e.ValidationAccuracy));
-                csv.WriteField(float.IsFinite(e.LearningRate) ? e.LearningRate.ToString("R", CultureInfo.InvariantCulture) : "");
-                csv.WriteField(e.Elapsed.TotalSeconds.ToString("0.####", CultureInfo.InvariantCulture));
-                csv.NextRecord();
-            }
-        }
-        return text.ToString();
-    }
-
-    private static string Number(double? value) =>
-        value is double v && double.IsFinite(v) ? v.ToString("R", CultureInfo.InvariantCulture) : "";
-
     /// <summary>
     /// Two panels side by side, loss and accuracy against epoch, training solid and validation dashed; the accuracy
     /// panel is left out when there is none (regression). <paramref name="markEpoch"/> (the restored best epoch) is

@@ -11,20 +11,7 @@ public static class Program
     /// <summary>Parses and runs a command line, writing to the given streams; returns the exit code.</summary>
     public static int Run(string[] args, TextWriter output, TextWriter error)
     {
-        // named gpunet, the installed tool's command, rather than after the executable (GpuNet.Cli)
-        var root = new Command("gpunet", "GpuNet: train neural networks on the GPU (ILGPU kernels) or the CPU from .NET.")
-        {
-            new HelpOption(),
-            new VersionOption(),
-            TrainCommand.Create(output, error),
-            DevicesCommand.Create(output, error),
-            EvaluateCommand.Create(output, error),
-            PredictCommand.Create(output, error),
-            BenchCommand.Create(output, error),
-            ActivationsCommand.Create(output, error),
-            XorCommand.Create(output, error),
-            ImdbCommand.Create(output, error),
-        };
+        var root = Root(output, error);
         StrictNumbers(root);
         var config = new InvocationConfiguration { Output = output, Error = error };
         ParseResult parsed;
@@ -55,6 +42,28 @@ public static class Program
         : e.Message;
 
     private static string SeeHelp(Command command) => $"See the options with: {(command.Name == "gpunet" ? "gpunet --help" : $"gpunet {command.Name} --help")}";
+
+    /// <summary>The <c>gpunet</c> command with every subcommand, writing to the given streams.</summary>
+    internal static Command Root(TextWriter output, TextWriter error)
+    {
+        // named gpunet, the installed tool's command, rather than after the executable (GpuNet.Cli)
+        return new Command("gpunet", "GpuNet: train neural networks on the GPU (ILGPU kernels) or the CPU from .NET.")
+        {
+            new HelpOption(),
+            new VersionOption(),
+            TrainCommand.Create(output, error),
+            DevicesCommand.Create(output, error),
+            EvaluateCommand.Create(output, error),
+            PredictCommand.Create(output, error),
+            ExportCommand.Create(output, error),
+            SummaryCommand.Create(output, error),
+            PlotModelCommand.Create(output, error),
+            BenchCommand.Create(output, error),
+            ActivationsCommand.Create(output, error),
+            XorCommand.Create(output, error),
+            ImdbCommand.Create(output, error),
+        };
+    }
 
     /// <summary>
     /// Every real-valued option reads numbers the invariant way, without group separators: System.CommandLine's own

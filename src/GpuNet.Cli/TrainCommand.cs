@@ -119,13 +119,13 @@ internal static class TrainCommand
         {
             InitialEpoch = initialEpoch,
             Checkpoint = s.CheckpointPath is { } cp ? new ModelCheckpoint(cp, metadata: ModelMetadata(s, data)) { InitialBest = checkpointBest } : null,
-            OnEpochEnd = e => output.WriteLine(e),
+            OnEpochEnd = s.Verbose == "0" ? null : e => output.WriteLine(e),
             OnLearningRateReduced = (epoch, lr) => output.WriteLine(
                 $"Epoch {epoch}: {(s.ValidationSplit > 0 ? "val_loss" : "loss")} has not improved for {s.ReduceLrPatience} epochs; learning rate reduced to {lr:G4}."),
         };
         var (checkpoint, stopping) = (options.Checkpoint, options.EarlyStopping);
         var total = Stopwatch.StartNew();
-        var history = model.Fit(data.Train, options);
+        var history = TrainProgress.ShowsBar(s.Verbose, output) ? TrainProgress.Fit(model, data.Train, options) : model.Fit(data.Train, options);
         total.Stop();
         foreach (var warning in model.Warnings) error.WriteLine($"warning: {warning}");
         var test = model.Evaluate(data.Test);
@@ -154,7 +154,7 @@ internal static class TrainCommand
         // after the model is saved: a report that cannot be written never costs the trained model
         if (s.HistoryPath is { } csv)
         {
-            BenchReport.WriteAtomically(csv, System.Text.Encoding.UTF8.GetBytes(HistoryReport.Csv(history)));
+            BenchReport.WriteAtomically(csv, System.Text.Encoding.UTF8.GetBytes(history.ToCsv()));
             output.WriteLine($"Wrote the per-epoch history to {csv}");
         }
         if (s.PlotPath is { } png)

@@ -56,6 +56,9 @@ internal sealed record TrainSettings
 
     /// <summary>The options given on the command line (not defaulted), e.g. "--lr".</summary>
     public IReadOnlySet<string> Given { get; init; } = new HashSet<string>();
+
+    /// <summary>Keras' verbose: "auto" (a progress bar on a terminal, else a line per epoch), "0" (nothing per epoch), "1" (the bar), "2" (a line per epoch).</summary>
+    public string Verbose { get; init; } = "auto";
 }
 
 /// <summary>The options of <c>gpunet train</c>, each validated with a message that names the value and what is expected.</summary>
@@ -93,6 +96,7 @@ internal sealed class TrainOptions
     private readonly Option<float?> _clipNorm = new("--clip-norm") { Description = "Scale each weight tensor's gradient down when its norm exceeds N (Keras' clipnorm): against exploding gradients." };
     private readonly Option<float?> _globalClipNorm = new("--global-clip-norm") { Description = "Scale all gradients down together when their joint norm exceeds N (Keras' global_clipnorm)." };
     private readonly Option<int> _ensemble = new("--ensemble") { Description = "Train this many models with consecutive seeds and report the test accuracy of their averaged probabilities.", DefaultValueFactory = _ => 1 };
+    private readonly Option<string> _verbose = new("--verbose") { Description = "As Keras: 1 a progress bar per epoch (on a terminal; a line per epoch when the output is redirected), 2 a line per epoch, 0 nothing per epoch; auto is 1.", DefaultValueFactory = _ => "auto" };
     private readonly Option<bool> _gradientNorms = new("--gradient-norms") { Description = "Before training, print each layer's gradient size (RMS of dLoss/dW on one batch): the lecture's vanishing gradients." };
     private readonly Option<string?> _checkpoint = new("--checkpoint") { Description = "During training, save the best epoch so far (lowest val_loss, or loss without validation) to this file." };
     private readonly Option<string?> _save = new("--save") { Description = "Save the trained model to this file (safetensors; load it with `gpunet evaluate --model` or Sequential.Load)." };
@@ -106,6 +110,7 @@ internal sealed class TrainOptions
     {
         _optimizer.AcceptOnlyFromAmong("sgd", "momentum", "nesterov", "gd", "adagrad", "rmsprop", "adam", "adamw");
         _task.AcceptOnlyFromAmong("auto", "classification", "regression");
+        _verbose.AcceptOnlyFromAmong("auto", "0", "1", "2");
         _schedule.AcceptOnlyFromAmong("constant", "step", "exponential", "cosine", "inverse-time");
         _loss.AcceptOnlyFromAmong("auto", "mse", "binary_crossentropy", "categorical_crossentropy", "sparse_categorical_crossentropy");
         _scaler.AcceptOnlyFromAmong("auto", "standard", "minmax", "none");
@@ -164,7 +169,7 @@ internal sealed class TrainOptions
     [
         _device, _dataset, _data, _target, _task, _epochs, _batchSize, _lr, _optimizer, _momentum, _schedule, _decay, _layers, _activation,
         _loss, _fromLogits, _labelSmoothing, _scaler, _init, _l1, _l2, _dropout, _batchNorm, _augment, _earlyStopping, _reduceLr, _reduceLrFactor, _minLr, _clipValue, _clipNorm, _globalClipNorm, _seed, _validationSplit, _ensemble, _gradientNorms, _checkpoint, _save,
-        _plot, _history, _resume,
+        _plot, _history, _verbose, _resume,
     ];
 
     /// <summary>The options that define the model: a resumed run takes them from its checkpoint.</summary>
@@ -277,6 +282,7 @@ internal sealed class TrainOptions
             HistoryPath = history,
             ResumePath = resume,
             Given = given,
+            Verbose = p.GetValue(_verbose)!,
         };
     }
 

@@ -46,6 +46,20 @@ public class AllocationTests
         Assert.True(windows.Min() == 0, $"bytes allocated in three windows of 20 training steps: {string.Join(", ", windows)}");
     }
 
+    [Fact]
+    public void ATrainingStepWithAFrozenLayerAllocatesNothing()
+    {
+        // the frozen layer's weights are copied back after every update: device copies only
+        var data = Datasets.Mnist10k().Train.Range(0, 256);
+        using var backend = new CpuBackend();
+        using var model = new Sequential(new Dense(16, "relu") { Trainable = false }, new BatchNormalization() { Trainable = false }, new Dense(10, "softmax"));
+        model.Compile(new Adam(0.001f), new SparseCategoricalCrossentropy(), backend);
+        using var runner = model.PrepareTrainingSteps(data, 16);
+        runner.Run(50);
+        var windows = AllocationWindows(runner);
+        Assert.True(windows.Min() == 0, $"bytes allocated in three windows of 20 training steps: {string.Join(", ", windows)}");
+    }
+
     [Theory]
     [InlineData("clipvalue")]
     [InlineData("clipnorm")]

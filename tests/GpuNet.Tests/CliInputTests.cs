@@ -13,30 +13,20 @@ namespace GpuNet.Tests;
 /// <summary>Bad command-line input: a clear message, exit code 1, never a stack trace or "a bug in GpuNet".</summary>
 public class CliInputTests
 {
-    /// <summary>Every numeric option of every command, with the required options its command needs besides.</summary>
+    /// <summary>Every numeric option of every command of gpunet.</summary>
     public static TheoryData<string, string> NumericOptions()
     {
         var data = new TheoryData<string, string>();
-        Command[] commands =
-        [
-            TrainCommand.Create(TextWriter.Null, TextWriter.Null), EvaluateCommand.Create(TextWriter.Null, TextWriter.Null),
-            PredictCommand.Create(TextWriter.Null, TextWriter.Null), BenchCommand.Create(TextWriter.Null, TextWriter.Null),
-            ActivationsCommand.Create(TextWriter.Null, TextWriter.Null), XorCommand.Create(TextWriter.Null, TextWriter.Null),
-            ImdbCommand.Create(TextWriter.Null, TextWriter.Null),
-        ];
         Type[] numeric = [typeof(int), typeof(int?), typeof(float), typeof(float?), typeof(double), typeof(double?)];
-        foreach (var command in commands)
+        foreach (var command in Program.Root(TextWriter.Null, TextWriter.Null).Subcommands)
             foreach (var option in command.Options.Where(o => numeric.Contains(o.ValueType)))
                 data.Add(command.Name, option.Name);
         return data;
     }
 
-    private static string[] Required(string command) => command switch
-    {
-        "evaluate" => ["--model", "m.safetensors"],
-        "predict" => ["--model", "m.safetensors", "--input", "x.csv"],
-        _ => [],
-    };
+    /// <summary>A placeholder for each option the command requires, so that the numeric one is what fails.</summary>
+    private static string[] Required(string command) =>
+        [.. Program.Root(TextWriter.Null, TextWriter.Null).Subcommands.Single(c => c.Name == command).Options.Where(o => o.Required).SelectMany(o => new[] { o.Name, "x" })];
 
     [Theory]
     [MemberData(nameof(NumericOptions))]

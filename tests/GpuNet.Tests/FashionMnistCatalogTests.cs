@@ -27,11 +27,7 @@ public class FashionMnistCatalogTests : IDisposable
     /// <summary>The folder with the real .gz files, or a skip when this machine has none.</summary>
     private static string RealFiles()
     {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            string candidate = Path.Combine(dir.FullName, "shared", "datasets", "fashion-mnist");
-            if (Names.All(n => File.Exists(Path.Combine(candidate, n)))) return candidate;
-        }
+        if (TestData.SharedDataset("fashion-mnist", Names) is { } shared) return shared;
         if (Names.All(n => File.Exists(Path.Combine(Datasets.FashionMnistSystemDirectory, n)))) return Datasets.FashionMnistSystemDirectory;
         Assert.Skip("No Fashion-MNIST files here: neither shared/datasets/fashion-mnist above the test binaries nor "
                     + "/usr/share/datasets/fashion-mnist (sudo apt-get install dataset-fashion-mnist).");

@@ -49,8 +49,36 @@ public sealed class HistoryReportTests : IDisposable
             history.Add(new EpochResult(e, 3, 1.0 / e, double.NaN, null, null, TimeSpan.FromSeconds(0.5), 10, 100) { LearningRate = 0.001f });
         var (width, _) = PngSize(HistoryReport.ChartPng(history, "regression"));
         Assert.Equal(640, width);
-        var lines = HistoryReport.Csv(history).Split("\r\n", StringSplitOptions.RemoveEmptyEntries); // RFC 4180 line ends
+        var lines = history.ToCsv().Split("\r\n", StringSplitOptions.RemoveEmptyEntries); // RFC 4180 line ends
         Assert.Equal("2,0.5,,,,0.001,0.5", lines[2]);
+    }
+
+    [Fact]
+    public void TheLearningCurvesComeFromTheApiAsSvgAndCsv()
+    {
+        using var backend = new Backends.CpuBackend();
+        using var model = new Sequential(new Layers.Dense(8, "relu"), new Layers.Dense(3, "softmax"));
+        model.Compile(new Optimizers.Sgd(0.05f), new Losses.SparseCategoricalCrossentropy(), backend);
+        var history = model.Fit(TestData.Blobs(300, 1), new FitOptions { Epochs = 4, ValidationSplit = 0.2 });
+        string svgPath = Path.Combine(_folder, "curves.svg"), csvPath = Path.Combine(_folder, "history.csv");
+        history.Save(svgPath, "blobs <sgd>");
+        history.Save(csvPath);
+
+        var svg = System.Xml.Linq.XDocument.Load(svgPath);
+        System.Xml.Linq.XNamespace ns = "http://www.w3.org/2000/svg";
+        var curves = svg.Descendants(ns + "polyline").ToList();
+        // loss, val_loss, accuracy, val_accuracy: one point per epoch each
+        Assert.Equal(["loss", "val_loss", "accuracy", "val_accuracy"], curves.Select(c => c.Element(ns + "title")!.Value));
+        Assert.All(curves, c => Assert.Equal(4, c.Attribute("points")!.Value.Split(' ').Length));
+        // the loss falls, so its last point is lower on the panel (a larger y) than its first
+        var loss = curves[0].Attribute("points")!.Value.Split(' ').Select(p => double.Parse(p.Split(',')[1], CultureInfo.InvariantCulture)).ToList();
+        Assert.True(history.Epochs[^1].Loss < history.Epochs[0].Loss);
+        Assert.True(loss[^1] > loss[0]);
+        Assert.Contains(svg.Descendants(ns + "text"), t => t.Value == "blobs <sgd>: loss");
+        Assert.Equal(history.ToCsv(), File.ReadAllText(csvPath));
+
+        var e = Assert.Throws<ArgumentException>(() => history.Save(Path.Combine(_folder, "curves.png")));
+        Assert.Contains("gpunet train --plot", e.Message);
     }
 
     [Fact]

@@ -67,8 +67,10 @@ public class LectureCliTests
         var (code, output, error) = TestData.RunCli("train", "--device", "cpu", "--epochs", "2",
             "--layers", "128:relu,dropout:0.3,64:leaky_relu:0.1,32:maxout:3,batchnorm");
         Assert.True(code == 0, error);
-        // 784*128+128 = 100,480; 128*64+64 = 8,256; maxout 64*32*3 + 32*3 = 6,240; batch norm 2*32 trainable = 64; 32*10+10 = 330
-        Assert.Contains("Total params: 115,370", output);
+        // 784*128+128 = 100,480; 128*64+64 = 8,256; maxout 64*32*3 + 32*3 = 6,240; batch norm 2*32 trainable = 64
+        // (and its 2*32 moving statistics, not trained); 32*10+10 = 330
+        Assert.Contains("Trainable params: 115,370", output);
+        Assert.Contains("Non-trainable params: 64", output);
         Assert.Contains("leaky_relu(0.1)", output);
         Assert.Contains("maxout_0 (Maxout)", output);
         Assert.Contains("dropout_0 (Dropout)", output);

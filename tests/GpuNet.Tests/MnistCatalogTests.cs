@@ -34,11 +34,7 @@ public class MnistCatalogTests : IDisposable
     /// <summary>The folder with the real .gz files (shared/datasets/mnist above the test binaries), or a skip.</summary>
     internal static string RealFiles()
     {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            string candidate = Path.Combine(dir.FullName, "shared", "datasets", "mnist");
-            if (Names.All(n => File.Exists(Path.Combine(candidate, n)))) return candidate;
-        }
+        if (TestData.SharedDataset("mnist", Names) is { } shared) return shared;
         Assert.Skip("No MNIST files here: shared/datasets/mnist is not above the test binaries.");
         return "";
     }

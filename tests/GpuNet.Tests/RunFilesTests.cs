@@ -73,4 +73,17 @@ public sealed class RunFilesTests : IDisposable
         Assert.Contains("is an --input file", error);
         Assert.Equal([1, 2, 3], File.ReadAllBytes(png));
     }
+
+    [Theory]
+    [InlineData("export", "--onnx")]
+    [InlineData("plot-model", "--output")]
+    public void AModelCommandNeverWritesOverItsModel(string command, string option)
+    {
+        string model = PathOf("model.svg"); // a model file whose name would pass as the output
+        File.WriteAllBytes(model, [7]);
+        var (code, _, error) = TestData.RunCli(command, "--model", model, option, model);
+        Assert.Equal(1, code);
+        Assert.Contains($"{option} '{model}' is the --model file", error);
+        Assert.Equal([7], File.ReadAllBytes(model));
+    }
 }

@@ -30,6 +30,18 @@ internal static class TestData
         return bytes;
     }
 
+    /// <summary>The workplace's shared/datasets/<paramref name="folder"/> above the test binaries when it holds every one of
+    /// <paramref name="names"/>; null otherwise.</summary>
+    public static string? SharedDataset(string folder, IEnumerable<string> names)
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            string candidate = Path.Combine(dir.FullName, "shared", "datasets", folder);
+            if (names.All(n => File.Exists(Path.Combine(candidate, n)))) return candidate;
+        }
+        return null;
+    }
+
     /// <summary>Runs the gpunet command line in process; returns its exit code and what it wrote to each stream.</summary>
     public static (int Code, string Out, string Err) RunCli(params string[] args)
     {

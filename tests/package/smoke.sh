@@ -21,6 +21,12 @@ if command -v unzip > /dev/null; then
   for f in lib/net10.0/GpuNet.Kernels.dll lib/net10.0/GpuNet.Core.dll lib/net10.0/GpuNet.Core.xml data/mnist-10k/LICENSE; do
     grep -q "$f" <<< "$listing" || { echo "smoke: $f is not in the GpuNet package"; exit 1; }
   done
+  # it depends on NuGet packages only (ONNX export: OnnxSharp's schema types on Google.Protobuf), not on the projects it bundles
+  nuspec=$(unzip -p "$work/feed/GpuNet.$version.nupkg" GpuNet.nuspec)
+  for d in ILGPU ILGPU.Algorithms CsvHelper System.Numerics.Tensors OnnxSharp Google.Protobuf Razorvine.Pickle; do
+    grep -q "id=\"$d\"" <<< "$nuspec" || { echo "smoke: the GpuNet package does not depend on $d"; exit 1; }
+  done
+  if grep -q -E 'id="GpuNet\.(Core|Kernels)"' <<< "$nuspec"; then echo "smoke: the GpuNet package depends on a project it bundles"; exit 1; fi
 else
   echo "smoke: unzip not found, the package's file list is not checked"
 fi
@@ -74,6 +80,9 @@ model.Save(path);
 using var loaded = Sequential.Load(path, backend);
 var same = loaded.Predict(test.Features).AsSpan().SequenceEqual(model.Predict(test.Features));
 Console.WriteLine($"package app: saved and loaded, same predictions: {same}");
+var onnx = Path.Combine(AppContext.BaseDirectory, "m.onnx");
+model.ExportOnnx(onnx);
+Console.WriteLine($"package app: exported {new FileInfo(onnx).Length:N0} bytes of ONNX");
 return same ? 0 : 1;
 CS
 (cd "$work/app" && dotnet run -c Release --nologo -v quiet)
@@ -86,6 +95,8 @@ grep -q '^Test: loss' "$work/train.txt" || { echo "smoke: gpunet train printed n
 # the chart needs the platform's native SkiaSharp library, which the per-platform tool package must carry
 [[ $(head -c 4 "$work/curves.png" | od -An -c | tr -d ' ') == '211PNG' ]] || { echo "smoke: --plot wrote no PNG"; exit 1; }
 "$work/tools/gpunet" evaluate --model "$work/tool.safetensors"
+"$work/tools/gpunet" export --model "$work/tool.safetensors" --onnx "$work/tool.onnx"
+[[ -s "$work/tool.onnx" ]] || { echo "smoke: gpunet export wrote no ONNX file"; exit 1; }
 # a bad option: a clear message and a non-zero exit, no stack trace
 if "$work/tools/gpunet" train --epochs 0 > "$work/bad.txt" 2>&1; then echo "smoke: --epochs 0 was accepted"; exit 1; fi
 if grep -q '   at ' "$work/bad.txt"; then echo "smoke: a stack trace for --epochs 0:"; cat "$work/bad.txt"; exit 1; fi

@@ -49,16 +49,11 @@ public sealed record ImdbData(int[][] TrainSequences, int[] TrainLabels, int[][]
 
     private static Dataset Encode(string name, int[][] sequences, int[] labels, int dimension)
     {
-        ArgumentOutOfRangeException.ThrowIfLessThan(dimension, 1);
         long size = (long)sequences.Length * dimension;
         if (size > Array.MaxLength)
             throw new ArgumentOutOfRangeException(nameof(dimension), dimension,
                 $"{sequences.Length:N0} reviews x {dimension:N0} columns is {size:N0} floats, more than one array holds ({Array.MaxLength:N0}). Use a smaller num_words.");
-        var x = new float[size];
-        for (int i = 0; i < sequences.Length; i++)
-            foreach (int w in sequences[i])
-                if ((uint)w < (uint)dimension) x[(long)i * dimension + w] = 1f;
-        return new Dataset(name, x, labels, dimension, 2);
+        return new Dataset(name, Tabular.Encoding.MultiHot(sequences, dimension), labels, dimension, 2);
     }
 }
 

@@ -48,6 +48,9 @@ public sealed class Dense : Layer
 
     public override long ParameterCount(int inputSize) => (long)inputSize * Units + (UseBias ? Units : 0);
 
+    internal override IEnumerable<LayerWeight> BuiltWeights =>
+        Node is null ? [] : Node.Bias is null ? [LayerWeight.Of(Node.Weights)] : [LayerWeight.Of(Node.Weights), LayerWeight.Of(Node.Bias)];
+
     internal override Tensor Build(ComputationGraph graph, Tensor input, BuildContext context, bool omitFinalActivation)
     {
         var affine = graph.Add(new AffineNode(graph, Name, input, Units, UseBias));

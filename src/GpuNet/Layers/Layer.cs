@@ -17,6 +17,15 @@ public abstract class Layer
 
     protected virtual string DefaultName => TypeName.ToLowerInvariant();
 
+    /// <summary>
+    /// Whether Fit updates this layer's weights (Keras' <c>trainable</c>). A frozen layer (false) keeps its weights, and a
+    /// batch-norm layer its moving statistics, through every Fit; gradients still flow through it to earlier layers.
+    /// It can be changed between Fit calls.
+    /// </summary>
+    /// <remarks>A frozen batch-norm layer still normalizes training batches by their own statistics (Keras switches it to
+    /// inference mode instead); its gamma, beta and moving statistics stay as they are.</remarks>
+    public bool Trainable { get; set; } = true;
+
     /// <summary>The activation applied last, if the layer has one (the loss may fuse a final softmax or sigmoid).</summary>
     public virtual Activation? OutputActivation => null;
 
@@ -30,6 +39,13 @@ public abstract class Layer
     /// <summary>Trainable scalars for a given input width.</summary>
     public abstract long ParameterCount(int inputSize);
 
+    /// <summary>Non-trainable scalars for a given input width: statistics the layer keeps but no gradient changes
+    /// (batch normalization's moving mean and variance, normalization's scale and shift).</summary>
+    public virtual int StatisticCount(int inputSize) => 0;
+
+    /// <summary>The layer's weights in the built graph, in Keras' order: trainable parameters, then statistics (empty before the model is built).</summary>
+    internal virtual IEnumerable<LayerWeight> BuiltWeights => [];
+
     /// <summary>Adds the activation's node (nothing for linear).</summary>
     internal static Tensor AddActivation(ComputationGraph graph, string name, Tensor input, Activation activation)
     {
@@ -37,6 +53,15 @@ public abstract class Layer
         if (activation.Kind == Backends.ActivationKind.Linear) return input;
         return graph.Add(new ActivationNode(graph, name, input, activation.Kind, activation.Alpha)).Output;
     }
+}
+
+/// <summary>One weight tensor of a built layer: a parameter (kernel, bias, gamma, beta) or a statistic.</summary>
+/// <param name="Shape">[rows, cols] for a matrix, [cols] for a vector, as in saved models.</param>
+internal sealed record LayerWeight(string Name, int[] Shape, Backends.DeviceBuffer<float> Buffer, bool IsParameter)
+{
+    public static LayerWeight Of(Parameter p) => new(p.Name, p.Rows == 1 ? [p.Cols] : [p.Rows, p.Cols], p.Value, true);
+
+    public static LayerWeight Statistic(string name, Backends.DeviceBuffer<float> buffer) => new(name, [buffer.Length], buffer, false);
 }
 
 /// <summary>Settings and deferred work of one model build.</summary>

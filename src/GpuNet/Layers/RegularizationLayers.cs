@@ -41,6 +41,15 @@ public sealed class BatchNormalization(float momentum = 0.99f, float epsilon = 1
     public override int OutputSize(int inputSize) => inputSize;
     public override long ParameterCount(int inputSize) => 2L * inputSize;
 
+    /// <summary>The moving mean and variance.</summary>
+    public override int StatisticCount(int inputSize) => 2 * inputSize;
+
+    internal override IEnumerable<LayerWeight> BuiltWeights => Node is null ? [] :
+    [
+        LayerWeight.Of(Node.Gamma), LayerWeight.Of(Node.Beta),
+        LayerWeight.Statistic($"{Name}/moving_mean", Node.RunningMean), LayerWeight.Statistic($"{Name}/moving_variance", Node.RunningVariance),
+    ];
+
     internal override Tensor Build(ComputationGraph graph, Tensor input, BuildContext context, bool omitFinalActivation)
     {
         var node = graph.Add(new BatchNormNode(graph, Name, input, Momentum, Epsilon));
@@ -59,6 +68,7 @@ public sealed class BatchNormalization(float momentum = 0.99f, float epsilon = 1
 public sealed class Normalization(string? name = null) : Layer(name)
 {
     private float[]? _mean, _variance;
+    private ColumnAffineNode? _node;
 
     public IReadOnlyList<float>? Mean => _mean;
     public IReadOnlyList<float>? Variance => _variance;
@@ -66,6 +76,12 @@ public sealed class Normalization(string? name = null) : Layer(name)
     public override string TypeName => "Normalization";
     public override int OutputSize(int inputSize) => inputSize;
     public override long ParameterCount(int inputSize) => 0;
+
+    /// <summary>The scale 1 / max(std, eps) and shift -mean scale the layer applies (Keras counts its mean and variance).</summary>
+    public override int StatisticCount(int inputSize) => 2 * inputSize;
+
+    internal override IEnumerable<LayerWeight> BuiltWeights => _node is null ? [] :
+        [LayerWeight.Statistic($"{Name}/scale", _node.ScaleBuffer), LayerWeight.Statistic($"{Name}/shift", _node.ShiftBuffer)];
 
     /// <summary>Learns each feature's mean and (population) variance from <paramref name="data"/> (rows x <paramref name="features"/>, row-major): use the training split only.</summary>
     /// <param name="data">The training rows, row-major.</param>
@@ -118,6 +134,7 @@ public sealed class Normalization(string? name = null) : Layer(name)
         if (_mean.Length != input.Cols)
             throw new ArgumentException($"Normalization layer '{Name}' was adapted to {_mean.Length} features but receives {input.Cols}.");
         var node = graph.Add(new ColumnAffineNode(graph, Name, input));
+        _node = node;
         var scale = _variance.Select(v => 1f / MathF.Max(MathF.Sqrt(v), 1e-7f)).ToArray();
         var shift = _mean.Select((m, i) => -m * scale[i]).ToArray();
         context.AfterSeal.Add(() =>
@@ -145,13 +162,18 @@ public sealed class Maxout : Layer
 
     public int Units { get; }
     public int Pieces { get; }
+    private AffineNode? _affine;
+
     public override string TypeName => "Maxout";
     public override int OutputSize(int inputSize) => Units;
     public override long ParameterCount(int inputSize) => (inputSize + 1L) * Units * Pieces;
 
+    internal override IEnumerable<LayerWeight> BuiltWeights => _affine is null ? [] : [LayerWeight.Of(_affine.Weights), LayerWeight.Of(_affine.Bias!)];
+
     internal override Tensor Build(ComputationGraph graph, Tensor input, BuildContext context, bool omitFinalActivation)
     {
         var affine = graph.Add(new AffineNode(graph, Name + "/linear", input, Units * Pieces));
+        _affine = affine;
         context.Initialize(affine.Weights, new Initializers.GlorotUniform(), input.Cols, Units);
         context.Initialize(affine.Bias!, new Initializers.Zeros(), input.Cols, Units);
         return graph.Add(new MaxoutNode(graph, Name, affine.Output, Pieces)).Output;

@@ -21,6 +21,13 @@ public sealed record EpochResult(int Epoch, int Epochs, double Loss, double Accu
     }
 }
 
+/// <summary>Progress after one training batch (<see cref="FitOptions.OnBatchEnd"/>), as Keras' progress bar shows it.</summary>
+/// <param name="Epoch">The epoch, from 1.</param>
+/// <param name="Batch">The batch within the epoch, from 1 to <paramref name="Batches"/>.</param>
+/// <param name="Loss">The mean loss over the epoch's batches so far.</param>
+/// <param name="Accuracy">The accuracy over the epoch's samples so far (NaN for regression).</param>
+public readonly record struct BatchProgress(int Epoch, int Epochs, int Batch, int Batches, double Loss, double Accuracy);
+
 /// <summary>Loss and accuracy of a model on a dataset.</summary>
 public sealed record EvaluationResult(double Loss, double Accuracy, int Samples)
 {
@@ -29,7 +36,7 @@ public sealed record EvaluationResult(double Loss, double Accuracy, int Samples)
 }
 
 /// <summary>What <see cref="Sequential.Fit"/> returns: one entry per epoch.</summary>
-public sealed class History
+public sealed partial class History
 {
     private readonly List<EpochResult> _epochs = [];
 
@@ -87,6 +94,19 @@ public sealed record FitOptions
 
     /// <summary>Called after each epoch (e.g. to print its line).</summary>
     public Action<EpochResult>? OnEpochEnd { get; init; }
+
+    /// <summary>
+    /// Called after every training batch with the epoch's running loss and accuracy (Keras' <c>on_train_batch_end</c>), e.g. to
+    /// draw a progress bar. Reading them waits for the device after each batch, which slows training on a GPU; null (the
+    /// default) reads them once per epoch.
+    /// </summary>
+    public Action<BatchProgress>? OnBatchEnd { get; init; }
+
+    /// <summary>
+    /// Stops training when cancelled: checked before every batch, so Fit ends within one batch with an
+    /// <see cref="OperationCanceledException"/>; the model keeps the weights of the batches it finished.
+    /// </summary>
+    public CancellationToken CancellationToken { get; init; }
 
     /// <summary>Called when <see cref="ReduceLrOnPlateau"/> lowers the rate after an epoch (1-based), with the new rate.</summary>
     public Action<int, float>? OnLearningRateReduced { get; init; }

@@ -224,7 +224,14 @@ public sealed partial class Sequential
         }
     }
 
-    private static JsonObject LayerConfig(Layer layer) => layer switch
+    private static JsonObject LayerConfig(Layer layer)
+    {
+        var config = LayerSettings(layer);
+        if (!layer.Trainable) config["trainable"] = false; // written only when frozen: older readers ignore it
+        return config;
+    }
+
+    private static JsonObject LayerSettings(Layer layer) => layer switch
     {
         Dense d => new JsonObject
         {
@@ -241,6 +248,13 @@ public sealed partial class Sequential
     };
 
     private static Layer LayerFromConfig(JsonObject c, Dictionary<string, NamedTensor> tensors)
+    {
+        var layer = LayerFromSettings(c, tensors);
+        layer.Trainable = c["trainable"]?.GetValue<bool>() ?? true;
+        return layer;
+    }
+
+    private static Layer LayerFromSettings(JsonObject c, Dictionary<string, NamedTensor> tensors)
     {
         string name = c["name"]!.GetValue<string>();
         Activation Act() => ActivationFrom(c["activation"]!.GetValue<string>(), c["alpha"]!.GetValue<float>());

@@ -46,7 +46,7 @@ public sealed class TrainingStepRunner : IDisposable
     {
         int offset = (int)(_iteration % _batches) * BatchSize;
         _step(offset, BatchSize);
-        _model.Optimizer!.Step(_model.Graph!, _iteration++);
+        _model.UpdateWeights(_iteration++);
     }
 
     /// <summary>Queues <paramref name="steps"/> training steps.</summary>
@@ -77,6 +77,7 @@ public sealed partial class Sequential
         if (graph.BatchCapacity < batchSize)
             throw new InvalidOperationException($"The model was built for batches of {graph.BatchCapacity}; use a new model for batch {batchSize}.");
         var onDevice = new DeviceData(Backend!, data, _lossNode!);
+        CaptureFrozenWeights();
         return new TrainingStepRunner(this, batchSize, data.Count, (offset, rows) =>
         {
             LoadBatch(onDevice, offset, rows);

@@ -99,11 +99,13 @@ public sealed partial class Sequential
             for (int done = 0; done < options.InitialEpoch; done++) rng.Shuffle(order);
         var history = new History();
         long iteration = Iterations;
+        CaptureFrozenWeights();
         using var best = options.EarlyStopping is { RestoreBestWeights: true } ? new WeightBackup(graph) : null;
         using var divergence = new DivergenceCheck(this, trainOnDevice, batch, options.ExplodingLossFactor,
             System.Numerics.Tensors.TensorPrimitives.MaxMagnitude<float>(fitData.Features));
         Span<float> lossHost = stackalloc float[1];
         Span<int> correctHost = stackalloc int[1];
+        int batches = (fitData.Count + batch - 1) / batch;
 
         for (int epoch = options.InitialEpoch + 1; epoch <= options.Epochs; epoch++)
         {
@@ -117,13 +119,23 @@ public sealed partial class Sequential
             int steps = 0;
             for (int offset = 0; offset < fitData.Count; offset += batch)
             {
+                options.CancellationToken.ThrowIfCancellationRequested();
                 int rows = Math.Min(batch, fitData.Count - offset);
                 LoadBatch(trainOnDevice, offset, rows, augmentation, staging, (ulong)options.Seed, (ulong)iteration);
                 graph.Forward(rows, training: true);
                 graph.Backward();
-                Optimizer.Step(graph, iteration++, epoch - 1);
+                UpdateWeights(iteration++, epoch - 1);
                 Iterations = iteration;
                 steps++;
+                if (options.OnBatchEnd is { } onBatch)
+                {
+                    // the running figures: a host synchronization per batch, only when asked for
+                    backend.Download(loss.LossSum, lossHost);
+                    backend.Download(loss.Correct, correctHost);
+                    int seen = offset + rows;
+                    onBatch(new BatchProgress(epoch, options.Epochs, steps, batches, lossHost[0] / loss.LossDivisor(seen),
+                        loss.CountsAccuracy && !fitData.IsRegression ? (double)correctHost[0] / seen : double.NaN));
+                }
             }
             // The epoch's only host synchronization: read the accumulated loss and correct count.
             backend.Download(loss.LossSum, lossHost);
@@ -158,17 +170,21 @@ public sealed partial class Sequential
         return history;
     }
 
-    /// <summary>A device-side copy of every parameter and state, for restoring the best epoch's weights.</summary>
+    /// <summary>A device-side copy of every parameter and state (restoring the best epoch's weights), or of some buffers (a frozen layer's).</summary>
     private sealed class WeightBackup : IDisposable
     {
         private readonly IBackend _backend;
         // (live, copy) pairs: the parameters (one buffer for the whole model) and every state buffer
         private readonly (DeviceBuffer<float> Live, DeviceBuffer<float> Copy)[] _pairs;
 
-        public WeightBackup(ComputationGraph graph)
+        public WeightBackup(ComputationGraph graph) : this(graph.Backend, graph.States.Select(s => s.Buffer).Prepend(graph.ParameterBuffer))
         {
-            _backend = graph.Backend;
-            var live = graph.States.Select(s => s.Buffer).Prepend(graph.ParameterBuffer);
+        }
+
+        /// <summary>A backup of the given buffers (whole buffers or slices: a frozen layer's parameters).</summary>
+        public WeightBackup(IBackend backend, IEnumerable<DeviceBuffer<float>> live)
+        {
+            _backend = backend;
             _pairs = [.. live.Where(b => b.Length > 0).Select(b => (b, _backend.Allocate<float>(b.Length)))];
         }
 
@@ -328,7 +344,7 @@ public sealed partial class Sequential
 
     private void CheckOutputs(Dataset data)
     {
-        int outputs = _layers[^1].OutputSize(data.FeatureCount);
+        int outputs = OutputWidth(data.FeatureCount);
         if (data.IsRegression)
         {
             if (data.TargetCount != outputs)

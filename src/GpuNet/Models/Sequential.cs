@@ -1,4 +1,3 @@
-using System.Text;
 using GpuNet.Backends;
 using GpuNet.Graph;
 using GpuNet.Layers;
@@ -57,6 +56,12 @@ public sealed partial class Sequential : IDisposable
 
     /// <summary>Input features the model was built for (0 before it is built).</summary>
     public int InputSize { get; private set; }
+
+    /// <summary>Outputs per sample (0 before the input width is known).</summary>
+    public int OutputSize => InputSize == 0 ? 0 : OutputWidth(InputSize);
+
+    /// <summary>The width after the last layer for <paramref name="inputSize"/> input features (an activation or dropout layer keeps its input's width).</summary>
+    private int OutputWidth(int inputSize) => _layers.Aggregate(inputSize, (width, layer) => layer.OutputSize(width));
 
     /// <summary>Warnings raised while building (e.g. a symmetric kernel initializer).</summary>
     public IReadOnlyList<string> Warnings => _warnings;
@@ -160,30 +165,10 @@ public sealed partial class Sequential : IDisposable
         }
     }
 
-    /// <summary>A Keras-style table of layers, output shapes and parameter counts.</summary>
-    public string Summary(int inputSize)
-    {
-        var sb = new StringBuilder();
-        string line = new('-', 64);
-        sb.AppendLine("Model: \"sequential\"").AppendLine(line);
-        sb.AppendLine($"{"Layer (type)",-28}{"Output Shape",-20}{"Param #",16}").AppendLine(line);
-        int width = inputSize;
-        long total = 0, trainable = 0;
-        foreach (var layer in _layers)
-        {
-            long p = layer.ParameterCount(width);
-            width = layer.OutputSize(width);
-            total += p;
-            trainable += p;
-            string act = layer.OutputActivation is { } a && a.Name != "linear" ? $", {a}" : "";
-            sb.AppendLine($"{$"{layer.Name} ({layer.TypeName}{act})",-28}{$"(None, {width})",-20}{p,16:N0}");
-        }
-        sb.AppendLine(line).AppendLine($"Total params: {total:N0}").AppendLine($"Trainable params: {trainable:N0}").Append(line);
-        return sb.ToString();
-    }
-
     private void ReleaseGraph()
     {
+        _frozen?.Dispose();
+        _frozen = null;
         _lossNode?.Dispose();
         _graph?.Dispose();
         _lossNode = null;

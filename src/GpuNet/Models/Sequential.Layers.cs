@@ -1,0 +1,177 @@
+using System.Globalization;
+using System.Text;
+using GpuNet.Backends;
+using GpuNet.Layers;
+
+namespace GpuNet.Models;
+
+public sealed partial class Sequential
+{
+    /// <summary>Device copies of the frozen layers' weights (<see cref="Layer.Trainable"/> false), put back after every optimizer step.</summary>
+    private WeightBackup? _frozen;
+
+    /// <summary>The layer named <paramref name="name"/> (Keras' <c>get_layer</c>).</summary>
+    /// <exception cref="KeyNotFoundException">No layer has that name; the message lists the names.</exception>
+    public Layer GetLayer(string name) => _layers.FirstOrDefault(l => l.Name == name)
+        ?? throw new KeyNotFoundException($"The model has no layer named '{name}'. Its layers are: {string.Join(", ", _layers.Select(l => l.Name))}.");
+
+    /// <summary>
+    /// The weights of the layer named <paramref name="layerName"/>, copied from the device, in Keras' order: a Dense or Maxout
+    /// kernel [In, Units] and bias [Units]; batch normalization's gamma, beta, moving mean and moving variance; a normalization
+    /// layer's scale and shift. Empty for layers without weights (activation, dropout).
+    /// </summary>
+    /// <exception cref="KeyNotFoundException">No layer has that name.</exception>
+    /// <exception cref="InvalidOperationException">The model has no weights yet (never fitted, evaluated or loaded).</exception>
+    public IReadOnlyList<NamedTensor> GetWeights(string layerName)
+    {
+        var layer = GetLayer(layerName);
+        RequireWeights("reading weights");
+        return [.. layer.BuiltWeights.Select(w =>
+        {
+            var data = new float[w.Buffer.Length];
+            Backend!.Download(w.Buffer, data);
+            return new NamedTensor(w.Name, w.Shape, data);
+        })];
+    }
+
+    /// <summary>
+    /// Replaces the weights of the layer named <paramref name="layerName"/> (Keras' <c>set_weights</c>): one array per
+    /// tensor <see cref="GetWeights"/> returns, in the same order, each with as many values as its shape (row-major).
+    /// </summary>
+    /// <exception cref="KeyNotFoundException">No layer has that name.</exception>
+    /// <exception cref="ArgumentException">Wrong number of arrays or of values; the message gives the expected shapes.</exception>
+    /// <exception cref="InvalidOperationException">The model has no weights yet.</exception>
+    public void SetWeights(string layerName, params float[][] weights)
+    {
+        var layer = GetLayer(layerName);
+        RequireWeights("setting weights");
+        var expected = layer.BuiltWeights.ToList();
+        string Shapes() => string.Join(", ", expected.Select(w => $"{w.Name} [{string.Join(", ", w.Shape)}]"));
+        if (weights.Length != expected.Count)
+            throw new ArgumentException($"Layer '{layerName}' has {expected.Count} weight tensors ({Shapes()}) but {weights.Length} arrays were given. Pass one array per tensor, in that order.", nameof(weights));
+        for (int i = 0; i < weights.Length; i++)
+            if (weights[i] is null || weights[i].Length != expected[i].Buffer.Length)
+                throw new ArgumentException(
+                    $"Array {i} for '{expected[i].Name}' has {weights[i]?.Length ?? 0} values; its shape [{string.Join(", ", expected[i].Shape)}] needs {expected[i].Buffer.Length}. The layer's tensors: {Shapes()}.",
+                    nameof(weights));
+        for (int i = 0; i < weights.Length; i++) Backend!.Upload<float>(weights[i], expected[i].Buffer);
+    }
+
+    /// <summary>Builds the graph from weights that wait on the host (a re-compiled model); throws when there are none.</summary>
+    private void RequireWeights(string what)
+    {
+        if (InputSize == 0)
+            throw new InvalidOperationException($"The model has no weights yet: Fit it (or load a saved one with Sequential.Load) before {what}.");
+        EnsureBuilt(InputSize, 256);
+    }
+
+    /// <summary>Takes device copies of the frozen layers' weights, to put back after each optimizer step (null when no layer is frozen).</summary>
+    private void CaptureFrozenWeights()
+    {
+        _frozen?.Dispose();
+        var frozen = _layers.Where(l => !l.Trainable).SelectMany(l => l.BuiltWeights).Select(w => w.Buffer).ToList();
+        _frozen = frozen.Count == 0 ? null : new WeightBackup(Backend!, frozen);
+        _frozen?.Save();
+    }
+
+    /// <summary>One optimizer update of every parameter, then the frozen layers' weights put back (device work only).</summary>
+    internal void UpdateWeights(long iteration, int epoch = 0)
+    {
+        Optimizer!.Step(_graph!, iteration, epoch);
+        _frozen?.Restore();
+    }
+
+    /// <summary>
+    /// The model as a diagram (Keras' <c>plot_model</c> with shapes): the input, then each layer with its input and output
+    /// shapes and parameter counts (statistics and frozen weights marked), for the input width the model was built for or
+    /// <paramref name="inputSize"/>.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The input width is not known yet and none is given.</exception>
+    public ModelDiagram Diagram(int? inputSize = null)
+    {
+        int width = inputSize ?? (InputSize > 0 ? InputSize
+            : throw new InvalidOperationException("The model does not know its input width yet: Fit, Evaluate or load it first, or call Diagram(inputSize), e.g. Diagram(784)."));
+        ArgumentOutOfRangeException.ThrowIfLessThan(width, 1, nameof(inputSize));
+        var boxes = new List<IReadOnlyList<string>> { new[] { "input (InputLayer)", $"output: (None, {width})" } };
+        foreach (var layer in _layers)
+        {
+            long parameters = layer.ParameterCount(width), statistics = layer.StatisticCount(width);
+            int output = layer.OutputSize(width);
+            string act = layer.OutputActivation is { } a && a.Name != "linear" ? $", {a}" : "";
+            var lines = new List<string> { $"{layer.Name} ({layer.TypeName}{act})", $"(None, {width}) -> (None, {output})" };
+            string count = FormattableString.Invariant($"params: {parameters + statistics:N0}");
+            if (!layer.Trainable && parameters + statistics > 0) count += " (frozen)";
+            else if (statistics > 0) count += FormattableString.Invariant($" ({statistics:N0} non-trainable)");
+            lines.Add(count);
+            boxes.Add(lines);
+            width = output;
+        }
+        return new ModelDiagram(boxes);
+    }
+
+    /// <summary>Writes <see cref="Diagram"/> to <paramref name="path"/> as SVG (Keras' <c>plot_model</c>); written atomically.
+    /// For PNG, use <c>gpunet plot-model --model FILE --output model.png</c>.</summary>
+    /// <exception cref="ArgumentException"><paramref name="path"/> does not end in .svg.</exception>
+    public void PlotModel(string path, int? inputSize = null)
+    {
+        if (!path.EndsWith(".svg", StringComparison.OrdinalIgnoreCase))
+            throw new ArgumentException($"PlotModel writes SVG, so '{path}' should end in .svg. For a PNG, use `gpunet plot-model --model FILE --output model.png`, or convert the SVG.", nameof(path));
+        var svg = Encoding.UTF8.GetBytes(Diagram(inputSize).ToSvg());
+        AtomicFile.Write(path, stream => stream.Write(svg));
+    }
+
+    /// <summary>A Keras-style table of layers, output shapes and parameter counts, for the input width the model was built for.</summary>
+    /// <exception cref="InvalidOperationException">The input width is not known yet: use <see cref="Summary(int)"/>.</exception>
+    public string Summary() => InputSize > 0 ? Summary(InputSize)
+        : throw new InvalidOperationException("The model does not know its input width yet: Fit, Evaluate or load it first, or call Summary(inputSize), e.g. Summary(784).");
+
+    /// <summary>
+    /// A Keras-style table of layers, output shapes and parameter counts for <paramref name="inputSize"/> input features:
+    /// then the total, trainable and non-trainable counts (batch-norm moving statistics, normalization scale and shift,
+    /// and every weight of a frozen layer) with their size in float32 bytes. A Trainable column appears when a layer is frozen.
+    /// </summary>
+    public string Summary(int inputSize)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(inputSize, 1);
+        bool anyFrozen = _layers.Any(l => !l.Trainable);
+        var rows = new List<string[]>();
+        long total = 0, trainable = 0;
+        int width = inputSize;
+        foreach (var layer in _layers)
+        {
+            long parameters = layer.ParameterCount(width), statistics = layer.StatisticCount(width);
+            width = layer.OutputSize(width);
+            total += parameters + statistics;
+            if (layer.Trainable) trainable += parameters;
+            string act = layer.OutputActivation is { } a && a.Name != "linear" ? $", {a}" : "";
+            rows.Add([$"{layer.Name} ({layer.TypeName}{act})", $"(None, {width})", (parameters + statistics).ToString("N0", CultureInfo.InvariantCulture),
+                layer.Trainable ? "Y" : "N"]);
+        }
+        string[] header = ["Layer (type)", "Output Shape", "Param #", "Trainable"];
+        int columns = anyFrozen ? 4 : 3;
+        // each column as wide as its longest entry, and three spaces between columns, so long names never run into the shapes
+        var widths = Enumerable.Range(0, columns).Select(c => rows.Select(r => r[c].Length).Append(header[c].Length).Max()).ToArray();
+        string Line(string[] cells) => string.Concat(Enumerable.Range(0, columns).Select(c =>
+            c == 0 ? cells[c].PadRight(widths[c]) : "   " + (c == 2 ? cells[c].PadLeft(widths[c]) : cells[c].PadRight(widths[c])))).TrimEnd();
+        int lineWidth = widths.Sum() + 3 * (columns - 1);
+        string rule = new('-', lineWidth), doubleRule = new('=', lineWidth);
+
+        var sb = new StringBuilder();
+        sb.AppendLine("Model: \"sequential\"").AppendLine(rule).AppendLine(Line(header)).AppendLine(doubleRule);
+        foreach (var row in rows) sb.AppendLine(Line(row));
+        sb.AppendLine(doubleRule)
+            .AppendLine($"Total params: {Count(total)}")
+            .AppendLine($"Trainable params: {Count(trainable)}")
+            .AppendLine($"Non-trainable params: {Count(total - trainable)}")
+            .Append(rule);
+        return sb.ToString();
+
+        static string Count(long n) => FormattableString.Invariant($"{n:N0} ({Bytes(4 * n)})");
+        static string Bytes(long b) => b switch
+        {
+            < 1024 => FormattableString.Invariant($"{b} B"),
+            < 1024 * 1024 => FormattableString.Invariant($"{b / 1024.0:F2} KB"),
+            _ => FormattableString.Invariant($"{b / (1024.0 * 1024):F2} MB"),
+        };
+    }
+}
