@@ -140,11 +140,11 @@ public sealed partial class ComputationGraph
     /// <exception cref="ArgumentException"><paramref name="output"/> has no gradient buffer (it depends on no variable).</exception>
     public void Backward(Tensor output)
     {
-        ThrowIfNotSealed();
         if (output.Grad is null)
             throw new ArgumentException(
                 $"'{output.Name}' has no gradient: it depends on no variable or input with a gradient. " +
                 "Differentiate a tensor computed from a Variable (or a CreateTensor input with requiresGrad).", nameof(output));
+        ThrowIfNotSealed();
         Context.ResetGradients();
         Backend.Fill(output.Grad, 1f);
         Context.Accumulate(output);
