@@ -14,6 +14,15 @@ public sealed partial class IlgpuBackend
         if (count > 0) _multiply(count, va, vb, vr, accumulate ? 1 : 0);
     }
 
+    public void Unary(UnaryOp op, DeviceBuffer<float> x, DeviceBuffer<float> y, int count)
+    {
+        if (!Enum.IsDefined(op)) throw new ArgumentOutOfRangeException(nameof(op), op, "Unknown unary operation.");
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        Require(x, count, nameof(x)); Require(y, count, nameof(y));
+        var vx = View(x, nameof(x)); var vy = View(y, nameof(y));
+        if (count > 0) _unary(count, vx, vy, (int)op);
+    }
+
     public void Scale(DeviceBuffer<float> buffer, int count, float factor)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(count);

@@ -59,6 +59,7 @@ public sealed partial class IlgpuBackend : IBackend
     // layers (IlgpuBackend.Layers.cs)
     private readonly Action<Index1D, FloatView, FloatView, FloatView, int> _multiply;
     private readonly Action<Index1D, FloatView, float> _scale;
+    private readonly Action<Index1D, FloatView, FloatView, int> _unary;
     private readonly Action<Index1D, FloatView, FloatView, FloatView, int, FloatView, int, int> _columnAffine;
     private readonly Action<Index1D, FloatView, FloatView, FloatView, float, float, ulong, ulong, uint> _dropout;
     private readonly Action<KernelConfig, FloatView, int, float, float, FloatView> _l1l2Partial;
@@ -124,6 +125,7 @@ public sealed partial class IlgpuBackend : IBackend
         _softmaxBackward = a.LoadStreamKernel<FloatView, FloatView, FloatView, int, int, int>(SoftmaxKernels.SoftmaxBackwardKernel);
         _multiply = a.LoadAutoGroupedStreamKernel<Index1D, FloatView, FloatView, FloatView, int>(LayerKernels.MultiplyKernel);
         _scale = a.LoadAutoGroupedStreamKernel<Index1D, FloatView, float>(LayerKernels.ScaleKernel);
+        _unary = a.LoadAutoGroupedStreamKernel<Index1D, FloatView, FloatView, int>(LayerKernels.UnaryKernel);
         _columnAffine = a.LoadAutoGroupedStreamKernel<Index1D, FloatView, FloatView, FloatView, int, FloatView, int, int>(LayerKernels.ColumnAffineKernel);
         _dropout = a.LoadAutoGroupedStreamKernel<Index1D, FloatView, FloatView, FloatView, float, float, ulong, ulong, uint>(LayerKernels.DropoutKernel);
         _l1l2Partial = a.LoadStreamKernel<FloatView, int, float, float, FloatView>(LayerKernels.L1L2PartialKernel);

@@ -23,6 +23,33 @@ public abstract partial class BackendContractTests
     }
 
     [Theory]
+    [InlineData(UnaryOp.Exp, 1, 0)]
+    [InlineData(UnaryOp.Exp, 37, 2)]
+    [InlineData(UnaryOp.Log, 37, 1)]
+    [InlineData(UnaryOp.Reciprocal, 70, 3)]
+    public void UnaryAppliesItsFunctionToTheFirstCountElements(UnaryOp op, int count, int offset)
+    {
+        // exp on [-4, 4]; log and 1/x on [0.05, 4] (positive, including values near 0 where both are steep)
+        var x = op == UnaryOp.Exp ? Check.Uniform(count + 2, seed: 57, low: -4f, high: 4f) : Check.Uniform(count + 2, seed: 57, low: 0.05f, high: 4f);
+        var initial = Check.Uniform(count + 2, seed: 58);
+        var y = Put(initial, offset);
+        Backend.Unary(op, Put(x, offset + 1), y, count);
+        Func<double, double> f = op switch { UnaryOp.Exp => Math.Exp, UnaryOp.Log => Math.Log, _ => v => 1 / v };
+        var expected = Enumerable.Range(0, count + 2).Select(i => i < count ? f(x[i]) : initial[i]).ToArray();
+        // float32 exp and log are within a few ulps (vectorized and device approximations), a division within half an ulp
+        Check.Close(expected, Get(y), 1e-6, 2e-6, $"{op} {count}");
+    }
+
+    [Fact]
+    public void UnaryMayWorkInPlace()
+    {
+        var x = Check.Uniform(19, seed: 59);
+        var buffer = Put(x, 0);
+        Backend.Unary(UnaryOp.Exp, buffer, buffer, 19);
+        Check.Close(Array.ConvertAll(x, v => Math.Exp(v)), Get(buffer), 1e-6, 2e-6, "exp in place");
+    }
+
+    [Theory]
     [InlineData(1, 0)]
     [InlineData(37, 3)]
     public void ScaleScalesTheFirstCountElements(int count, int offset)

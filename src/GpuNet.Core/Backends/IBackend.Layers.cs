@@ -53,6 +53,9 @@ public partial interface IBackend
     /// <summary>result (+)= a * b element-wise.</summary>
     void Multiply(DeviceBuffer<float> a, DeviceBuffer<float> b, DeviceBuffer<float> result, int count, bool accumulate);
 
+    /// <summary>y = op(x) element-wise over the first <paramref name="count"/> elements (see <see cref="UnaryOp"/>). y may alias x.</summary>
+    void Unary(UnaryOp op, DeviceBuffer<float> x, DeviceBuffer<float> y, int count);
+
     /// <summary>buffer *= factor.</summary>
     void Scale(DeviceBuffer<float> buffer, int count, float factor);
 

@@ -4,14 +4,14 @@ namespace GpuNet.Graph;
 
 /// <summary>
 /// A static computational graph: nodes are added once, in topological order, with every buffer
-/// preallocated for <see cref="BatchCapacity"/> rows. <see cref="Forward"/> and <see cref="Backward"/>
+/// preallocated for <see cref="BatchCapacity"/> rows. <see cref="Forward(int, bool)"/> and <see cref="Backward()"/>
 /// then only launch backend operations: no allocation and no host synchronization.
 /// </summary>
 /// <remarks>
 /// All parameters live in one flat buffer (and their gradients in another), so an optimizer updates
 /// every parameter of the model with a single launch. Call <see cref="Seal"/> after the last node.
 /// </remarks>
-public sealed class ComputationGraph : IDisposable
+public sealed partial class ComputationGraph : IDisposable
 {
     private readonly List<Node> _nodes = [];
     private readonly List<Parameter> _parameters = [];
@@ -58,6 +58,33 @@ public sealed class ComputationGraph : IDisposable
         var value = Own(Backend.Allocate<float>(BatchCapacity * cols));
         var grad = requiresGrad ? Own(Backend.Allocate<float>(BatchCapacity * cols)) : null;
         return new Tensor(name, BatchCapacity, cols, value, grad);
+    }
+
+    /// <summary>
+    /// Creates a tensor of the same shape as <paramref name="like"/>: BatchCapacity x Cols when it follows the
+    /// batch, else its fixed MaxRows x Cols (with a gradient buffer unless <paramref name="requiresGrad"/> is false).
+    /// </summary>
+    public Tensor CreateTensorLike(string name, Tensor like, bool requiresGrad = true) =>
+        like.FollowsBatch ? CreateTensor(name, like.Cols, requiresGrad) : CreateFixedTensor(name, like.MaxRows, like.Cols, requiresGrad);
+
+    /// <summary>Creates a tensor of a fixed <paramref name="rows"/> x <paramref name="cols"/> shape that does not follow the batch.</summary>
+    public Tensor CreateFixedTensor(string name, int rows, int cols, bool requiresGrad = true)
+    {
+        ThrowIfSealed();
+        ArgumentOutOfRangeException.ThrowIfLessThan(rows, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(cols, 1);
+        var value = Own(Backend.Allocate<float>(rows * cols));
+        var grad = requiresGrad ? Own(Backend.Allocate<float>(rows * cols)) : null;
+        return new Tensor(name, rows, cols, value, grad, followsBatch: false);
+    }
+
+    /// <summary>A scratch float buffer owned by the graph, filled with <paramref name="initialValue"/> (not saved, unlike <see cref="CreateState"/>).</summary>
+    public DeviceBuffer<float> CreateBuffer(int length, float initialValue = 0f)
+    {
+        ThrowIfSealed();
+        var buffer = Own(Backend.Allocate<float>(Math.Max(length, 1)));
+        if (initialValue != 0f) Backend.Fill(buffer, initialValue);
+        return buffer;
     }
 
     /// <summary>A persistent, non-trainable float buffer (moving averages, fixed scales), filled with <paramref name="initialValue"/>.</summary>
@@ -125,7 +152,7 @@ public sealed class ComputationGraph : IDisposable
         foreach (var node in _nodes) node.Forward(Context);
     }
 
-    /// <summary>Runs every node's backward rule in reverse order (after a <see cref="Forward"/> of the same rows).</summary>
+    /// <summary>Runs every node's backward rule in reverse order (after a <see cref="Forward(int, bool)"/> of the same rows).</summary>
     public void Backward()
     {
         ThrowIfNotSealed();

@@ -51,7 +51,7 @@ public sealed class ActivationNode : Node
         Input = input;
         Kind = kind;
         Alpha = alpha;
-        Output = graph.CreateTensor($"{name}/output", input.Cols, requiresGrad: true);
+        Output = graph.CreateTensorLike($"{name}/output", input);
     }
 
     public Tensor Input { get; }
@@ -59,13 +59,13 @@ public sealed class ActivationNode : Node
     public float Alpha { get; }
 
     public override void Forward(StepContext ctx) =>
-        ctx.Backend.Activation(Kind, Alpha, Input.Value, Output.Value, ctx.Rows * Input.Cols);
+        ctx.Backend.Activation(Kind, Alpha, Input.Value, Output.Value, Input.ActiveCount(ctx));
 
     public override void Backward(StepContext ctx)
     {
         if (!ctx.HasGradient(Output) || Input.Grad is null) return;
         ctx.Backend.ActivationBackward(Kind, Alpha, Input.Value, Output.Value, Output.Grad!, Input.Grad,
-            ctx.Rows * Input.Cols, ctx.Accumulate(Input));
+            Input.ActiveCount(ctx), ctx.Accumulate(Input));
     }
 }
 
@@ -76,16 +76,16 @@ public sealed class SoftmaxNode : Node
     public SoftmaxNode(ComputationGraph graph, string name, Tensor input)
     {
         Input = input;
-        Output = graph.CreateTensor($"{name}/output", input.Cols);
+        Output = graph.CreateTensorLike($"{name}/output", input);
     }
 
     public Tensor Input { get; }
 
-    public override void Forward(StepContext ctx) => ctx.Backend.Softmax(Input.Value, Output.Value, ctx.Rows, Input.Cols);
+    public override void Forward(StepContext ctx) => ctx.Backend.Softmax(Input.Value, Output.Value, Input.ActiveRows(ctx), Input.Cols);
 
     public override void Backward(StepContext ctx)
     {
         if (!ctx.HasGradient(Output) || Input.Grad is null) return;
-        ctx.Backend.SoftmaxBackward(Output.Value, Output.Grad!, Input.Grad, ctx.Rows, Input.Cols, ctx.Accumulate(Input));
+        ctx.Backend.SoftmaxBackward(Output.Value, Output.Grad!, Input.Grad, Input.ActiveRows(ctx), Input.Cols, ctx.Accumulate(Input));
     }
 }

@@ -8,17 +8,20 @@ namespace GpuNet.Graph;
 /// </summary>
 /// <remarks>
 /// Buffers are allocated once, for <see cref="MaxRows"/> rows, when the graph is built. A step with a
-/// smaller batch (the last, partial batch of an epoch) uses the first rows only.
+/// smaller batch (the last, partial batch of an epoch) uses the first rows only. A tensor that does not
+/// <see cref="FollowsBatch"/> (an autograd variable or constant, a reduction) has a fixed shape and
+/// always uses all <see cref="MaxRows"/> rows.
 /// </remarks>
 public sealed class Tensor
 {
-    internal Tensor(string name, int maxRows, int cols, DeviceBuffer<float> value, DeviceBuffer<float>? grad)
+    internal Tensor(string name, int maxRows, int cols, DeviceBuffer<float> value, DeviceBuffer<float>? grad, bool followsBatch = true)
     {
         Name = name;
         MaxRows = maxRows;
         Cols = cols;
         Value = value;
         Grad = grad;
+        FollowsBatch = followsBatch;
     }
 
     /// <summary>A name for messages and summaries.</summary>
@@ -35,6 +38,15 @@ public sealed class Tensor
 
     /// <summary>d(loss)/d(value), MaxRows x Cols, or null where no gradient flows (the input).</summary>
     public DeviceBuffer<float>? Grad { get; }
+
+    /// <summary>True when the rows are the step's batch (activations); false for a fixed MaxRows x Cols shape.</summary>
+    public bool FollowsBatch { get; }
+
+    /// <summary>Rows in use in the current step: the step's batch, or <see cref="MaxRows"/> for a fixed shape.</summary>
+    public int ActiveRows(StepContext context) => FollowsBatch ? context.Rows : MaxRows;
+
+    /// <summary>Elements in use in the current step: <see cref="ActiveRows"/> x <see cref="Cols"/>.</summary>
+    public int ActiveCount(StepContext context) => ActiveRows(context) * Cols;
 
     public override string ToString() => $"{Name} [{MaxRows} x {Cols}]";
 }

@@ -12,6 +12,19 @@ public sealed partial class CpuBackend
         else TensorPrimitives.Multiply(sa, sb, sr);
     }
 
+    public void Unary(UnaryOp op, DeviceBuffer<float> x, DeviceBuffer<float> y, int count)
+    {
+        Require(x, count, nameof(x)); Require(y, count, nameof(y));
+        var sx = Cpu(x, nameof(x)).Span[..count]; var sy = Cpu(y, nameof(y)).Span[..count];
+        switch (op)
+        {
+            case UnaryOp.Exp: TensorPrimitives.Exp(sx, sy); break;
+            case UnaryOp.Log: TensorPrimitives.Log(sx, sy); break;
+            case UnaryOp.Reciprocal: TensorPrimitives.Reciprocal(sx, sy); break;
+            default: throw new ArgumentOutOfRangeException(nameof(op), op, "Unknown unary operation.");
+        }
+    }
+
     public void Scale(DeviceBuffer<float> buffer, int count, float factor)
     {
         Require(buffer, count, nameof(buffer));
