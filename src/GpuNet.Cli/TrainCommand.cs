@@ -26,7 +26,7 @@ internal static class TrainCommand
     {
         if (s.ResumePath is { } checkpoint) return Resume(s, checkpoint, output, error);
         var data = DataLoader.Load(s, output);
-        if (data.Train.Count < DataLoader.MinRowsToHoldOut && !s.ValidationSplitGiven && s.ValidationSplit > 0)
+        if (data.Train.Count < DataLoader.MinRowsToHoldOut && !s.Given.Contains("--validation-split") && s.ValidationSplit > 0)
         {
             output.WriteLine($"  {data.Train.Count} training rows: too few for a validation split, so every row trains (--validation-split to hold some out)");
             s = s with { ValidationSplit = 0 };

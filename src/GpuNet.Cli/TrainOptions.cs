@@ -44,8 +44,6 @@ internal sealed record TrainSettings
     public float? GlobalClipNorm { get; init; }
     public int Seed { get; init; } = 42;
     public double ValidationSplit { get; init; } = 0.2;
-    /// <summary>Whether --validation-split was given (otherwise a table too small to split trains on every row).</summary>
-    public bool ValidationSplitGiven { get; init; }
     public string? SavePath { get; init; }
     public int Ensemble { get; init; } = 1;
     public bool GradientNorms { get; init; }
@@ -273,7 +271,6 @@ internal sealed class TrainOptions
             MinLearningRate = p.GetValue(_minLr),
             Seed = p.GetValue(_seed),
             ValidationSplit = p.GetValue(_validationSplit),
-            ValidationSplitGiven = p.GetResult(_validationSplit) is { Implicit: false },
             SavePath = save,
             Ensemble = ensemble,
             GradientNorms = p.GetValue(_gradientNorms),
