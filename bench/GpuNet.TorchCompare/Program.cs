@@ -99,6 +99,10 @@ internal sealed record Sample(int Batch, int Steps, double Seconds)
     public string Contender { get; init; } = "";
     public string Model { get; init; } = "";
     public int Round { get; init; }
+
+    /// <summary>CPU time the whole process got during the timed steps: over Seconds x threads, the share of its
+    /// threads' time it ran (other processes on the machine take the rest; spinning threads count as running).</summary>
+    public double CpuSeconds { get; init; }
     public double SamplesPerSecond => Batch * (double)Steps / Seconds;
 
     /// <summary>
@@ -111,13 +115,17 @@ internal sealed record Sample(int Batch, int Steps, double Seconds)
         var clock = Stopwatch.StartNew();
         for (int i = 0; i < warmupSteps || clock.Elapsed.TotalSeconds < warmupTime; i++) c.Step();
         int steps = 0;
+        var process = Process.GetCurrentProcess();
+        var cpu = process.TotalProcessorTime;
         clock.Restart();
         while (steps < minSteps || clock.Elapsed.TotalSeconds < minTime)
         {
             c.Step();
             steps++;
         }
-        return new Sample(batch, steps, clock.Elapsed.TotalSeconds);
+        double seconds = clock.Elapsed.TotalSeconds;
+        process.Refresh();
+        return new Sample(batch, steps, seconds) { CpuSeconds = (process.TotalProcessorTime - cpu).TotalSeconds };
     }
 }
 
@@ -234,21 +242,22 @@ internal static class Report
         foreach (var shape in o.Models)
         {
             md.AppendLine();
-            md.AppendLine($"{shape.Name} {shape.Description}, SGD 0.01, {o.Threads} threads; samples/s median (min-max over {o.Rounds} rounds); ratio = GpuNet / libtorch per round");
+            md.AppendLine($"{shape.Name} {shape.Description}, SGD 0.01, {o.Threads} threads; samples/s median (min-max over {o.Rounds} rounds); ratio = GpuNet / libtorch per round; CPU share = median process CPU time / (wall time x threads) while timed");
             md.AppendLine();
-            md.AppendLine("| batch | MFLOP/step | GpuNet samples/s | libtorch samples/s | GpuNet % of peak | libtorch % of peak | ratio median (min-max) |");
-            md.AppendLine("|---:|---:|---:|---:|---:|---:|---:|");
+            md.AppendLine("| batch | MFLOP/step | GpuNet samples/s | libtorch samples/s | GpuNet % of peak | libtorch % of peak | ratio median (min-max) | CPU share GpuNet / libtorch |");
+            md.AppendLine("|---:|---:|---:|---:|---:|---:|---:|---:|");
             foreach (int batch in o.BatchSizes)
             {
                 var g = Of(samples, shape, batch, "gpunet");
                 var t = Of(samples, shape, batch, "torch");
                 var ratios = g.Zip(t, (a, b) => a.SamplesPerSecond / b.SamplesPerSecond).ToArray();
                 double flops = shape.FlopsPerStep(batch);
+                double Share(Sample[] runs) => Median(runs.Select(r => r.CpuSeconds / (r.Seconds * o.Threads)).ToArray());
                 double Percent(double sps) => sps / batch * flops / 1e9 / peak * 100;
                 var gs = g.Select(s => s.SamplesPerSecond).ToArray();
                 var ts = t.Select(s => s.SamplesPerSecond).ToArray();
                 md.AppendLine($"| {batch} | {flops / 1e6:F2} | {Median(gs):N0} ({gs.Min():N0}-{gs.Max():N0}) | {Median(ts):N0} ({ts.Min():N0}-{ts.Max():N0}) " +
-                    $"| {Percent(Median(gs)):F1} | {Percent(Median(ts)):F1} | {Median(ratios):F2}x ({ratios.Min():F2}-{ratios.Max():F2}) |");
+                    $"| {Percent(Median(gs)):F1} | {Percent(Median(ts)):F1} | {Median(ratios):F2}x ({ratios.Min():F2}-{ratios.Max():F2}) | {Share(g):P0} / {Share(t):P0} |");
             }
         }
         return md.ToString();
