@@ -22,7 +22,8 @@ if (Environment.ProcessorCount != o.Threads)
 }
 torch.set_num_threads(o.Threads);
 torch.set_num_interop_threads(1);
-Console.WriteLine($"TorchSharp {typeof(torch).Assembly.GetName().Version}, libtorch threads {torch.get_num_threads()}; GpuNet {new CpuBackend().Name}");
+using var backend = new CpuBackend();
+Console.WriteLine($"TorchSharp {typeof(torch).Assembly.GetName().Version}, libtorch threads {torch.get_num_threads()}; GpuNet {backend.Name}");
 TorchCheck.MatMul();
 TorchCheck.Step();
 if (o.CheckOnly) return 0;
@@ -35,7 +36,6 @@ int maxBatch = o.BatchSizes.Max();
 var data = Synthetic(Math.Max(4096, maxBatch), seed: 7);
 using var x = torch.tensor(data.Features, [data.Count, MlpShape.Features]);
 using var y = torch.tensor(data.Labels.Select(l => (long)l).ToArray(), [(long)data.Count]);
-using var backend = new CpuBackend();
 
 IContender Make(string who, MlpShape shape, int batch) => who == "gpunet"
     ? new GpuNetContender(backend, shape, data, batch, o.Seed)
