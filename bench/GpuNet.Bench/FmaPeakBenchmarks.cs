@@ -37,7 +37,7 @@ public class FmaPeakBenchmarks
 
     /// <summary>x_i = x_i * s + t on 12 chains of Vector512: 12 * 16 * 2 flops per iteration.</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    internal static float Loop512(int iterations)
+    public static float Loop512(int iterations)
     {
         var s = Vector512.Create(0.999999f);
         var t = Vector512.Create(1e-7f);
@@ -57,7 +57,7 @@ public class FmaPeakBenchmarks
 
     /// <summary>The same with Vector256: 12 * 8 * 2 flops per iteration.</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    internal static float Loop256(int iterations)
+    public static float Loop256(int iterations)
     {
         var s = Vector256.Create(0.999999f);
         var t = Vector256.Create(1e-7f);
