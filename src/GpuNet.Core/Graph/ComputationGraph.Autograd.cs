@@ -65,7 +65,7 @@ public sealed partial class ComputationGraph
     public Tensor Subtract(Tensor a, Tensor b)
     {
         var (x, y) = Broadcast(a, b, "subtract");
-        return Add(new SubtractNode(this, $"subtract{_nodes.Count}", x, y)).Output;
+        return Add(new AddNode(this, $"subtract{_nodes.Count}", x, y, subtract: true)).Output;
     }
 
     /// <summary>a * b element-wise (not the matrix product: see <see cref="MatMul"/>), broadcasting a row vector or a scalar. d/da = b, d/db = a.</summary>

@@ -7,16 +7,20 @@ namespace GpuNet.Graph;
 // elements in use this step (Tensor.ActiveCount). Every backward rule is written with forward ops and
 // adds where StepContext.Accumulate says a gradient already holds another consumer's contribution.
 
-/// <summary>Y = A + B element-wise (same shape). Backward: dA += dY, dB += dY.</summary>
+/// <summary>
+/// Y = A + s B element-wise (same shape), s = 1 (add) or -1 (subtract). Backward: dA += dY, dB += s dY.
+/// </summary>
 public sealed class AddNode : Node
 {
-    private readonly DeviceBuffer<float> _one; // [1]: ColumnAffine's scale, so y (+)= x * 1 is one launch
+    private readonly DeviceBuffer<float> _one, _sign; // [1] each: ColumnAffine's scale, so y (+)= x * s is one launch
 
-    public AddNode(ComputationGraph graph, string name, Tensor a, Tensor b)
+    /// <param name="subtract">True for A - B.</param>
+    public AddNode(ComputationGraph graph, string name, Tensor a, Tensor b, bool subtract = false)
     {
         A = a;
         B = b;
         _one = graph.CreateBuffer(1, 1f);
+        _sign = subtract ? graph.CreateBuffer(1, -1f) : _one;
         Output = graph.CreateTensorLike($"{name}/output", a);
     }
 
@@ -27,7 +31,7 @@ public sealed class AddNode : Node
     {
         int n = Output.ActiveCount(ctx);
         ctx.Backend.ColumnAffine(A.Value, _one, null, Output.Value, n, 1, accumulate: false);
-        ctx.Backend.ColumnAffine(B.Value, _one, null, Output.Value, n, 1, accumulate: true);
+        ctx.Backend.ColumnAffine(B.Value, _sign, null, Output.Value, n, 1, accumulate: true);
     }
 
     public override void Backward(StepContext ctx)
@@ -35,40 +39,7 @@ public sealed class AddNode : Node
         if (!ctx.HasGradient(Output)) return;
         int n = Output.ActiveCount(ctx);
         if (A.Grad is not null) ctx.Backend.ColumnAffine(Output.Grad!, _one, null, A.Grad, n, 1, ctx.Accumulate(A));
-        if (B.Grad is not null) ctx.Backend.ColumnAffine(Output.Grad!, _one, null, B.Grad, n, 1, ctx.Accumulate(B));
-    }
-}
-
-/// <summary>Y = A - B element-wise (same shape). Backward: dA += dY, dB -= dY.</summary>
-public sealed class SubtractNode : Node
-{
-    private readonly DeviceBuffer<float> _one, _minusOne;
-
-    public SubtractNode(ComputationGraph graph, string name, Tensor a, Tensor b)
-    {
-        A = a;
-        B = b;
-        _one = graph.CreateBuffer(1, 1f);
-        _minusOne = graph.CreateBuffer(1, -1f);
-        Output = graph.CreateTensorLike($"{name}/output", a);
-    }
-
-    public Tensor A { get; }
-    public Tensor B { get; }
-
-    public override void Forward(StepContext ctx)
-    {
-        int n = Output.ActiveCount(ctx);
-        ctx.Backend.ColumnAffine(A.Value, _one, null, Output.Value, n, 1, accumulate: false);
-        ctx.Backend.ColumnAffine(B.Value, _minusOne, null, Output.Value, n, 1, accumulate: true);
-    }
-
-    public override void Backward(StepContext ctx)
-    {
-        if (!ctx.HasGradient(Output)) return;
-        int n = Output.ActiveCount(ctx);
-        if (A.Grad is not null) ctx.Backend.ColumnAffine(Output.Grad!, _one, null, A.Grad, n, 1, ctx.Accumulate(A));
-        if (B.Grad is not null) ctx.Backend.ColumnAffine(Output.Grad!, _minusOne, null, B.Grad, n, 1, ctx.Accumulate(B));
+        if (B.Grad is not null) ctx.Backend.ColumnAffine(Output.Grad!, _sign, null, B.Grad, n, 1, ctx.Accumulate(B));
     }
 }
 
