@@ -38,7 +38,24 @@ internal static class TrainCommand
         var loss = ModelFactory.Loss(s, data); // checks --loss against the data first
         if (s.LabelSmoothing > 0) data = data with { Train = ModelFactory.Smoothed(data.Train, s.LabelSmoothing, data.ClassCount) };
         model.Compile(ModelFactory.Optimizer(s, data), loss, backend, seed: (ulong)s.Seed);
+        Freeze(model, s, output);
         return Train(s, data, backend, model, 0, output, error);
+    }
+
+    /// <summary><c>--freeze</c>: the named layers keep their weights through training (an unknown name lists the model's).</summary>
+    private static void Freeze(Sequential model, TrainSettings s, TextWriter output)
+    {
+        if (s.Freeze.Length == 0) return;
+        foreach (var name in s.Freeze)
+        {
+            Layers.Layer layer;
+            try { layer = model.GetLayer(name); }
+            catch (KeyNotFoundException e) { throw new ArgumentException($"--freeze {name}: {e.Message} Give the names the summary shows.", e); }
+            if (layer is not (Layers.Dense or Layers.Maxout or Layers.BatchNormalization))
+                throw new ArgumentException($"--freeze {name}: layer '{name}' ({layer.TypeName}) has no trainable weights. Freeze a Dense, Maxout or BatchNormalization layer.");
+            layer.Trainable = false;
+        }
+        output.WriteLine($"Frozen (weights kept as they are): {string.Join(", ", s.Freeze)}");
     }
 
     /// <summary>
@@ -70,6 +87,7 @@ internal static class TrainCommand
         // the checkpoint of the whole run: a resumed epoch is saved only when it beats the epochs before it
         double best = meta.TryGetValue(ModelCheckpoint.MonitoredKey, out var monitored)
             && double.TryParse(monitored, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out double m) ? m : double.PositiveInfinity;
+        Freeze(model, s, output);
         return Train(s, data, backend, model, done, output, error, best);
     }
 

@@ -51,6 +51,8 @@ internal sealed record TrainSettings
     public string? PlotPath { get; init; }
     public string? HistoryPath { get; init; }
     public string? ResumePath { get; init; }
+    /// <summary>Layers whose weights Fit leaves as they are (Keras' layer.trainable = False).</summary>
+    public string[] Freeze { get; init; } = [];
 
     /// <summary>The options given on the command line (not defaulted), e.g. "--lr".</summary>
     public IReadOnlySet<string> Given { get; init; } = new HashSet<string>();
@@ -100,6 +102,7 @@ internal sealed class TrainOptions
     private readonly Option<string?> _save = new("--save") { Description = "Save the trained model to this file (safetensors; load it with `gpunet evaluate --model` or Sequential.Load)." };
     private readonly Option<string?> _plot = new("--plot") { Description = "Write the learning curves (loss and accuracy per epoch, training and validation) to this PNG file." };
     private readonly Option<string?> _history = new("--history") { Description = "Write the per-epoch figures (loss, accuracy, val_loss, val_accuracy, learning_rate, seconds) to this CSV file." };
+    private readonly Option<string?> _freeze = new("--freeze") { Description = "Layers whose weights training leaves as they are (Keras' trainable = False), by the names the summary shows, e.g. --freeze dense,dense_1; with --resume, to fine-tune the rest." };
     private readonly Option<string?> _resume = new("--resume") { Description = "Continue the run saved in this checkpoint (from --checkpoint or --save): its model, optimizer state, data, seed and batch size, from the epoch after the saved one up to --epochs." };
     private readonly Option<int> _seed = new("--seed") { Description = "Seed of initialization, validation split, shuffling, dropout and augmentation.", DefaultValueFactory = _ => 42 };
     private readonly Option<double> _validationSplit = new("--validation-split") { Description = "Fraction of the training data held out for validation (shuffled first).", DefaultValueFactory = _ => 0.2 };
@@ -167,7 +170,7 @@ internal sealed class TrainOptions
     [
         _device, _dataset, _data, _target, _task, _epochs, _batchSize, _lr, _optimizer, _momentum, _schedule, _decay, _layers, _activation,
         _loss, _fromLogits, _labelSmoothing, _scaler, _init, _l1, _l2, _dropout, _batchNorm, _augment, _earlyStopping, _reduceLr, _reduceLrFactor, _minLr, _clipValue, _clipNorm, _globalClipNorm, _seed, _validationSplit, _ensemble, _gradientNorms, _checkpoint, _save,
-        _plot, _history, _verbose, _resume,
+        _plot, _history, _verbose, _resume, _freeze,
     ];
 
     /// <summary>The options that define the model: a resumed run takes them from its checkpoint.</summary>
@@ -278,6 +281,7 @@ internal sealed class TrainOptions
             PlotPath = plot,
             HistoryPath = history,
             ResumePath = resume,
+            Freeze = p.GetValue(_freeze) is { } freeze ? freeze.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries) : [],
             Given = given,
             Verbose = p.GetValue(_verbose)!,
         };

@@ -230,4 +230,38 @@ public class LectureCliTests
         Assert.Equal(1, code);
         Assert.Contains("use it with --loss categorical_crossentropy", error);
     }
+
+    [Fact]
+    public void FreezeKeepsTheNamedLayersWeightsWhileTheRestFineTunes()
+    {
+        string folder = Directory.CreateTempSubdirectory("gpunet-freeze-").FullName;
+        string first = Path.Combine(folder, "first.safetensors"), tuned = Path.Combine(folder, "tuned.safetensors");
+        try
+        {
+            var (code, _, error) = TestData.RunCli("train", "--device", "cpu", "--epochs", "1", "--save", first);
+            Assert.True(code == 0, error);
+            (code, var output, error) = TestData.RunCli("train", "--device", "cpu", "--resume", first, "--epochs", "2", "--freeze", "dense", "--save", tuned);
+            Assert.True(code == 0, error);
+            Assert.Contains("Frozen (weights kept as they are): dense", output);
+            Assert.Contains("Non-trainable params: 100,480", output); // 784*128 + 128
+
+            using var backend = new Backends.CpuBackend();
+            using var before = Models.Sequential.Load(first, backend);
+            using var after = Models.Sequential.Load(tuned, backend);
+            // epoch 2 moved every layer but the frozen one
+            Assert.Equal(before.GetWeights("dense").Select(w => w.Data), after.GetWeights("dense").Select(w => w.Data));
+            Assert.NotEqual(before.GetWeights("dense_1")[0].Data, after.GetWeights("dense_1")[0].Data);
+
+            (code, _, error) = TestData.RunCli("train", "--device", "cpu", "--epochs", "1", "--freeze", "dens");
+            Assert.Equal(1, code);
+            Assert.Contains("--freeze dens: The model has no layer named 'dens'. Its layers are: dense, dense_1, dense_2.", error);
+            (code, _, error) = TestData.RunCli("train", "--device", "cpu", "--epochs", "1", "--dropout", "0.2", "--freeze", "dropout_0");
+            Assert.Equal(1, code);
+            Assert.Contains("layer 'dropout_0' (Dropout) has no trainable weights", error);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
 }
