@@ -26,12 +26,9 @@ internal static class ImdbCommand
         var plot = new Option<string?>("--plot") { Description = "Write the validation (and training) loss curves of the three models to this PNG file." };
         var seed = new Option<int>("--seed") { Description = "Seed of initialization, validation split, shuffling and dropout.", DefaultValueFactory = _ => 42 };
         var device = DeviceOption.Create();
-        foreach (var (option, example) in new[] { (numWords, "10000"), (epochs, "20"), (batchSize, "512") })
-            option.Validators.Add(r =>
-            {
-                int v = r.GetValueOrDefault<int>();
-                if (v < 1) r.AddError($"{option.Name} must be a positive integer; received {v}. For example {option.Name} {example}.");
-            });
+        TrainOptions.Positive(numWords, "10000");
+        TrainOptions.Positive(epochs, "20");
+        TrainOptions.Positive(batchSize, "512");
         var command = new Command("imdb", "The lecture's IMDB overfitting experiment: 16-16-1 as it is, with L2 0.001, and with dropout 0.5.")
             { data, numWords, epochs, batchSize, plot, seed, device };
         command.SetAction(p => Program.Guard(error, () => Run(p.GetValue(data), p.GetValue(numWords), p.GetValue(epochs), p.GetValue(batchSize),

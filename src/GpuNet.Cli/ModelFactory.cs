@@ -75,10 +75,8 @@ internal static class ModelFactory
     /// <summary>The training set with label-smoothed one-hot rows, y (1 - ls) + ls / classes (the test set keeps its labels).</summary>
     public static Data.Dataset Smoothed(Data.Dataset train, float ls, int classes)
     {
-        var targets = new float[train.Count * classes];
-        for (int r = 0; r < train.Count; r++)
-            for (int c = 0; c < classes; c++)
-                targets[r * classes + c] = (c == train.Labels[r] ? 1 - ls : 0) + ls / classes;
+        var targets = Data.Tabular.Encoding.ToCategorical(train.Labels, classes);
+        for (int i = 0; i < targets.Length; i++) targets[i] = targets[i] * (1 - ls) + ls / classes;
         return Data.Dataset.WithTargets(train.Name, train.Features, targets, train.FeatureCount, classes);
     }
 

@@ -328,7 +328,7 @@ internal sealed class TrainOptions
         return s;
     }
 
-    private static void Positive(Option<int> option, string example) =>
+    internal static void Positive(Option<int> option, string example) =>
         option.Validators.Add(r =>
         {
             int v = r.GetValueOrDefault<int>();
