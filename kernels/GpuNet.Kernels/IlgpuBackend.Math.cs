@@ -93,13 +93,10 @@ public sealed partial class IlgpuBackend
             throw new ArgumentOutOfRangeException(nameof(kind), kind, "Unknown activation.");
     }
 
-    public void SgdUpdate(DeviceBuffer<float> parameters, DeviceBuffer<float> gradients, int count, float learningRate)
-    {
-        ArgumentOutOfRangeException.ThrowIfNegative(count);
-        Require(parameters, count, nameof(parameters)); Require(gradients, count, nameof(gradients));
-        var vp = View(parameters, nameof(parameters)); var vg = View(gradients, nameof(gradients));
-        if (count > 0) _sgdUpdate(count, vp, vg, learningRate);
-    }
+    /// <inheritdoc/>
+    /// <remarks>The Sgd rule of <see cref="OptimizerUpdate"/>: one kernel and one formula for every plain step.</remarks>
+    public void SgdUpdate(DeviceBuffer<float> parameters, DeviceBuffer<float> gradients, int count, float learningRate) =>
+        OptimizerUpdate(new OptimizerStep { Kind = OptimizerKind.Sgd, LearningRate = learningRate }, parameters, gradients, null, null, count);
 
     public void RandomUniform(DeviceBuffer<float> buffer, float low, float high, ulong seed, uint stream)
     {

@@ -19,7 +19,7 @@ public sealed partial class IlgpuBackend
             throw new ArgumentOutOfRangeException(nameof(step), step.Kind, "Unknown optimizer.");
         ArgumentOutOfRangeException.ThrowIfNegative(count);
         Require(parameters, count, nameof(parameters)); Require(gradients, count, nameof(gradients));
-        bool needs1 = step.Kind != OptimizerKind.Sgd, needs2 = step.Kind is OptimizerKind.Adam or OptimizerKind.AdamW;
+        bool needs1 = OptimizerMath.UsesState1(step.Kind), needs2 = OptimizerMath.UsesState2(step.Kind);
         if (needs1 && state1 is null) throw new ArgumentNullException(nameof(state1), $"{step.Kind} needs a state buffer of {count} elements.");
         if (needs2 && state2 is null) throw new ArgumentNullException(nameof(state2), $"{step.Kind} needs a second state buffer of {count} elements.");
         var vw = View(parameters, nameof(parameters)); var vg = View(gradients, nameof(gradients));

@@ -44,7 +44,6 @@ public sealed partial class IlgpuBackend : IBackend
     private readonly Action<KernelConfig, FloatView, int, int, IntView> _argMax;
     private readonly Action<Index1D, FloatView, IntView, int, int, int, FloatView> _gatherRows;
     private readonly Action<Index1D, IntView, IntView, int, int, IntView> _gather;
-    private readonly Action<Index1D, FloatView, FloatView, float> _sgdUpdate;
     private readonly Action<Index1D, FloatView, float, float, ulong, uint> _randomUniform;
     private readonly Action<Index1D, FloatView, float, float, ulong, uint> _randomNormal;
 
@@ -108,7 +107,6 @@ public sealed partial class IlgpuBackend : IBackend
         _argMax = a.LoadStreamKernel<FloatView, int, int, IntView>(SoftmaxKernels.ArgMaxKernel);
         _gatherRows = a.LoadAutoGroupedStreamKernel<Index1D, FloatView, IntView, int, int, int, FloatView>(DataKernels.GatherRowsKernel);
         _gather = a.LoadAutoGroupedStreamKernel<Index1D, IntView, IntView, int, int, IntView>(DataKernels.GatherKernel);
-        _sgdUpdate = a.LoadAutoGroupedStreamKernel<Index1D, FloatView, FloatView, float>(OptimizerKernels.SgdUpdateKernel);
         _randomUniform = a.LoadAutoGroupedStreamKernel<Index1D, FloatView, float, float, ulong, uint>(RandomKernels.RandomUniformKernel);
         _randomNormal = a.LoadAutoGroupedStreamKernel<Index1D, FloatView, float, float, ulong, uint>(RandomKernels.RandomNormalKernel);
 
