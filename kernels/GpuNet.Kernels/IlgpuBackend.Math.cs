@@ -66,7 +66,7 @@ public sealed partial class IlgpuBackend
 
     public void Activation(ActivationKind kind, float alpha, DeviceBuffer<float> x, DeviceBuffer<float> y, int count)
     {
-        RequireKnown(kind);
+        ActivationMath.RequireKnown(kind);
         ArgumentOutOfRangeException.ThrowIfNegative(count);
         Require(x, count, nameof(x));
         Require(y, count, nameof(y));
@@ -78,19 +78,13 @@ public sealed partial class IlgpuBackend
         DeviceBuffer<float> gradOutput, DeviceBuffer<float> gradInput, int count, bool accumulate)
     {
         if (kind == ActivationKind.Step) throw ActivationMath.StepHasNoGradient();
-        RequireKnown(kind);
+        ActivationMath.RequireKnown(kind);
         ArgumentOutOfRangeException.ThrowIfNegative(count);
         Require(x, count, nameof(x)); Require(y, count, nameof(y));
         Require(gradOutput, count, nameof(gradOutput)); Require(gradInput, count, nameof(gradInput));
         var vx = View(x, nameof(x)); var vy = View(y, nameof(y));
         var vdy = View(gradOutput, nameof(gradOutput)); var vdx = View(gradInput, nameof(gradInput));
         if (count > 0) _activationBackward(count, vx, vy, vdy, vdx, (int)kind, alpha, accumulate ? 1 : 0);
-    }
-
-    private static void RequireKnown(ActivationKind kind)
-    {
-        if (!Enum.IsDefined(kind))
-            throw new ArgumentOutOfRangeException(nameof(kind), kind, "Unknown activation.");
     }
 
     /// <inheritdoc/>

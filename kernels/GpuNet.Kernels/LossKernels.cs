@@ -1,3 +1,4 @@
+using GpuNet.Backends;
 using ILGPU;
 using ILGPU.Algorithms;
 
@@ -88,8 +89,8 @@ public static class LossKernels
         FloatView elementLoss)
     {
         float x = logits[index], t = targets[index];
-        float s = ActivationKernels.Sigmoid(x);
-        elementLoss[index] = XMath.Max(x, 0f) - x * t + ActivationKernels.Log1p(XMath.Exp(-XMath.Abs(x)));
+        float s = ActivationMath.Sigmoid(x);
+        elementLoss[index] = XMath.Max(x, 0f) - x * t + ActivationMath.Log1p(XMath.Exp(-XMath.Abs(x)));
         if (writeProbabilities != 0) probabilities[index] = s;
         if (writeGradient != 0) gradLogits[index] = gradScale * (s - t);
     }

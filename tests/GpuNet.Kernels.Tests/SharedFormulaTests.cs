@@ -48,5 +48,6 @@ public sealed class SharedFormulaTests
         var step = new OptimizerStep { Kind = (OptimizerKind)99 };
         float s1 = 0, s2 = 0;
         Assert.Throws<ArgumentOutOfRangeException>(() => OptimizerMath.Update(step, 1f, 1f, ref s1, ref s2));
+        Assert.Throws<ArgumentOutOfRangeException>(() => ActivationMath.RequireKnown((ActivationKind)99));
     }
 }

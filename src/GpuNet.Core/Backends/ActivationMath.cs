@@ -3,9 +3,15 @@ using System.Numerics.Tensors;
 namespace GpuNet.Backends;
 
 /// <summary>
-/// Scalar activation formulas (see <see cref="ActivationKind"/>): the CPU backend's fallback for the
-/// activations without a SIMD path, and the definition the kernels are tested against.
+/// The activation formulas (see <see cref="ActivationKind"/>), written once: the CPU backend's loops for the
+/// activations without a SIMD path, the ILGPU activation and loss kernels, and the definition every backend
+/// is tested against.
 /// </summary>
+/// <remarks>
+/// Forward, Derivative, Sigmoid, NormalCdf, Erf and Log1p are kernel-safe: float arithmetic and
+/// <see cref="MathF"/> only (ILGPU maps MathF to the same intrinsics as its XMath), no exception, no
+/// allocation. The kind is validated on the host before a loop or a launch.
+/// </remarks>
 public static class ActivationMath
 {
     /// <summary>The exception every backend throws when asked for the gradient of the step function.</summary>
@@ -13,44 +19,54 @@ public static class ActivationMath
         "The step activation has no usable gradient: its derivative is 0 for every x != 0 and undefined at 0, " +
         "so backpropagation would pass no signal. Use 'sigmoid' (its smooth version) or 'relu' in a layer that trains.");
 
-    /// <summary>f(x).</summary>
-    public static float Forward(ActivationKind kind, float alpha, float x) => kind switch
+    /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> for a value outside <see cref="ActivationKind"/>.</summary>
+    public static void RequireKnown(ActivationKind kind)
     {
-        ActivationKind.Linear => x,
-        ActivationKind.Step => x > 0 ? 1f : 0f,
-        ActivationKind.Sigmoid => Sigmoid(x),
-        ActivationKind.Tanh => MathF.Tanh(x),
-        ActivationKind.Relu => x > 0 ? x : 0f,
-        ActivationKind.LeakyRelu => x > 0 ? x : alpha * x,
-        ActivationKind.Elu => x > 0 ? x : alpha * (MathF.Exp(x) - 1f),
-        ActivationKind.Swish => x * Sigmoid(x),
-        // max(x, 0) + log1p(exp(-|x|)): no overflow for large x, no loss of precision for very negative x
-        ActivationKind.Softplus => MathF.Max(x, 0f) + Log1p(MathF.Exp(-MathF.Abs(x))),
-        ActivationKind.Gelu => x * NormalCdf(x),
-        _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "Unknown activation."),
-    };
+        if (!Enum.IsDefined(kind)) throw new ArgumentOutOfRangeException(nameof(kind), kind, "Unknown activation.");
+    }
 
-    /// <summary>f'(x), given x and y = f(x).</summary>
+    /// <summary>f(x); an unknown kind gives x (Linear).</summary>
+    public static float Forward(ActivationKind kind, float alpha, float x)
+    {
+        switch (kind)
+        {
+            case ActivationKind.Step: return x > 0f ? 1f : 0f;
+            case ActivationKind.Sigmoid: return Sigmoid(x);
+            case ActivationKind.Tanh: return MathF.Tanh(x);
+            case ActivationKind.Relu: return x > 0f ? x : 0f;
+            case ActivationKind.LeakyRelu: return x > 0f ? x : alpha * x;
+            case ActivationKind.Elu: return x > 0f ? x : alpha * (MathF.Exp(x) - 1f);
+            case ActivationKind.Swish: return x * Sigmoid(x);
+            // max(x, 0) + log1p(exp(-|x|)): no overflow for large x, no loss of precision for very negative x
+            case ActivationKind.Softplus: return MathF.Max(x, 0f) + Log1p(MathF.Exp(-MathF.Abs(x)));
+            case ActivationKind.Gelu: return x * NormalCdf(x);
+            default: return x; // Linear
+        }
+    }
+
+    /// <summary>
+    /// f'(x), given x and y = f(x). Step gives 0 (its derivative away from 0): backends refuse its gradient
+    /// with <see cref="StepHasNoGradient"/> before calling this. An unknown kind gives 1 (Linear).
+    /// </summary>
     public static float Derivative(ActivationKind kind, float alpha, float x, float y)
     {
         switch (kind)
         {
-            case ActivationKind.Linear: return 1f;
-            case ActivationKind.Step: throw StepHasNoGradient();
+            case ActivationKind.Step: return 0f;
             case ActivationKind.Sigmoid: return y * (1f - y);
             case ActivationKind.Tanh: return 1f - y * y;
-            case ActivationKind.Relu: return x > 0 ? 1f : 0f;
-            case ActivationKind.LeakyRelu: return x > 0 ? 1f : alpha;
-            case ActivationKind.Elu: return x > 0 ? 1f : alpha * MathF.Exp(x);
+            case ActivationKind.Relu: return x > 0f ? 1f : 0f;
+            case ActivationKind.LeakyRelu: return x > 0f ? 1f : alpha;
+            case ActivationKind.Elu: return x > 0f ? 1f : alpha * MathF.Exp(x);
             case ActivationKind.Swish:
             {
                 float s = Sigmoid(x);
                 return s + x * s * (1f - s);
             }
             case ActivationKind.Softplus: return Sigmoid(x);
-            case ActivationKind.Gelu:
-                return NormalCdf(x) + x * 0.3989422804014327f * MathF.Exp(-0.5f * x * x);
-            default: throw new ArgumentOutOfRangeException(nameof(kind), kind, "Unknown activation.");
+            // Phi(x) + x phi(x), phi(x) = exp(-x^2 / 2) / sqrt(2 pi)
+            case ActivationKind.Gelu: return NormalCdf(x) + x * 0.3989422804014327f * MathF.Exp(-0.5f * x * x);
+            default: return 1f; // Linear
         }
     }
 
@@ -72,7 +88,7 @@ public static class ActivationMath
     /// <summary>1 / (1 + e^-x), evaluated so that neither branch overflows.</summary>
     public static float Sigmoid(float x)
     {
-        if (x >= 0) return 1f / (1f + MathF.Exp(-x));
+        if (x >= 0f) return 1f / (1f + MathF.Exp(-x));
         float e = MathF.Exp(x);
         return e / (1f + e);
     }
@@ -85,13 +101,21 @@ public static class ActivationMath
     /// </summary>
     public static float Erf(float x)
     {
-        float sign = x < 0 ? -1f : 1f;
+        float sign = x < 0f ? -1f : 1f;
         float ax = MathF.Abs(x);
         float t = 1f / (1f + 0.3275911f * ax);
         float poly = ((((1.061405429f * t - 1.453152027f) * t + 1.421413741f) * t - 0.284496736f) * t + 0.254829592f) * t;
         return sign * (1f - poly * MathF.Exp(-ax * ax));
     }
 
-    /// <summary>log(1 + x) accurate for small x.</summary>
-    public static float Log1p(float x) => (float)Math.Log(1.0 + x);
+    /// <summary>
+    /// log(1 + u) accurate for small u in float32 (Goldberg's trick: the rounding error of 1 + u is divided
+    /// out), without the double precision a GPU computes slowly.
+    /// </summary>
+    public static float Log1p(float u)
+    {
+        float w = 1f + u;
+        if (w == 1f) return u;
+        return MathF.Log(w) * u / (w - 1f);
+    }
 }

@@ -8,6 +8,7 @@ public sealed partial class CpuBackend
 {
     public void Activation(ActivationKind kind, float alpha, DeviceBuffer<float> x, DeviceBuffer<float> y, int count)
     {
+        ActivationMath.RequireKnown(kind);
         Require(x, count, nameof(x));
         Require(y, count, nameof(y));
         ForChunks(count, new ActivationBody(kind, alpha, Cpu(x, nameof(x)), Cpu(y, nameof(y))));
@@ -36,6 +37,7 @@ public sealed partial class CpuBackend
         DeviceBuffer<float> gradOutput, DeviceBuffer<float> gradInput, int count, bool accumulate)
     {
         if (kind == ActivationKind.Step) throw ActivationMath.StepHasNoGradient();
+        ActivationMath.RequireKnown(kind);
         Require(x, count, nameof(x)); Require(y, count, nameof(y));
         Require(gradOutput, count, nameof(gradOutput)); Require(gradInput, count, nameof(gradInput));
         ForChunks(count, new ActivationBackwardBody(kind, alpha, Cpu(x, nameof(x)), Cpu(y, nameof(y)),
