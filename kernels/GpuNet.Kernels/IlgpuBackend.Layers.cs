@@ -16,7 +16,7 @@ public sealed partial class IlgpuBackend
 
     public void Unary(UnaryOp op, DeviceBuffer<float> x, DeviceBuffer<float> y, int count)
     {
-        if (!Enum.IsDefined(op)) throw new ArgumentOutOfRangeException(nameof(op), op, "Unknown unary operation.");
+        UnaryMath.RequireKnown(op);
         ArgumentOutOfRangeException.ThrowIfNegative(count);
         Require(x, count, nameof(x)); Require(y, count, nameof(y));
         var vx = View(x, nameof(x)); var vy = View(y, nameof(y));

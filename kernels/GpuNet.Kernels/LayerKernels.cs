@@ -37,21 +37,13 @@ public static class LayerKernels
         result[index] = accumulate != 0 ? result[index] + v : v;
     }
 
-    /// <summary>y[i] = op(x[i]) for a <see cref="UnaryOp"/> (the formulas of <see cref="UnaryMath"/>, with <see cref="XMath"/>).</summary>
+    /// <summary>y[i] = op(x[i]) for a <see cref="UnaryOp"/> (<see cref="UnaryMath.Apply"/>, shared with the CPU backend's reference).</summary>
     /// <param name="index">Element i; launch with extent count.</param>
     /// <param name="x">At least count inputs.</param>
     /// <param name="y">At least count outputs; may alias x.</param>
     /// <param name="op">A <see cref="UnaryOp"/> as int (uniform: one predictable branch per element).</param>
-    public static void UnaryKernel(Index1D index, FloatView x, FloatView y, int op)
-    {
-        float v = x[index];
-        y[index] = op switch
-        {
-            (int)UnaryOp.Exp => XMath.Exp(v),
-            (int)UnaryOp.Log => XMath.Log(v),
-            _ => XMath.Rcp(v), // Reciprocal
-        };
-    }
+    public static void UnaryKernel(Index1D index, FloatView x, FloatView y, int op) =>
+        y[index] = UnaryMath.Apply((UnaryOp)op, x[index]);
 
     /// <summary>buffer[i] *= factor.</summary>
     /// <param name="index">Element i; launch with extent count.</param>

@@ -49,5 +49,6 @@ public sealed class SharedFormulaTests
         float s1 = 0, s2 = 0;
         Assert.Throws<ArgumentOutOfRangeException>(() => OptimizerMath.Update(step, 1f, 1f, ref s1, ref s2));
         Assert.Throws<ArgumentOutOfRangeException>(() => ActivationMath.RequireKnown((ActivationKind)99));
+        Assert.Throws<ArgumentOutOfRangeException>(() => UnaryMath.RequireKnown((UnaryOp)99));
     }
 }

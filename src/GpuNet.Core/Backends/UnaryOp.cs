@@ -16,15 +16,27 @@ public enum UnaryOp
     Reciprocal,
 }
 
-/// <summary>The scalar definition of each <see cref="UnaryOp"/>: what every backend is tested against.</summary>
+/// <summary>The scalar definition of each <see cref="UnaryOp"/>: the ILGPU kernel's formula and what every backend is tested against.</summary>
+/// <remarks>
+/// Kernel-safe (MathF, which ILGPU maps to its intrinsics). The CPU backend runs the same functions through
+/// TensorPrimitives' SIMD loops instead, within the contract's tolerance.
+/// </remarks>
 public static class UnaryMath
 {
-    /// <summary>op(x).</summary>
-    public static float Apply(UnaryOp op, float x) => op switch
+    /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> for a value outside <see cref="UnaryOp"/>.</summary>
+    public static void RequireKnown(UnaryOp op)
     {
-        UnaryOp.Exp => MathF.Exp(x),
-        UnaryOp.Log => MathF.Log(x),
-        UnaryOp.Reciprocal => 1f / x,
-        _ => throw new ArgumentOutOfRangeException(nameof(op), op, "Unknown unary operation."),
-    };
+        if (!Enum.IsDefined(op)) throw new ArgumentOutOfRangeException(nameof(op), op, "Unknown unary operation.");
+    }
+
+    /// <summary>op(x); an unknown op (rejected on the host) gives 1 / x.</summary>
+    public static float Apply(UnaryOp op, float x)
+    {
+        switch (op)
+        {
+            case UnaryOp.Exp: return MathF.Exp(x);
+            case UnaryOp.Log: return MathF.Log(x);
+            default: return 1f / x; // Reciprocal
+        }
+    }
 }

@@ -21,7 +21,7 @@ public sealed partial class CpuBackend
             case UnaryOp.Exp: TensorPrimitives.Exp(sx, sy); break;
             case UnaryOp.Log: TensorPrimitives.Log(sx, sy); break;
             case UnaryOp.Reciprocal: TensorPrimitives.Reciprocal(sx, sy); break;
-            default: throw new ArgumentOutOfRangeException(nameof(op), op, "Unknown unary operation.");
+            default: UnaryMath.RequireKnown(op); break;
         }
     }
 
