@@ -15,8 +15,9 @@ namespace GpuNet.Kernels;
 /// Atomic.Add once the target is NaN, and a NaN loss must stay a reportable NaN).</para>
 /// <para>Optional outputs (probabilities, gradients) come with an int flag: when the flag is 0 the view
 /// is a one-element dummy that is never touched. Gradients are overwritten, never accumulated.</para>
-/// <para>The formulas are those of <c>CpuBackend.Losses.cs</c>, with <see cref="XMath"/> in place of
-/// MathF. Clipping is written with comparisons, as Math.Clamp, so a NaN probability stays NaN.</para>
+/// <para>The element-wise formulas are <see cref="LossMath"/>'s, shared with <c>CpuBackend.Losses.cs</c>; the
+/// softmax rows are those of the CPU backend with <see cref="XMath"/> in place of MathF. Clipping is written
+/// with comparisons, as Math.Clamp, so a NaN probability stays NaN.</para>
 /// </remarks>
 public static class LossKernels
 {
@@ -90,7 +91,7 @@ public static class LossKernels
     {
         float x = logits[index], t = targets[index];
         float s = ActivationMath.Sigmoid(x);
-        elementLoss[index] = XMath.Max(x, 0f) - x * t + ActivationMath.Log1p(XMath.Exp(-XMath.Abs(x)));
+        elementLoss[index] = LossMath.SigmoidCrossEntropy(x, t);
         if (writeProbabilities != 0) probabilities[index] = s;
         if (writeGradient != 0) gradLogits[index] = gradScale * (s - t);
     }
@@ -110,9 +111,9 @@ public static class LossKernels
     public static void CrossEntropyFromProbabilitiesKernel(Index1D index, FloatView probabilities, FloatView targets, float epsilon,
         FloatView gradProbabilities, int writeGradient, float gradScale, FloatView elementLoss)
     {
-        float pc = Clip(probabilities[index], epsilon), t = targets[index];
-        elementLoss[index] = -(t * XMath.Log(pc));
-        if (writeGradient != 0) gradProbabilities[index] = -gradScale * t / pc;
+        float pc = LossMath.Clip(probabilities[index], epsilon), t = targets[index];
+        elementLoss[index] = LossMath.CrossEntropy(pc, t);
+        if (writeGradient != 0) gradProbabilities[index] = LossMath.CrossEntropyGradient(pc, t, gradScale);
     }
 
     /// <summary>
@@ -130,9 +131,9 @@ public static class LossKernels
     public static void BinaryCrossEntropyFromProbabilitiesKernel(Index1D index, FloatView probabilities, FloatView targets, float epsilon,
         FloatView gradProbabilities, int writeGradient, float gradScale, FloatView elementLoss)
     {
-        float pc = Clip(probabilities[index], epsilon), t = targets[index];
-        elementLoss[index] = -(t * XMath.Log(pc) + (1f - t) * XMath.Log(1f - pc));
-        if (writeGradient != 0) gradProbabilities[index] = gradScale * (pc - t) / (pc * (1f - pc));
+        float pc = LossMath.Clip(probabilities[index], epsilon), t = targets[index];
+        elementLoss[index] = LossMath.BinaryCrossEntropy(pc, t);
+        if (writeGradient != 0) gradProbabilities[index] = LossMath.BinaryCrossEntropyGradient(pc, t, gradScale);
     }
 
     /// <summary>Squared error: loss[i] = (p - t)^2; gradPredictions[i] = gradScale 2 (p - t).</summary>
@@ -176,11 +177,4 @@ public static class LossKernels
 
     /// <summary>Groups of <see cref="SoftmaxKernels.GroupSize"/> threads that <see cref="CountCorrectBinaryKernel"/> needs for R rows.</summary>
     public static int CountGroups(int rows) => (rows + SoftmaxKernels.GroupSize - 1) / SoftmaxKernels.GroupSize;
-
-    /// <summary>clip(p, eps, 1 - eps) as Math.Clamp: a NaN passes through (and keeps the loss NaN).</summary>
-    private static float Clip(float p, float epsilon)
-    {
-        float high = 1f - epsilon;
-        return p < epsilon ? epsilon : p > high ? high : p;
-    }
 }

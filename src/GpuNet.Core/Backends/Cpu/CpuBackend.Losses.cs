@@ -37,8 +37,7 @@ public sealed partial class CpuBackend
         for (int i = 0; i < count; i++)
         {
             float xi = x[i], s = ActivationMath.Sigmoid(xi);
-            // max(x, 0) - x t + log(1 + e^-|x|): the logits form of -(t log s + (1 - t) log(1 - s)), finite for any x
-            total += MathF.Max(xi, 0f) - xi * t[i] + ActivationMath.Log1p(MathF.Exp(-MathF.Abs(xi)));
+            total += LossMath.SigmoidCrossEntropy(xi, t[i]);
             if (probabilities is not null) p[i] = s;
             if (gradLogits is not null) g[i] = gradScale * (s - t[i]);
         }
@@ -54,9 +53,9 @@ public sealed partial class CpuBackend
         double total = 0;
         for (int i = 0; i < count; i++)
         {
-            float pc = Math.Clamp(p[i], epsilon, 1f - epsilon);
-            total -= t[i] * MathF.Log(pc);
-            if (gradProbabilities is not null) g[i] = -gradScale * t[i] / pc;
+            float pc = LossMath.Clip(p[i], epsilon);
+            total += LossMath.CrossEntropy(pc, t[i]);
+            if (gradProbabilities is not null) g[i] = LossMath.CrossEntropyGradient(pc, t[i], gradScale);
         }
         Cpu(lossSum, nameof(lossSum)).Span[0] += (float)total;
     }
@@ -70,9 +69,9 @@ public sealed partial class CpuBackend
         double total = 0;
         for (int i = 0; i < count; i++)
         {
-            float pc = Math.Clamp(p[i], epsilon, 1f - epsilon);
-            total -= t[i] * MathF.Log(pc) + (1f - t[i]) * MathF.Log(1f - pc);
-            if (gradProbabilities is not null) g[i] = gradScale * (pc - t[i]) / (pc * (1f - pc));
+            float pc = LossMath.Clip(p[i], epsilon);
+            total += LossMath.BinaryCrossEntropy(pc, t[i]);
+            if (gradProbabilities is not null) g[i] = LossMath.BinaryCrossEntropyGradient(pc, t[i], gradScale);
         }
         Cpu(lossSum, nameof(lossSum)).Span[0] += (float)total;
     }

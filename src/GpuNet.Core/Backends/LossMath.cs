@@ -1,0 +1,35 @@
+namespace GpuNet.Backends;
+
+/// <summary>
+/// The per-element loss formulas of the element-wise losses, written once for the CPU backend's loops and
+/// the ILGPU loss kernels (kernel-safe: float arithmetic and MathF only), so both backends round alike.
+/// </summary>
+/// <remarks>The row-wise softmax cross-entropy is not here: its CPU and kernel forms reduce differently.</remarks>
+public static class LossMath
+{
+    /// <summary>
+    /// -(t log s + (1 - t) log(1 - s)) with s = sigmoid(x), in its logits form max(x, 0) - x t + log(1 + e^-|x|):
+    /// finite for any finite x. Its gradient with respect to x is s - t.
+    /// </summary>
+    public static float SigmoidCrossEntropy(float x, float t) =>
+        MathF.Max(x, 0f) - x * t + ActivationMath.Log1p(MathF.Exp(-MathF.Abs(x)));
+
+    /// <summary>clip(p, eps, 1 - eps) as Math.Clamp: a NaN passes through (and keeps the loss NaN).</summary>
+    public static float Clip(float p, float epsilon)
+    {
+        float high = 1f - epsilon;
+        return p < epsilon ? epsilon : p > high ? high : p;
+    }
+
+    /// <summary>-t log pc, for a clipped probability pc.</summary>
+    public static float CrossEntropy(float pc, float t) => -(t * MathF.Log(pc));
+
+    /// <summary>d/dpc of <see cref="CrossEntropy"/>, times scale: -scale t / pc.</summary>
+    public static float CrossEntropyGradient(float pc, float t, float scale) => -scale * t / pc;
+
+    /// <summary>-(t log pc + (1 - t) log(1 - pc)), for a clipped probability pc.</summary>
+    public static float BinaryCrossEntropy(float pc, float t) => -(t * MathF.Log(pc) + (1f - t) * MathF.Log(1f - pc));
+
+    /// <summary>d/dpc of <see cref="BinaryCrossEntropy"/>, times scale: scale (pc - t) / (pc (1 - pc)).</summary>
+    public static float BinaryCrossEntropyGradient(float pc, float t, float scale) => scale * (pc - t) / (pc * (1f - pc));
+}
