@@ -11,7 +11,7 @@ public sealed partial class IlgpuBackend
         ArgumentOutOfRangeException.ThrowIfNegative(count);
         Require(a, count, nameof(a)); Require(b, count, nameof(b)); Require(result, count, nameof(result));
         var va = View(a, nameof(a)); var vb = View(b, nameof(b)); var vr = View(result, nameof(result));
-        if (count > 0) _multiply(count, va, vb, vr, accumulate ? 1 : 0);
+        if (count > 0) _multiply(_stream, count, va, vb, vr, accumulate ? 1 : 0);
     }
 
     public void Unary(UnaryOp op, DeviceBuffer<float> x, DeviceBuffer<float> y, int count)
@@ -20,7 +20,7 @@ public sealed partial class IlgpuBackend
         ArgumentOutOfRangeException.ThrowIfNegative(count);
         Require(x, count, nameof(x)); Require(y, count, nameof(y));
         var vx = View(x, nameof(x)); var vy = View(y, nameof(y));
-        if (count > 0) _unary(count, vx, vy, (int)op);
+        if (count > 0) _unary(_stream, count, vx, vy, (int)op);
     }
 
     public void Scale(DeviceBuffer<float> buffer, int count, float factor)
@@ -28,7 +28,7 @@ public sealed partial class IlgpuBackend
         ArgumentOutOfRangeException.ThrowIfNegative(count);
         Require(buffer, count, nameof(buffer));
         var view = View(buffer, nameof(buffer));
-        if (count > 0) _scale(count, view, factor);
+        if (count > 0) _scale(_stream, count, view, factor);
     }
 
     public void ColumnAffine(DeviceBuffer<float> x, DeviceBuffer<float> scale, DeviceBuffer<float>? shift, DeviceBuffer<float> y,
@@ -39,7 +39,7 @@ public sealed partial class IlgpuBackend
         Require(x, n, nameof(x)); Require(y, n, nameof(y)); Require(scale, cols, nameof(scale));
         var vx = View(x, nameof(x)); var vs = View(scale, nameof(scale)); var vy = View(y, nameof(y));
         var (vshift, hasShift) = Optional(shift, cols, nameof(shift));
-        if (n > 0) _columnAffine((int)n, vx, vs, vshift, hasShift, vy, cols, accumulate ? 1 : 0);
+        if (n > 0) _columnAffine(_stream, (int)n, vx, vs, vshift, hasShift, vy, cols, accumulate ? 1 : 0);
     }
 
     public void Dropout(DeviceBuffer<float> x, DeviceBuffer<float> y, DeviceBuffer<float> mask, int count, float rate, ulong seed, ulong step, uint purpose)
@@ -48,7 +48,7 @@ public sealed partial class IlgpuBackend
         Require(x, count, nameof(x)); Require(y, count, nameof(y)); Require(mask, count, nameof(mask));
         var vx = View(x, nameof(x)); var vy = View(y, nameof(y)); var vm = View(mask, nameof(mask));
         float keepScale = 1f / (1f - rate); // on the host, as the CPU backend computes it: the same float
-        if (count > 0) _dropout(count, vx, vy, vm, rate, keepScale, seed, step, purpose);
+        if (count > 0) _dropout(_stream, count, vx, vy, vm, rate, keepScale, seed, step, purpose);
     }
 
     /// <inheritdoc/>
@@ -65,8 +65,8 @@ public sealed partial class IlgpuBackend
         if (count == 0) return;
         int groups = LayerKernels.PenaltyGroups(count, 2 * _accelerator.NumMultiprocessors);
         var partials = RowLossScratch(groups);
-        _l1l2Partial(new KernelConfig(groups, LayerKernels.GroupSize), vw, count, l1, l2, partials);
-        _sumInto(new KernelConfig(1, ReductionKernels.GroupSize), partials, groups, vloss);
+        _l1l2Partial(_stream, new KernelConfig(groups, LayerKernels.GroupSize), vw, count, l1, l2, partials);
+        _sumInto(_stream, new KernelConfig(1, ReductionKernels.GroupSize), partials, groups, vloss);
     }
 
     public void L1L2Gradient(DeviceBuffer<float> parameters, DeviceBuffer<float> gradients, int count, float l1, float l2)
@@ -74,7 +74,7 @@ public sealed partial class IlgpuBackend
         ArgumentOutOfRangeException.ThrowIfNegative(count);
         Require(parameters, count, nameof(parameters)); Require(gradients, count, nameof(gradients));
         var vw = View(parameters, nameof(parameters)); var vg = View(gradients, nameof(gradients));
-        if (count > 0) _l1l2Gradient(count, vw, vg, l1, l2);
+        if (count > 0) _l1l2Gradient(_stream, count, vw, vg, l1, l2);
     }
 
     public void ClipByValue(DeviceBuffer<float> x, int count, float limit)
@@ -82,7 +82,7 @@ public sealed partial class IlgpuBackend
         ArgumentOutOfRangeException.ThrowIfNegative(count);
         Require(x, count, nameof(x));
         var vx = View(x, nameof(x));
-        if (count > 0) _clipByValue(count, vx, limit);
+        if (count > 0) _clipByValue(_stream, count, vx, limit);
     }
 
     public void ScaleToMaxNorm(DeviceBuffer<float> x, int count, DeviceBuffer<float> sumSquares, float maxNorm)
@@ -90,7 +90,7 @@ public sealed partial class IlgpuBackend
         ArgumentOutOfRangeException.ThrowIfNegative(count);
         Require(x, count, nameof(x)); Require(sumSquares, 1, nameof(sumSquares));
         var vx = View(x, nameof(x)); var vs = View(sumSquares, nameof(sumSquares));
-        if (count > 0) _scaleToMaxNorm(count, vx, vs, maxNorm);
+        if (count > 0) _scaleToMaxNorm(_stream, count, vx, vs, maxNorm);
     }
 
     /// <inheritdoc/>
@@ -107,7 +107,7 @@ public sealed partial class IlgpuBackend
         var vmean = ColumnView(savedMean, cols, nameof(savedMean)); var vinv = ColumnView(savedInvStd, cols, nameof(savedInvStd));
         var vrm = ColumnView(runningMean, cols, nameof(runningMean)); var vrv = ColumnView(runningVariance, cols, nameof(runningVariance));
         if (cols > 0)
-            _batchNormTraining(new KernelConfig(LayerKernels.ColumnTileGroups(cols), LayerKernels.GroupSize),
+            _batchNormTraining(_stream, new KernelConfig(LayerKernels.ColumnTileGroups(cols), LayerKernels.GroupSize),
                 vx, rows, cols, vgamma, vbeta, vy, vmean, vinv, vrm, vrv, momentum, epsilon);
     }
 
@@ -120,7 +120,7 @@ public sealed partial class IlgpuBackend
         var vx = View(x, nameof(x)); var vy = View(y, nameof(y));
         var vgamma = ColumnView(gamma, cols, nameof(gamma)); var vbeta = ColumnView(beta, cols, nameof(beta));
         var vrm = ColumnView(runningMean, cols, nameof(runningMean)); var vrv = ColumnView(runningVariance, cols, nameof(runningVariance));
-        if (n > 0) _batchNormInference((int)n, vx, cols, vgamma, vbeta, vrm, vrv, epsilon, vy);
+        if (n > 0) _batchNormInference(_stream, (int)n, vx, cols, vgamma, vbeta, vrm, vrv, epsilon, vy);
     }
 
     /// <inheritdoc/>
@@ -138,7 +138,7 @@ public sealed partial class IlgpuBackend
         var vdgamma = ColumnView(gradGamma, cols, nameof(gradGamma)); var vdbeta = ColumnView(gradBeta, cols, nameof(gradBeta));
         var (vdx, writeInput) = Optional(gradInput, n, nameof(gradInput));
         if (cols > 0)
-            _batchNormBackward(new KernelConfig(LayerKernels.ColumnTileGroups(cols), LayerKernels.GroupSize),
+            _batchNormBackward(_stream, new KernelConfig(LayerKernels.ColumnTileGroups(cols), LayerKernels.GroupSize),
                 vx, vdy, rows, cols, vgamma, vmean, vinv, vdx, writeInput, vdgamma, vdbeta,
                 accumulateInput ? 1 : 0, accumulateParameters ? 1 : 0);
     }
@@ -148,7 +148,7 @@ public sealed partial class IlgpuBackend
         long outputs = MaxoutShape(rows, units, pieces);
         Require(x, outputs * pieces, nameof(x)); Require(y, outputs, nameof(y)); Require(argMax, outputs, nameof(argMax));
         var vx = View(x, nameof(x)); var vy = View(y, nameof(y)); var va = View(argMax, nameof(argMax));
-        if (outputs > 0) _maxout((int)outputs, vx, pieces, vy, va);
+        if (outputs > 0) _maxout(_stream, (int)outputs, vx, pieces, vy, va);
     }
 
     public void MaxoutBackward(DeviceBuffer<float> gradOutput, DeviceBuffer<int> argMax, int rows, int units, int pieces,
@@ -158,7 +158,7 @@ public sealed partial class IlgpuBackend
         Require(gradOutput, outputs, nameof(gradOutput)); Require(argMax, outputs, nameof(argMax));
         Require(gradInput, outputs * pieces, nameof(gradInput));
         var vdy = View(gradOutput, nameof(gradOutput)); var va = View(argMax, nameof(argMax)); var vdx = View(gradInput, nameof(gradInput));
-        if (outputs > 0) _maxoutBackward((int)(outputs * pieces), vdy, va, pieces, vdx, accumulate ? 1 : 0);
+        if (outputs > 0) _maxoutBackward(_stream, (int)(outputs * pieces), vdy, va, pieces, vdx, accumulate ? 1 : 0);
     }
 
     /// <summary>R x units, after checking the maxout shape (pieces >= 1: a unit needs at least one piece to take the max of).</summary>

@@ -19,8 +19,8 @@ public sealed partial class IlgpuBackend
         var (vg, writeG) = Optional(gradLogits, n, nameof(gradLogits));
         if (rows == 0 || cols == 0) return;
         var rowLoss = RowLossScratch(rows);
-        _softmaxCrossEntropyDense(RowConfig(rows), vx, vt, rows, cols, vp, writeP, vg, writeG, gradScale, rowLoss);
-        _sumInto(new KernelConfig(1, ReductionKernels.GroupSize), rowLoss, rows, vloss);
+        _softmaxCrossEntropyDense(_stream, RowConfig(rows), vx, vt, rows, cols, vp, writeP, vg, writeG, gradScale, rowLoss);
+        _sumInto(_stream, new KernelConfig(1, ReductionKernels.GroupSize), rowLoss, rows, vloss);
     }
 
     public void SigmoidCrossEntropy(DeviceBuffer<float> logits, DeviceBuffer<float> targets, int count,
@@ -31,8 +31,8 @@ public sealed partial class IlgpuBackend
         var (vg, writeG) = Optional(gradLogits, count, nameof(gradLogits));
         if (count == 0) return;
         var elementLoss = RowLossScratch(count);
-        _sigmoidCrossEntropy(count, vx, vt, vp, writeP, vg, writeG, gradScale, elementLoss);
-        _sumInto(new KernelConfig(1, ReductionKernels.GroupSize), elementLoss, count, vloss);
+        _sigmoidCrossEntropy(_stream, count, vx, vt, vp, writeP, vg, writeG, gradScale, elementLoss);
+        _sumInto(_stream, new KernelConfig(1, ReductionKernels.GroupSize), elementLoss, count, vloss);
     }
 
     public void CrossEntropyFromProbabilities(DeviceBuffer<float> probabilities, DeviceBuffer<float> targets, int count, float epsilon,
@@ -42,8 +42,8 @@ public sealed partial class IlgpuBackend
         var (vg, writeG) = Optional(gradProbabilities, count, nameof(gradProbabilities));
         if (count == 0) return;
         var elementLoss = RowLossScratch(count);
-        _crossEntropyFromProbabilities(count, vp, vt, epsilon, vg, writeG, gradScale, elementLoss);
-        _sumInto(new KernelConfig(1, ReductionKernels.GroupSize), elementLoss, count, vloss);
+        _crossEntropyFromProbabilities(_stream, count, vp, vt, epsilon, vg, writeG, gradScale, elementLoss);
+        _sumInto(_stream, new KernelConfig(1, ReductionKernels.GroupSize), elementLoss, count, vloss);
     }
 
     public void BinaryCrossEntropyFromProbabilities(DeviceBuffer<float> probabilities, DeviceBuffer<float> targets, int count, float epsilon,
@@ -53,8 +53,8 @@ public sealed partial class IlgpuBackend
         var (vg, writeG) = Optional(gradProbabilities, count, nameof(gradProbabilities));
         if (count == 0) return;
         var elementLoss = RowLossScratch(count);
-        _binaryCrossEntropyFromProbabilities(count, vp, vt, epsilon, vg, writeG, gradScale, elementLoss);
-        _sumInto(new KernelConfig(1, ReductionKernels.GroupSize), elementLoss, count, vloss);
+        _binaryCrossEntropyFromProbabilities(_stream, count, vp, vt, epsilon, vg, writeG, gradScale, elementLoss);
+        _sumInto(_stream, new KernelConfig(1, ReductionKernels.GroupSize), elementLoss, count, vloss);
     }
 
     public void MeanSquaredError(DeviceBuffer<float> predictions, DeviceBuffer<float> targets, int count,
@@ -64,8 +64,8 @@ public sealed partial class IlgpuBackend
         var (vg, writeG) = Optional(gradPredictions, count, nameof(gradPredictions));
         if (count == 0) return;
         var elementLoss = RowLossScratch(count);
-        _squaredError(count, vp, vt, vg, writeG, gradScale, elementLoss);
-        _sumInto(new KernelConfig(1, ReductionKernels.GroupSize), elementLoss, count, vloss);
+        _squaredError(_stream, count, vp, vt, vg, writeG, gradScale, elementLoss);
+        _sumInto(_stream, new KernelConfig(1, ReductionKernels.GroupSize), elementLoss, count, vloss);
     }
 
     public void CountCorrectBinary(DeviceBuffer<float> scores, DeviceBuffer<int> labels, int rows, float threshold, DeviceBuffer<int> correct)
@@ -74,7 +74,7 @@ public sealed partial class IlgpuBackend
         Require(scores, rows, nameof(scores)); Require(labels, rows, nameof(labels)); Require(correct, 1, nameof(correct));
         var vs = View(scores, nameof(scores)); var vl = View(labels, nameof(labels)); var vc = View(correct, nameof(correct));
         if (rows > 0)
-            _countCorrectBinary(new KernelConfig(LossKernels.CountGroups(rows), SoftmaxKernels.GroupSize), vs, vl, rows, threshold, vc);
+            _countCorrectBinary(_stream, new KernelConfig(LossKernels.CountGroups(rows), SoftmaxKernels.GroupSize), vs, vl, rows, threshold, vc);
     }
 
     public void SoftmaxBackward(DeviceBuffer<float> y, DeviceBuffer<float> gradOutput, DeviceBuffer<float> gradInput, int rows, int cols, bool accumulate)
@@ -83,7 +83,7 @@ public sealed partial class IlgpuBackend
         long n = (long)rows * cols;
         Require(y, n, nameof(y)); Require(gradOutput, n, nameof(gradOutput)); Require(gradInput, n, nameof(gradInput));
         var vy = View(y, nameof(y)); var vdy = View(gradOutput, nameof(gradOutput)); var vdx = View(gradInput, nameof(gradInput));
-        if (rows > 0 && cols > 0) _softmaxBackward(RowConfig(rows), vy, vdy, vdx, rows, cols, accumulate ? 1 : 0);
+        if (rows > 0 && cols > 0) _softmaxBackward(_stream, RowConfig(rows), vy, vdy, vdx, rows, cols, accumulate ? 1 : 0);
     }
 
     /// <summary>Validates an element-wise loss's inputs (count, both inputs, the one-element loss sum) and returns their views.</summary>

@@ -19,7 +19,7 @@ public sealed partial class IlgpuBackend
             LaunchRegisterTiled(SelectGemmTile(m, n), transA, transB, m, n, k, alpha, va, vb, beta, vc);
             return;
         }
-        _gemmTiled(new KernelConfig(GemmKernels.TiledGroupCount(m, n), GemmKernels.GroupSize),
+        _gemmTiled(_stream, new KernelConfig(GemmKernels.TiledGroupCount(m, n), GemmKernels.GroupSize),
             transA ? 1 : 0, transB ? 1 : 0, m, n, k, alpha, va, vb, beta, vc);
     }
 
@@ -32,7 +32,7 @@ public sealed partial class IlgpuBackend
     {
         var (va, vb, vc) = GemmViews(m, n, k, a, b, c);
         if (m == 0 || n == 0) return;
-        _gemmNaive(new Index2D(n, m), transA ? 1 : 0, transB ? 1 : 0, m, n, k, alpha, va, vb, beta, vc);
+        _gemmNaive(_stream, new Index2D(n, m), transA ? 1 : 0, transB ? 1 : 0, m, n, k, alpha, va, vb, beta, vc);
     }
 
     private (FloatView A, FloatView B, FloatView C) GemmViews(int m, int n, int k,
@@ -52,7 +52,7 @@ public sealed partial class IlgpuBackend
         Require(x, (long)rows * cols, nameof(x));
         Require(bias, cols, nameof(bias));
         var vx = View(x, nameof(x)); var vbias = View(bias, nameof(bias));
-        if (rows > 0 && cols > 0) _biasAdd(rows * cols, vx, vbias, cols);
+        if (rows > 0 && cols > 0) _biasAdd(_stream, rows * cols, vx, vbias, cols);
     }
 
     public void ColumnSum(DeviceBuffer<float> x, int rows, int cols, DeviceBuffer<float> result, bool accumulate)
@@ -61,7 +61,7 @@ public sealed partial class IlgpuBackend
         Require(x, (long)rows * cols, nameof(x));
         Require(result, cols, nameof(result));
         var vx = View(x, nameof(x)); var vr = View(result, nameof(result));
-        if (cols > 0) _columnSum(cols, vx, rows, cols, vr, accumulate ? 1 : 0);
+        if (cols > 0) _columnSum(_stream, cols, vx, rows, cols, vr, accumulate ? 1 : 0);
     }
 
     public void Activation(ActivationKind kind, float alpha, DeviceBuffer<float> x, DeviceBuffer<float> y, int count)
@@ -71,7 +71,7 @@ public sealed partial class IlgpuBackend
         Require(x, count, nameof(x));
         Require(y, count, nameof(y));
         var vx = View(x, nameof(x)); var vy = View(y, nameof(y));
-        if (count > 0) _activation(count, vx, vy, (int)kind, alpha);
+        if (count > 0) _activation(_stream, count, vx, vy, (int)kind, alpha);
     }
 
     public void ActivationBackward(ActivationKind kind, float alpha, DeviceBuffer<float> x, DeviceBuffer<float> y,
@@ -84,7 +84,7 @@ public sealed partial class IlgpuBackend
         Require(gradOutput, count, nameof(gradOutput)); Require(gradInput, count, nameof(gradInput));
         var vx = View(x, nameof(x)); var vy = View(y, nameof(y));
         var vdy = View(gradOutput, nameof(gradOutput)); var vdx = View(gradInput, nameof(gradInput));
-        if (count > 0) _activationBackward(count, vx, vy, vdy, vdx, (int)kind, alpha, accumulate ? 1 : 0);
+        if (count > 0) _activationBackward(_stream, count, vx, vy, vdy, vdx, (int)kind, alpha, accumulate ? 1 : 0);
     }
 
     /// <inheritdoc/>
@@ -95,12 +95,12 @@ public sealed partial class IlgpuBackend
     public void RandomUniform(DeviceBuffer<float> buffer, float low, float high, ulong seed, uint stream)
     {
         var view = View(buffer, nameof(buffer));
-        if (buffer.Length > 0) _randomUniform(buffer.Length, view, low, high - low, seed, stream);
+        if (buffer.Length > 0) _randomUniform(_stream, buffer.Length, view, low, high - low, seed, stream);
     }
 
     public void RandomNormal(DeviceBuffer<float> buffer, float mean, float stddev, ulong seed, uint stream)
     {
         var view = View(buffer, nameof(buffer));
-        if (buffer.Length > 0) _randomNormal(buffer.Length, view, mean, stddev, seed, stream);
+        if (buffer.Length > 0) _randomNormal(_stream, buffer.Length, view, mean, stddev, seed, stream);
     }
 }

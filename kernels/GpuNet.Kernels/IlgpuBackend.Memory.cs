@@ -57,12 +57,12 @@ public sealed partial class IlgpuBackend
     public void Fill(DeviceBuffer<float> buffer, float value)
     {
         var view = View(buffer, nameof(buffer));
-        if (buffer.Length > 0) _fillFloat(buffer.Length, view, value);
+        if (buffer.Length > 0) _fillFloat(_stream, buffer.Length, view, value);
     }
 
     public void Fill(DeviceBuffer<int> buffer, int value)
     {
         var view = View(buffer, nameof(buffer));
-        if (buffer.Length > 0) _fillInt(buffer.Length, view, value);
+        if (buffer.Length > 0) _fillInt(_stream, buffer.Length, view, value);
     }
 }

@@ -26,7 +26,7 @@ public sealed partial class IlgpuBackend
         // a state the rule does not use is never read: it may be absent (or too short)
         var (v1, _) = needs1 ? Optional(state1, count, nameof(state1)) : (_dummy.View, 0);
         var (v2, _) = needs2 ? Optional(state2, count, nameof(state2)) : (_dummy.View, 0);
-        if (count > 0) _optimizerUpdate(count, step, vw, vg, v1, v2);
+        if (count > 0) _optimizerUpdate(_stream, count, step, vw, vg, v1, v2);
     }
 
     /// <inheritdoc/>
@@ -46,7 +46,7 @@ public sealed partial class IlgpuBackend
         if (n == 0) return;
         if (Overlap(vs.SubView(0, n), vd.SubView(0, n)))
             throw new ArgumentException("AugmentImages cannot work in place: pass a destination buffer that does not overlap the source.", nameof(destination));
-        _augmentImages((int)n, vs, vd, height, width, settings, seed, step);
+        _augmentImages(_stream, (int)n, vs, vd, height, width, settings, seed, step);
     }
 
     /// <summary>Whether two views share any byte of device memory (compared by address: no device access).</summary>

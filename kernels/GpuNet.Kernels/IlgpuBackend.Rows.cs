@@ -10,7 +10,7 @@ public sealed partial class IlgpuBackend
         RequireNonNegative(rows, cols, "Softmax");
         Require(x, (long)rows * cols, nameof(x)); Require(y, (long)rows * cols, nameof(y));
         var vx = View(x, nameof(x)); var vy = View(y, nameof(y));
-        if (rows > 0 && cols > 0) _softmax(RowConfig(rows), vx, vy, rows, cols);
+        if (rows > 0 && cols > 0) _softmax(_stream, RowConfig(rows), vx, vy, rows, cols);
     }
 
     public void SoftmaxCrossEntropy(DeviceBuffer<float> logits, DeviceBuffer<int> labels, int rows, int cols,
@@ -29,9 +29,9 @@ public sealed partial class IlgpuBackend
         var vloss = View(lossSum, nameof(lossSum));
         if (rows == 0 || cols == 0) return;
         var rowLoss = RowLossScratch(rows);
-        _softmaxCrossEntropy(RowConfig(rows), vx, vl, rows, cols,
+        _softmaxCrossEntropy(_stream, RowConfig(rows), vx, vl, rows, cols,
             vp, probabilities is null ? 0 : 1, vg, gradLogits is null ? 0 : 1, gradScale, rowLoss);
-        _sumInto(new KernelConfig(1, ReductionKernels.GroupSize), rowLoss, rows, vloss);
+        _sumInto(_stream, new KernelConfig(1, ReductionKernels.GroupSize), rowLoss, rows, vloss);
     }
 
     /// <summary>
@@ -54,7 +54,7 @@ public sealed partial class IlgpuBackend
         RequireNonNegative(rows, cols, "CountCorrect");
         Require(scores, (long)rows * cols, nameof(scores)); Require(labels, rows, nameof(labels)); Require(correct, 1, nameof(correct));
         var vs = View(scores, nameof(scores)); var vl = View(labels, nameof(labels)); var vc = View(correct, nameof(correct));
-        if (rows > 0 && cols > 0) _countCorrect(RowConfig(rows), vs, vl, rows, cols, vc);
+        if (rows > 0 && cols > 0) _countCorrect(_stream, RowConfig(rows), vs, vl, rows, cols, vc);
     }
 
     public void ArgMax(DeviceBuffer<float> scores, int rows, int cols, DeviceBuffer<int> result)
@@ -62,7 +62,7 @@ public sealed partial class IlgpuBackend
         RequireNonNegative(rows, cols, "ArgMax");
         Require(scores, (long)rows * cols, nameof(scores)); Require(result, rows, nameof(result));
         var vs = View(scores, nameof(scores)); var vr = View(result, nameof(result));
-        if (rows > 0 && cols > 0) _argMax(RowConfig(rows), vs, rows, cols, vr);
+        if (rows > 0 && cols > 0) _argMax(_stream, RowConfig(rows), vs, rows, cols, vr);
     }
 
     /// <inheritdoc/>
@@ -79,7 +79,7 @@ public sealed partial class IlgpuBackend
         Require(destination, (long)count * cols, nameof(destination));
         var vs = View(source, nameof(source)); var vi = View(indices, nameof(indices)); var vd = View(destination, nameof(destination));
         int sourceRows = source.Length / Math.Max(cols, 1);
-        if (count > 0 && cols > 0) _gatherRows(count * cols, vs, vi, indexOffset, cols, sourceRows, vd);
+        if (count > 0 && cols > 0) _gatherRows(_stream, count * cols, vs, vi, indexOffset, cols, sourceRows, vd);
     }
 
     /// <inheritdoc/>
@@ -91,6 +91,6 @@ public sealed partial class IlgpuBackend
         Require(indices, (long)indexOffset + count, nameof(indices));
         Require(destination, count, nameof(destination));
         var vs = View(source, nameof(source)); var vi = View(indices, nameof(indices)); var vd = View(destination, nameof(destination));
-        if (count > 0) _gather(count, vs, vi, indexOffset, source.Length, vd);
+        if (count > 0) _gather(_stream, count, vs, vi, indexOffset, source.Length, vd);
     }
 }

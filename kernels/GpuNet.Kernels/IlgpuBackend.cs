@@ -9,11 +9,11 @@ namespace GpuNet.Kernels;
 /// (the same kernels on simulated GPU threads, for tests without a GPU).
 /// </summary>
 /// <remarks>
-/// <para>Every kernel is compiled once, in the constructor, and kept as a launcher delegate: a training
-/// step is only launches on the accelerator's default stream, with no allocation, no host
-/// synchronization and no compilation. Everything is queued in call order; <see cref="Download{T}"/>
-/// and <see cref="Synchronize"/> wait. Create instances with <see cref="CreateCuda"/> or
-/// <see cref="CreateCpu"/>; one instance owns its ILGPU context and accelerator.</para>
+/// <para>Every kernel is compiled once, in the constructor, and kept as a launcher delegate (one
+/// <see cref="Load{TLauncher}"/> line per kernel): a training step is only launches on the accelerator's
+/// default stream, with no allocation, no host synchronization and no compilation. Everything is queued
+/// in call order; <see cref="Download{T}"/> and <see cref="Synchronize"/> wait. Create instances with
+/// <see cref="CreateCuda"/> or <see cref="CreateCpu"/>; one instance owns its ILGPU context and accelerator.</para>
 /// <para>Element-wise kernels are auto-grouped (ILGPU picks the group size for the device). The GEMM, the
 /// row kernels and the column reductions (batch normalization, penalties, sums) are explicitly grouped:
 /// 256 threads per group, so the accelerator must allow groups of 256 threads with a warp size dividing 256.</para>
@@ -29,50 +29,50 @@ public sealed partial class IlgpuBackend : IBackend
     private MemoryBuffer1D<float, Stride1D.Dense> _rowLoss; // per-row or per-element losses, grown to the largest batch seen
     private bool _disposed;
 
-    private readonly Action<KernelConfig, int, int, int, int, int, float, FloatView, FloatView, float, FloatView> _gemmTiled;
-    private readonly Action<Index2D, int, int, int, int, int, float, FloatView, FloatView, float, FloatView> _gemmNaive;
-    private readonly Action<Index1D, FloatView, FloatView, int> _biasAdd;
-    private readonly Action<Index1D, FloatView, int, int, FloatView, int> _columnSum;
-    private readonly Action<Index1D, FloatView, float> _fillFloat;
-    private readonly Action<Index1D, IntView, int> _fillInt;
-    private readonly Action<Index1D, FloatView, FloatView, int, float> _activation;
-    private readonly Action<Index1D, FloatView, FloatView, FloatView, FloatView, int, float, int> _activationBackward;
-    private readonly Action<KernelConfig, FloatView, FloatView, int, int> _softmax;
-    private readonly Action<KernelConfig, FloatView, IntView, int, int, FloatView, int, FloatView, int, float, FloatView> _softmaxCrossEntropy;
-    private readonly Action<KernelConfig, FloatView, int, FloatView> _sumInto;
-    private readonly Action<KernelConfig, FloatView, IntView, int, int, IntView> _countCorrect;
-    private readonly Action<KernelConfig, FloatView, int, int, IntView> _argMax;
-    private readonly Action<Index1D, FloatView, IntView, int, int, int, FloatView> _gatherRows;
-    private readonly Action<Index1D, IntView, IntView, int, int, IntView> _gather;
-    private readonly Action<Index1D, FloatView, float, float, ulong, uint> _randomUniform;
-    private readonly Action<Index1D, FloatView, float, float, ulong, uint> _randomNormal;
+    private readonly Action<AcceleratorStream, KernelConfig, int, int, int, int, int, float, FloatView, FloatView, float, FloatView> _gemmTiled;
+    private readonly Action<AcceleratorStream, Index2D, int, int, int, int, int, float, FloatView, FloatView, float, FloatView> _gemmNaive;
+    private readonly Action<AcceleratorStream, Index1D, FloatView, FloatView, int> _biasAdd;
+    private readonly Action<AcceleratorStream, Index1D, FloatView, int, int, FloatView, int> _columnSum;
+    private readonly Action<AcceleratorStream, Index1D, FloatView, float> _fillFloat;
+    private readonly Action<AcceleratorStream, Index1D, IntView, int> _fillInt;
+    private readonly Action<AcceleratorStream, Index1D, FloatView, FloatView, int, float> _activation;
+    private readonly Action<AcceleratorStream, Index1D, FloatView, FloatView, FloatView, FloatView, int, float, int> _activationBackward;
+    private readonly Action<AcceleratorStream, KernelConfig, FloatView, FloatView, int, int> _softmax;
+    private readonly Action<AcceleratorStream, KernelConfig, FloatView, IntView, int, int, FloatView, int, FloatView, int, float, FloatView> _softmaxCrossEntropy;
+    private readonly Action<AcceleratorStream, KernelConfig, FloatView, int, FloatView> _sumInto;
+    private readonly Action<AcceleratorStream, KernelConfig, FloatView, IntView, int, int, IntView> _countCorrect;
+    private readonly Action<AcceleratorStream, KernelConfig, FloatView, int, int, IntView> _argMax;
+    private readonly Action<AcceleratorStream, Index1D, FloatView, IntView, int, int, int, FloatView> _gatherRows;
+    private readonly Action<AcceleratorStream, Index1D, IntView, IntView, int, int, IntView> _gather;
+    private readonly Action<AcceleratorStream, Index1D, FloatView, float, float, ulong, uint> _randomUniform;
+    private readonly Action<AcceleratorStream, Index1D, FloatView, float, float, ulong, uint> _randomNormal;
 
     // IBackend.Layers.cs: losses (IlgpuBackend.Losses.cs)
-    private readonly Action<KernelConfig, FloatView, FloatView, int, int, FloatView, int, FloatView, int, float, FloatView> _softmaxCrossEntropyDense;
-    private readonly Action<Index1D, FloatView, FloatView, FloatView, int, FloatView, int, float, FloatView> _sigmoidCrossEntropy;
-    private readonly Action<Index1D, FloatView, FloatView, float, FloatView, int, float, FloatView> _crossEntropyFromProbabilities;
-    private readonly Action<Index1D, FloatView, FloatView, float, FloatView, int, float, FloatView> _binaryCrossEntropyFromProbabilities;
-    private readonly Action<Index1D, FloatView, FloatView, FloatView, int, float, FloatView> _squaredError;
-    private readonly Action<KernelConfig, FloatView, IntView, int, float, IntView> _countCorrectBinary;
-    private readonly Action<KernelConfig, FloatView, FloatView, FloatView, int, int, int> _softmaxBackward;
+    private readonly Action<AcceleratorStream, KernelConfig, FloatView, FloatView, int, int, FloatView, int, FloatView, int, float, FloatView> _softmaxCrossEntropyDense;
+    private readonly Action<AcceleratorStream, Index1D, FloatView, FloatView, FloatView, int, FloatView, int, float, FloatView> _sigmoidCrossEntropy;
+    private readonly Action<AcceleratorStream, Index1D, FloatView, FloatView, float, FloatView, int, float, FloatView> _crossEntropyFromProbabilities;
+    private readonly Action<AcceleratorStream, Index1D, FloatView, FloatView, float, FloatView, int, float, FloatView> _binaryCrossEntropyFromProbabilities;
+    private readonly Action<AcceleratorStream, Index1D, FloatView, FloatView, FloatView, int, float, FloatView> _squaredError;
+    private readonly Action<AcceleratorStream, KernelConfig, FloatView, IntView, int, float, IntView> _countCorrectBinary;
+    private readonly Action<AcceleratorStream, KernelConfig, FloatView, FloatView, FloatView, int, int, int> _softmaxBackward;
     // layers (IlgpuBackend.Layers.cs)
-    private readonly Action<Index1D, FloatView, FloatView, FloatView, int> _multiply;
-    private readonly Action<Index1D, FloatView, float> _scale;
-    private readonly Action<Index1D, FloatView, FloatView, int> _unary;
-    private readonly Action<Index1D, FloatView, FloatView, FloatView, int, FloatView, int, int> _columnAffine;
-    private readonly Action<Index1D, FloatView, FloatView, FloatView, float, float, ulong, ulong, uint> _dropout;
-    private readonly Action<KernelConfig, FloatView, int, float, float, FloatView> _l1l2Partial;
-    private readonly Action<Index1D, FloatView, FloatView, float, float> _l1l2Gradient;
-    private readonly Action<Index1D, FloatView, float> _clipByValue;
-    private readonly Action<Index1D, FloatView, FloatView, float> _scaleToMaxNorm;
-    private readonly Action<KernelConfig, FloatView, int, int, FloatView, FloatView, FloatView, FloatView, FloatView, FloatView, FloatView, float, float> _batchNormTraining;
-    private readonly Action<Index1D, FloatView, int, FloatView, FloatView, FloatView, FloatView, float, FloatView> _batchNormInference;
-    private readonly Action<KernelConfig, FloatView, FloatView, int, int, FloatView, FloatView, FloatView, FloatView, int, FloatView, FloatView, int, int> _batchNormBackward;
-    private readonly Action<Index1D, FloatView, int, FloatView, IntView> _maxout;
-    private readonly Action<Index1D, FloatView, IntView, int, FloatView, int> _maxoutBackward;
+    private readonly Action<AcceleratorStream, Index1D, FloatView, FloatView, FloatView, int> _multiply;
+    private readonly Action<AcceleratorStream, Index1D, FloatView, float> _scale;
+    private readonly Action<AcceleratorStream, Index1D, FloatView, FloatView, int> _unary;
+    private readonly Action<AcceleratorStream, Index1D, FloatView, FloatView, FloatView, int, FloatView, int, int> _columnAffine;
+    private readonly Action<AcceleratorStream, Index1D, FloatView, FloatView, FloatView, float, float, ulong, ulong, uint> _dropout;
+    private readonly Action<AcceleratorStream, KernelConfig, FloatView, int, float, float, FloatView> _l1l2Partial;
+    private readonly Action<AcceleratorStream, Index1D, FloatView, FloatView, float, float> _l1l2Gradient;
+    private readonly Action<AcceleratorStream, Index1D, FloatView, float> _clipByValue;
+    private readonly Action<AcceleratorStream, Index1D, FloatView, FloatView, float> _scaleToMaxNorm;
+    private readonly Action<AcceleratorStream, KernelConfig, FloatView, int, int, FloatView, FloatView, FloatView, FloatView, FloatView, FloatView, FloatView, float, float> _batchNormTraining;
+    private readonly Action<AcceleratorStream, Index1D, FloatView, int, FloatView, FloatView, FloatView, FloatView, float, FloatView> _batchNormInference;
+    private readonly Action<AcceleratorStream, KernelConfig, FloatView, FloatView, int, int, FloatView, FloatView, FloatView, FloatView, int, FloatView, FloatView, int, int> _batchNormBackward;
+    private readonly Action<AcceleratorStream, Index1D, FloatView, int, FloatView, IntView> _maxout;
+    private readonly Action<AcceleratorStream, Index1D, FloatView, IntView, int, FloatView, int> _maxoutBackward;
     // optimizers and augmentation (IlgpuBackend.Optimizers.cs)
-    private readonly Action<Index1D, OptimizerStep, FloatView, FloatView, FloatView, FloatView> _optimizerUpdate;
-    private readonly Action<Index1D, FloatView, FloatView, int, int, AugmentationSettings, ulong, ulong> _augmentImages;
+    private readonly Action<AcceleratorStream, Index1D, OptimizerStep, FloatView, FloatView, FloatView, FloatView> _optimizerUpdate;
+    private readonly Action<AcceleratorStream, Index1D, FloatView, FloatView, int, int, AugmentationSettings, ulong, ulong> _augmentImages;
 
     private IlgpuBackend(Context context, Accelerator accelerator, DeviceKind kind, string name)
     {
@@ -89,60 +89,59 @@ public sealed partial class IlgpuBackend : IBackend
         _rowLoss = accelerator.Allocate1D<float>(1024);
 
         var a = accelerator;
-        _gemmTiled = a.LoadStreamKernel<int, int, int, int, int, float, FloatView, FloatView, float, FloatView>(GemmKernels.GemmTiledKernel);
-        _gemmNaive = a.LoadAutoGroupedStreamKernel<Index2D, int, int, int, int, int, float, FloatView, FloatView, float, FloatView>(GemmKernels.GemmNaiveKernel);
+        Load(out _gemmTiled, GemmKernels.GemmTiledKernel);
+        Load(out _gemmNaive, GemmKernels.GemmNaiveKernel);
         _gemmRegisterTiled = LoadRegisterTiledGemmKernels(a);
-        _biasAdd = a.LoadAutoGroupedStreamKernel<Index1D, FloatView, FloatView, int>(ElementwiseKernels.BiasAddKernel);
-        _columnSum = a.LoadAutoGroupedStreamKernel<Index1D, FloatView, int, int, FloatView, int>(ElementwiseKernels.ColumnSumKernel);
-        _fillFloat = a.LoadAutoGroupedStreamKernel<Index1D, FloatView, float>(ElementwiseKernels.FillFloatKernel);
-        _fillInt = a.LoadAutoGroupedStreamKernel<Index1D, IntView, int>(ElementwiseKernels.FillIntKernel);
-        _activation = a.LoadAutoGroupedStreamKernel<Index1D, FloatView, FloatView, int, float>(ActivationKernels.ActivationForwardKernel);
-        _activationBackward = a.LoadAutoGroupedStreamKernel<Index1D, FloatView, FloatView, FloatView, FloatView, int, float, int>(
-            ActivationKernels.ActivationBackwardKernel);
-        _softmax = a.LoadStreamKernel<FloatView, FloatView, int, int>(SoftmaxKernels.SoftmaxKernel);
-        _softmaxCrossEntropy = a.LoadStreamKernel<FloatView, IntView, int, int, FloatView, int, FloatView, int, float, FloatView>(
-            SoftmaxKernels.SoftmaxCrossEntropyKernel);
-        _sumInto = a.LoadStreamKernel<FloatView, int, FloatView>(ReductionKernels.SumIntoKernel);
-        _countCorrect = a.LoadStreamKernel<FloatView, IntView, int, int, IntView>(SoftmaxKernels.CountCorrectKernel);
-        _argMax = a.LoadStreamKernel<FloatView, int, int, IntView>(SoftmaxKernels.ArgMaxKernel);
-        _gatherRows = a.LoadAutoGroupedStreamKernel<Index1D, FloatView, IntView, int, int, int, FloatView>(DataKernels.GatherRowsKernel);
-        _gather = a.LoadAutoGroupedStreamKernel<Index1D, IntView, IntView, int, int, IntView>(DataKernels.GatherKernel);
-        _randomUniform = a.LoadAutoGroupedStreamKernel<Index1D, FloatView, float, float, ulong, uint>(RandomKernels.RandomUniformKernel);
-        _randomNormal = a.LoadAutoGroupedStreamKernel<Index1D, FloatView, float, float, ulong, uint>(RandomKernels.RandomNormalKernel);
+        Load(out _biasAdd, ElementwiseKernels.BiasAddKernel);
+        Load(out _columnSum, ElementwiseKernels.ColumnSumKernel);
+        Load(out _fillFloat, ElementwiseKernels.FillFloatKernel);
+        Load(out _fillInt, ElementwiseKernels.FillIntKernel);
+        Load(out _activation, ActivationKernels.ActivationForwardKernel);
+        Load(out _activationBackward, ActivationKernels.ActivationBackwardKernel);
+        Load(out _softmax, SoftmaxKernels.SoftmaxKernel);
+        Load(out _softmaxCrossEntropy, SoftmaxKernels.SoftmaxCrossEntropyKernel);
+        Load(out _sumInto, ReductionKernels.SumIntoKernel);
+        Load(out _countCorrect, SoftmaxKernels.CountCorrectKernel);
+        Load(out _argMax, SoftmaxKernels.ArgMaxKernel);
+        Load(out _gatherRows, DataKernels.GatherRowsKernel);
+        Load(out _gather, DataKernels.GatherKernel);
+        Load(out _randomUniform, RandomKernels.RandomUniformKernel);
+        Load(out _randomNormal, RandomKernels.RandomNormalKernel);
 
-        _softmaxCrossEntropyDense = a.LoadStreamKernel<FloatView, FloatView, int, int, FloatView, int, FloatView, int, float, FloatView>(
-            LossKernels.SoftmaxCrossEntropyDenseKernel);
-        _sigmoidCrossEntropy = a.LoadAutoGroupedStreamKernel<Index1D, FloatView, FloatView, FloatView, int, FloatView, int, float, FloatView>(
-            LossKernels.SigmoidCrossEntropyKernel);
-        _crossEntropyFromProbabilities = a.LoadAutoGroupedStreamKernel<Index1D, FloatView, FloatView, float, FloatView, int, float, FloatView>(
-            LossKernels.CrossEntropyFromProbabilitiesKernel);
-        _binaryCrossEntropyFromProbabilities = a.LoadAutoGroupedStreamKernel<Index1D, FloatView, FloatView, float, FloatView, int, float, FloatView>(
-            LossKernels.BinaryCrossEntropyFromProbabilitiesKernel);
-        _squaredError = a.LoadAutoGroupedStreamKernel<Index1D, FloatView, FloatView, FloatView, int, float, FloatView>(LossKernels.SquaredErrorKernel);
-        _countCorrectBinary = a.LoadStreamKernel<FloatView, IntView, int, float, IntView>(LossKernels.CountCorrectBinaryKernel);
-        _softmaxBackward = a.LoadStreamKernel<FloatView, FloatView, FloatView, int, int, int>(SoftmaxKernels.SoftmaxBackwardKernel);
-        _multiply = a.LoadAutoGroupedStreamKernel<Index1D, FloatView, FloatView, FloatView, int>(LayerKernels.MultiplyKernel);
-        _scale = a.LoadAutoGroupedStreamKernel<Index1D, FloatView, float>(LayerKernels.ScaleKernel);
-        _unary = a.LoadAutoGroupedStreamKernel<Index1D, FloatView, FloatView, int>(LayerKernels.UnaryKernel);
-        _columnAffine = a.LoadAutoGroupedStreamKernel<Index1D, FloatView, FloatView, FloatView, int, FloatView, int, int>(LayerKernels.ColumnAffineKernel);
-        _dropout = a.LoadAutoGroupedStreamKernel<Index1D, FloatView, FloatView, FloatView, float, float, ulong, ulong, uint>(LayerKernels.DropoutKernel);
-        _l1l2Partial = a.LoadStreamKernel<FloatView, int, float, float, FloatView>(LayerKernels.L1L2PartialKernel);
-        _l1l2Gradient = a.LoadAutoGroupedStreamKernel<Index1D, FloatView, FloatView, float, float>(LayerKernels.L1L2GradientKernel);
-        _clipByValue = a.LoadAutoGroupedStreamKernel<Index1D, FloatView, float>(LayerKernels.ClipByValueKernel);
-        _scaleToMaxNorm = a.LoadAutoGroupedStreamKernel<Index1D, FloatView, FloatView, float>(LayerKernels.ScaleToMaxNormKernel);
-        _batchNormTraining = a.LoadStreamKernel<FloatView, int, int, FloatView, FloatView, FloatView, FloatView, FloatView, FloatView, FloatView, float, float>(
-            LayerKernels.BatchNormTrainingKernel);
-        _batchNormInference = a.LoadAutoGroupedStreamKernel<Index1D, FloatView, int, FloatView, FloatView, FloatView, FloatView, float, FloatView>(
-            LayerKernels.BatchNormInferenceKernel);
-        _batchNormBackward = a.LoadStreamKernel<FloatView, FloatView, int, int, FloatView, FloatView, FloatView, FloatView, int, FloatView, FloatView, int, int>(
-            LayerKernels.BatchNormBackwardKernel);
-        _maxout = a.LoadAutoGroupedStreamKernel<Index1D, FloatView, int, FloatView, IntView>(LayerKernels.MaxoutKernel);
-        _maxoutBackward = a.LoadAutoGroupedStreamKernel<Index1D, FloatView, IntView, int, FloatView, int>(LayerKernels.MaxoutBackwardKernel);
-        _optimizerUpdate = a.LoadAutoGroupedStreamKernel<Index1D, OptimizerStep, FloatView, FloatView, FloatView, FloatView>(
-            OptimizerKernels.OptimizerUpdateKernel);
-        _augmentImages = a.LoadAutoGroupedStreamKernel<Index1D, FloatView, FloatView, int, int, AugmentationSettings, ulong, ulong>(
-            AugmentKernels.AugmentImagesKernel);
+        Load(out _softmaxCrossEntropyDense, LossKernels.SoftmaxCrossEntropyDenseKernel);
+        Load(out _sigmoidCrossEntropy, LossKernels.SigmoidCrossEntropyKernel);
+        Load(out _crossEntropyFromProbabilities, LossKernels.CrossEntropyFromProbabilitiesKernel);
+        Load(out _binaryCrossEntropyFromProbabilities, LossKernels.BinaryCrossEntropyFromProbabilitiesKernel);
+        Load(out _squaredError, LossKernels.SquaredErrorKernel);
+        Load(out _countCorrectBinary, LossKernels.CountCorrectBinaryKernel);
+        Load(out _softmaxBackward, SoftmaxKernels.SoftmaxBackwardKernel);
+        Load(out _multiply, LayerKernels.MultiplyKernel);
+        Load(out _scale, LayerKernels.ScaleKernel);
+        Load(out _unary, LayerKernels.UnaryKernel);
+        Load(out _columnAffine, LayerKernels.ColumnAffineKernel);
+        Load(out _dropout, LayerKernels.DropoutKernel);
+        Load(out _l1l2Partial, LayerKernels.L1L2PartialKernel);
+        Load(out _l1l2Gradient, LayerKernels.L1L2GradientKernel);
+        Load(out _clipByValue, LayerKernels.ClipByValueKernel);
+        Load(out _scaleToMaxNorm, LayerKernels.ScaleToMaxNormKernel);
+        Load(out _batchNormTraining, LayerKernels.BatchNormTrainingKernel);
+        Load(out _batchNormInference, LayerKernels.BatchNormInferenceKernel);
+        Load(out _batchNormBackward, LayerKernels.BatchNormBackwardKernel);
+        Load(out _maxout, LayerKernels.MaxoutKernel);
+        Load(out _maxoutBackward, LayerKernels.MaxoutBackwardKernel);
+        Load(out _optimizerUpdate, OptimizerKernels.OptimizerUpdateKernel);
+        Load(out _augmentImages, AugmentKernels.AugmentImagesKernel);
     }
+
+    /// <summary>
+    /// Compiles <paramref name="kernel"/> for this accelerator into <paramref name="launcher"/>. The launcher's
+    /// type, written once in the field's declaration, says how: (stream, KernelConfig, arguments) for an
+    /// explicitly grouped kernel, (stream, index, arguments) for an auto-grouped one.
+    /// </summary>
+    private void Load<TLauncher>(out TLauncher launcher, Delegate kernel) where TLauncher : Delegate =>
+        launcher = typeof(TLauncher).GetGenericArguments()[1] == typeof(KernelConfig)
+            ? _accelerator.LoadKernel<TLauncher>(kernel.Method)
+            : _accelerator.LoadAutoGroupedKernel<TLauncher>(kernel.Method);
 
     /// <summary>The device, e.g. "NVIDIA H100 80GB HBM3 (CUDA, SM 9.0)" or "ILGPU CPU accelerator".</summary>
     public string Name { get; }
