@@ -15,13 +15,10 @@ public sealed partial class IlgpuBackend
     public void OptimizerUpdate(OptimizerStep step, DeviceBuffer<float> parameters, DeviceBuffer<float> gradients,
         DeviceBuffer<float>? state1, DeviceBuffer<float>? state2, int count)
     {
-        if (!Enum.IsDefined(step.Kind))
-            throw new ArgumentOutOfRangeException(nameof(step), step.Kind, "Unknown optimizer.");
         ArgumentOutOfRangeException.ThrowIfNegative(count);
         Require(parameters, count, nameof(parameters)); Require(gradients, count, nameof(gradients));
+        OptimizerMath.RequireStates(step, state1, state2, count);
         bool needs1 = OptimizerMath.UsesState1(step.Kind), needs2 = OptimizerMath.UsesState2(step.Kind);
-        if (needs1 && state1 is null) throw new ArgumentNullException(nameof(state1), $"{step.Kind} needs a state buffer of {count} elements.");
-        if (needs2 && state2 is null) throw new ArgumentNullException(nameof(state2), $"{step.Kind} needs a second state buffer of {count} elements.");
         var vw = View(parameters, nameof(parameters)); var vg = View(gradients, nameof(gradients));
         // a state the rule does not use is never read: it may be absent (or too short)
         var (v1, _) = needs1 ? Optional(state1, count, nameof(state1)) : (_dummy.View, 0);

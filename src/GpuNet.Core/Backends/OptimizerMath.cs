@@ -50,6 +50,19 @@ public static class OptimizerMath
     public static bool UsesState2(OptimizerKind kind) => kind is OptimizerKind.Adam or OptimizerKind.AdamW;
 
     /// <summary>
+    /// The host's checks of an update, the same on every backend: a known rule (else
+    /// <see cref="ArgumentOutOfRangeException"/>) and the states it uses present (else <see cref="ArgumentNullException"/>).
+    /// </summary>
+    public static void RequireStates(in OptimizerStep step, DeviceBuffer<float>? state1, DeviceBuffer<float>? state2, int count)
+    {
+        if (!Enum.IsDefined(step.Kind)) throw new ArgumentOutOfRangeException(nameof(step), step.Kind, "Unknown optimizer.");
+        if (UsesState1(step.Kind) && state1 is null)
+            throw new ArgumentNullException(nameof(state1), $"{step.Kind} needs a state buffer of {count} elements.");
+        if (UsesState2(step.Kind) && state2 is null)
+            throw new ArgumentNullException(nameof(state2), $"{step.Kind} needs a second state buffer of {count} elements.");
+    }
+
+    /// <summary>
     /// One parameter (or one vector of them) through the rule of <paramref name="kind"/> (see
     /// <see cref="OptimizerKind"/> for the math): returns the new w, updates the states the rule uses
     /// and leaves the others untouched. Kernel-safe: no allocation, no exception, no managed call; an

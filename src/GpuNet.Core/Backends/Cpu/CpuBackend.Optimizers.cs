@@ -5,12 +5,9 @@ public sealed partial class CpuBackend
     public void OptimizerUpdate(OptimizerStep step, DeviceBuffer<float> parameters, DeviceBuffer<float> gradients,
         DeviceBuffer<float>? state1, DeviceBuffer<float>? state2, int count)
     {
-        if (!Enum.IsDefined(step.Kind))
-            throw new ArgumentOutOfRangeException(nameof(step), step.Kind, "Unknown optimizer.");
         Require(parameters, count, nameof(parameters)); Require(gradients, count, nameof(gradients));
+        OptimizerMath.RequireStates(step, state1, state2, count);
         bool needs1 = OptimizerMath.UsesState1(step.Kind), needs2 = OptimizerMath.UsesState2(step.Kind);
-        if (needs1 && state1 is null) throw new ArgumentNullException(nameof(state1), $"{step.Kind} needs a state buffer of {count} elements.");
-        if (needs2 && state2 is null) throw new ArgumentNullException(nameof(state2), $"{step.Kind} needs a second state buffer of {count} elements.");
         if (needs1) Require(state1!, count, nameof(state1));
         if (needs2) Require(state2!, count, nameof(state2));
         var cp = Cpu(parameters, nameof(parameters)); var cg = Cpu(gradients, nameof(gradients));
