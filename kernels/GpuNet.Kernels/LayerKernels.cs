@@ -82,8 +82,7 @@ public static class LayerKernels
     public static void DropoutKernel(Index1D index, FloatView x, FloatView y, FloatView mask, float rate, float keepScale,
         ulong seed, ulong step, uint purpose)
     {
-        float u = Philox.ToUnitFloat(Philox.ForStep(index, step, purpose, seed).X);
-        float m = u >= rate ? keepScale : 0f;
+        float m = RandomMath.DropoutFactor(index, step, purpose, seed, rate, keepScale);
         mask[index] = m;
         y[index] = x[index] * m;
     }

@@ -79,9 +79,7 @@ public static class AugmentMath
         float v = Bilinear(image, sy, sx, height, width) + p.Brightness;
         if (s.NoiseStddev > 0)
         {
-            var n = Philox.ForStep((sample * height + y) * width + x, step, NoisePurpose, seed);
-            float u1 = Philox.ToUnitFloatNonZero(n.X), u2 = Philox.ToUnitFloat(n.Y);
-            v += s.NoiseStddev * MathF.Sqrt(-2f * MathF.Log(u1)) * MathF.Cos(2f * MathF.PI * u2);
+            v = RandomMath.Normal(Philox.ForStep((sample * height + y) * width + x, step, NoisePurpose, seed), v, s.NoiseStddev);
         }
         return v;
     }

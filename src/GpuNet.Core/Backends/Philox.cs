@@ -59,3 +59,35 @@ public static class Philox
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float ToUnitFloatNonZero(uint bits) => ((bits >> 8) + 1u) * (1.0f / 16777216.0f);
 }
+
+/// <summary>
+/// The random draws built on <see cref="Philox"/>, written once for the CPU backend, the ILGPU kernels and
+/// <see cref="AugmentMath"/>, so every backend draws the same numbers from the same (counter, key).
+/// </summary>
+/// <remarks>Kernel-safe, as Philox: float arithmetic and MathF (which ILGPU maps to its intrinsics).</remarks>
+public static class RandomMath
+{
+    /// <summary>Element <paramref name="index"/> of a uniform fill: low + scale * U[0, 1) from the block's X word.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Uniform(int index, uint stream, ulong seed, float low, float scale) =>
+        low + scale * Philox.ToUnitFloat(Philox.ForElement(index, stream, seed).X);
+
+    /// <summary>
+    /// mean + stddev * sqrt(-2 ln u1) * cos(2 pi u2) (Box-Muller), u1 in (0, 1] from the block's X word and
+    /// u2 in [0, 1) from its Y word.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Normal(PhiloxBlock block, float mean, float stddev)
+    {
+        float u1 = Philox.ToUnitFloatNonZero(block.X), u2 = Philox.ToUnitFloat(block.Y);
+        return mean + stddev * MathF.Sqrt(-2f * MathF.Log(u1)) * MathF.Cos(2f * MathF.PI * u2);
+    }
+
+    /// <summary>
+    /// Inverted dropout's factor for element <paramref name="index"/> at a training step: keepScale
+    /// (1 / (1 - rate), computed once on the host) when its draw u is at least rate, else 0.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float DropoutFactor(int index, ulong step, uint purpose, ulong seed, float rate, float keepScale) =>
+        Philox.ToUnitFloat(Philox.ForStep(index, step, purpose, seed).X) >= rate ? keepScale : 0f;
+}

@@ -58,8 +58,7 @@ public sealed partial class CpuBackend
         for (int i = 0; i < count; i++)
         {
             // inverted dropout: kept units are scaled by 1/(1 - rate) so inference needs no rescaling
-            float u = Philox.ToUnitFloat(Philox.ForStep(i, step, purpose, seed).X);
-            sm[i] = u >= rate ? keepScale : 0f;
+            sm[i] = RandomMath.DropoutFactor(i, step, purpose, seed, rate, keepScale);
             sy[i] = sx[i] * sm[i];
         }
     }

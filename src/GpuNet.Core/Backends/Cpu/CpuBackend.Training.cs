@@ -131,17 +131,13 @@ public sealed partial class CpuBackend
         var span = Cpu(buffer, nameof(buffer)).Span;
         float scale = high - low;
         for (int i = 0; i < span.Length; i++)
-            span[i] = low + scale * Philox.ToUnitFloat(Philox.ForElement(i, stream, seed).X);
+            span[i] = RandomMath.Uniform(i, stream, seed, low, scale);
     }
 
     public void RandomNormal(DeviceBuffer<float> buffer, float mean, float stddev, ulong seed, uint stream)
     {
         var span = Cpu(buffer, nameof(buffer)).Span;
         for (int i = 0; i < span.Length; i++)
-        {
-            var block = Philox.ForElement(i, stream, seed);
-            float u1 = Philox.ToUnitFloatNonZero(block.X), u2 = Philox.ToUnitFloat(block.Y);
-            span[i] = mean + stddev * MathF.Sqrt(-2f * MathF.Log(u1)) * MathF.Cos(2f * MathF.PI * u2);
-        }
+            span[i] = RandomMath.Normal(Philox.ForElement(i, stream, seed), mean, stddev);
     }
 }
