@@ -9,7 +9,8 @@ namespace GpuNet.Kernels;
 /// L1/L2 penalty and gradient, batch normalization (training, inference, backward) and maxout.
 /// </summary>
 /// <remarks>
-/// <para>Matrices are R x C, row-major. The formulas are those of <c>CpuBackend.Layers.cs</c>.</para>
+/// <para>Matrices are R x C, row-major. The per-element formulas are <see cref="LayerMath"/>'s and
+/// <see cref="RandomMath"/>'s, shared with <c>CpuBackend.Layers.cs</c>.</para>
 /// <para>Batch normalization reduces over the rows of each column. A group of <see cref="GroupSize"/>
 /// threads owns a tile of <see cref="TileColumns"/> adjacent columns: thread (tx, ty) with
 /// tx = column in the tile and ty in [0, <see cref="TileRowLanes"/>) sums rows ty, ty + 8, ... of its
@@ -133,8 +134,7 @@ public static class LayerKernels
     /// <param name="index">Element i; launch with extent count.</param>
     public static void ClipByValueKernel(Index1D index, FloatView x, float limit)
     {
-        float v = x[index];
-        x[index] = v > limit ? limit : v < -limit ? -limit : v;
+        x[index] = LayerMath.ClipByValue(x[index], limit);
     }
 
     /// <summary>x[i] *= maxNorm / n when n = sqrt(sumSquares[0]) exceeds maxNorm (every thread reads the same cell).</summary>
@@ -149,9 +149,7 @@ public static class LayerKernels
     /// <param name="index">Element i; launch with extent count.</param>
     public static void L1L2GradientKernel(Index1D index, FloatView parameters, FloatView gradients, float l1, float l2)
     {
-        float w = parameters[index];
-        float sign = w > 0f ? 1f : w < 0f ? -1f : 0f;
-        gradients[index] += l1 * sign + 2f * l2 * w;
+        gradients[index] += LayerMath.L1L2Gradient(parameters[index], l1, l2);
     }
 
     /// <summary>
@@ -203,12 +201,12 @@ public static class LayerKernels
         {
             savedMean[c] = mean;
             savedInvStd[c] = invStd;
-            runningMean[c] = momentum * runningMean[c] + (1 - momentum) * mean;
-            runningVariance[c] = momentum * runningVariance[c] + (1 - momentum) * variance;
+            runningMean[c] = LayerMath.MovingAverage(runningMean[c], mean, momentum);
+            runningVariance[c] = LayerMath.MovingAverage(runningVariance[c], variance, momentum);
         }
         float g = gamma[c], b = beta[c];
         for (int r = ty; r < rows; r += TileRowLanes)
-            y[r * cols + c] = g * (x[r * cols + c] - mean) * invStd + b;
+            y[r * cols + c] = LayerMath.Normalize(x[r * cols + c], mean, invStd, g, b);
     }
 
     /// <summary>Batch normalization in inference: y[r, c] = gamma[c] (x[r, c] - runningMean[c]) / sqrt(runningVariance[c] + eps) + beta[c].</summary>
@@ -217,7 +215,7 @@ public static class LayerKernels
         FloatView runningMean, FloatView runningVariance, float epsilon, FloatView y)
     {
         int c = index % cols;
-        y[index] = gamma[c] * (x[index] - runningMean[c]) / XMath.Sqrt(runningVariance[c] + epsilon) + beta[c];
+        y[index] = LayerMath.NormalizeInference(x[index], runningMean[c], runningVariance[c], epsilon, gamma[c], beta[c]);
     }
 
     /// <summary>
@@ -271,8 +269,7 @@ public static class LayerKernels
         for (int r = ty; r < rows; r += TileRowLanes)
         {
             int i = r * cols + c;
-            float xhat = (x[i] - mean) * invStd;
-            float v = k * (rows * gradOutput[i] - sumDy - xhat * sumDyXhat);
+            float v = LayerMath.NormalizeBackward(x[i], gradOutput[i], mean, invStd, k, rows, sumDy, sumDyXhat);
             gradInput[i] = accumulateInput != 0 ? gradInput[i] + v : v;
         }
     }

@@ -77,15 +77,14 @@ public sealed partial class CpuBackend
     {
         Require(parameters, count, nameof(parameters)); Require(gradients, count, nameof(gradients));
         var w = Cpu(parameters, nameof(parameters)).Span; var g = Cpu(gradients, nameof(gradients)).Span;
-        // d/dw (l1 |w| + l2 w^2) = l1 sign(w) + 2 l2 w  (sign(0) = 0: the subgradient that keeps zeros at zero)
-        for (int i = 0; i < count; i++) g[i] += l1 * (w[i] > 0 ? 1f : w[i] < 0 ? -1f : 0f) + 2f * l2 * w[i]; // MathF.Sign throws on NaN
+        for (int i = 0; i < count; i++) g[i] += LayerMath.L1L2Gradient(w[i], l1, l2);
     }
 
     public void ClipByValue(DeviceBuffer<float> x, int count, float limit)
     {
         Require(x, count, nameof(x));
         var v = Cpu(x, nameof(x)).Span[..count];
-        for (int i = 0; i < v.Length; i++) v[i] = v[i] > limit ? limit : v[i] < -limit ? -limit : v[i]; // as the kernel: NaN stays NaN
+        for (int i = 0; i < v.Length; i++) v[i] = LayerMath.ClipByValue(v[i], limit);
     }
 
     public void ScaleToMaxNorm(DeviceBuffer<float> x, int count, DeviceBuffer<float> sumSquares, float maxNorm)
@@ -117,9 +116,9 @@ public sealed partial class CpuBackend
             double variance = sq / rows; // biased batch variance, as Keras uses for normalization and the moving average
             mu[c] = (float)mean;
             inv[c] = (float)(1 / Math.Sqrt(variance + epsilon));
-            rm[c] = momentum * rm[c] + (1 - momentum) * (float)mean;
-            rv[c] = momentum * rv[c] + (1 - momentum) * (float)variance;
-            for (int r = 0; r < rows; r++) sy[r * cols + c] = g[c] * (sx[r * cols + c] - mu[c]) * inv[c] + be[c];
+            rm[c] = LayerMath.MovingAverage(rm[c], (float)mean, momentum);
+            rv[c] = LayerMath.MovingAverage(rv[c], (float)variance, momentum);
+            for (int r = 0; r < rows; r++) sy[r * cols + c] = LayerMath.Normalize(sx[r * cols + c], mu[c], inv[c], g[c], be[c]);
         }
     }
 
@@ -133,7 +132,7 @@ public sealed partial class CpuBackend
         var rm = Cpu(runningMean, nameof(runningMean)).Span; var rv = Cpu(runningVariance, nameof(runningVariance)).Span;
         for (int r = 0; r < rows; r++)
             for (int c = 0; c < cols; c++)
-                sy[r * cols + c] = g[c] * (sx[r * cols + c] - rm[c]) / MathF.Sqrt(rv[c] + epsilon) + be[c];
+                sy[r * cols + c] = LayerMath.NormalizeInference(sx[r * cols + c], rm[c], rv[c], epsilon, g[c], be[c]);
     }
 
     public void BatchNormBackward(DeviceBuffer<float> x, DeviceBuffer<float> gradOutput, int rows, int cols, DeviceBuffer<float> gamma,
@@ -164,8 +163,7 @@ public sealed partial class CpuBackend
             for (int r = 0; r < rows; r++)
             {
                 int i = r * cols + c;
-                float xhat = (sx[i] - mu[c]) * inv[c];
-                float v = k * (rows * dy[i] - (float)sumDy - xhat * (float)sumDyXhat);
+                float v = LayerMath.NormalizeBackward(sx[i], dy[i], mu[c], inv[c], k, rows, (float)sumDy, (float)sumDyXhat);
                 dx[i] = accumulateInput ? dx[i] + v : v;
             }
         }
