@@ -93,7 +93,7 @@ public static class LossKernels
         float s = ActivationMath.Sigmoid(x);
         elementLoss[index] = LossMath.SigmoidCrossEntropy(x, t);
         if (writeProbabilities != 0) probabilities[index] = s;
-        if (writeGradient != 0) gradLogits[index] = gradScale * (s - t);
+        if (writeGradient != 0) gradLogits[index] = LossMath.SigmoidCrossEntropyGradient(s, t, gradScale);
     }
 
     /// <summary>
@@ -149,7 +149,7 @@ public static class LossKernels
     {
         float d = predictions[index] - targets[index];
         elementLoss[index] = d * d;
-        if (writeGradient != 0) gradPredictions[index] = gradScale * 2f * d;
+        if (writeGradient != 0) gradPredictions[index] = LossMath.SquaredErrorGradient(d, gradScale);
     }
 
     /// <summary>

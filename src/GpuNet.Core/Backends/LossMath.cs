@@ -32,4 +32,10 @@ public static class LossMath
 
     /// <summary>d/dpc of <see cref="BinaryCrossEntropy"/>, times scale: scale (pc - t) / (pc (1 - pc)).</summary>
     public static float BinaryCrossEntropyGradient(float pc, float t, float scale) => scale * (pc - t) / (pc * (1f - pc));
+
+    /// <summary>d/dx of the sigmoid cross-entropy from logits, times scale: scale (s - t) with s = sigmoid(x).</summary>
+    public static float SigmoidCrossEntropyGradient(float s, float t, float scale) => scale * (s - t);
+
+    /// <summary>d/dp of the squared error d^2 (d = p - t), times scale: scale 2 d.</summary>
+    public static float SquaredErrorGradient(float d, float scale) => scale * 2f * d;
 }

@@ -39,7 +39,7 @@ public sealed partial class CpuBackend
             float xi = x[i], s = ActivationMath.Sigmoid(xi);
             total += LossMath.SigmoidCrossEntropy(xi, t[i]);
             if (probabilities is not null) p[i] = s;
-            if (gradLogits is not null) g[i] = gradScale * (s - t[i]);
+            if (gradLogits is not null) g[i] = LossMath.SigmoidCrossEntropyGradient(s, t[i], gradScale);
         }
         Cpu(lossSum, nameof(lossSum)).Span[0] += (float)total;
     }
@@ -87,7 +87,7 @@ public sealed partial class CpuBackend
         {
             float d = p[i] - t[i];
             total += d * d;
-            if (gradPredictions is not null) g[i] = gradScale * 2f * d;
+            if (gradPredictions is not null) g[i] = LossMath.SquaredErrorGradient(d, gradScale);
         }
         Cpu(lossSum, nameof(lossSum)).Span[0] += (float)total;
     }
