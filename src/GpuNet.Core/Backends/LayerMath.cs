@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace GpuNet.Backends;
 
 /// <summary>
@@ -12,9 +14,11 @@ namespace GpuNet.Backends;
 public static class LayerMath
 {
     /// <summary>v clamped to [-limit, limit]; NaN stays NaN (comparisons, not min/max, which would drop it).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float ClipByValue(float v, float limit) => v > limit ? limit : v < -limit ? -limit : v;
 
     /// <summary>d/dw (l1 |w| + l2 w^2) = l1 sign(w) + 2 l2 w, sign(0) = 0 (the subgradient that keeps zeros at zero; MathF.Sign throws on NaN).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float L1L2Gradient(float w, float l1, float l2)
     {
         float sign = w > 0f ? 1f : w < 0f ? -1f : 0f;
@@ -22,12 +26,15 @@ public static class LayerMath
     }
 
     /// <summary>A moving average's step: momentum running + (1 - momentum) batch.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float MovingAverage(float running, float batch, float momentum) => momentum * running + (1 - momentum) * batch;
 
     /// <summary>Batch normalization with the batch statistics: gamma (x - mean) invStd + beta.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float Normalize(float x, float mean, float invStd, float gamma, float beta) => gamma * (x - mean) * invStd + beta;
 
     /// <summary>Batch normalization with the running statistics: gamma (x - mean) / sqrt(variance + eps) + beta.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float NormalizeInference(float x, float mean, float variance, float epsilon, float gamma, float beta) =>
         gamma * (x - mean) / MathF.Sqrt(variance + epsilon) + beta;
 
@@ -35,6 +42,7 @@ public static class LayerMath
     /// dx of batch normalization for one element: k (R dy - dbeta - xhat dgamma), with xhat = (x - mean) invStd,
     /// k = gamma invStd / R, dbeta = sum_r dy and dgamma = sum_r dy xhat over the column.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float NormalizeBackward(float x, float dy, float mean, float invStd, float k, int rows, float sumDy, float sumDyXhat)
     {
         float xhat = (x - mean) * invStd;

@@ -23,7 +23,7 @@ public sealed partial class CpuBackend
             for (int r = start; r < start + length; r++)
             {
                 var p = AugmentMath.SampleParameters(Settings, r, Height, Width, Seed, Step);
-                var src = Source.Array.AsSpan(Source.Offset + r * pixels, pixels);
+                var src = new SpanImagePixels(Source.Array.AsSpan(Source.Offset + r * pixels, pixels));
                 var dst = Destination.Array.AsSpan(Destination.Offset + r * pixels, pixels);
                 for (int y = 0; y < Height; y++)
                     for (int x = 0; x < Width; x++)
