@@ -137,13 +137,15 @@ internal static class TrainCommand
         {
             InitialEpoch = initialEpoch,
             Checkpoint = s.CheckpointPath is { } cp ? new ModelCheckpoint(cp, metadata: ModelMetadata(s, data)) { InitialBest = checkpointBest } : null,
-            OnEpochEnd = s.Verbose == "0" ? null : e => output.WriteLine(e),
+            // Keras' verbose: a bar on a terminal (auto, 1), one line per epoch in a log or pipe (auto, 1 redirected; 2), nothing (0)
+            Verbose = s.Verbose switch { "0" => Verbosity.Silent, "2" => Verbosity.EpochLines, _ => Verbosity.ProgressBar },
+            Output = output,
             OnLearningRateReduced = (epoch, lr) => output.WriteLine(
                 $"Epoch {epoch}: {(s.ValidationSplit > 0 ? "val_loss" : "loss")} has not improved for {s.ReduceLrPatience} epochs; learning rate reduced to {lr:G4}."),
         };
         var (checkpoint, stopping) = (options.Checkpoint, options.EarlyStopping);
         var total = Stopwatch.StartNew();
-        var history = TrainProgress.ShowsBar(s.Verbose, output) ? TrainProgress.Fit(model, data.Train, options) : model.Fit(data.Train, options);
+        var history = model.Fit(data.Train, options);
         total.Stop();
         foreach (var warning in model.Warnings) error.WriteLine($"warning: {warning}");
         var test = model.Evaluate(data.Test);
@@ -177,7 +179,7 @@ internal static class TrainCommand
         }
         if (s.PlotPath is { } png)
         {
-            BenchReport.WriteAtomically(png, HistoryReport.ChartPng(history, $"{data.Train.Name}, {model.Optimizer}", stopping?.RestoredEpoch is > 0 and var r ? r : null));
+            BenchReport.WriteAtomically(png, GpuNet.Plotting.Plots.ToPng(history, $"{data.Train.Name}, {model.Optimizer}", stopping?.RestoredEpoch is > 0 and var r ? r : null));
             output.WriteLine($"Wrote the learning curves to {png}");
         }
         return 0;
@@ -207,7 +209,7 @@ internal static class TrainCommand
                 int seed = s.Seed + i;
                 member.Compile(ModelFactory.Optimizer(s, data), ModelFactory.Loss(s, data), backend, seed: (ulong)seed);
                 var clock = Stopwatch.StartNew();
-                member.Fit(data.Train, FitOptionsFor(s, data, seed));
+                member.Fit(data.Train, FitOptionsFor(s, data, seed) with { Verbose = Verbosity.Silent });
                 output.WriteLine($"  member {i + 1} (seed {seed}): {Score(member, member.Evaluate(data.Test))} ({clock.Elapsed.TotalSeconds:F1}s)");
             }
             var ensemble = new Ensemble(members);

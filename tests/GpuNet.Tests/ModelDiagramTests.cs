@@ -1,6 +1,7 @@
 using System.Xml.Linq;
 using GpuNet.Layers;
 using GpuNet.Models;
+using GpuNet.Plotting;
 using Xunit;
 
 namespace GpuNet.Tests;
@@ -37,7 +38,7 @@ public sealed class ModelDiagramTests : IDisposable
     }
 
     [Fact]
-    public void PlotModelWritesWellFormedSvgAndSendsPngToTheCommandLine()
+    public void PlotModelWritesWellFormedSvgAndAPngOfTheDiagramsSize()
     {
         using var model = Model();
         string path = Path.Combine(_folder, "model.svg");
@@ -48,8 +49,18 @@ public sealed class ModelDiagramTests : IDisposable
         Assert.Equal(3, svg.Descendants(ns + "line").Count()); // an arrow between each pair
         Assert.Contains(svg.Descendants(ns + "text"), t => t.Value == "out<&> (Dense, softmax)");
 
-        var e = Assert.Throws<ArgumentException>(() => model.PlotModel(Path.Combine(_folder, "model.png"), 6));
-        Assert.Contains("gpunet plot-model", e.Message);
+        // PNG from the API too (GpuNet.Plotting): as wide and tall as the diagram
+        string png = Path.Combine(_folder, "model.png");
+        model.PlotModel(png, 6);
+        var bytes = File.ReadAllBytes(png);
+        Assert.Equal([0x89, (byte)'P', (byte)'N', (byte)'G'], bytes[..4]);
+        var d = model.Diagram(6);
+        Assert.Equal(((int)Math.Ceiling(d.Width), (int)Math.Ceiling(d.Height)),
+            (System.Buffers.Binary.BinaryPrimitives.ReadInt32BigEndian(bytes.AsSpan(16)), System.Buffers.Binary.BinaryPrimitives.ReadInt32BigEndian(bytes.AsSpan(20))));
+
+        var e = Assert.Throws<ArgumentException>(() => model.PlotModel(Path.Combine(_folder, "model.jpg"), 6));
+        Assert.Contains("'model.png'", e.Message);
+        Assert.False(File.Exists(Path.Combine(_folder, "model.jpg")));
     }
 
     [Fact]

@@ -22,8 +22,8 @@ public abstract class Layer
     /// batch-norm layer its moving statistics, through every Fit; gradients still flow through it to earlier layers.
     /// It can be changed between Fit calls.
     /// </summary>
-    /// <remarks>A frozen batch-norm layer still normalizes training batches by their own statistics (Keras switches it to
-    /// inference mode instead); its gamma, beta and moving statistics stay as they are.</remarks>
+    /// <remarks>A frozen batch-norm layer runs in inference mode during Fit, as in Keras: it normalizes training batches with
+    /// its moving statistics, not the batch's, and its gamma, beta and moving statistics stay as they are.</remarks>
     public bool Trainable { get; set; } = true;
 
     /// <summary>The activation applied last, if the layer has one (the loss may fuse a final softmax or sigmoid).</summary>

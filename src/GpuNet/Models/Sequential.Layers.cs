@@ -72,6 +72,9 @@ public sealed partial class Sequential
         var frozen = _layers.Where(l => !l.Trainable).SelectMany(l => l.BuiltWeights).Select(w => w.Buffer).ToList();
         _frozen = frozen.Count == 0 ? null : new WeightBackup(Backend!, frozen);
         _frozen?.Save();
+        // a frozen batch-norm layer trains in inference mode, as in Keras
+        foreach (var layer in _layers)
+            if (layer is BatchNormalization { Node: { } node }) node.SetInferenceMode(Backend!, !layer.Trainable);
     }
 
     /// <summary>One optimizer update of every parameter, then the frozen layers' weights put back (device work only).</summary>
@@ -107,17 +110,6 @@ public sealed partial class Sequential
             width = output;
         }
         return new ModelDiagram(boxes);
-    }
-
-    /// <summary>Writes <see cref="Diagram"/> to <paramref name="path"/> as SVG (Keras' <c>plot_model</c>); written atomically.
-    /// For PNG, use <c>gpunet plot-model --model FILE --output model.png</c>.</summary>
-    /// <exception cref="ArgumentException"><paramref name="path"/> does not end in .svg.</exception>
-    public void PlotModel(string path, int? inputSize = null)
-    {
-        if (!path.EndsWith(".svg", StringComparison.OrdinalIgnoreCase))
-            throw new ArgumentException($"PlotModel writes SVG, so '{path}' should end in .svg. For a PNG, use `gpunet plot-model --model FILE --output model.png`, or convert the SVG.", nameof(path));
-        var svg = Encoding.UTF8.GetBytes(Diagram(inputSize).ToSvg());
-        AtomicFile.Write(path, stream => stream.Write(svg));
     }
 
     /// <summary>A Keras-style table of layers, output shapes and parameter counts, for the input width the model was built for.</summary>

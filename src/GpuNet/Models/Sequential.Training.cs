@@ -65,8 +65,17 @@ public sealed partial class Sequential
     }
 
     /// <summary>Trains the model on <paramref name="train"/>.</summary>
+    /// <remarks>As Keras' fit, it shows a progress bar per epoch on an interactive console (<see cref="FitOptions.Verbose"/>);
+    /// with the output redirected, or <see cref="Verbosity.Silent"/>, it prints nothing.</remarks>
     /// <returns>Per-epoch loss and accuracy (and validation figures when a validation set is given).</returns>
     public History Fit(Dataset train, FitOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var output = options.Output ?? Console.Out;
+        return FitProgress.Run(FitProgress.Resolve(options.Verbose, output), output, options, o => FitSilently(train, o));
+    }
+
+    private History FitSilently(Dataset train, FitOptions options)
     {
         options.Validate();
         options.EarlyStopping?.Reset();
@@ -106,6 +115,7 @@ public sealed partial class Sequential
         Span<float> lossHost = stackalloc float[1];
         Span<int> correctHost = stackalloc int[1];
         int batches = (fitData.Count + batch - 1) / batch;
+        long lastBatchEnd = Stopwatch.GetTimestamp();
 
         for (int epoch = options.InitialEpoch + 1; epoch <= options.Epochs; epoch++)
         {
@@ -127,8 +137,10 @@ public sealed partial class Sequential
                 UpdateWeights(iteration++, epoch - 1);
                 Iterations = iteration;
                 steps++;
-                if (options.OnBatchEnd is { } onBatch)
+                if (options.OnBatchEnd is { } onBatch && (steps == batches || options.BatchEndInterval == TimeSpan.Zero
+                    || Stopwatch.GetElapsedTime(lastBatchEnd) >= options.BatchEndInterval))
                 {
+                    lastBatchEnd = Stopwatch.GetTimestamp();
                     // the running figures: a host synchronization per batch, only when asked for
                     backend.Download(loss.LossSum, lossHost);
                     backend.Download(loss.Correct, correctHost);
