@@ -120,7 +120,7 @@ internal static class TrainCommand
     {
         int validation = (int)Math.Round(data.Train.Count * s.ValidationSplit);
         output.WriteLine($"Data: {data.Train.Name} {data.Train.Count - validation:N0} train / {validation:N0} validation, " +
-                         $"{data.Test.Name} {data.Test.Count:N0} test; {data.Train.FeatureCount} features, {(data.IsRegression ? "1 numeric target" : $"{data.ClassCount} classes")}");
+                         $"{data.Test.Name} {data.Test.Count:N0} test; {data.Train.FeatureCount} features, {(data.IsRegression ? "1 numeric target" : data.IsMultiLabel ? $"{data.ClassCount} labels per row" : $"{data.ClassCount} classes")}");
         output.WriteLine(model.Summary(data.Train.FeatureCount));
         output.WriteLine($"Optimizer: {model.Optimizer}, loss: {model.Loss}, batch_size={s.BatchSize}, epochs={s.Epochs}" +
                          (s.Augmentation is null ? "" : $", augmentation: {s.AugmentationText}"));
@@ -161,6 +161,7 @@ internal static class TrainCommand
         output.WriteLine($"Training time: {total.Elapsed.TotalSeconds:F1}s ({meanEpoch:F3}s per epoch after the first, " +
                          $"{epochs[^1].SamplesPerSecond:N0} samples/s in the last)");
         output.WriteLine(data.IsRegression ? data.RegressionReport(model, test.Loss)
+            : data.IsMultiLabel ? data.MultiLabelReport(model, test.Loss)
             : $"Test: loss {test.Loss:F4} - accuracy {test.Accuracy:F4} ({test.Samples:N0} samples)");
         if (s.Ensemble > 1) TrainEnsemble(s, data, backend, model, test, output);
         if (s.SavePath is { } path)
@@ -196,6 +197,7 @@ internal static class TrainCommand
         // a member's figure: its accuracy, or for regression its RMSE in the target's units
         string Score(Sequential m, EvaluationResult r) => data.IsRegression
             ? FormattableString.Invariant($"test RMSE {data.RegressionErrors(m.Predict(data.Test.Features)).Rmse:G5}")
+            : data.IsMultiLabel ? $"test binary accuracy {data.BinaryAccuracy(m.Predict(data.Test.Features)):F4}"
             : $"test accuracy {r.Accuracy:F4}";
         output.WriteLine($"Ensemble: training {s.Ensemble - 1} more models with seeds {s.Seed + 1}..{s.Seed + s.Ensemble - 1}");
         output.WriteLine($"  member 1 (seed {s.Seed}): {Score(first, firstTest)}");
@@ -219,6 +221,13 @@ internal static class TrainCommand
                 var memberRmse = members.Select(m => data.RegressionErrors(m.Predict(data.Test.Features)).Rmse).ToList();
                 output.WriteLine(FormattableString.Invariant($"Ensemble of {members.Count} (mean of their values): {metrics} ") +
                                  FormattableString.Invariant($"(members: RMSE mean {memberRmse.Average():G5}, best {memberRmse.Min():G5})"));
+                return;
+            }
+            if (data.IsMultiLabel)
+            {
+                var memberAccuracy = members.Select(m => data.BinaryAccuracy(m.Predict(data.Test.Features))).ToList();
+                output.WriteLine($"Ensemble of {members.Count} (mean of their probabilities): test binary accuracy {data.BinaryAccuracy(ensemble.Predict(data.Test.Features)):F4} " +
+                                 $"(members: mean {memberAccuracy.Average():F4}, best {memberAccuracy.Max():F4})");
                 return;
             }
             var result = ensemble.Evaluate(data.Test);
@@ -261,7 +270,12 @@ internal static class TrainCommand
         if (s.DataFolder is not null) meta["gpunet.data"] = Path.GetFullPath(s.DataFolder);
         if (s.Target is not null) meta["gpunet.target"] = s.Target;
         if (s.Scaler != "auto") meta["gpunet.scaler"] = s.Scaler;
-        if (data.Preprocessor is { } tabular) meta["gpunet.task"] = tabular.Task == Data.Tabular.TabularTask.Regression ? "regression" : "classification";
+        if (data.Preprocessor is { } tabular) meta["gpunet.task"] = tabular.Task switch
+        {
+            Data.Tabular.TabularTask.Regression => "regression",
+            Data.Tabular.TabularTask.MultiLabel => "multilabel",
+            _ => "classification",
+        };
         // The fitted CSV preprocessing (fill values, categories, scaling), so that `gpunet predict` encodes new rows the same way.
         if (data.Preprocessor is { } prep) meta[PredictCommand.PreprocessorKey] = prep.ToJson();
         return meta;

@@ -46,15 +46,17 @@ public sealed class Dataset
     /// against (Keras' categorical accuracy); multi-label sets (a row that does not sum to 1) report no accuracy.
     /// </summary>
     /// <param name="targets">Count x classCount values in [0, 1], row-major.</param>
+    /// <param name="multiLabel">True: the rows are independent labels even where one sums to 1 (a sample with one label);
+    /// false: class distributions; null: multi-label when some row does not sum to 1.</param>
     /// <exception cref="ArgumentException">A target is outside [0, 1] or not a number, or the lengths disagree.</exception>
-    public static Dataset WithTargets(string name, float[] features, float[] targets, int featureCount, int classCount)
+    public static Dataset WithTargets(string name, float[] features, float[] targets, int featureCount, int classCount, bool? multiLabel = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(classCount, 2);
         if (targets.Length % classCount != 0)
             throw new ArgumentException($"Dataset '{name}': {targets.Length} target values are not a whole number of rows of {classCount} classes.", nameof(targets));
         int rows = targets.Length / classCount;
         var labels = new int[rows];
-        bool multiLabel = false;
+        bool sumsDiffer = false;
         for (int r = 0; r < rows; r++)
         {
             var row = targets.AsSpan(r * classCount, classCount);
@@ -67,10 +69,12 @@ public sealed class Dataset
                 if (row[c] > row[labels[r]]) labels[r] = c;
                 sum += row[c];
             }
-            if (Math.Abs(sum - 1) > 1e-3) multiLabel = true;
+            if (Math.Abs(sum - 1) > 1e-3) sumsDiffer = true;
         }
+        if (multiLabel == false && sumsDiffer)
+            throw new ArgumentException($"Dataset '{name}': multiLabel is false but some target rows do not sum to 1; class distributions must (one-hot or soft rows).", nameof(multiLabel));
         return new Dataset(name, features, labels, featureCount, classCount)
-            { Targets = targets, TargetCount = classCount, HasClassTargets = true, IsMultiLabel = multiLabel };
+            { Targets = targets, TargetCount = classCount, HasClassTargets = true, IsMultiLabel = multiLabel ?? sumsDiffer };
     }
 
     public string Name { get; }
