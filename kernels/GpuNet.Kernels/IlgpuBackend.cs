@@ -55,6 +55,7 @@ public sealed partial class IlgpuBackend : IBackend
     private readonly Action<Index1D, FloatView, FloatView, float, FloatView, int, float, FloatView> _binaryCrossEntropyFromProbabilities;
     private readonly Action<Index1D, FloatView, FloatView, FloatView, int, float, FloatView> _squaredError;
     private readonly Action<KernelConfig, FloatView, IntView, int, float, IntView> _countCorrectBinary;
+    private readonly Action<KernelConfig, FloatView, FloatView, int, float, IntView> _countCorrectMultiLabel;
     private readonly Action<KernelConfig, FloatView, FloatView, FloatView, int, int, int> _softmaxBackward;
     // layers (IlgpuBackend.Layers.cs)
     private readonly Action<Index1D, FloatView, FloatView, FloatView, int> _multiply;
@@ -122,6 +123,7 @@ public sealed partial class IlgpuBackend : IBackend
             LossKernels.BinaryCrossEntropyFromProbabilitiesKernel);
         _squaredError = a.LoadAutoGroupedStreamKernel<Index1D, FloatView, FloatView, FloatView, int, float, FloatView>(LossKernels.SquaredErrorKernel);
         _countCorrectBinary = a.LoadStreamKernel<FloatView, IntView, int, float, IntView>(LossKernels.CountCorrectBinaryKernel);
+        _countCorrectMultiLabel = a.LoadStreamKernel<FloatView, FloatView, int, float, IntView>(LossKernels.CountCorrectMultiLabelKernel);
         _softmaxBackward = a.LoadStreamKernel<FloatView, FloatView, FloatView, int, int, int>(SoftmaxKernels.SoftmaxBackwardKernel);
         _multiply = a.LoadAutoGroupedStreamKernel<Index1D, FloatView, FloatView, FloatView, int>(LayerKernels.MultiplyKernel);
         _scale = a.LoadAutoGroupedStreamKernel<Index1D, FloatView, float>(LayerKernels.ScaleKernel);

@@ -92,6 +92,7 @@ public sealed class MultiLabelTests : IDisposable
         Assert.True(code == 0, error);
         Assert.Contains("3 labels per row (multi-label: one sigmoid output each): a (1=1, 0=0), b (yes=1, no=0), c (true=1, false=0)", output);
         Assert.Contains("loss: binary_crossentropy", output);
+        Assert.Matches(@"Epoch 60/60 - [0-9.]+s - loss: [0-9.]+ - accuracy: 0\.9[0-9]+ - val_loss: [0-9.]+ - val_accuracy: 0\.9", output); // binary accuracy per epoch
         Assert.Matches(@"\(Dense, sigmoid\) +\(None, 3\)", output); // one sigmoid output per label
         double Figure(string text, string label) =>
             double.Parse(text[(text.IndexOf(label, StringComparison.Ordinal) + label.Length)..].Split([' ', '%'], StringSplitOptions.RemoveEmptyEntries)[0], CultureInfo.InvariantCulture);

@@ -67,11 +67,23 @@ public abstract class LossNode : Node, IDisposable
         Input.Value.Backend.Fill(Correct, 0);
     }
 
-    /// <summary>Counts correct predictions on probabilities: argmax for several outputs, a 0.5 threshold for one.</summary>
+    /// <summary>
+    /// Whether the data has several labels per sample (multi-label targets): accuracy then counts every (sample, output)
+    /// pair on its own against the dense targets, p &gt; 0.5 against t &gt; 0.5 (Keras' binary accuracy), and
+    /// <see cref="Correct"/> runs to samples x outputs. Set between steps, for the data the next steps see.
+    /// </summary>
+    public bool MultiLabel { get; set; }
+
+    /// <summary>What <see cref="Correct"/> is counted out of for <paramref name="samples"/> samples.</summary>
+    public long AccuracyDivisor(int samples) => MultiLabel ? (long)samples * Input.Cols : samples;
+
+    /// <summary>Counts correct predictions on probabilities: argmax for several outputs, a 0.5 threshold for one, each
+    /// output against its target for <see cref="MultiLabel"/> data.</summary>
     protected void CountCorrect(StepContext ctx, Tensor scores)
     {
         if (!CountsAccuracy) return;
-        if (scores.Cols == 1) ctx.Backend.CountCorrectBinary(scores.Value, Labels, ctx.Rows, 0.5f, Correct);
+        if (MultiLabel && Targets is not null) ctx.Backend.CountCorrectMultiLabel(scores.Value, Targets, ctx.Rows * scores.Cols, 0.5f, Correct);
+        else if (scores.Cols == 1) ctx.Backend.CountCorrectBinary(scores.Value, Labels, ctx.Rows, 0.5f, Correct);
         else ctx.Backend.CountCorrect(scores.Value, Labels, ctx.Rows, scores.Cols, Correct);
     }
 

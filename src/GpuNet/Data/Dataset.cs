@@ -43,7 +43,8 @@ public sealed class Dataset
     /// instead of class indices: one-hot or soft (label-smoothed) rows that sum to 1, for categorical
     /// cross-entropy, or multi-label rows of independent 0/1 (or soft) values, for sigmoid outputs with binary
     /// cross-entropy. Each sample's class label is its row's argmax (the first, at a tie), which accuracy counts
-    /// against (Keras' categorical accuracy); multi-label sets (a row that does not sum to 1) report no accuracy.
+    /// against (Keras' categorical accuracy); multi-label sets (a row that does not sum to 1) report Keras' binary accuracy,
+    /// every (sample, label) pair on its own with p &gt; 0.5 against t &gt; 0.5.
     /// </summary>
     /// <param name="targets">Count x classCount values in [0, 1], row-major.</param>
     /// <param name="multiLabel">True: the rows are independent labels even where one sums to 1 (a sample with one label);
@@ -85,8 +86,9 @@ public sealed class Dataset
     /// <summary>True when some target row of a <see cref="WithTargets"/> set does not sum to 1 (several labels at once).</summary>
     public bool IsMultiLabel { get; private init; }
 
-    /// <summary>Whether Fit and Evaluate report an accuracy: not for regression or multi-label sets.</summary>
-    public bool ReportsAccuracy => !IsRegression && !IsMultiLabel;
+    /// <summary>Whether Fit and Evaluate report an accuracy: not for regression. For a multi-label set it is Keras' binary
+    /// accuracy, each (sample, label) pair counted on its own.</summary>
+    public bool ReportsAccuracy => !IsRegression;
 
     /// <summary>Real-valued targets, Count x TargetCount (regression), or null for a classification set.</summary>
     public float[]? Targets { get; private init; }

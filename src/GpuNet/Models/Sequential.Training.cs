@@ -14,6 +14,7 @@ public sealed partial class Sequential
         public DeviceData(IBackend backend, Dataset data, LossNode loss)
         {
             Count = data.Count;
+            IsMultiLabel = data.IsMultiLabel;
             Features = backend.Allocate<float>(data.Features.Length);
             Labels = backend.Allocate<int>(data.Count);
             Index = backend.Allocate<int>(data.Count);
@@ -29,6 +30,10 @@ public sealed partial class Sequential
         }
 
         public int Count { get; }
+
+        /// <summary>Several labels per sample: the loss counts accuracy per label (<see cref="LossNode.MultiLabel"/>).</summary>
+        public bool IsMultiLabel { get; }
+
         public DeviceBuffer<float> Features { get; }
         public DeviceBuffer<int> Labels { get; }
         public DeviceBuffer<float>? Targets { get; }
@@ -126,6 +131,7 @@ public sealed partial class Sequential
                 backend.Upload<int>(order, trainOnDevice.Index); // once per epoch, not per step
             }
             loss.ResetMetrics();
+            loss.MultiLabel = trainOnDevice.IsMultiLabel; // validation may have switched it
             int steps = 0;
             for (int offset = 0; offset < fitData.Count; offset += batch)
             {
@@ -146,14 +152,14 @@ public sealed partial class Sequential
                     backend.Download(loss.Correct, correctHost);
                     int seen = offset + rows;
                     onBatch(new BatchProgress(epoch, options.Epochs, steps, batches, lossHost[0] / loss.LossDivisor(seen),
-                        loss.CountsAccuracy && !fitData.IsRegression ? (double)correctHost[0] / seen : double.NaN));
+                        loss.CountsAccuracy && !fitData.IsRegression ? (double)correctHost[0] / loss.AccuracyDivisor(seen) : double.NaN));
                 }
             }
             // The epoch's only host synchronization: read the accumulated loss and correct count.
             backend.Download(loss.LossSum, lossHost);
             backend.Download(loss.Correct, correctHost);
             double trainLoss = lossHost[0] / loss.LossDivisor(fitData.Count);
-            double trainAccuracy = loss.CountsAccuracy && fitData.ReportsAccuracy ? (double)correctHost[0] / fitData.Count : double.NaN;
+            double trainAccuracy = loss.CountsAccuracy && fitData.ReportsAccuracy ? (double)correctHost[0] / loss.AccuracyDivisor(fitData.Count) : double.NaN;
             divergence.AfterEpoch(epoch, trainLoss);
 
             EvaluationResult? val = validationOnDevice is null ? null : EvaluateOnDevice(validationOnDevice, batch, !validation!.ReportsAccuracy);
@@ -255,6 +261,7 @@ public sealed partial class Sequential
         var loss = _lossNode!;
         batch = Math.Min(batch, graph.BatchCapacity);
         loss.ResetMetrics();
+        loss.MultiLabel = data.IsMultiLabel;
         for (int offset = 0; offset < data.Count; offset += batch)
         {
             int rows = Math.Min(batch, data.Count - offset);
@@ -265,7 +272,7 @@ public sealed partial class Sequential
         Span<int> correctHost = stackalloc int[1];
         backend.Download(loss.LossSum, lossHost);
         backend.Download(loss.Correct, correctHost);
-        double accuracy = loss.CountsAccuracy && !noAccuracy ? (double)correctHost[0] / data.Count : double.NaN;
+        double accuracy = loss.CountsAccuracy && !noAccuracy ? (double)correctHost[0] / loss.AccuracyDivisor(data.Count) : double.NaN;
         return new EvaluationResult(lossHost[0] / loss.LossDivisor(data.Count), accuracy, data.Count);
     }
 
