@@ -135,8 +135,7 @@ public sealed class Activation
         "gelu" => Gelu,
         "softmax" => Softmax,
         _ => throw new ArgumentException(
-            $"Unknown activation '{name}'. Expected one of: linear, step, sigmoid, tanh, relu, leaky_relu, elu, swish (silu), softplus, gelu, softmax, " +
-            "or a custom activation registered with CustomObjects.RegisterActivation.", nameof(name)),
+            $"Unknown activation '{name}'. Expected one of: linear, step, sigmoid, tanh, relu, leaky_relu, elu, swish (silu), softplus, gelu, softmax.", nameof(name)),
     };
 
     public static implicit operator Activation(string name) => Parse(name);
