@@ -85,6 +85,46 @@ public class CustomLossTests
     }
 
     [Fact]
+    public void AUserCrossEntropyGetsOneHotTargetsAndTrainsLikeTheBuiltInOne()
+    {
+        // class labels reach a user loss as one-hot rows; -sum t log p on the softmax output is the fused built-in's loss
+        var data = CustomLayerTests.Digits.Value;
+        History Train(Losses.Loss loss)
+        {
+            using var backend = new CpuBackend();
+            using var model = new Sequential(new Dense(32, "relu"), new Dense(10, "softmax"));
+            model.Compile(new Sgd(0.05f), loss, backend, seed: 11);
+            return model.Fit(data, new FitOptions { Epochs = 3, BatchSize = 32 });
+        }
+        var builtIn = Train(new Losses.SparseCategoricalCrossentropy());
+        var custom = Train(new MyCrossEntropy());
+        for (int e = 0; e < builtIn.Epochs.Count; e++)
+        {
+            Assert.Equal(builtIn.Epochs[e].Loss, custom.Epochs[e].Loss, 1e-3);
+            Assert.Equal(builtIn.Epochs[e].Accuracy, custom.Epochs[e].Accuracy, 2);
+        }
+    }
+
+    [Fact]
+    public void ATrainingStepWithUserActivationLossAndOptimizerAllocatesNothing()
+    {
+        using var backend = new CpuBackend();
+        var data = Line();
+        using var model = new Sequential(new Dense(8, MyActivations.QuickGelu), new Residual(), new Dense(1));
+        model.Compile(new HeavyBall(0.01f, 0.9f), new Huber(1f), backend);
+        using var runner = model.PrepareTrainingSteps(data, 16);
+        runner.Run(50);
+        var windows = new long[3];
+        for (int w = 0; w < windows.Length; w++)
+        {
+            long start = GC.GetAllocatedBytesForCurrentThread();
+            runner.Run(20);
+            windows[w] = GC.GetAllocatedBytesForCurrentThread() - start;
+        }
+        Assert.True(windows.Min() == 0, $"bytes allocated in three windows of 20 training steps: {string.Join(", ", windows)}");
+    }
+
+    [Fact]
     public void ARegisteredLossRoundTripsThroughSaveAndLoad()
     {
         Huber.Register();

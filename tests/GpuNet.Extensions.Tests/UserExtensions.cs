@@ -99,6 +99,15 @@ public sealed class Huber(float delta = 1f) : Loss
     public static void Register() => CustomObjects.RegisterLoss("huber", config => new Huber(config["delta"]!.GetValue<float>()));
 }
 
+/// <summary>Categorical cross-entropy written by a user: -sum_c t_c log p_c per sample (a batch x 1 tensor), on probabilities.</summary>
+public sealed class MyCrossEntropy : Loss
+{
+    public override string Name => "my_crossentropy";
+
+    protected override Tensor Call(ComputationGraph g, Tensor yTrue, Tensor yPred) =>
+        g.Negate(g.Sum(g.Multiply(yTrue, g.Log(yPred)), axis: 1));
+}
+
 /// <summary>A mean squared error with a weight per output, returned as the batch's 1 x 1 mean.</summary>
 public sealed class WeightedMse(params float[] weights) : Loss
 {
