@@ -125,6 +125,36 @@ public class CustomLossTests
     }
 
     [Fact]
+    public void LoadingAModelWithAnUnregisteredLossOrOptimizerSaysWhichAndHowToRegisterIt()
+    {
+        using var backend = new CpuBackend();
+        var data = Line();
+        string path = Path.Combine(Path.GetTempPath(), $"gpunet-unregistered-loss-{Guid.NewGuid():N}.safetensors");
+        try
+        {
+            foreach (var (optimizer, loss, expected) in new (Optimizer, Losses.Loss, string)[]
+                     {
+                         (new Sgd(0.1f), new NeverRegisteredLoss(), "CustomObjects.RegisterLoss(\"never_registered_loss\""),
+                         (new NeverRegisteredSgd(0.1f), new Losses.MeanSquaredError(), "CustomObjects.RegisterOptimizer(\"NeverRegisteredSgd\""),
+                     })
+            {
+                using (var model = new Sequential(new Dense(1)))
+                {
+                    model.Compile(optimizer, loss, backend);
+                    model.Fit(data, new FitOptions { Epochs = 1, BatchSize = 16 });
+                    model.Save(path);
+                }
+                var e = Assert.Throws<InvalidDataException>(() => Sequential.Load(path, backend));
+                Assert.Contains(expected, e.Message);
+            }
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
     public void ARegisteredLossRoundTripsThroughSaveAndLoad()
     {
         Huber.Register();

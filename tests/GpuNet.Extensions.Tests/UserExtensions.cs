@@ -147,3 +147,21 @@ public sealed class HeavyBall(float learningRate, float momentum) : Optimizer(ne
     public static void Register() => CustomObjects.RegisterOptimizer("HeavyBall", (config, schedule) =>
         new HeavyBall(((ConstantLearningRate)schedule).Value, config["momentum"]!.GetValue<float>()));
 }
+
+/// <summary>A loss whose name is never registered.</summary>
+public sealed class NeverRegisteredLoss : Loss
+{
+    public override string Name => "never_registered_loss";
+
+    protected override Tensor Call(ComputationGraph g, Tensor yTrue, Tensor yPred) => g.Mean(g.Multiply(g.Subtract(yPred, yTrue), g.Subtract(yPred, yTrue)));
+}
+
+/// <summary>An optimizer whose class is never registered: plain SGD by hand.</summary>
+public sealed class NeverRegisteredSgd(float learningRate) : Optimizer(new ConstantLearningRate(learningRate))
+{
+    public override string Name => "never_registered_sgd";
+
+    protected override void Update(IBackend backend, DeviceBuffer<float> parameters, DeviceBuffer<float> gradients,
+        IReadOnlyList<DeviceBuffer<float>> slots, int count, long iteration, int epoch) =>
+        backend.SgdUpdate(parameters, gradients, count, LearningRate(iteration, epoch));
+}

@@ -46,6 +46,10 @@ public abstract class Layer
     /// <remarks>The built-in layers override it; for a user-written layer it runs <see cref="Build(LayerBuilder)"/> then <see cref="Call"/>.</remarks>
     internal virtual Tensor Build(ComputationGraph graph, Tensor input, BuildContext context, bool omitFinalActivation)
     {
+        if (omitFinalActivation && OutputActivation is { Name: not "linear" } fused)
+            throw new InvalidOperationException(
+                $"Layer '{Name}' ({GetType().Name}) reports the output activation '{fused.Name}', which the loss would apply itself, fused, " +
+                "but a layer written with Call applies its activations inside Call. Leave OutputActivation unset (null) and apply the activation in Call.");
         _weights.Clear();
         Build(new LayerBuilder(this, graph, context, input.Cols, _weights));
         _builtInputSize = input.Cols;
