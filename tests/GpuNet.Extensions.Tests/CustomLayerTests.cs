@@ -35,6 +35,23 @@ public class CustomLayerTests
     }
 
     [Fact]
+    public void OnIlgpusAcceleratorTooTheUserLayerFollowsDense()
+    {
+        // the graph operations are backend primitives, so a user layer runs on every backend (here ILGPU's CPU accelerator)
+        var data = Digits.Value.Range(0, 128);
+        using var backend = Kernels.IlgpuBackend.CreateCpu();
+        double[] Losses(Layer hidden)
+        {
+            using var model = new Sequential(hidden, new Dense(10, "softmax", name: "out"));
+            model.Compile(new Sgd(0.05f), new SparseCategoricalCrossentropy(), backend, seed: 7);
+            return [.. model.Fit(data, new FitOptions { Epochs = 2, BatchSize = 32 }).Epochs.Select(e => e.Loss)];
+        }
+        var builtIn = Losses(new Dense(8, "relu", name: "hidden"));
+        var custom = Losses(new MyDense(8, "relu", name: "hidden"));
+        for (int e = 0; e < builtIn.Length; e++) Assert.Equal(builtIn[e], custom[e], 1e-5);
+    }
+
+    [Fact]
     public void AResidualLayerTrainsItsWeights()
     {
         using var backend = new CpuBackend();
