@@ -151,6 +151,7 @@ public sealed partial class ComputationGraph
         for (int i = _nodes.Count - 1; i >= 0; i--) _nodes[i].Backward(Context);
         foreach (var v in _variables)
             if (!Context.HasGradient(v)) Backend.Fill(v.Grad!, 0f);
+        ZeroUnreachedParameterTensors();
     }
 
     /// <summary>The values of <paramref name="tensor"/> in use (the last step's rows for a batch tensor), row-major; waits for the device.</summary>

@@ -126,7 +126,7 @@ public sealed class BroadcastNode : Node
                 $"Cannot broadcast '{input.Name}' ({Describe(input)}) to '{like.Name}' ({Describe(like)}): " +
                 "only a 1 x C row vector (over the rows) or a 1 x 1 scalar (over every element) broadcasts.", nameof(input));
         Input = input;
-        Output = graph.CreateTensorLike($"{name}/output", like, requiresGrad: input.Grad is not null);
+        Output = graph.CreateTensorLike($"{name}/output", like, requiresGrad: input.RequiresGrad);
         _ones = graph.CreateBuffer(Output.Value.Length, 1f);
     }
 

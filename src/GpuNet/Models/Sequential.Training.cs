@@ -368,7 +368,7 @@ public sealed partial class Sequential
         {
             if (data.TargetCount != outputs)
                 throw new ArgumentException($"Dataset '{data.Name}' has {data.TargetCount} targets per sample but the last layer '{_layers[^1].Name}' has {outputs} units.", nameof(data));
-            if (Loss is not null and not Losses.MeanSquaredError)
+            if (Loss is Losses.SparseCategoricalCrossentropy or Losses.CategoricalCrossentropy or Losses.BinaryCrossentropy) // a user-written loss may be a regression loss
                 throw new ArgumentException($"Dataset '{data.Name}' is a regression set; train it with mean_squared_error, not {Loss.Name}.", nameof(data));
             return;
         }
