@@ -147,12 +147,7 @@ internal static class DataLoader
         else
             output.WriteLine($"CSV: {table.RowCount:N0} rows, target '{target}' with classes {string.Join(", ", prep.Classes.Select((c, i) => $"{i}={c}"))}");
         if (unlabelled > 0) output.WriteLine($"  left out: {unlabelled:N0} rows without a '{target}' value");
-        if (table.RowCount < MinRowsToHoldOut)
-            output.WriteLine($"  {table.RowCount} rows: too few to hold out a test set (fewer than {MinRowsToHoldOut}), so the test figures are on the training rows");
-        foreach (var line in table.MissingReport()) output.WriteLine($"  missing: {line} (imputed: median for numbers, most frequent for categories, from the training rows)");
-        if (prep.Skipped.Count > 0) output.WriteLine($"  skipped: {string.Join(", ", prep.Skipped)}");
-        output.WriteLine($"  features: {string.Join(", ", prep.FeatureNames)}; numeric columns standard-scaled on the training rows" +
-                         (fitted is null ? "" : " (the model's saved scaling)"));
+        ReportFeatures(table, prep, fitted is not null, output);
         if (kind == TabularTask.Regression)
         {
             // predicting the training mean for every test row
@@ -164,6 +159,17 @@ internal static class DataLoader
         int majority = test.Labels.GroupBy(l => l).Max(g => g.Count());
         output.WriteLine($"  majority-class baseline on the test split: {(double)majority / test.Count:P1}");
         return new LoadedData(train, test, Math.Max(prep.Classes.Count, 2), 0, 0, prep);
+    }
+
+    /// <summary>What became of the table's rows and columns: a held-out test set or none, imputed columns, skipped ones, features.</summary>
+    private static void ReportFeatures(CsvTable table, TabularPreprocessor prep, bool savedScaling, TextWriter output)
+    {
+        if (table.RowCount < MinRowsToHoldOut)
+            output.WriteLine($"  {table.RowCount} rows: too few to hold out a test set (fewer than {MinRowsToHoldOut}), so the test figures are on the training rows");
+        foreach (var line in table.MissingReport()) output.WriteLine($"  missing: {line} (imputed: median for numbers, most frequent for categories, from the training rows)");
+        if (prep.Skipped.Count > 0) output.WriteLine($"  skipped: {string.Join(", ", prep.Skipped)}");
+        output.WriteLine($"  features: {string.Join(", ", prep.FeatureNames)}; numeric columns standard-scaled on the training rows" +
+                         (!savedScaling ? "" : " (the model's saved scaling)"));
     }
 
     /// <summary>
@@ -184,12 +190,7 @@ internal static class DataLoader
         output.WriteLine($"CSV: {table.RowCount:N0} rows, {prep.Targets.Count} labels per row (multi-label: one sigmoid output each): " +
                          string.Join(", ", prep.Targets.Select((t, j) => $"{t} ({values[j][1]}=1, {values[j][0]}=0)")));
         if (unlabelled > 0) output.WriteLine($"  left out: {unlabelled:N0} rows without every label");
-        if (table.RowCount < MinRowsToHoldOut)
-            output.WriteLine($"  {table.RowCount} rows: too few to hold out a test set (fewer than {MinRowsToHoldOut}), so the test figures are on the training rows");
-        foreach (var line in table.MissingReport()) output.WriteLine($"  missing: {line} (imputed: median for numbers, most frequent for categories, from the training rows)");
-        if (prep.Skipped.Count > 0) output.WriteLine($"  skipped: {string.Join(", ", prep.Skipped)}");
-        output.WriteLine($"  features: {string.Join(", ", prep.FeatureNames)}; numeric columns standard-scaled on the training rows" +
-                         (fitted is null ? "" : " (the model's saved scaling)"));
+        ReportFeatures(table, prep, fitted is not null, output);
         // each label predicted as the training rows' more frequent value: Keras' binary accuracy of that guess
         int k = prep.Targets.Count;
         var positive = new double[k];
