@@ -43,6 +43,7 @@ public sealed partial class IlgpuBackend : IBackend
     private readonly Action<KernelConfig, FloatView, IntView, int, int, IntView> _countCorrect;
     private readonly Action<KernelConfig, FloatView, int, int, IntView> _argMax;
     private readonly Action<Index1D, FloatView, IntView, int, int, int, FloatView> _gatherRows;
+    private readonly Action<Index1D, FloatView, int, int, FloatView, int, int, int, int> _copyColumns;
     private readonly Action<Index1D, IntView, IntView, int, int, IntView> _gather;
     private readonly Action<Index1D, FloatView, FloatView, float> _sgdUpdate;
     private readonly Action<Index1D, FloatView, float, float, ulong, uint> _randomUniform;
@@ -108,6 +109,7 @@ public sealed partial class IlgpuBackend : IBackend
         _countCorrect = a.LoadStreamKernel<FloatView, IntView, int, int, IntView>(SoftmaxKernels.CountCorrectKernel);
         _argMax = a.LoadStreamKernel<FloatView, int, int, IntView>(SoftmaxKernels.ArgMaxKernel);
         _gatherRows = a.LoadAutoGroupedStreamKernel<Index1D, FloatView, IntView, int, int, int, FloatView>(DataKernels.GatherRowsKernel);
+        _copyColumns = a.LoadAutoGroupedStreamKernel<Index1D, FloatView, int, int, FloatView, int, int, int, int>(DataKernels.CopyColumnsKernel);
         _gather = a.LoadAutoGroupedStreamKernel<Index1D, IntView, IntView, int, int, IntView>(DataKernels.GatherKernel);
         _sgdUpdate = a.LoadAutoGroupedStreamKernel<Index1D, FloatView, FloatView, float>(OptimizerKernels.SgdUpdateKernel);
         _randomUniform = a.LoadAutoGroupedStreamKernel<Index1D, FloatView, float, float, ulong, uint>(RandomKernels.RandomUniformKernel);
