@@ -38,6 +38,16 @@ public abstract class Layer
     /// its moving statistics, not the batch's, and its gamma, beta and moving statistics stay as they are.</remarks>
     public bool Trainable { get; set; } = true;
 
+    /// <summary>
+    /// This layer on <paramref name="input"/> in a functional model (Keras' <c>layer(x)</c>): the symbolic tensor it makes,
+    /// for <see cref="Models.Functional.Model"/>. Each layer object is applied once.
+    /// </summary>
+    public Models.SymbolicTensor Apply(Models.SymbolicTensor input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        return new Models.SymbolicTensor(OutputSize(input.Features), Models.SymbolicKind.Layer, this, [input]);
+    }
+
     /// <summary>The activation applied last, if the layer has one (the loss may fuse a final softmax or sigmoid).</summary>
     public virtual Activation? OutputActivation => null;
 

@@ -10,10 +10,13 @@ public sealed partial class Sequential
     /// <summary>Device copies of the frozen layers' weights (<see cref="Layer.Trainable"/> false), put back after every optimizer step.</summary>
     private WeightBackup? _frozen;
 
-    /// <summary>The layer named <paramref name="name"/> (Keras' <c>get_layer</c>).</summary>
+    /// <summary>Every layer, those inside a functional model's graph included, in build order.</summary>
+    internal IEnumerable<Layer> AllLayers => _layers.SelectMany(l => l is FunctionalBlock f ? f.Inner : [l]);
+
+    /// <summary>The layer named <paramref name="name"/> (Keras' <c>get_layer</c>); in a functional model, one of its graph's.</summary>
     /// <exception cref="KeyNotFoundException">No layer has that name; the message lists the names.</exception>
-    public Layer GetLayer(string name) => _layers.FirstOrDefault(l => l.Name == name)
-        ?? throw new KeyNotFoundException($"The model has no layer named '{name}'. Its layers are: {string.Join(", ", _layers.Select(l => l.Name))}.");
+    public Layer GetLayer(string name) => AllLayers.FirstOrDefault(l => l.Name == name)
+        ?? throw new KeyNotFoundException($"The model has no layer named '{name}'. Its layers are: {string.Join(", ", AllLayers.Select(l => l.Name))}.");
 
     /// <summary>
     /// The weights of the layer named <paramref name="layerName"/>, copied from the device, in Keras' order: a Dense or Maxout
@@ -69,11 +72,11 @@ public sealed partial class Sequential
     private void CaptureFrozenWeights()
     {
         _frozen?.Dispose();
-        var frozen = _layers.Where(l => !l.Trainable).SelectMany(l => l.BuiltWeights).Select(w => w.Buffer).ToList();
+        var frozen = AllLayers.Where(l => !l.Trainable).SelectMany(l => l.BuiltWeights).Select(w => w.Buffer).ToList();
         _frozen = frozen.Count == 0 ? null : new WeightBackup(Backend!, frozen);
         _frozen?.Save();
         // a frozen batch-norm layer trains in inference mode, as in Keras
-        foreach (var layer in _layers)
+        foreach (var layer in AllLayers)
             if (layer is BatchNormalization { Node: { } node }) node.SetInferenceMode(Backend!, !layer.Trainable);
     }
 
@@ -125,31 +128,51 @@ public sealed partial class Sequential
     public string Summary(int inputSize)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(inputSize, 1);
-        bool anyFrozen = _layers.Any(l => !l.Trainable);
+        var functional = _layers.Count == 1 ? _layers[0] as FunctionalBlock : null;
+        bool anyFrozen = AllLayers.Any(l => !l.Trainable);
+        // cells: name (type), output shape, params, trainable, connected to
         var rows = new List<string[]>();
         long total = 0, trainable = 0;
-        int width = inputSize;
-        foreach (var layer in _layers)
+        void Row(Layer layer, int inputWidth, string connectedTo)
         {
-            long parameters = layer.ParameterCount(width), statistics = layer.StatisticCount(width);
-            width = layer.OutputSize(width);
+            long parameters = layer.ParameterCount(inputWidth), statistics = layer.StatisticCount(inputWidth);
             total += parameters + statistics;
             if (layer.Trainable) trainable += parameters;
             string act = layer.OutputActivation is { } a && a.Name != "linear" ? $", {a}" : "";
-            rows.Add([$"{layer.Name} ({layer.TypeName}{act})", $"(None, {width})", (parameters + statistics).ToString("N0", CultureInfo.InvariantCulture),
-                layer.Trainable ? "Y" : "N"]);
+            rows.Add([$"{layer.Name} ({layer.TypeName}{act})", $"(None, {layer.OutputSize(inputWidth)})", (parameters + statistics).ToString("N0", CultureInfo.InvariantCulture),
+                layer.Trainable ? "Y" : "N", connectedTo]);
         }
-        string[] header = ["Layer (type)", "Output Shape", "Param #", "Trainable"];
-        int columns = anyFrozen ? 4 : 3;
+        if (functional is null)
+        {
+            int width = inputSize;
+            foreach (var layer in _layers)
+            {
+                Row(layer, width, "");
+                width = layer.OutputSize(width);
+            }
+        }
+        else
+        {
+            functional.OutputSize(inputSize); // checks the width
+            foreach (var (tensor, name, connectedTo) in functional.Nodes())
+            {
+                string from = string.Join(", ", connectedTo);
+                if (tensor.Layer is { } layer) Row(layer, tensor.Inputs[0].Features, from);
+                else rows.Add([$"{name} ({(connectedTo.Count == 0 ? "InputLayer" : name.StartsWith("add", StringComparison.Ordinal) ? "Add" : "Concatenate")})",
+                    $"(None, {tensor.Features})", "0", "-", from]);
+            }
+        }
+        string[] header = ["Layer (type)", "Output Shape", "Param #", "Trainable", "Connected to"];
+        int[] shown = [0, 1, 2, .. anyFrozen ? new[] { 3 } : [], .. functional is null ? [] : new[] { 4 }];
         // each column as wide as its longest entry, and three spaces between columns, so long names never run into the shapes
-        var widths = Enumerable.Range(0, columns).Select(c => rows.Select(r => r[c].Length).Append(header[c].Length).Max()).ToArray();
-        string Line(string[] cells) => string.Concat(Enumerable.Range(0, columns).Select(c =>
-            c == 0 ? cells[c].PadRight(widths[c]) : "   " + (c == 2 ? cells[c].PadLeft(widths[c]) : cells[c].PadRight(widths[c])))).TrimEnd();
-        int lineWidth = widths.Sum() + 3 * (columns - 1);
+        var widths = shown.Select(c => rows.Select(r => r[c].Length).Append(header[c].Length).Max()).ToArray();
+        string Line(string[] cells) => string.Concat(shown.Select((c, i) =>
+            i == 0 ? cells[c].PadRight(widths[i]) : "   " + (c == 2 ? cells[c].PadLeft(widths[i]) : cells[c].PadRight(widths[i])))).TrimEnd();
+        int lineWidth = widths.Sum() + 3 * (shown.Length - 1);
         string rule = new('-', lineWidth), doubleRule = new('=', lineWidth);
 
         var sb = new StringBuilder();
-        sb.AppendLine("Model: \"sequential\"").AppendLine(rule).AppendLine(Line(header)).AppendLine(doubleRule);
+        sb.AppendLine(functional is null ? "Model: \"sequential\"" : $"Model: \"{functional.Name}\" (functional)").AppendLine(rule).AppendLine(Line(header)).AppendLine(doubleRule);
         foreach (var row in rows) sb.AppendLine(Line(row));
         sb.AppendLine(doubleRule)
             .AppendLine($"Total params: {Count(total)}")

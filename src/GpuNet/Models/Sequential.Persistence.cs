@@ -59,7 +59,7 @@ public sealed partial class Sequential
             ". Train again with a lower learning rate, or keep an earlier checkpoint."));
         int inputSize = InputSize;
         var tensors = new List<NamedTensor>(state.Values);
-        foreach (var norm in _layers.OfType<Normalization>())
+        foreach (var norm in AllLayers.OfType<Normalization>())
             if (norm.Mean is { } mean && norm.Variance is { } variance)
             {
                 tensors.Add(new NamedTensor($"{AdaptPrefix}{norm.Name}/mean", [mean.Count], [.. mean]));
@@ -244,6 +244,8 @@ public sealed partial class Sequential
         BatchNormalization b => new JsonObject { ["class"] = "BatchNormalization", ["name"] = b.Name, ["momentum"] = b.Momentum, ["epsilon"] = b.Epsilon },
         Normalization n => new JsonObject { ["class"] = "Normalization", ["name"] = n.Name },
         Maxout m => new JsonObject { ["class"] = "Maxout", ["name"] = m.Name, ["units"] = m.Units, ["pieces"] = m.Pieces },
+        // a functional model's graph: its nodes, each layer's config as above
+        FunctionalBlock f => new JsonObject { ["class"] = "Functional", ["name"] = f.Name, ["config"] = f.ToConfig(LayerConfig) },
         // a user-written layer: its registered class name and its own config (CustomObjects.RegisterLayer rebuilds it)
         _ => new JsonObject { ["class"] = CustomObjects.LayerClass(layer), ["name"] = layer.Name, ["config"] = layer.GetConfig() },
     };
@@ -272,6 +274,7 @@ public sealed partial class Sequential
                 if (!tensors.TryGetValue($"{AdaptPrefix}{name}/mean", out var mean) || !tensors.TryGetValue($"{AdaptPrefix}{name}/variance", out var variance))
                     throw new InvalidDataException($"Normalization layer '{name}' has no saved statistics.");
                 return new Normalization(name).SetStatistics(mean.Data, variance.Data);
+            case "Functional": return FunctionalBlock.FromConfig(c["config"]!.AsObject(), name, inner => LayerFromConfig(inner, tensors));
             case var other: return CustomObjects.CreateLayer(other, c["config"] is JsonObject config ? (JsonObject)config.DeepClone() : [], name);
         }
     }

@@ -340,7 +340,7 @@ public sealed partial class Sequential
         int rows = Math.Min(batch, Math.Min(data.Count, graph.BatchCapacity));
         backend.GatherRows(data.Features, data.Index, 0, rows, InputSize, _input!.Value);
         var results = new List<(string, float, int)>();
-        foreach (var dense in _layers.OfType<Dense>())
+        foreach (var dense in AllLayers.OfType<Dense>())
         {
             if (dense.KernelInitializer is not Initializers.Lsuv lsuv || dense.Node is null) continue;
             var output = dense.Node.Output;
