@@ -5,7 +5,7 @@ namespace GpuNet.Bench;
 
 /// <summary>
 /// A seconds-long Stopwatch sweep (best of several timed batches, GFLOP/s) for tuning between full
-/// BenchmarkDotNet runs; also prints the FMA peak. Usage: quick [kernel] [threads] [naive] [wide BATCH].
+/// BenchmarkDotNet runs; also prints the FMA peak. Usage: quick [kernel] [threads] [naive] [wide BATCH] [shape MxKxN NT ...].
 /// </summary>
 internal static class QuickGemm
 {
@@ -19,8 +19,13 @@ internal static class QuickGemm
 
         PrintPeak();
         Console.WriteLine($"kernel {kernel}, {threads} thread(s)");
+        // "shape MxKxN FORM" (FORM NN, NT, TN or TT), repeatable: only those
+        var shapes = new List<GemmCase>();
+        for (int i = 0; i + 2 < args.Length; i++)
+            if (args[i] == "shape" && args[i + 1].Split('x') is [var m, var k, var n] && args[i + 2] is [var ta, var tb])
+                shapes.Add(new GemmCase("shape", int.Parse(m), int.Parse(k), int.Parse(n), ta == 'T', tb == 'T'));
         double total = 0, totalFlops = 0;
-        foreach (var shape in wide > 0 ? GemmCase.Wide(wide) : GemmCase.All)
+        foreach (var shape in shapes.Count > 0 ? shapes : wide > 0 ? GemmCase.Wide(wide) : GemmCase.All)
         {
             var (a, b, c) = CpuGemmBenchmarks.Inputs(shape);
             double seconds = Best(() => CpuGemm.Gemm(shape.TransA, shape.TransB, shape.M, shape.N, shape.K, 1f,
