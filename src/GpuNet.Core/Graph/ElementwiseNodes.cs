@@ -21,8 +21,12 @@ public sealed class AddNode : Node
         B = b;
         _one = graph.CreateBuffer(1, 1f);
         _sign = subtract ? graph.CreateBuffer(1, -1f) : _one;
+        Subtract = subtract;
         Output = graph.CreateTensorLike($"{name}/output", a);
     }
+
+    /// <summary>True for A - B.</summary>
+    public bool Subtract { get; }
 
     public Tensor A { get; }
     public Tensor B { get; }
