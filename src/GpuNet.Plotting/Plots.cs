@@ -155,14 +155,26 @@ public static class Plots
                 text.LabelFontName = ScottPlot.Fonts.Monospace;
                 text.LabelBold = l == 0;
             }
-            if (i + 1 < diagram.Boxes.Count)
+        }
+        foreach (var arrow in diagram.Arrows)
+        {
+            var p = arrow.Points;
+            for (int s = 0; s + 1 < p.Count; s++)
             {
-                double x = b.X + b.Width / 2;
-                var arrow = plot.Add.Arrow(new ScottPlot.Coordinates(x, h - b.Y - b.Height), new ScottPlot.Coordinates(x, h - diagram.Boxes[i + 1].Y));
-                arrow.ArrowFillColor = arrow.ArrowLineColor = ScottPlot.Color.FromHex("#444444");
-                arrow.ArrowWidth = 2;
-                arrow.ArrowheadWidth = 10;
-                arrow.ArrowheadLength = 10;
+                var start = new ScottPlot.Coordinates(p[s].X, h - p[s].Y);
+                var end = new ScottPlot.Coordinates(p[s + 1].X, h - p[s + 1].Y);
+                if (s + 2 < p.Count)
+                {
+                    var line = plot.Add.Line(start, end);
+                    line.LineColor = ScottPlot.Color.FromHex("#444444");
+                    line.LineWidth = 2;
+                    continue;
+                }
+                var head = plot.Add.Arrow(start, end); // the last segment ends in the arrowhead
+                head.ArrowFillColor = head.ArrowLineColor = ScottPlot.Color.FromHex("#444444");
+                head.ArrowWidth = 2;
+                head.ArrowheadWidth = 10;
+                head.ArrowheadLength = 10;
             }
         }
         plot.Axes.SetLimits(0, diagram.Width, 0, h);

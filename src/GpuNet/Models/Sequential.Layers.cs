@@ -99,18 +99,38 @@ public sealed partial class Sequential
             : throw new InvalidOperationException("The model does not know its input width yet: Fit, Evaluate or load it first, or call Diagram(inputSize), e.g. Diagram(784)."));
         ArgumentOutOfRangeException.ThrowIfLessThan(width, 1, nameof(inputSize));
         var boxes = new List<IReadOnlyList<string>> { new[] { "input (InputLayer)", $"output: (None, {width})" } };
-        foreach (var layer in _layers)
+        static IReadOnlyList<string> LayerBox(Layer layer, int width)
         {
             long parameters = layer.ParameterCount(width), statistics = layer.StatisticCount(width);
-            int output = layer.OutputSize(width);
             string act = layer.OutputActivation is { } a && a.Name != "linear" ? $", {a}" : "";
-            var lines = new List<string> { $"{layer.Name} ({layer.TypeName}{act})", $"(None, {width}) -> (None, {output})" };
+            var lines = new List<string> { $"{layer.Name} ({layer.TypeName}{act})", $"(None, {width}) -> (None, {layer.OutputSize(width)})" };
             string count = FormattableString.Invariant($"params: {parameters + statistics:N0}");
             if (!layer.Trainable && parameters + statistics > 0) count += " (frozen)";
             else if (statistics > 0) count += FormattableString.Invariant($" ({statistics:N0} non-trainable)");
             lines.Add(count);
-            boxes.Add(lines);
-            width = output;
+            return lines;
+        }
+        if (_layers is [FunctionalBlock functional])
+        {
+            // a box per layer and merge, in build order, with an arrow from each to those it feeds
+            functional.OutputSize(width); // checks the width
+            var nodes = functional.Nodes();
+            var index = nodes.Select((n, i) => (n.Name, i)).ToDictionary(p => p.Name, p => p.i);
+            var edges = new List<(int, int)>();
+            for (int i = 1; i < nodes.Count; i++)
+            {
+                var (tensor, name, from) = nodes[i];
+                boxes.Add(tensor.Layer is { } layer ? LayerBox(layer, tensor.Inputs[0].Features)
+                    : [$"{name} ({(name.StartsWith("add", StringComparison.Ordinal) ? "Add" : "Concatenate")})",
+                       $"{string.Join(" + ", tensor.Inputs.Select(t => $"(None, {t.Features})"))} -> (None, {tensor.Features})"]);
+                edges.AddRange(from.Select(f => (index[f], i)));
+            }
+            return new ModelDiagram(boxes, edges);
+        }
+        foreach (var layer in _layers)
+        {
+            boxes.Add(LayerBox(layer, width));
+            width = layer.OutputSize(width);
         }
         return new ModelDiagram(boxes);
     }
