@@ -5,7 +5,7 @@
 # (TieredPGO, TieredCompilation, TieredCompilationQuickJitForLoops), so one build serves every variant.
 # "readytorun" runs a ReadyToRun publish of the tool (precompiled code, still tiered), made here unless R2R_DIR names one.
 # Prints each run's first-epoch seconds (the --history CSV) and process wall time, then median (min-max) per setting.
-# usage (from the project root): bash bench/first-epoch.sh [rounds]
+# usage (from the project root): [SETTINGS="default readytorun"] bash bench/first-epoch.sh [rounds]
 set -euo pipefail
 rounds=${1:-5}
 dotnet build src/GpuNet.Cli -c Release -v quiet -nologo >/dev/null
@@ -16,7 +16,8 @@ if [[ -z "${R2R_DIR:-}" ]]; then
   dotnet build src/GpuNet.Cli -c Release -v quiet -nologo >/dev/null # restores the project without the runtime identifier again
 fi
 tmp=$(mktemp -d)
-settings=("default" "DOTNET_TieredPGO=0" "DOTNET_TC_QuickJitForLoops=0" "DOTNET_TieredCompilation=0" "readytorun")
+# SETTINGS="default readytorun" runs only those
+read -r -a settings <<< "${SETTINGS:-default DOTNET_TieredPGO=0 DOTNET_TC_QuickJitForLoops=0 DOTNET_TieredCompilation=0 readytorun}"
 for round in $(seq 1 "$rounds"); do
   for i in "${!settings[@]}"; do
     # rotate the order each round so no setting always runs first

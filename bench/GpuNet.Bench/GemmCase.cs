@@ -21,6 +21,19 @@ public sealed record GemmCase(string Role, int M, int K, int N, bool TransA, boo
         new("cube", 1024, 1024, 1024, false, false),
     ];
 
+    /// <summary>Every GEMM of one training step of the wide 784-2048-2048-10 model at batch <paramref name="batch"/>.</summary>
+    public static IEnumerable<GemmCase> Wide(int batch) =>
+    [
+        new("Y1=XW1", batch, 784, 2048, false, false),
+        new("Y2=Y1W2", batch, 2048, 2048, false, false),
+        new("Y3=Y2W3", batch, 2048, 10, false, false),
+        new("dW3", 2048, batch, 10, true, false),
+        new("dY2=dY3W3^T", batch, 10, 2048, false, true),
+        new("dW2", 2048, batch, 2048, true, false),
+        new("dY1=dY2W2^T", batch, 2048, 2048, false, true),
+        new("dW1", 784, batch, 2048, true, false),
+    ];
+
     // Short: BenchmarkDotNet cuts parameter values past 20 characters.
     public override string ToString() => $"{M}x{K}x{N} {(TransA ? 'T' : 'N')}{(TransB ? 'T' : 'N')}";
 }

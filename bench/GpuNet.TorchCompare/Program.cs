@@ -31,6 +31,8 @@ if (o.CheckOnly) return 0;
 Directory.CreateDirectory(o.Out);
 var peaks = new List<double> { FmaPeak.Measure(o.Threads) };
 Console.WriteLine($"FMA peak ({o.Threads} threads, {FmaPeak.Width}): {peaks[0]:F1} GFLOP/s");
+var bandwidths = new List<double> { Bandwidth.Measure(o.Threads) };
+Console.WriteLine($"memory bandwidth ({o.Threads} threads, triad over 3 x 128 MB): {bandwidths[0]:F1} GB/s");
 
 int maxBatch = o.BatchSizes.Max();
 var data = Synthetic(Math.Max(4096, maxBatch), seed: 7);
@@ -70,13 +72,14 @@ for (int round = 0; round < o.Rounds; round++)
             }
         }
     peaks.Add(FmaPeak.Measure(o.Threads));
-    Console.WriteLine($"FMA peak after round {round + 1}: {peaks[^1]:F1} GFLOP/s ({clock.Elapsed.TotalMinutes:F1} min so far)");
+    bandwidths.Add(Bandwidth.Measure(o.Threads));
+    Console.WriteLine($"FMA peak after round {round + 1}: {peaks[^1]:F1} GFLOP/s, bandwidth {bandwidths[^1]:F1} GB/s ({clock.Elapsed.TotalMinutes:F1} min so far)");
 }
 
 double peak = peaks.Max();
-var report = Report.Markdown(o, samples, peaks, peak);
+var report = Report.Markdown(o, samples, peaks, peak, bandwidths);
 File.WriteAllText(Path.Combine(o.Out, "torch-compare.md"), report);
-File.WriteAllText(Path.Combine(o.Out, "torch-compare.json"), JsonSerializer.Serialize(new { o.Threads, peaks, samples }, new JsonSerializerOptions { WriteIndented = true }));
+File.WriteAllText(Path.Combine(o.Out, "torch-compare.json"), JsonSerializer.Serialize(new { o.Threads, peaks, bandwidths, samples }, new JsonSerializerOptions { WriteIndented = true }));
 Console.WriteLine();
 Console.WriteLine(report);
 Console.WriteLine($"written: {Path.Combine(o.Out, "torch-compare.md")} and torch-compare.json");
@@ -149,6 +152,35 @@ internal static class FmaPeak
             best = Math.Min(best, clock.Elapsed.TotalSeconds);
         }
         return flopsPerThread * threads / best / 1e9;
+    }
+}
+
+/// <summary>The machine's memory bandwidth: a STREAM-style triad a = b + s c over arrays far larger than the caches.</summary>
+internal static class Bandwidth
+{
+    private const int Length = 32 << 20; // 32M floats, 128 MB per array: well past a 48 MB L3
+
+    private static float[]? _a, _b, _c;
+
+    /// <summary>GB/s of the triad on <paramref name="threads"/> threads, each on its own slice: best of 5, counting the
+    /// 12 bytes per element STREAM counts (two reads, one write).</summary>
+    public static double Measure(int threads)
+    {
+        _a ??= new float[Length];
+        _b ??= Enumerable.Repeat(1f, Length).ToArray();
+        _c ??= Enumerable.Repeat(2f, Length).ToArray();
+        double best = double.MaxValue;
+        for (int run = 0; run < 6; run++)
+        {
+            var clock = Stopwatch.StartNew();
+            Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, t =>
+            {
+                int start = (int)((long)Length * t / threads), end = (int)((long)Length * (t + 1) / threads);
+                System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(_c.AsSpan(start, end - start), 3f, _b.AsSpan(start, end - start), _a.AsSpan(start, end - start));
+            });
+            if (run > 0) best = Math.Min(best, clock.Elapsed.TotalSeconds); // the first run touches the pages
+        }
+        return 12.0 * Length / best / 1e9;
     }
 }
 
@@ -233,19 +265,21 @@ internal sealed record Options(MlpShape[] Models, int[] BatchSizes, int Rounds, 
 
 internal static class Report
 {
-    public static string Markdown(Options o, List<Sample> samples, List<double> peaks, double peak)
+    public static string Markdown(Options o, List<Sample> samples, List<double> peaks, double peak, List<double> bandwidths)
     {
         var md = new StringBuilder();
+        double bandwidth = bandwidths.Max();
         md.AppendLine($"FMA peak ({o.Threads} threads, {FmaPeak.Width}, best of 5 x {peaks.Count} measurements): {peak:F1} GFLOP/s " +
-            $"(measurements {peaks.Min():F1}-{peaks.Max():F1}). Rounds: {o.Rounds}; per sample at least {o.WarmupSteps} warm-up steps and {o.WarmupTime} s, " +
-            $"then at least {o.MinSteps} timed steps and {o.MinTime} s.");
+            $"(measurements {peaks.Min():F1}-{peaks.Max():F1}). Memory bandwidth (triad, {o.Threads} threads, best of 5 x {bandwidths.Count}): {bandwidth:F1} GB/s " +
+            $"(measurements {bandwidths.Min():F1}-{bandwidths.Max():F1}). Rounds: {o.Rounds}; per sample at least {o.WarmupSteps} warm-up steps and {o.WarmupTime} s, " +
+            $"then at least {o.MinSteps} timed steps and {o.MinTime} s. MB/step: the traffic model of MlpShape.BytesPerStep; % of bandwidth: that traffic at the median rate over the measured bandwidth.");
         foreach (var shape in o.Models)
         {
             md.AppendLine();
             md.AppendLine($"{shape.Name} {shape.Description}, SGD 0.01, {o.Threads} threads; samples/s median (min-max over {o.Rounds} rounds); ratio = GpuNet / libtorch per round; CPU share = median process CPU time / (wall time x threads) while timed");
             md.AppendLine();
-            md.AppendLine("| batch | MFLOP/step | GpuNet samples/s | libtorch samples/s | GpuNet % of peak | libtorch % of peak | ratio median (min-max) | CPU share GpuNet / libtorch |");
-            md.AppendLine("|---:|---:|---:|---:|---:|---:|---:|---:|");
+            md.AppendLine("| batch | MFLOP/step | MB/step | GpuNet samples/s | libtorch samples/s | GpuNet % of peak / of bandwidth | libtorch % of peak / of bandwidth | ratio median (min-max) | CPU share GpuNet / libtorch |");
+            md.AppendLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
             foreach (int batch in o.BatchSizes)
             {
                 var g = Of(samples, shape, batch, "gpunet");
@@ -253,11 +287,13 @@ internal static class Report
                 var ratios = g.Zip(t, (a, b) => a.SamplesPerSecond / b.SamplesPerSecond).ToArray();
                 double flops = shape.FlopsPerStep(batch);
                 double Share(Sample[] runs) => Median(runs.Select(r => r.CpuSeconds / (r.Seconds * o.Threads)).ToArray());
+                double bytes = shape.BytesPerStep(batch);
                 double Percent(double sps) => sps / batch * flops / 1e9 / peak * 100;
+                double OfBandwidth(double sps) => sps / batch * bytes / 1e9 / bandwidth * 100;
                 var gs = g.Select(s => s.SamplesPerSecond).ToArray();
                 var ts = t.Select(s => s.SamplesPerSecond).ToArray();
-                md.AppendLine($"| {batch} | {flops / 1e6:F2} | {Median(gs):N0} ({gs.Min():N0}-{gs.Max():N0}) | {Median(ts):N0} ({ts.Min():N0}-{ts.Max():N0}) " +
-                    $"| {Percent(Median(gs)):F1} | {Percent(Median(ts)):F1} | {Median(ratios):F2}x ({ratios.Min():F2}-{ratios.Max():F2}) | {Share(g):P0} / {Share(t):P0} |");
+                md.AppendLine($"| {batch} | {flops / 1e6:F2} | {bytes / 1e6:F1} | {Median(gs):N0} ({gs.Min():N0}-{gs.Max():N0}) | {Median(ts):N0} ({ts.Min():N0}-{ts.Max():N0}) " +
+                    $"| {Percent(Median(gs)):F1} / {OfBandwidth(Median(gs)):F0} | {Percent(Median(ts)):F1} / {OfBandwidth(Median(ts)):F0} | {Median(ratios):F2}x ({ratios.Min():F2}-{ratios.Max():F2}) | {Share(g):P0} / {Share(t):P0} |");
             }
         }
         return md.ToString();

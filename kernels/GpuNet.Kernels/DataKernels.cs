@@ -25,6 +25,16 @@ public static class DataKernels
         destination[index] = (uint)row < (uint)sourceRows ? source[row * cols + c] : float.NaN;
     }
 
+    /// <summary>y[r, yOffset + c] (+)= x[r, xOffset + c]: a block of cols columns between rows of different widths.</summary>
+    /// <param name="index">Flat block index r * cols + c; launch with extent rows * cols.</param>
+    public static void CopyColumnsKernel(Index1D index, FloatView x, int xCols, int xOffset, FloatView y, int yCols, int yOffset, int cols, int accumulate)
+    {
+        int r = index / cols, c = index % cols;
+        int at = r * yCols + yOffset + c;
+        float value = x[r * xCols + xOffset + c];
+        y[at] = accumulate != 0 ? y[at] + value : value;
+    }
+
     /// <summary>destination[i] = source[indices[indexOffset + i]].</summary>
     /// <param name="index">i; launch with extent count.</param>
     /// <param name="source">The values (labels), sourceLength of them.</param>

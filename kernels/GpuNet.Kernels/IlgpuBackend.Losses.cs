@@ -77,6 +77,15 @@ public sealed partial class IlgpuBackend
             _countCorrectBinary(_stream, new KernelConfig(LossKernels.CountGroups(rows), SoftmaxKernels.GroupSize), vs, vl, rows, threshold, vc);
     }
 
+    public void CountCorrectMultiLabel(DeviceBuffer<float> scores, DeviceBuffer<float> targets, int count, float threshold, DeviceBuffer<int> correct)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        Require(scores, count, nameof(scores)); Require(targets, count, nameof(targets)); Require(correct, 1, nameof(correct));
+        var vs = View(scores, nameof(scores)); var vt = View(targets, nameof(targets)); var vc = View(correct, nameof(correct));
+        if (count > 0)
+            _countCorrectMultiLabel(_stream, new KernelConfig(LossKernels.CountGroups(count), SoftmaxKernels.GroupSize), vs, vt, count, threshold, vc);
+    }
+
     public void SoftmaxBackward(DeviceBuffer<float> y, DeviceBuffer<float> gradOutput, DeviceBuffer<float> gradInput, int rows, int cols, bool accumulate)
     {
         RequireNonNegative(rows, cols, "SoftmaxBackward");

@@ -82,6 +82,15 @@ public sealed partial class IlgpuBackend
         if (count > 0 && cols > 0) _gatherRows(_stream, count * cols, vs, vi, indexOffset, cols, sourceRows, vd);
     }
 
+    public void CopyColumns(DeviceBuffer<float> x, int xCols, int xOffset, DeviceBuffer<float> y, int yCols, int yOffset, int rows, int cols, bool accumulate)
+    {
+        ColumnBlock.Check(xCols, xOffset, yCols, yOffset, rows, cols);
+        if (rows == 0 || cols == 0) return;
+        Require(x, (long)(rows - 1) * xCols + xOffset + cols, nameof(x));
+        Require(y, (long)(rows - 1) * yCols + yOffset + cols, nameof(y));
+        _copyColumns(_stream, rows * cols, View(x, nameof(x)), xCols, xOffset, View(y, nameof(y)), yCols, yOffset, cols, accumulate ? 1 : 0);
+    }
+
     /// <inheritdoc/>
     /// <remarks>An index outside the source writes -1 (no host check inside a step; the loss then reports NaN).</remarks>
     public void Gather(DeviceBuffer<int> source, DeviceBuffer<int> indices, int indexOffset, int count, DeviceBuffer<int> destination)

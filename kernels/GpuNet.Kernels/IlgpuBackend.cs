@@ -43,6 +43,7 @@ public sealed partial class IlgpuBackend : IBackend
     private readonly Action<AcceleratorStream, KernelConfig, FloatView, IntView, int, int, IntView> _countCorrect;
     private readonly Action<AcceleratorStream, KernelConfig, FloatView, int, int, IntView> _argMax;
     private readonly Action<AcceleratorStream, Index1D, FloatView, IntView, int, int, int, FloatView> _gatherRows;
+    private readonly Action<AcceleratorStream, Index1D, FloatView, int, int, FloatView, int, int, int, int> _copyColumns;
     private readonly Action<AcceleratorStream, Index1D, IntView, IntView, int, int, IntView> _gather;
     private readonly Action<AcceleratorStream, Index1D, FloatView, float, float, ulong, uint> _randomUniform;
     private readonly Action<AcceleratorStream, Index1D, FloatView, float, float, ulong, uint> _randomNormal;
@@ -54,6 +55,7 @@ public sealed partial class IlgpuBackend : IBackend
     private readonly Action<AcceleratorStream, Index1D, FloatView, FloatView, float, FloatView, int, float, FloatView> _binaryCrossEntropyFromProbabilities;
     private readonly Action<AcceleratorStream, Index1D, FloatView, FloatView, FloatView, int, float, FloatView> _squaredError;
     private readonly Action<AcceleratorStream, KernelConfig, FloatView, IntView, int, float, IntView> _countCorrectBinary;
+    private readonly Action<AcceleratorStream, KernelConfig, FloatView, FloatView, int, float, IntView> _countCorrectMultiLabel;
     private readonly Action<AcceleratorStream, KernelConfig, FloatView, FloatView, FloatView, int, int, int> _softmaxBackward;
     // layers (IlgpuBackend.Layers.cs)
     private readonly Action<AcceleratorStream, Index1D, FloatView, FloatView, FloatView, int> _multiply;
@@ -104,6 +106,7 @@ public sealed partial class IlgpuBackend : IBackend
         Load(out _countCorrect, SoftmaxKernels.CountCorrectKernel);
         Load(out _argMax, SoftmaxKernels.ArgMaxKernel);
         Load(out _gatherRows, DataKernels.GatherRowsKernel);
+        Load(out _copyColumns, DataKernels.CopyColumnsKernel);
         Load(out _gather, DataKernels.GatherKernel);
         Load(out _randomUniform, RandomKernels.RandomUniformKernel);
         Load(out _randomNormal, RandomKernels.RandomNormalKernel);
@@ -114,6 +117,7 @@ public sealed partial class IlgpuBackend : IBackend
         Load(out _binaryCrossEntropyFromProbabilities, LossKernels.BinaryCrossEntropyFromProbabilitiesKernel);
         Load(out _squaredError, LossKernels.SquaredErrorKernel);
         Load(out _countCorrectBinary, LossKernels.CountCorrectBinaryKernel);
+        Load(out _countCorrectMultiLabel, LossKernels.CountCorrectMultiLabelKernel);
         Load(out _softmaxBackward, SoftmaxKernels.SoftmaxBackwardKernel);
         Load(out _multiply, LayerKernels.MultiplyKernel);
         Load(out _scale, LayerKernels.ScaleKernel);

@@ -175,6 +175,21 @@ public static class LossKernels
             Atomic.Add(ref correct[0], hit);
     }
 
+    /// <summary>
+    /// Multi-label accuracy: correct[0] += number of i &lt; count with (scores[i] &gt; threshold) == (targets[i] &gt; 0.5),
+    /// every (sample, label) pair on its own (Keras' binary accuracy).
+    /// </summary>
+    /// <remarks>One thread per element, counted per warp as in <see cref="CountCorrectBinaryKernel"/>: count / 32 atomics.</remarks>
+    public static void CountCorrectMultiLabelKernel(FloatView scores, FloatView targets, int count, float threshold, IntView correct)
+    {
+        int i = Grid.GlobalIndex.X;
+        int hit = i < count && scores[i] > threshold == targets[i] > 0.5f ? 1 : 0;
+        for (int offset = Warp.WarpSize / 2; offset > 0; offset >>= 1)
+            hit += Warp.ShuffleXor(hit, offset);
+        if (Warp.LaneIdx == 0 && hit != 0)
+            Atomic.Add(ref correct[0], hit);
+    }
+
     /// <summary>Groups of <see cref="SoftmaxKernels.GroupSize"/> threads that <see cref="CountCorrectBinaryKernel"/> needs for R rows.</summary>
     public static int CountGroups(int rows) => (rows + SoftmaxKernels.GroupSize - 1) / SoftmaxKernels.GroupSize;
 }

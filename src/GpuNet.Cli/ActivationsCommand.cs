@@ -101,7 +101,7 @@ internal static class ActivationsCommand
             plot.ShowLegend(ScottPlot.Alignment.UpperLeft);
             return plot.GetImageBytes(640, 480, ScottPlot.ImageFormat.Png);
         }
-        return HistoryReport.SideBySide(
+        return GpuNet.Plotting.Plots.SideBySide(
         [
             Panel("activation functions f(x)", "f(x)", (a, x) => ActivationMath.Forward(a.Kind, a.Alpha, x)),
             Panel("derivatives f'(x) (step: none)", "f'(x)", Slope),

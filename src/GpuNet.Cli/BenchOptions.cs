@@ -61,6 +61,10 @@ internal sealed record BenchSettings
     /// <summary>Timed seconds at least per point: more steps are run until both minimums are met.</summary>
     public double MinSeconds { get; init; } = DefaultMinSeconds;
     public int Warmup { get; init; } = 5;
+    /// <summary>The adaptive warm-up's limit in seconds after the <see cref="Warmup"/> steps: steps run until the rate stops rising (the JIT's tiering), at most this long; 0 for none.</summary>
+    public double WarmupSeconds { get; init; } = DefaultWarmupSeconds;
+    public const double DefaultWarmupSeconds = 3;
+    public bool WarmupTimeGiven { get; init; }
     /// <summary>Whether --steps and --warmup were given: if not, ilgpu-cpu takes fewer (<see cref="ForDevice"/>).</summary>
     public bool StepsGiven { get; init; }
     public bool WarmupGiven { get; init; }
@@ -75,6 +79,7 @@ internal sealed record BenchSettings
     {
         MinSteps = StepsGiven ? MinSteps : Math.Min(MinSteps, 3),
         Warmup = WarmupGiven ? Warmup : Math.Min(Warmup, 1),
+        WarmupSeconds = WarmupTimeGiven ? WarmupSeconds : 0,
     };
 
     /// <summary>1, 2, 4, ..., 8192.</summary>
@@ -91,6 +96,7 @@ internal sealed class BenchOptions
     private readonly Option<int?> _steps = new("--steps") { Description = $"Timed steps per point. Default: adaptive, at least {BenchSettings.DefaultMinSteps} steps and at least --min-time seconds; given alone, exactly this many." };
     private readonly Option<double?> _minTime = new("--min-time") { Description = $"Timed seconds per point at least; more steps run until it is reached (default {BenchSettings.DefaultMinSeconds.ToString(CultureInfo.InvariantCulture)} without --steps, 0 with it)." };
     private readonly Option<int> _warmup = new("--warmup") { Description = "Untimed steps per point before the clock starts (kernel compilation, caches).", DefaultValueFactory = _ => 5 };
+    private readonly Option<double?> _warmupTime = new("--warmup-time") { Description = $"After the --warmup steps, warm up until the step rate stops rising (.NET's JIT optimizes hot code over the first second or two), at most this many seconds; 0 for the fixed steps only. Default {BenchSettings.DefaultWarmupSeconds.ToString(CultureInfo.InvariantCulture)}; 0 when --warmup is given alone, and on ilgpu-cpu." };
     private readonly Option<int> _seed = new("--seed") { Description = "Seed of the synthetic data and of the weights.", DefaultValueFactory = _ => 42 };
     private readonly Option<string> _out = new("--out") { Description = "Folder for the PNG chart and the JSON figures.", DefaultValueFactory = _ => "bench-results" };
 
@@ -106,6 +112,11 @@ internal sealed class BenchOptions
             if (r.GetValueOrDefault<double?>() is double v && !(v >= 0 && v <= 3600))
                 r.AddError($"--min-time must be a number of seconds in [0, 3600]; received {v.ToString(CultureInfo.InvariantCulture)}. For example --min-time 2.");
         });
+        _warmupTime.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<double?>() is double v && !(v >= 0 && v <= 600))
+                r.AddError($"--warmup-time must be a number of seconds in [0, 600]; received {v.ToString(CultureInfo.InvariantCulture)}. For example --warmup-time 3.");
+        });
         _warmup.Validators.Add(r =>
         {
             int v = r.GetValueOrDefault<int>();
@@ -113,7 +124,7 @@ internal sealed class BenchOptions
         });
     }
 
-    public IEnumerable<Option> All => [_devices, _model, _batchSizes, _widths, _steps, _minTime, _warmup, _seed, _out];
+    public IEnumerable<Option> All => [_devices, _model, _batchSizes, _widths, _steps, _minTime, _warmup, _warmupTime, _seed, _out];
 
     /// <summary>Reads and checks the parsed values; a bad value throws ArgumentException with a clear message.</summary>
     public BenchSettings Read(ParseResult p)
@@ -140,6 +151,9 @@ internal sealed class BenchOptions
             Warmup = p.GetValue(_warmup),
             StepsGiven = steps is not null,
             WarmupGiven = p.GetResult(_warmup) is { Implicit: false },
+            // --warmup alone means exactly that many steps, as --steps alone means exactly that many timed ones
+            WarmupSeconds = p.GetValue(_warmupTime) ?? (p.GetResult(_warmup) is { Implicit: false } ? 0 : BenchSettings.DefaultWarmupSeconds),
+            WarmupTimeGiven = p.GetValue(_warmupTime) is not null,
             Seed = p.GetValue(_seed),
             OutDir = outDir,
         };

@@ -53,7 +53,7 @@ internal static class BenchRunner
 
     /// <summary>
     /// Measures one point on a model built for <paramref name="batch"/>: <paramref name="s"/>.Warmup untimed
-    /// steps, then timed steps until at least MinSteps steps and MinSeconds seconds are on the clock.
+    /// steps and the adaptive warm-up (up to WarmupSeconds, until the rate stops rising), then timed steps until at least MinSteps steps and MinSeconds seconds are on the clock.
     /// </summary>
     /// <remarks>
     /// The first timed run has MinSteps steps; while the clock shows less than MinSeconds, the rate so far
@@ -65,7 +65,7 @@ internal static class BenchRunner
     {
         using var network = BuildModel(model);
         network.Compile(new Sgd(0.01f), new SparseCategoricalCrossentropy(), backend, seed: (ulong)s.Seed);
-        var first = network.MeasureTrainingThroughput(data, batch, s.Warmup, s.MinSteps);
+        var first = network.MeasureTrainingThroughput(data, batch, s.Warmup, s.MinSteps, TimeSpan.FromSeconds(s.WarmupSeconds));
         long steps = first.Steps, bytes = first.AllocatedBytes;
         double seconds = first.Elapsed.TotalSeconds;
         var last = first;

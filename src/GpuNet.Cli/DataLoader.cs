@@ -8,7 +8,10 @@ internal sealed record LoadedData(Dataset Train, Dataset Test, int ClassCount, i
     TabularPreprocessor? Preprocessor = null)
 {
     /// <summary>Two classes: a single sigmoid output with binary cross-entropy, as the lecture's Titanic model.</summary>
-    public bool IsBinary => ClassCount == 2 && !IsRegression;
+    public bool IsBinary => ClassCount == 2 && !IsRegression && !IsMultiLabel;
+
+    /// <summary>Several CSV label columns: one sigmoid output per label with binary cross-entropy.</summary>
+    public bool IsMultiLabel => Preprocessor?.Task == TabularTask.MultiLabel;
 
     /// <summary>A numeric CSV target: one linear output with mean squared error on the standardized target.</summary>
     public bool IsRegression => Preprocessor?.Task == TabularTask.Regression;
@@ -22,6 +25,20 @@ internal sealed record LoadedData(Dataset Train, Dataset Test, int ClassCount, i
         Models.RegressionMetrics.Of(Preprocessor!.TargetToOriginal(standardized), Preprocessor.TargetToOriginal(Test.Targets!));
 
     public bool IsImage => ImageHeight > 0;
+
+    /// <summary>Multi-label: Keras' binary accuracy of <paramref name="probabilities"/> (rows x labels) on the test rows, the
+    /// share of (row, label) pairs where p &gt; 0.5 agrees with the 0/1 label.</summary>
+    public double BinaryAccuracy(float[] probabilities)
+    {
+        var y = Test.Targets!;
+        int agree = 0;
+        for (int i = 0; i < y.Length; i++) agree += (probabilities[i] > 0.5f ? 1f : 0f) == y[i] ? 1 : 0;
+        return (double)agree / y.Length;
+    }
+
+    /// <summary>The test line of a multi-label model.</summary>
+    public string MultiLabelReport(Models.Sequential model, double loss) =>
+        $"Test: loss {loss:F4} - binary accuracy {BinaryAccuracy(model.Predict(Test.Features)):F4} ({Test.Count:N0} samples x {ClassCount} labels)";
 }
 
 internal static class DataLoader
@@ -82,16 +99,25 @@ internal static class DataLoader
     {
         // a fitted preprocessor reads the columns with their training kinds (a column blank in this file stays numeric)
         var table = CsvTable.Load(path, fitted is null ? null : new CsvLoadOptions { ColumnKinds = fitted.ColumnKinds });
-        int unlabelled = table[target].MissingCount;
-        if (unlabelled == table.RowCount)
-            throw new ArgumentException($"The target column '{target}' of '{path}' has no values; choose another --target.");
-        table = table.WithoutMissing(target); // rows whose target is unknown cannot be trained or tested on
-        var kind = fitted?.Task ?? task switch
+        // several comma-separated columns: a multi-label target, one 0/1 output per column
+        string[] targets = target.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        bool multiLabel = fitted?.Task == TabularTask.MultiLabel || targets.Length > 1;
+        if (multiLabel && task == "regression")
+            throw new ArgumentException($"--target {target} names {targets.Length} columns, a multi-label target (classification of each); --task regression takes one column.");
+        int rowsInFile = table.RowCount;
+        foreach (var t in targets)
+        {
+            if (table[t].MissingCount == table.RowCount)
+                throw new ArgumentException($"The target column '{t}' of '{path}' has no values; choose another --target.");
+            table = table.WithoutMissing(t); // rows whose target is unknown cannot be trained or tested on
+        }
+        int unlabelled = rowsInFile - table.RowCount;
+        var kind = fitted?.Task ?? (multiLabel ? TabularTask.MultiLabel : task switch
         {
             "classification" => TabularTask.Classification,
             "regression" => TabularTask.Regression,
             _ => TabularPreprocessor.SuggestTask(table[target]),
-        };
+        });
         foreach (var warning in table.Warnings) output.WriteLine($"warning: '{path}': {warning}");
         // "Infinity" parses as a number but no model can learn from it; name the cell, not a feature index after scaling
         foreach (var column in table.Columns.Where(c => c.Numbers is not null))
@@ -99,6 +125,7 @@ internal static class DataLoader
                 throw new ArgumentException(
                     $"CSV file '{path}': column '{column.Name}' holds {column.Numbers![row]} in row {row + 1} ({column.Numbers.Count(double.IsInfinity):N0} infinite values in all). " +
                     "A model needs finite numbers: fix those cells, or leave them blank to have them imputed.");
+        if (kind == TabularTask.MultiLabel) return MultiLabelCsv(path, target, table, seed, scaler, unlabelled, output, fitted);
         if (kind == TabularTask.Classification && fitted is null && table[target] is var labels
             && Enumerable.Range(0, table.RowCount).Select(r => labels.Numbers?[r].ToString(System.Globalization.CultureInfo.InvariantCulture) ?? labels.Categories![r]).Distinct().ToList() is { Count: 1 } only)
             throw new ArgumentException(
@@ -120,12 +147,7 @@ internal static class DataLoader
         else
             output.WriteLine($"CSV: {table.RowCount:N0} rows, target '{target}' with classes {string.Join(", ", prep.Classes.Select((c, i) => $"{i}={c}"))}");
         if (unlabelled > 0) output.WriteLine($"  left out: {unlabelled:N0} rows without a '{target}' value");
-        if (table.RowCount < MinRowsToHoldOut)
-            output.WriteLine($"  {table.RowCount} rows: too few to hold out a test set (fewer than {MinRowsToHoldOut}), so the test figures are on the training rows");
-        foreach (var line in table.MissingReport()) output.WriteLine($"  missing: {line} (imputed: median for numbers, most frequent for categories, from the training rows)");
-        if (prep.Skipped.Count > 0) output.WriteLine($"  skipped: {string.Join(", ", prep.Skipped)}");
-        output.WriteLine($"  features: {string.Join(", ", prep.FeatureNames)}; numeric columns standard-scaled on the training rows" +
-                         (fitted is null ? "" : " (the model's saved scaling)"));
+        ReportFeatures(table, prep, fitted is not null, output);
         if (kind == TabularTask.Regression)
         {
             // predicting the training mean for every test row
@@ -137,5 +159,47 @@ internal static class DataLoader
         int majority = test.Labels.GroupBy(l => l).Max(g => g.Count());
         output.WriteLine($"  majority-class baseline on the test split: {(double)majority / test.Count:P1}");
         return new LoadedData(train, test, Math.Max(prep.Classes.Count, 2), 0, 0, prep);
+    }
+
+    /// <summary>What became of the table's rows and columns: a held-out test set or none, imputed columns, skipped ones, features.</summary>
+    private static void ReportFeatures(CsvTable table, TabularPreprocessor prep, bool savedScaling, TextWriter output)
+    {
+        if (table.RowCount < MinRowsToHoldOut)
+            output.WriteLine($"  {table.RowCount} rows: too few to hold out a test set (fewer than {MinRowsToHoldOut}), so the test figures are on the training rows");
+        foreach (var line in table.MissingReport()) output.WriteLine($"  missing: {line} (imputed: median for numbers, most frequent for categories, from the training rows)");
+        if (prep.Skipped.Count > 0) output.WriteLine($"  skipped: {string.Join(", ", prep.Skipped)}");
+        output.WriteLine($"  features: {string.Join(", ", prep.FeatureNames)}; numeric columns standard-scaled on the training rows" +
+                         (!savedScaling ? "" : " (the model's saved scaling)"));
+    }
+
+    /// <summary>
+    /// A multi-label CSV: the label columns (each two values) become 0/1 targets, a random 80/20 split (a stratified one
+    /// would need one class per row), the features prepared as for one target.
+    /// </summary>
+    private static LoadedData MultiLabelCsv(string path, string target, CsvTable table, int seed, ScalerKind scaler, int unlabelled,
+        TextWriter output, TabularPreprocessor? fitted)
+    {
+        var prep = fitted ?? new TabularPreprocessor(target, task: TabularTask.MultiLabel, scaler: scaler);
+        int[] all = [.. Enumerable.Range(0, table.RowCount)];
+        var (trainRows, testRows) = table.RowCount < MinRowsToHoldOut ? (all, all) : Splits.RandomTrainTest(table.RowCount, 0.2, seed);
+        if (fitted is null) prep.Fit(table, trainRows);
+        string name = Path.GetFileNameWithoutExtension(path);
+        var train = prep.Transform(table, trainRows, name + "/train");
+        var test = prep.Transform(table, testRows, name + "/test");
+        var values = prep.LabelValues;
+        output.WriteLine($"CSV: {table.RowCount:N0} rows, {prep.Targets.Count} labels per row (multi-label: one sigmoid output each): " +
+                         string.Join(", ", prep.Targets.Select((t, j) => $"{t} ({values[j][1]}=1, {values[j][0]}=0)")));
+        if (unlabelled > 0) output.WriteLine($"  left out: {unlabelled:N0} rows without every label");
+        ReportFeatures(table, prep, fitted is not null, output);
+        // each label predicted as the training rows' more frequent value: Keras' binary accuracy of that guess
+        int k = prep.Targets.Count;
+        var positive = new double[k];
+        for (int i = 0; i < train.Count; i++)
+            for (int j = 0; j < k; j++) positive[j] += train.Targets![i * k + j];
+        double agree = 0;
+        for (int i = 0; i < test.Count; i++)
+            for (int j = 0; j < k; j++) agree += (positive[j] * 2 >= train.Count ? 1f : 0f) == test.Targets![i * k + j] ? 1 : 0;
+        output.WriteLine($"  most-frequent-value baseline on the test split: binary accuracy {agree / (test.Count * (double)k):P1}");
+        return new LoadedData(train, test, k, 0, 0, prep);
     }
 }

@@ -74,6 +74,12 @@ internal static class EvaluateCommand
             if (report) output.WriteLine("--report: a regression model has no classes; the errors above are its report.");
             return 0;
         }
+        if (loaded.IsMultiLabel)
+        {
+            output.WriteLine($"Test ({loaded.Test.Name}):" + loaded.MultiLabelReport(model, result.Loss)["Test:".Length..]);
+            if (report) output.WriteLine("--report: a multi-label model has no single class per row; the binary accuracy above is its report.");
+            return 0;
+        }
         output.WriteLine($"Test ({loaded.Test.Name}): loss {result.Loss:F4} - accuracy {result.Accuracy:F4} ({result.Samples:N0} samples)");
         if (report)
         {

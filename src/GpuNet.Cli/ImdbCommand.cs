@@ -64,7 +64,7 @@ internal static class ImdbCommand
         {
             using var model = new Sequential(v.Layers());
             model.Compile(new RmsProp(0.001f), new BinaryCrossentropy(), backend, seed: (ulong)seed);
-            var history = model.Fit(data.Train, new FitOptions { Epochs = epochs, BatchSize = batchSize, ValidationSplit = 0.4, Seed = seed });
+            var history = model.Fit(data.Train, new FitOptions { Epochs = epochs, BatchSize = batchSize, ValidationSplit = 0.4, Seed = seed, Verbose = Verbosity.Silent });
             var best = history.Epochs.MinBy(e => e.ValidationLoss!.Value)!;
             var test = model.Evaluate(data.Test);
             output.WriteLine(string.Create(c, $"  {v.Name,-12} {best.ValidationLoss,14:F4} {best.Epoch,9} {history.Epochs[^1].ValidationLoss,14:F4} {history.Epochs[^1].Loss,10:F4} {test.Accuracy,14:F4}"));

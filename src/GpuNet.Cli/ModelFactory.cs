@@ -86,6 +86,7 @@ internal static class ModelFactory
     {
         string loss = LossName(s, data);
         if (data.IsRegression) return (1, Activation.Linear);
+        if (data.IsMultiLabel) return (data.ClassCount, s.FromLogits ? Activation.Linear : Activation.Sigmoid); // one sigmoid per label
         bool single = loss == "binary_crossentropy" || (loss == "mse" && data.IsBinary);
         var squash = single ? Activation.Sigmoid : Activation.Softmax;
         return (single ? 1 : data.ClassCount, s.FromLogits ? Activation.Linear : squash);
@@ -94,16 +95,19 @@ internal static class ModelFactory
     /// <summary>The loss's Keras name, checked against the data and <c>--from-logits</c>.</summary>
     private static string LossName(TrainSettings s, LoadedData data)
     {
-        string loss = s.Loss != "auto" ? s.Loss : data.IsRegression ? "mse" : data.IsBinary ? "binary_crossentropy"
+        string loss = s.Loss != "auto" ? s.Loss : data.IsRegression ? "mse" : data.IsBinary || data.IsMultiLabel ? "binary_crossentropy"
             : s.LabelSmoothing > 0 ? "categorical_crossentropy" : "sparse_categorical_crossentropy";
-        if (s.LabelSmoothing > 0 && (loss != "categorical_crossentropy" || data.IsBinary))
+        if (s.LabelSmoothing > 0 && (loss != "categorical_crossentropy" || data.IsBinary || data.IsMultiLabel))
             throw new ArgumentException($"--label-smoothing {s.LabelSmoothing} softens one-hot targets for categorical cross-entropy over 3 or more classes; " +
                                         (data.IsBinary || data.IsRegression ? "this data has " + (data.IsRegression ? "a numeric target" : "two classes (one sigmoid output)") + ", so drop it."
                                                                            : $"use it with --loss categorical_crossentropy (or leave --loss out), not {loss}."));
         if (data.IsRegression && loss != "mse")
             throw new ArgumentException($"--loss {loss} needs classes, but the target '{data.Preprocessor!.Target}' is predicted as a number; " +
                                         "use --loss mse, or --task classification to treat its values as classes.");
-        if (loss == "binary_crossentropy" && !data.IsBinary)
+        if (data.IsMultiLabel && loss is "categorical_crossentropy" or "sparse_categorical_crossentropy")
+            throw new ArgumentException($"--loss {loss} picks one class per row, but the target '{data.Preprocessor!.Target}' is several labels at once; " +
+                                        "use --loss binary_crossentropy (the default for it: one sigmoid per label) or mse.");
+        if (loss == "binary_crossentropy" && !data.IsBinary && !data.IsMultiLabel)
             throw new ArgumentException($"--loss binary_crossentropy needs two classes, but the data has {data.ClassCount}; " +
                                         "use categorical_crossentropy or sparse_categorical_crossentropy (softmax over the classes).");
         if (loss == "mse" && s.FromLogits)

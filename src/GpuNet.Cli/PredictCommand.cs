@@ -72,6 +72,7 @@ internal static class PredictCommand
             throw new InvalidDataException($"The saved preprocessing makes {features.Length / rows} features per row but the model takes {model.InputSize}.");
 
         if (prep.Task == TabularTask.Regression) return PredictNumbers(model, prep, table, features, path, input, outputPath, show, backend.Name, output);
+        if (prep.Task == TabularTask.MultiLabel) return PredictLabels(model, prep, table, features, path, input, outputPath, show, backend.Name, output);
 
         // Probabilities (a from-logits model is softmaxed or sigmoided first) and the class of each row
         var decided = model.PredictClasses(features);
@@ -90,6 +91,72 @@ internal static class PredictCommand
         if (outputPath is not null)
         {
             WriteCsv(outputPath, prep.Target, predicted, confidence, perClass, width, Name);
+            output.WriteLine($"Wrote {rows:N0} predictions to {outputPath}");
+        }
+        return 0;
+    }
+
+    /// <summary>
+    /// A multi-label model: each label's probability per row, the labels above 0.5 named, and the binary accuracy against the
+    /// file's label columns when it has them.
+    /// </summary>
+    private static int PredictLabels(Sequential model, TabularPreprocessor prep, CsvTable table, float[] features, string path, string input,
+        string? outputPath, int show, string deviceName, TextWriter output)
+    {
+        var p = model.Predict(features);
+        if (model.Loss?.FromLogits == true) // a from-logits model outputs logits: one sigmoid per label
+            for (int i = 0; i < p.Length; i++) p[i] = 1f / (1f + MathF.Exp(-p[i]));
+        var labels = prep.Targets;
+        var values = prep.LabelValues;
+        int k = labels.Count, rows = table.RowCount;
+        output.WriteLine($"Device: {deviceName}");
+        output.WriteLine($"Model: {path}; {rows:N0} rows of {input}; {k} labels per row: {string.Join(", ", labels.Select((l, j) => $"{l} ({values[j][1]} when p > 0.5)"))}");
+        for (int r = 0; r < Math.Min(show, rows); r++)
+        {
+            var on = Enumerable.Range(0, k).Where(j => p[r * k + j] > 0.5f).Select(j => labels[j]).ToList();
+            output.WriteLine($"  row {r + 1}: {(on.Count == 0 ? "no label" : string.Join(", ", on))} " +
+                             $"({string.Join(", ", Enumerable.Range(0, k).Select(j => FormattableString.Invariant($"{labels[j]}={p[r * k + j]:F3}")))})");
+        }
+        if (rows > show && show > 0) output.WriteLine($"  ... {rows - show:N0} more rows");
+        output.WriteLine("Predicted: " + string.Join(", ", Enumerable.Range(0, k).Select(j => $"{labels[j]} {Enumerable.Range(0, rows).Count(r => p[r * k + j] > 0.5f):N0}")));
+        // against the file's own labels, where every label column is there and filled
+        if (labels.All(l => table.Columns.Any(c => string.Equals(c.Name, l, StringComparison.OrdinalIgnoreCase))))
+        {
+            try
+            {
+                var known = labels.Aggregate(table, (t, l) => t.WithoutMissing(l));
+                var keep = Enumerable.Range(0, rows).Where(r => labels.All(l => !table[l].IsMissing(r))).ToArray();
+                var y = prep.EncodeLabels(known);
+                int agree = 0;
+                for (int i = 0; i < keep.Length; i++)
+                    for (int j = 0; j < k; j++) agree += (p[keep[i] * k + j] > 0.5f ? 1f : 0f) == y[i * k + j] ? 1 : 0;
+                if (keep.Length > 0)
+                    output.WriteLine($"Binary accuracy against the file's label columns: {(double)agree / (keep.Length * k):F4} ({agree:N0} of {keep.Length * k:N0} labels" +
+                                     (keep.Length < rows ? $"; {rows - keep.Length:N0} rows without every label left out)" : ")"));
+            }
+            catch (InvalidDataException e)
+            {
+                output.WriteLine($"Not compared with the file's label columns: {e.Message}");
+            }
+        }
+        if (outputPath is not null)
+        {
+            using var text = new StringWriter(CultureInfo.InvariantCulture);
+            using (var csv = new CsvHelper.CsvWriter(text, CultureInfo.InvariantCulture))
+            {
+                csv.WriteField("row");
+                foreach (var l in labels) csv.WriteField($"predicted_{l}");
+                foreach (var l in labels) csv.WriteField($"p_{l}");
+                csv.NextRecord();
+                for (int r = 0; r < rows; r++)
+                {
+                    csv.WriteField(r + 1);
+                    for (int j = 0; j < k; j++) csv.WriteField(values[j][p[r * k + j] > 0.5f ? 1 : 0]);
+                    for (int j = 0; j < k; j++) csv.WriteField(p[r * k + j].ToString("R", CultureInfo.InvariantCulture));
+                    csv.NextRecord();
+                }
+            }
+            BenchReport.WriteAtomically(outputPath, System.Text.Encoding.UTF8.GetBytes(text.ToString()));
             output.WriteLine($"Wrote {rows:N0} predictions to {outputPath}");
         }
         return 0;

@@ -120,7 +120,7 @@ internal static class TrainCommand
     {
         int validation = (int)Math.Round(data.Train.Count * s.ValidationSplit);
         output.WriteLine($"Data: {data.Train.Name} {data.Train.Count - validation:N0} train / {validation:N0} validation, " +
-                         $"{data.Test.Name} {data.Test.Count:N0} test; {data.Train.FeatureCount} features, {(data.IsRegression ? "1 numeric target" : $"{data.ClassCount} classes")}");
+                         $"{data.Test.Name} {data.Test.Count:N0} test; {data.Train.FeatureCount} features, {(data.IsRegression ? "1 numeric target" : data.IsMultiLabel ? $"{data.ClassCount} labels per row" : $"{data.ClassCount} classes")}");
         output.WriteLine(model.Summary(data.Train.FeatureCount));
         output.WriteLine($"Optimizer: {model.Optimizer}, loss: {model.Loss}, batch_size={s.BatchSize}, epochs={s.Epochs}" +
                          (s.Augmentation is null ? "" : $", augmentation: {s.AugmentationText}"));
@@ -137,13 +137,15 @@ internal static class TrainCommand
         {
             InitialEpoch = initialEpoch,
             Checkpoint = s.CheckpointPath is { } cp ? new ModelCheckpoint(cp, metadata: ModelMetadata(s, data)) { InitialBest = checkpointBest } : null,
-            OnEpochEnd = s.Verbose == "0" ? null : e => output.WriteLine(e),
+            // Keras' verbose: a bar on a terminal (auto, 1), one line per epoch in a log or pipe (auto, 1 redirected; 2), nothing (0)
+            Verbose = s.Verbose switch { "0" => Verbosity.Silent, "2" => Verbosity.EpochLines, _ => Verbosity.ProgressBar },
+            Output = output,
             OnLearningRateReduced = (epoch, lr) => output.WriteLine(
                 $"Epoch {epoch}: {(s.ValidationSplit > 0 ? "val_loss" : "loss")} has not improved for {s.ReduceLrPatience} epochs; learning rate reduced to {lr:G4}."),
         };
         var (checkpoint, stopping) = (options.Checkpoint, options.EarlyStopping);
         var total = Stopwatch.StartNew();
-        var history = TrainProgress.ShowsBar(s.Verbose, output) ? TrainProgress.Fit(model, data.Train, options) : model.Fit(data.Train, options);
+        var history = model.Fit(data.Train, options);
         total.Stop();
         foreach (var warning in model.Warnings) error.WriteLine($"warning: {warning}");
         var test = model.Evaluate(data.Test);
@@ -159,6 +161,7 @@ internal static class TrainCommand
         output.WriteLine($"Training time: {total.Elapsed.TotalSeconds:F1}s ({meanEpoch:F3}s per epoch after the first, " +
                          $"{epochs[^1].SamplesPerSecond:N0} samples/s in the last)");
         output.WriteLine(data.IsRegression ? data.RegressionReport(model, test.Loss)
+            : data.IsMultiLabel ? data.MultiLabelReport(model, test.Loss)
             : $"Test: loss {test.Loss:F4} - accuracy {test.Accuracy:F4} ({test.Samples:N0} samples)");
         if (s.Ensemble > 1) TrainEnsemble(s, data, backend, model, test, output);
         if (s.SavePath is { } path)
@@ -177,7 +180,7 @@ internal static class TrainCommand
         }
         if (s.PlotPath is { } png)
         {
-            BenchReport.WriteAtomically(png, HistoryReport.ChartPng(history, $"{data.Train.Name}, {model.Optimizer}", stopping?.RestoredEpoch is > 0 and var r ? r : null));
+            BenchReport.WriteAtomically(png, GpuNet.Plotting.Plots.ToPng(history, $"{data.Train.Name}, {model.Optimizer}", stopping?.RestoredEpoch is > 0 and var r ? r : null));
             output.WriteLine($"Wrote the learning curves to {png}");
         }
         return 0;
@@ -194,6 +197,7 @@ internal static class TrainCommand
         // a member's figure: its accuracy, or for regression its RMSE in the target's units
         string Score(Sequential m, EvaluationResult r) => data.IsRegression
             ? FormattableString.Invariant($"test RMSE {data.RegressionErrors(m.Predict(data.Test.Features)).Rmse:G5}")
+            : data.IsMultiLabel ? $"test binary accuracy {data.BinaryAccuracy(m.Predict(data.Test.Features)):F4}"
             : $"test accuracy {r.Accuracy:F4}";
         output.WriteLine($"Ensemble: training {s.Ensemble - 1} more models with seeds {s.Seed + 1}..{s.Seed + s.Ensemble - 1}");
         output.WriteLine($"  member 1 (seed {s.Seed}): {Score(first, firstTest)}");
@@ -207,7 +211,7 @@ internal static class TrainCommand
                 int seed = s.Seed + i;
                 member.Compile(ModelFactory.Optimizer(s, data), ModelFactory.Loss(s, data), backend, seed: (ulong)seed);
                 var clock = Stopwatch.StartNew();
-                member.Fit(data.Train, FitOptionsFor(s, data, seed));
+                member.Fit(data.Train, FitOptionsFor(s, data, seed) with { Verbose = Verbosity.Silent });
                 output.WriteLine($"  member {i + 1} (seed {seed}): {Score(member, member.Evaluate(data.Test))} ({clock.Elapsed.TotalSeconds:F1}s)");
             }
             var ensemble = new Ensemble(members);
@@ -217,6 +221,13 @@ internal static class TrainCommand
                 var memberRmse = members.Select(m => data.RegressionErrors(m.Predict(data.Test.Features)).Rmse).ToList();
                 output.WriteLine(FormattableString.Invariant($"Ensemble of {members.Count} (mean of their values): {metrics} ") +
                                  FormattableString.Invariant($"(members: RMSE mean {memberRmse.Average():G5}, best {memberRmse.Min():G5})"));
+                return;
+            }
+            if (data.IsMultiLabel)
+            {
+                var memberAccuracy = members.Select(m => data.BinaryAccuracy(m.Predict(data.Test.Features))).ToList();
+                output.WriteLine($"Ensemble of {members.Count} (mean of their probabilities): test binary accuracy {data.BinaryAccuracy(ensemble.Predict(data.Test.Features)):F4} " +
+                                 $"(members: mean {memberAccuracy.Average():F4}, best {memberAccuracy.Max():F4})");
                 return;
             }
             var result = ensemble.Evaluate(data.Test);
@@ -259,7 +270,12 @@ internal static class TrainCommand
         if (s.DataFolder is not null) meta["gpunet.data"] = Path.GetFullPath(s.DataFolder);
         if (s.Target is not null) meta["gpunet.target"] = s.Target;
         if (s.Scaler != "auto") meta["gpunet.scaler"] = s.Scaler;
-        if (data.Preprocessor is { } tabular) meta["gpunet.task"] = tabular.Task == Data.Tabular.TabularTask.Regression ? "regression" : "classification";
+        if (data.Preprocessor is { } tabular) meta["gpunet.task"] = tabular.Task switch
+        {
+            Data.Tabular.TabularTask.Regression => "regression",
+            Data.Tabular.TabularTask.MultiLabel => "multilabel",
+            _ => "classification",
+        };
         // The fitted CSV preprocessing (fill values, categories, scaling), so that `gpunet predict` encodes new rows the same way.
         if (data.Preprocessor is { } prep) meta[PredictCommand.PreprocessorKey] = prep.ToJson();
         return meta;

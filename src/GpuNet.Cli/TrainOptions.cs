@@ -67,7 +67,7 @@ internal sealed class TrainOptions
     private readonly Option<string> _device = DeviceOption.Create();
     private readonly Option<string> _dataset = new("--dataset") { Description = "mnist10k (shipped), mnist (the full 60,000 + 10,000), fashion-mnist, or csv:PATH (with --target).", DefaultValueFactory = _ => "mnist10k" };
     private readonly Option<string?> _data = new("--data") { Description = "A folder of IDX files (train-*/t10k-* sets, or one images/labels pair to split 80/20); overrides --dataset." };
-    private readonly Option<string?> _target = new("--target") { Description = "The label column of a CSV dataset." };
+    private readonly Option<string?> _target = new("--target") { Description = "The label column of a CSV dataset; several comma-separated columns (each 0/1, no/yes) make a multi-label target, one sigmoid output per label." };
     private readonly Option<string> _task = new("--task") { Description = "For a CSV target: auto (a number with fractions or many values is regression), classification or regression.", DefaultValueFactory = _ => "auto" };
     private readonly Option<int> _epochs = new("--epochs") { Description = "Passes over the training data.", DefaultValueFactory = _ => 30 };
     private readonly Option<int> _batchSize = new("--batch-size") { Description = "Samples per gradient step.", DefaultValueFactory = _ => 64 };

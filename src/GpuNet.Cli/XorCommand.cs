@@ -62,7 +62,7 @@ internal static class XorCommand
                 {
                     var model = new Sequential(architecture.Layers());
                     model.Compile(new Adam(0.05f), new BinaryCrossentropy(), backend, seed: (ulong)seed);
-                    model.Fit(Xor, new FitOptions { Epochs = epochs, BatchSize = 4, Seed = seed });
+                    model.Fit(Xor, new FitOptions { Epochs = epochs, BatchSize = 4, Seed = seed, Verbose = Verbosity.Silent });
                     bool ok = model.Evaluate(Xor).Accuracy == 1.0;
                     if (ok) solved++;
                     if (best is null || (ok && solved == 1)) { best?.Dispose(); best = model; }
@@ -77,7 +77,7 @@ internal static class XorCommand
             output.WriteLine("Two linear layers are still one linear map, W2 (W1 x + b1) + b2 = (W2 W1) x + (W2 b1 + b2). The tanh hidden layer makes the boundary bend.");
             if (plotPath is not null)
             {
-                BenchReport.WriteAtomically(plotPath, HistoryReport.SideBySide([Regions(shown[0]), Regions(shown[2])]));
+                BenchReport.WriteAtomically(plotPath, GpuNet.Plotting.Plots.SideBySide([Regions(shown[0]), Regions(shown[2])]));
                 output.WriteLine($"Wrote the decision regions to {plotPath}");
             }
         }

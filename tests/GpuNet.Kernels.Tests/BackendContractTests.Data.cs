@@ -36,6 +36,31 @@ public abstract partial class BackendContractTests
         Check.Equal(expected, Get(destination), "Gather");
     }
 
+    [Theory]
+    [InlineData(1, 1, 0, 1, 0, 1, false, 0)]
+    [InlineData(5, 7, 3, 13, 6, 3, false, 1)]
+    [InlineData(11, 37, 0, 41, 4, 37, true, 2)]
+    [InlineData(3, 64, 29, 97, 64, 33, true, 0)]
+    public void CopyColumnsMovesABlockBetweenRowsOfDifferentWidths(int rows, int xCols, int xOffset, int yCols, int yOffset, int cols, bool accumulate, int offset)
+    {
+        var x = Check.Uniform(rows * xCols, seed: 43);
+        var y = Check.Uniform(rows * yCols, seed: 44);
+        var expected = (float[])y.Clone();
+        for (int r = 0; r < rows; r++)
+            for (int c = 0; c < cols; c++)
+                expected[r * yCols + yOffset + c] = (accumulate ? y[r * yCols + yOffset + c] : 0f) + x[r * xCols + xOffset + c];
+        var destination = Put(y, offset);
+        Backend.CopyColumns(Put(x, offset + 1), xCols, xOffset, destination, yCols, yOffset, rows, cols, accumulate);
+        Assert.Equal(expected, Get(destination)); // a copy or one float addition: exact, and the other columns untouched
+    }
+
+    [Fact]
+    public void CopyColumnsRefusesABlockPastARow()
+    {
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => Backend.CopyColumns(Put(new float[8]), 4, 2, Put(new float[8]), 4, 0, 2, 3, false));
+        Assert.Contains("3 columns from offset 2 of rows 4 wide", e.Message);
+    }
+
     [Fact]
     public void GatherRowsRejectsAnIndexWindowPastTheEnd()
     {

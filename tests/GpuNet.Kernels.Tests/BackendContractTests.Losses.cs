@@ -237,6 +237,23 @@ public abstract partial class BackendContractTests
     }
 
     [Theory]
+    [InlineData(1, 0.5f, 0)]
+    [InlineData(33, 0.5f, 1)]
+    [InlineData(97, 0f, 2)]
+    [InlineData(311, 0.25f, 0)]
+    public void CountCorrectMultiLabelCountsEachLabelOnItsOwn(int count, float threshold, int offset)
+    {
+        var scores = Check.Uniform(count, seed: 47, low: -1f, high: 1f);
+        if (count > 3) scores[3] = threshold; // exactly at the threshold: predicted 0
+        var targets = Enumerable.Range(0, count).Select(i => (i * 5 / 3) % 2 == 0 ? 0f : 1f).ToArray();
+        if (count > 5) targets[5] = 0.5f; // a soft 0.5 counts as 0 (strictly greater is 1)
+        int expected = 7 + Enumerable.Range(0, count).Count(i => scores[i] > threshold == targets[i] > 0.5f);
+        var correct = Put([7], offset); // accumulates
+        Backend.CountCorrectMultiLabel(Put(scores, offset + 1), Put(targets, offset), count, threshold, correct);
+        Assert.Equal(expected, Get(correct)[0]);
+    }
+
+    [Theory]
     [InlineData(1, 1, false, 0)]
     [InlineData(7, 13, false, 1)]
     [InlineData(3, 37, true, 2)]

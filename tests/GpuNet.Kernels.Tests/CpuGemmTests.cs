@@ -23,6 +23,8 @@ public class CpuGemmTests
         (1024, 19, 37), (2048, 40, 30),
         // at most CpuGemm.SmallRowLimit rows (the unpacked path): batch 1-4 products, N past and short of 64 and 8
         (1, 128, 784), (3, 784, 128), (4, 71, 19), (2, 7, 33), (1, 1000, 5),
+        // ... and with B past CpuGemm.SmallParallelElements, split by 64-column panels across threads (N not a multiple of 64)
+        (1, 1030, 1031), (3, 1031, 1030),
     ];
 
     public static TheoryData<string, int, int, int, bool, bool> KernelShapeForms()

@@ -188,6 +188,8 @@ public class AutogradTests(AutogradBackends backends) : IClassFixture<AutogradBa
         new("relu", (g, l) => g.Relu(l.X), AwayFromZero: true),
         new("softmax", (g, l) => g.Softmax(l.X)),
         new("softmax fixed", (g, l) => g.Softmax(l.P)),
+        new("concatenate fixed", (g, l) => g.Concatenate(l.M, l.N)),
+        new("concatenate batch", (g, l) => g.Concatenate(g.MatMul(l.X, l.K), l.X)),
         new("chain", (g, l) => g.Log(g.Add(g.Constant(1f), g.Exp(g.Multiply(g.MatMul(l.X, l.K), l.S))))),
     ];
 

@@ -77,7 +77,32 @@ public sealed class BenchCommandTests : IDisposable
         Assert.True(point.GetProperty("seconds").GetDouble() >= 0.15, point.ToString());
     }
 
+    [Fact]
+    public void TheAdaptiveWarmUpRunsUntilTheRateStopsRisingWithinItsLimit()
+    {
+        var data = TestData.Blobs(256, 1);
+        using var backend = new Backends.CpuBackend();
+        Models.Sequential Model()
+        {
+            var m = new Models.Sequential(new Layers.Dense(32, "relu"), new Layers.Dense(3, "softmax"));
+            m.Compile(new Optimizers.Sgd(0.01f), new Losses.SparseCategoricalCrossentropy(), backend, seed: 1);
+            return m;
+        }
+        using (var fixedOnly = Model())
+        {
+            var t = fixedOnly.MeasureTrainingThroughput(data, 16, warmupSteps: 3, steps: 5);
+            Assert.Equal(3, t.WarmupSteps);
+        }
+        using var adaptive = Model();
+        var r = adaptive.MeasureTrainingThroughput(data, 16, warmupSteps: 3, steps: 5, maxWarmup: TimeSpan.FromSeconds(0.5));
+        // at least two windows of 0.1 s beyond the fixed steps, and stopped by the limit at the latest (one window over it, plus a slow step)
+        Assert.True(r.WarmupSteps > 3 + 2, $"{r.WarmupSteps} warm-up steps");
+        Assert.InRange(r.WarmupTime.TotalSeconds, 0.2, 2.0);
+        Assert.Equal(5, r.Steps);
+    }
+
     [Theory]
+    [InlineData(new[] { "--warmup-time", "-1" }, "--warmup-time must be a number of seconds in [0, 600]; received -1")]
     [InlineData(new[] { "--batch-sizes", "0,8" }, "--batch-sizes '0,8': '0' is not a positive integer")]
     [InlineData(new[] { "--batch-sizes", "64,abc" }, "'abc' is not a positive integer")]
     [InlineData(new[] { "--batch-sizes", "100000" }, "100000 is more than the 65,536")]

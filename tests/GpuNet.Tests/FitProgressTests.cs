@@ -56,6 +56,74 @@ public sealed class FitProgressTests
     }
 
     [Fact]
+    public void FitPrintsAsKerasVerboseSaysAndStaysQuietWhenItsOutputIsRedirected()
+    {
+        using var backend = new CpuBackend();
+        string Printed(Verbosity verbose)
+        {
+            using var model = Model(backend);
+            var writer = new StringWriter();
+            var epochs = new List<int>();
+            model.Fit(TestData.Blobs(300, 1), new FitOptions { Epochs = 2, BatchSize = 64, Verbose = verbose, Output = writer, OnEpochEnd = e => epochs.Add(e.Epoch) });
+            Assert.Equal([1, 2], epochs); // the user's callback runs under every display
+            return writer.ToString();
+        }
+
+        Assert.Equal("", Printed(Verbosity.Auto)); // the default: not a terminal, so nothing
+        Assert.Equal("", Printed(Verbosity.Silent));
+        string lines = Printed(Verbosity.EpochLines);
+        Assert.Matches(@"^Epoch 1/2 - [0-9.]+s - loss: [0-9.]+ - accuracy: [0-9.]+\r?\nEpoch 2/2 - ", lines);
+        Assert.Equal(lines.Split('\n').Length, Printed(Verbosity.ProgressBar).Split('\n').Length); // no bar off a terminal: the lines
+
+        using var model = Model(backend);
+        var error = Assert.Throws<ArgumentOutOfRangeException>(() => model.Fit(TestData.Blobs(30, 1), new FitOptions { Verbose = (Verbosity)7 }));
+        Assert.Contains("Unknown verbosity 7", error.Message);
+    }
+
+    [Fact]
+    public void TheProgressBarDrawsEachEpochOnATerminal()
+    {
+        // a Spectre console that claims a terminal, writing to a string: the bar Fit draws by default on a real one
+        var writer = new StringWriter();
+        var saved = Spectre.Console.AnsiConsole.Console;
+        Spectre.Console.AnsiConsole.Console = Spectre.Console.AnsiConsole.Create(new Spectre.Console.AnsiConsoleSettings
+        {
+            Ansi = Spectre.Console.AnsiSupport.Yes,
+            ColorSystem = Spectre.Console.ColorSystemSupport.NoColors,
+            Interactive = Spectre.Console.InteractionSupport.Yes,
+            Out = new Spectre.Console.AnsiConsoleOutput(writer),
+        });
+        try
+        {
+            using var backend = new CpuBackend();
+            using var model = Model(backend);
+            var batches = new List<BatchProgress>();
+            var options = new FitOptions { Epochs = 2, BatchSize = 64, OnBatchEnd = batches.Add };
+            var history = FitProgress.Run(Verbosity.ProgressBar, Console.Out, options, o => model.Fit(TestData.Blobs(300, 1), o with { Verbose = Verbosity.Silent }));
+            Assert.Equal(2, history.Epochs.Count);
+            Assert.Equal(10, batches.Count); // the user asked for every batch: the bar does not thin them out
+            string shown = writer.ToString();
+            Assert.Contains("Epoch 1/2 - ", shown);
+            Assert.Contains("Epoch 2/2 - ", shown);
+            Assert.Contains("100%", shown);
+        }
+        finally
+        {
+            Spectre.Console.AnsiConsole.Console = saved;
+        }
+    }
+
+    [Fact]
+    public void ABatchEndIntervalThinsTheReportsButKeepsEachEpochsLast()
+    {
+        using var backend = new CpuBackend();
+        using var model = Model(backend);
+        var seen = new List<BatchProgress>();
+        model.Fit(TestData.Blobs(300, 1), new FitOptions { Epochs = 2, BatchSize = 32, OnBatchEnd = seen.Add, BatchEndInterval = TimeSpan.FromHours(1) });
+        Assert.Equal([(1, 10), (2, 10)], seen.Select(b => (b.Epoch, b.Batch)));
+    }
+
+    [Fact]
     public void VerboseZeroPrintsNoEpochLinesAndAnUnknownLevelIsRejected()
     {
         var (code, output, error) = TestData.RunCli("train", "--device", "cpu", "--epochs", "2", "--verbose", "0", "--layers", "16");

@@ -47,7 +47,7 @@ public sealed class HistoryReportTests : IDisposable
         var history = new History();
         for (int e = 1; e <= 3; e++)
             history.Add(new EpochResult(e, 3, 1.0 / e, double.NaN, null, null, TimeSpan.FromSeconds(0.5), 10, 100) { LearningRate = 0.001f });
-        var (width, _) = PngSize(HistoryReport.ChartPng(history, "regression"));
+        var (width, _) = PngSize(GpuNet.Plotting.Plots.ToPng(history, "regression"));
         Assert.Equal(640, width);
         var lines = history.ToCsv().Split("\r\n", StringSplitOptions.RemoveEmptyEntries); // RFC 4180 line ends
         Assert.Equal("2,0.5,,,,0.001,0.5", lines[2]);
@@ -78,7 +78,16 @@ public sealed class HistoryReportTests : IDisposable
         Assert.Equal(history.ToCsv(), File.ReadAllText(csvPath));
 
         var e = Assert.Throws<ArgumentException>(() => history.Save(Path.Combine(_folder, "curves.png")));
-        Assert.Contains("gpunet train --plot", e.Message);
+        Assert.Contains("SavePlot(\"curves.png\")", e.Message);
+
+        // PNG from the API (GpuNet.Plotting): two panels of 640 x 480, as the command line draws them; SVG the same as Save's
+        string pngPath = Path.Combine(_folder, "curves.png");
+        GpuNet.Plotting.Plots.SavePlot(history, pngPath, "blobs");
+        Assert.Equal((1280, 480), PngSize(File.ReadAllBytes(pngPath)));
+        GpuNet.Plotting.Plots.SavePlot(history, svgPath, "blobs <sgd>");
+        Assert.Equal(history.ToSvg("blobs <sgd>"), File.ReadAllText(svgPath));
+        e = Assert.Throws<ArgumentException>(() => GpuNet.Plotting.Plots.SavePlot(history, Path.Combine(_folder, "curves.pdf")));
+        Assert.Contains("'curves.png'", e.Message);
     }
 
     [Fact]

@@ -125,6 +125,56 @@ public sealed class LayerWeightsTests : IDisposable
     }
 
     [Fact]
+    public void AFrozenBatchNormTrainsInInferenceModeAsKerasDoes()
+    {
+        using var model = Fitted();
+        foreach (var name in new[] { "hidden", "bn", "out" }) model.GetLayer(name).Trainable = false;
+        var data = TestData.Blobs(300, 2);
+        var evaluated = model.Evaluate(data);
+        // every layer frozen and the rows in order: the epoch's training loss is the inference loss on the same rows (with the
+        // batch's own statistics in batch norm, as before, it was not)
+        var history = model.Fit(data, new FitOptions { Epochs = 1, BatchSize = 32, Shuffle = false });
+        Assert.Equal(evaluated.Loss, history.Epochs[0].Loss, 1e-5 * evaluated.Loss);
+        Assert.Equal(evaluated.Accuracy, history.Epochs[0].Accuracy, 12);
+    }
+
+    [Fact]
+    public void AFrozenBatchNormPassesTheGradientOfItsFixedAffineMap()
+    {
+        // moving statistics away from (0, 1) first, then only the batch norm frozen and one full-batch gradient-descent step:
+        // the first kernel moves by -lr dL/dW, with L the inference-mode loss, checked by central differences of Evaluate
+        var data = TestData.Blobs(60, 4);
+        using var model = new Sequential(new Dense(5, "tanh", name: "hidden"), new BatchNormalization(momentum: 0.5f, name: "bn"), new Dense(3, "softmax", name: "out"));
+        model.Compile(new Adam(0.02f), new SparseCategoricalCrossentropy(), _backend, seed: 3);
+        model.Fit(data, new FitOptions { Epochs = 3, BatchSize = 16 });
+        model.GetLayer("bn").Trainable = false;
+        const float lr = 0.1f;
+        model.Compile(new GradientDescent(lr), new SparseCategoricalCrossentropy(), _backend, seed: 3);
+        var before = model.GetWeights("hidden").Select(w => w.Data).ToArray();
+        var outBefore = model.GetWeights("out").Select(w => w.Data).ToArray();
+        var bnBefore = model.GetWeights("bn").Select(w => w.Data).ToArray();
+        model.Fit(data, new FitOptions { Epochs = 1, Shuffle = false });
+        var after = model.GetWeights("hidden")[0].Data;
+        for (int i = 0; i < bnBefore.Length; i++) Assert.Equal(bnBefore[i], model.GetWeights("bn")[i].Data);
+        model.SetWeights("out", outBefore); // the loss below is that of the step's starting point
+
+        const float h = 1e-2f;
+        foreach (int i in new[] { 0, 7, 13, 22, 29 })
+        {
+            double LossAt(float delta)
+            {
+                var kernel = (float[])before[0].Clone();
+                kernel[i] += delta;
+                model.SetWeights("hidden", kernel, before[1]);
+                return model.Evaluate(data).Loss;
+            }
+            double numeric = (LossAt(h) - LossAt(-h)) / (2 * h);
+            double fromStep = (before[0][i] - after[i]) / lr;
+            Assert.True(Math.Abs(numeric - fromStep) <= 2e-4 + 1e-3 * Math.Abs(numeric), $"kernel[{i}]: step gives {fromStep}, finite differences {numeric}");
+        }
+    }
+
+    [Fact]
     public void TheSummaryCommandPrintsASavedModelsTableWithoutAnInputSize()
     {
         string folder = Directory.CreateTempSubdirectory("gpunet-summary-").FullName;

@@ -1,6 +1,7 @@
 using System.Xml.Linq;
 using GpuNet.Layers;
 using GpuNet.Models;
+using GpuNet.Plotting;
 using Xunit;
 
 namespace GpuNet.Tests;
@@ -37,7 +38,7 @@ public sealed class ModelDiagramTests : IDisposable
     }
 
     [Fact]
-    public void PlotModelWritesWellFormedSvgAndSendsPngToTheCommandLine()
+    public void PlotModelWritesWellFormedSvgAndAPngOfTheDiagramsSize()
     {
         using var model = Model();
         string path = Path.Combine(_folder, "model.svg");
@@ -45,11 +46,47 @@ public sealed class ModelDiagramTests : IDisposable
         var svg = XDocument.Load(path); // well-formed, with the layer name's <&> escaped
         XNamespace ns = "http://www.w3.org/2000/svg";
         Assert.Equal(1 + 4, svg.Descendants(ns + "rect").Count()); // the background and four boxes
-        Assert.Equal(3, svg.Descendants(ns + "line").Count()); // an arrow between each pair
+        Assert.Equal(3, svg.Descendants(ns + "polyline").Count()); // an arrow between each pair
         Assert.Contains(svg.Descendants(ns + "text"), t => t.Value == "out<&> (Dense, softmax)");
 
-        var e = Assert.Throws<ArgumentException>(() => model.PlotModel(Path.Combine(_folder, "model.png"), 6));
-        Assert.Contains("gpunet plot-model", e.Message);
+        // PNG from the API too (GpuNet.Plotting): as wide and tall as the diagram
+        string png = Path.Combine(_folder, "model.png");
+        model.PlotModel(png, 6);
+        var bytes = File.ReadAllBytes(png);
+        Assert.Equal([0x89, (byte)'P', (byte)'N', (byte)'G'], bytes[..4]);
+        var d = model.Diagram(6);
+        Assert.Equal(((int)Math.Ceiling(d.Width), (int)Math.Ceiling(d.Height)),
+            (System.Buffers.Binary.BinaryPrimitives.ReadInt32BigEndian(bytes.AsSpan(16)), System.Buffers.Binary.BinaryPrimitives.ReadInt32BigEndian(bytes.AsSpan(20))));
+
+        var e = Assert.Throws<ArgumentException>(() => model.PlotModel(Path.Combine(_folder, "model.jpg"), 6));
+        Assert.Contains("'model.png'", e.Message);
+        Assert.False(File.Exists(Path.Combine(_folder, "model.jpg")));
+    }
+
+    [Fact]
+    public void AFunctionalModelsDiagramHasABoxPerLayerAndMergeAndAnArrowPerConnection()
+    {
+        var x = Functional.Input(6);
+        var h = new Dense(8, "relu", name: "h").Apply(x);
+        var a = new Dense(4, "relu", name: "left").Apply(h);
+        var b = new Dense(4, "tanh", name: "right").Apply(h);
+        using var model = Functional.Model(x, new Dense(3, "softmax", name: "out").Apply(Functional.Add(Functional.Concatenate(a, b), h)));
+        var d = model.Diagram(6);
+        // input, h, left, right, concatenate, add, out
+        Assert.Equal(7, d.Boxes.Count);
+        Assert.Equal(["concatenate_1 (Concatenate)", "(None, 4) + (None, 4) -> (None, 8)"], d.Boxes[4].Lines);
+        Assert.Equal("add_2 (Add)", d.Boxes[5].Lines[0]);
+        // input->h, h->left, h->right, left->concat, right->concat, concat->add, h->add, add->out
+        Assert.Equal([(0, 1), (1, 2), (1, 3), (2, 4), (3, 4), (4, 5), (1, 5), (5, 6)], d.Arrows.Select(e => (e.From, e.To)));
+        // arrows that skip boxes run beside them, each in its own lane inside the picture
+        var skips = d.Arrows.Where(e => e.To != e.From + 1).ToList();
+        Assert.Equal(3, skips.Count);
+        Assert.Equal(3, skips.Select(e => e.Points[1].X).Distinct().Count());
+        Assert.All(skips, e => Assert.True(e.Points[1].X > d.Boxes[0].X + d.Boxes[0].Width && e.Points[1].X < d.Width));
+
+        string path = Path.Combine(_folder, "functional.png");
+        model.PlotModel(path, 6);
+        Assert.Equal([0x89, (byte)'P', (byte)'N', (byte)'G'], File.ReadAllBytes(path)[..4]);
     }
 
     [Fact]

@@ -10,10 +10,10 @@ namespace GpuNet.Tests;
 /// input gradient are compared. The loss is evaluated in training mode (batch statistics, the same dropout
 /// mask) because that is the function whose gradient training uses.
 /// </summary>
-/// <remarks>Step and tolerances as in <see cref="GradientCheckTests"/>: h = 1e-2 in float32, atol 2e-3 + rtol 2e-2.</remarks>
+/// <remarks>Step and tolerances as in <see cref="GradientCheckTests"/>: h = 1e-2 in float32, atol 1e-3 + rtol 1e-3.</remarks>
 public class NodeGradientTests
 {
-    private const float H = 1e-2f, Atol = 2e-3f, Rtol = 2e-2f;
+    private const float H = 1e-2f, Atol = 1e-3f, Rtol = 1e-3f;
     private const int Rows = 4, Cols = 6;
 
     private static void Check(Func<ComputationGraph, Tensor, LossNode> build, string what, int seed = 3)

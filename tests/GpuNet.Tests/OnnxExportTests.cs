@@ -161,6 +161,19 @@ public sealed class OnnxExportTests(ITestOutputHelper log) : IDisposable
     }
 
     [Fact]
+    public void AFunctionalModelWithBranchesAConcatenationAndAResidualAddRunsAsInGpuNet()
+    {
+        var (train, test) = Digits();
+        var x = Functional.Input(784);
+        var h = new Dense(32, "relu", name: "h").Apply(x);
+        var a = new Dense(16, "relu", name: "left").Apply(h);
+        var b = new Dense(16, "tanh", name: "right").Apply(h);
+        var y = new Dense(10, "softmax", name: "out").Apply(Functional.Add(Functional.Concatenate(a, b), h));
+        using var model = Functional.Model(x, y);
+        ExportAndCompare(model, new SparseCategoricalCrossentropy(), train, test, epochs: 2, "functional.onnx");
+    }
+
+    [Fact]
     public void ASoftmaxLayerOutsideTheLossFromLogitsSigmoidAndRegressionOutputsRunAsInGpuNet()
     {
         var (train, test) = Digits();

@@ -13,6 +13,7 @@ version=$(sed -n 's:.*<Version>\(.*\)</Version>.*:\1:p' "$root/Directory.Build.p
 echo "== packing GpuNet $version and the gpunet tool ($rid)"
 # (packed with the machine's usual package cache: the repository's own restore stays where it was)
 dotnet pack "$root/src/GpuNet" -c Release -o "$work/feed" --nologo -v quiet
+dotnet pack "$root/src/GpuNet.Plotting" -c Release -o "$work/feed" --nologo -v quiet
 dotnet pack "$root/src/GpuNet.Cli" -c Release -o "$work/feed" --nologo -v quiet -p:ToolPackageRuntimeIdentifiers=$rid
 ls -l "$work/feed"
 # the library is one package: its own assemblies and the two it bundles, with their XML docs and the data's license
@@ -23,10 +24,16 @@ if command -v unzip > /dev/null; then
   done
   # it depends on NuGet packages only (ONNX export: OnnxSharp's schema types on Google.Protobuf), not on the projects it bundles
   nuspec=$(unzip -p "$work/feed/GpuNet.$version.nupkg" GpuNet.nuspec)
-  for d in ILGPU ILGPU.Algorithms CsvHelper System.Numerics.Tensors OnnxSharp Google.Protobuf Razorvine.Pickle; do
+  for d in ILGPU ILGPU.Algorithms CsvHelper System.Numerics.Tensors OnnxSharp Google.Protobuf Razorvine.Pickle Spectre.Console; do
     grep -q "id=\"$d\"" <<< "$nuspec" || { echo "smoke: the GpuNet package does not depend on $d"; exit 1; }
   done
   if grep -q -E 'id="GpuNet\.(Core|Kernels)"' <<< "$nuspec"; then echo "smoke: the GpuNet package depends on a project it bundles"; exit 1; fi
+  # the pictures package: on GpuNet (not on what GpuNet bundles) and on the native drawing libraries GpuNet leaves out
+  nuspec=$(unzip -p "$work/feed/GpuNet.Plotting.$version.nupkg" GpuNet.Plotting.nuspec)
+  for d in GpuNet ScottPlot SkiaSharp.NativeAssets.Linux.NoDependencies; do
+    grep -q "id=\"$d\"" <<< "$nuspec" || { echo "smoke: the GpuNet.Plotting package does not depend on $d"; exit 1; }
+  done
+  if grep -q -E 'id="GpuNet\.(Core|Kernels)"' <<< "$nuspec"; then echo "smoke: GpuNet.Plotting depends on a project GpuNet bundles"; exit 1; fi
 else
   echo "smoke: unzip not found, the package's file list is not checked"
 fi
@@ -56,6 +63,7 @@ cat > "$work/app/app.csproj" <<XML
   </PropertyGroup>
   <ItemGroup>
     <PackageReference Include="GpuNet" Version="$version" />
+    <PackageReference Include="GpuNet.Plotting" Version="$version" />
   </ItemGroup>
 </Project>
 XML
@@ -66,12 +74,13 @@ using GpuNet.Layers;
 using GpuNet.Losses;
 using GpuNet.Models;
 using GpuNet.Optimizers;
+using GpuNet.Plotting;
 
 var (train, test) = Datasets.Mnist10k();
 using var backend = Device.Create(DeviceChoice.Auto);
 using var model = new Sequential(new Dense(128, "relu"), new Dense(64, "relu"), new Dense(10, "softmax"));
 model.Compile(new Sgd(0.05f), new SparseCategoricalCrossentropy(), backend, seed: 42);
-model.Fit(train, new FitOptions { Epochs = 3, BatchSize = 64 });
+var history = model.Fit(train, new FitOptions { Epochs = 3, BatchSize = 64, ValidationSplit = 0.1 });
 var result = model.Evaluate(test);
 Console.WriteLine($"package app: {result}");
 if (result.Accuracy < 0.85) { Console.Error.WriteLine($"accuracy {result.Accuracy:P2} is below 85%"); return 1; }
@@ -83,6 +92,15 @@ Console.WriteLine($"package app: saved and loaded, same predictions: {same}");
 var onnx = Path.Combine(AppContext.BaseDirectory, "m.onnx");
 model.ExportOnnx(onnx);
 Console.WriteLine($"package app: exported {new FileInfo(onnx).Length:N0} bytes of ONNX");
+// PNG pictures from GpuNet.Plotting: its native SkiaSharp library must load from the package
+foreach (var png in new[] { "model.png", "curves.png" })
+{
+    var file = Path.Combine(AppContext.BaseDirectory, png);
+    if (png == "model.png") model.PlotModel(file); else history.SavePlot(file);
+    var head = File.ReadAllBytes(file)[..4];
+    if (!head.SequenceEqual(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G' })) { Console.Error.WriteLine($"{png} is not a PNG"); return 1; }
+    Console.WriteLine($"package app: wrote {png} ({new FileInfo(file).Length:N0} bytes)");
+}
 return same ? 0 : 1;
 CS
 (cd "$work/app" && dotnet run -c Release --nologo -v quiet)

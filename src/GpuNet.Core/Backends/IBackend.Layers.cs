@@ -45,6 +45,12 @@ public partial interface IBackend
     /// <summary>correct[0] += number of r in [0, rows) with (scores[r] &gt; threshold ? 1 : 0) == labels[r] (one output column).</summary>
     void CountCorrectBinary(DeviceBuffer<float> scores, DeviceBuffer<int> labels, int rows, float threshold, DeviceBuffer<int> correct);
 
+    /// <summary>
+    /// correct[0] += number of i in [0, count) with (scores[i] &gt; threshold) == (targets[i] &gt; 0.5): Keras' binary accuracy
+    /// of several labels per sample, every (sample, label) pair counted on its own.
+    /// </summary>
+    void CountCorrectMultiLabel(DeviceBuffer<float> scores, DeviceBuffer<float> targets, int count, float threshold, DeviceBuffer<int> correct);
+
     // ---- layers ----------------------------------------------------------------------------
 
     /// <summary>Softmax backward from its output y (R x C): dx = y (dy - sum_c dy y), added when accumulate.</summary>

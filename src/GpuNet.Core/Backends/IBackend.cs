@@ -136,6 +136,13 @@ public partial interface IBackend : IDisposable
     void GatherRows(DeviceBuffer<float> source, DeviceBuffer<int> indices, int indexOffset, int count, int cols,
         DeviceBuffer<float> destination);
 
+    /// <summary>
+    /// y[r, yOffset + c] (+)= x[r, xOffset + c] for r in [0, rows), c in [0, cols), with rows of x <paramref name="xCols"/>
+    /// and rows of y <paramref name="yCols"/> wide: a block of columns copied between matrices of different widths
+    /// (concatenation forward, its split backward). Added to y when <paramref name="accumulate"/>.
+    /// </summary>
+    void CopyColumns(DeviceBuffer<float> x, int xCols, int xOffset, DeviceBuffer<float> y, int yCols, int yOffset, int rows, int cols, bool accumulate);
+
     /// <summary>dst[i] = src[indices[indexOffset + i]] for i in [0, count) (labels of a batch).</summary>
     void Gather(DeviceBuffer<int> source, DeviceBuffer<int> indices, int indexOffset, int count,
         DeviceBuffer<int> destination);

@@ -68,6 +68,12 @@ public sealed partial class ComputationGraph
         return Add(new AddNode(this, $"subtract{_nodes.Count}", x, y, subtract: true)).Output;
     }
 
+    /// <summary>
+    /// [a, b] side by side: each row of a followed by the same row of b (Keras' Concatenate on the feature axis); both
+    /// follow the batch or have the same fixed rows. d/da and d/db are the output gradient's column blocks.
+    /// </summary>
+    public Tensor Concatenate(Tensor a, Tensor b) => Add(new ConcatNode(this, $"concatenate{_nodes.Count}", a, b)).Output;
+
     /// <summary>a * b element-wise (not the matrix product: see <see cref="MatMul"/>), broadcasting a row vector or a scalar. d/da = b, d/db = a.</summary>
     public Tensor Multiply(Tensor a, Tensor b)
     {
@@ -151,6 +157,7 @@ public sealed partial class ComputationGraph
         for (int i = _nodes.Count - 1; i >= 0; i--) _nodes[i].Backward(Context);
         foreach (var v in _variables)
             if (!Context.HasGradient(v)) Backend.Fill(v.Grad!, 0f);
+        ZeroUnreachedParameterTensors();
     }
 
     /// <summary>The values of <paramref name="tensor"/> in use (the last step's rows for a batch tensor), row-major; waits for the device.</summary>

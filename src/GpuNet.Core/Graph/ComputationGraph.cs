@@ -18,6 +18,7 @@ public sealed partial class ComputationGraph : IDisposable
     private readonly List<DeviceBuffer<float>> _owned = [];
     private readonly List<DeviceBuffer<int>> _ownedInts = [];
     private readonly List<(string, DeviceBuffer<float>)> _states = [];
+    private readonly List<(Tensor Tensor, Parameter Parameter)> _parameterTensors = [];
     private int _parameterCount;
 
     public ComputationGraph(IBackend backend, int batchCapacity)
@@ -119,6 +120,31 @@ public sealed partial class ComputationGraph : IDisposable
         return p;
     }
 
+    /// <summary>
+    /// <paramref name="parameter"/> as a fixed Rows x Cols tensor with a gradient, for the autograd operations
+    /// (<see cref="MatMul"/>, <see cref="Add(Tensor, Tensor)"/> ...): a user-written layer's weight. Its
+    /// <see cref="Tensor.Value"/> and <see cref="Tensor.Grad"/> are the parameter's own slices of
+    /// <see cref="ParameterBuffer"/> and <see cref="GradientBuffer"/> (no copy), so the optimizer updates it with
+    /// every other parameter; they exist once the graph is sealed.
+    /// </summary>
+    /// <remarks>
+    /// The gradient is written by the operations that consume the tensor; when none does in a step (the weight
+    /// does not reach the output), <see cref="Backward()"/> sets it to zero. A parameter is either used through
+    /// this tensor or by a node that owns it (<see cref="AffineNode"/>), not both.
+    /// </remarks>
+    /// <exception cref="ArgumentException"><paramref name="parameter"/> is not one of this graph's parameters.</exception>
+    public Tensor ParameterTensor(Parameter parameter)
+    {
+        ThrowIfSealed();
+        if (!_parameters.Contains(parameter))
+            throw new ArgumentException($"'{parameter.Name}' is not a parameter of this graph; create it with CreateParameter.", nameof(parameter));
+        foreach (var (t, p) in _parameterTensors)
+            if (p == parameter) return t;
+        var tensor = new Tensor(parameter.Name, parameter.Rows, parameter.Cols, null!, null!, followsBatch: false) { IsParameter = true };
+        _parameterTensors.Add((tensor, parameter));
+        return tensor;
+    }
+
     /// <summary>Appends a node; nodes must be added after the nodes that produce their inputs.</summary>
     public T Add<T>(T node) where T : Node
     {
@@ -137,6 +163,11 @@ public sealed partial class ComputationGraph : IDisposable
         {
             p.Value = ParameterBuffer.Slice(p.Offset, p.Count);
             p.Grad = GradientBuffer.Slice(p.Offset, p.Count);
+        }
+        foreach (var (t, p) in _parameterTensors)
+        {
+            t.Value = p.Value;
+            t.Grad = p.Grad;
         }
         IsSealed = true;
     }
@@ -158,6 +189,14 @@ public sealed partial class ComputationGraph : IDisposable
         ThrowIfNotSealed();
         Context.ResetGradients();
         for (int i = _nodes.Count - 1; i >= 0; i--) _nodes[i].Backward(Context);
+        ZeroUnreachedParameterTensors();
+    }
+
+    // A parameter tensor no operation wrote a gradient into this step gets zero, not the last step's.
+    private void ZeroUnreachedParameterTensors()
+    {
+        foreach (var (t, _) in _parameterTensors)
+            if (!Context.HasGradient(t)) Backend.Fill(t.Grad!, 0f);
     }
 
     private DeviceBuffer<float> Own(DeviceBuffer<float> buffer)

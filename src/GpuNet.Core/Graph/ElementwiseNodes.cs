@@ -21,8 +21,12 @@ public sealed class AddNode : Node
         B = b;
         _one = graph.CreateBuffer(1, 1f);
         _sign = subtract ? graph.CreateBuffer(1, -1f) : _one;
+        Subtract = subtract;
         Output = graph.CreateTensorLike($"{name}/output", a);
     }
+
+    /// <summary>True for A - B.</summary>
+    public bool Subtract { get; }
 
     public Tensor A { get; }
     public Tensor B { get; }
@@ -126,7 +130,7 @@ public sealed class BroadcastNode : Node
                 $"Cannot broadcast '{input.Name}' ({Describe(input)}) to '{like.Name}' ({Describe(like)}): " +
                 "only a 1 x C row vector (over the rows) or a 1 x 1 scalar (over every element) broadcasts.", nameof(input));
         Input = input;
-        Output = graph.CreateTensorLike($"{name}/output", like, requiresGrad: input.Grad is not null);
+        Output = graph.CreateTensorLike($"{name}/output", like, requiresGrad: input.RequiresGrad);
         _ones = graph.CreateBuffer(Output.Value.Length, 1f);
     }
 
@@ -150,4 +154,43 @@ public sealed class BroadcastNode : Node
         Input.Cols == Output.Cols ? (Output.ActiveRows(ctx), Output.Cols) : (Output.ActiveCount(ctx), 1);
 
     internal static string Describe(Tensor t) => t.FollowsBatch ? $"batch x {t.Cols}" : $"{t.MaxRows} x {t.Cols}";
+}
+
+/// <summary>
+/// Y = [A, B] side by side: R x (Ca + Cb) from R x Ca and R x Cb (Keras' Concatenate on the feature axis). Backward hands
+/// each input its block of dY's columns.
+/// </summary>
+public sealed class ConcatNode : Node
+{
+    public ConcatNode(ComputationGraph graph, string name, Tensor a, Tensor b)
+    {
+        if (a.FollowsBatch != b.FollowsBatch || (!a.FollowsBatch && a.MaxRows != b.MaxRows))
+            throw new ArgumentException(
+                $"Concatenate joins tensors with the same rows: '{a.Name}' ({Rows(a)} x {a.Cols}) and '{b.Name}' ({Rows(b)} x {b.Cols}) differ.");
+        A = a;
+        B = b;
+        int cols = a.Cols + b.Cols;
+        bool grad = a.Grad is not null || b.Grad is not null;
+        Output = a.FollowsBatch ? graph.CreateTensor($"{name}/output", cols, grad) : graph.CreateFixedTensor($"{name}/output", a.MaxRows, cols, grad);
+
+        static string Rows(Tensor t) => t.FollowsBatch ? "batch" : t.MaxRows.ToString(System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    public Tensor A { get; }
+    public Tensor B { get; }
+
+    public override void Forward(StepContext ctx)
+    {
+        int rows = Output.ActiveRows(ctx), width = Output.Cols;
+        ctx.Backend.CopyColumns(A.Value, A.Cols, 0, Output.Value, width, 0, rows, A.Cols, accumulate: false);
+        ctx.Backend.CopyColumns(B.Value, B.Cols, 0, Output.Value, width, A.Cols, rows, B.Cols, accumulate: false);
+    }
+
+    public override void Backward(StepContext ctx)
+    {
+        if (!ctx.HasGradient(Output)) return;
+        int rows = Output.ActiveRows(ctx), width = Output.Cols;
+        if (A.Grad is not null) ctx.Backend.CopyColumns(Output.Grad!, width, 0, A.Grad, A.Cols, 0, rows, A.Cols, ctx.Accumulate(A));
+        if (B.Grad is not null) ctx.Backend.CopyColumns(Output.Grad!, width, A.Cols, B.Grad, B.Cols, 0, rows, B.Cols, ctx.Accumulate(B));
+    }
 }

@@ -76,7 +76,34 @@ public sealed class BatchNormNode : Node
         RunningVariance = graph.CreateState($"{name}/moving_variance", input.Cols);
         _savedMean = graph.CreateState($"{name}/batch_mean", input.Cols);
         _savedInvStd = graph.CreateState($"{name}/batch_inv_std", input.Cols);
+        _inferenceScale = graph.CreateBuffer(input.Cols);
         Output = graph.CreateTensor($"{name}/output", input.Cols);
+    }
+
+    private readonly DeviceBuffer<float> _inferenceScale;
+
+    /// <summary>
+    /// Whether training steps normalize with the moving statistics instead of the batch's and leave them unchanged (Keras
+    /// runs a frozen BatchNormalization in inference mode). The training forward then equals the inference forward, and
+    /// backward passes dx = dy gamma / sqrt(moving_variance + epsilon), the derivative of that fixed affine map. Set it
+    /// between steps with <see cref="SetInferenceMode"/>, which reads gamma and the moving variance once.
+    /// </summary>
+    public bool InferenceMode { get; private set; }
+
+    /// <summary>Switches <see cref="InferenceMode"/>; turning it on takes gamma and the moving variance as they are now (one download).</summary>
+    public void SetInferenceMode(IBackend backend, bool on)
+    {
+        InferenceMode = on;
+        if (!on) return;
+        var gamma = new float[Input.Cols];
+        var variance = new float[Input.Cols];
+        backend.Download(Gamma.Value, gamma);
+        backend.Download(RunningVariance, variance);
+        for (int c = 0; c < gamma.Length; c++) gamma[c] /= MathF.Sqrt(variance[c] + Epsilon);
+        backend.Upload<float>(gamma, _inferenceScale);
+        // backward no longer writes these: zero them, so no stale gradient reaches a global norm or an optimizer's state
+        backend.Fill(Gamma.Grad, 0f);
+        backend.Fill(Beta.Grad, 0f);
     }
 
     public Tensor Input { get; }
@@ -91,7 +118,7 @@ public sealed class BatchNormNode : Node
 
     public override void Forward(StepContext ctx)
     {
-        if (ctx.Training)
+        if (ctx.Training && !InferenceMode)
             ctx.Backend.BatchNormTraining(Input.Value, ctx.Rows, Input.Cols, Gamma.Value, Beta.Value, Output.Value,
                 _savedMean, _savedInvStd, RunningMean, RunningVariance, Momentum, Epsilon);
         else
@@ -102,6 +129,13 @@ public sealed class BatchNormNode : Node
     public override void Backward(StepContext ctx)
     {
         if (!ctx.HasGradient(Output)) return;
+        if (InferenceMode)
+        {
+            // y = x scale + shift with fixed scale and shift: gamma and beta are frozen, so only dx
+            if (Input.Grad is not null)
+                ctx.Backend.ColumnAffine(Output.Grad!, _inferenceScale, null, Input.Grad, ctx.Rows, Input.Cols, ctx.Accumulate(Input));
+            return;
+        }
         bool accParams = ctx.Accumulate(Gamma);
         ctx.Accumulate(Beta);
         ctx.Backend.BatchNormBackward(Input.Value, Output.Grad!, ctx.Rows, Input.Cols, Gamma.Value, _savedMean, _savedInvStd,

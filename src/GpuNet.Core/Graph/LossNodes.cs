@@ -29,6 +29,23 @@ public abstract class LossNode : Node, IDisposable
         Correct = backend.Allocate<int>(1);
     }
 
+    /// <summary>A loss with dense targets that live in a graph tensor (<paramref name="targets"/>, batch x input width),
+    /// which the loss's own operations read (<see cref="GraphLossNode"/>); the graph owns its buffer.</summary>
+    protected LossNode(ComputationGraph graph, Tensor input, Tensor targets)
+    {
+        if (!targets.FollowsBatch || targets.Cols != input.Cols)
+            throw new ArgumentException($"The targets '{targets.Name}' must be a batch x {input.Cols} tensor like '{input.Name}'.", nameof(targets));
+        Input = input;
+        TargetKind = TargetKind.Dense;
+        Labels = graph.Backend.Allocate<int>(graph.BatchCapacity);
+        Targets = targets.Value;
+        _ownsTargets = false;
+        LossSum = graph.Backend.Allocate<float>(1);
+        Correct = graph.Backend.Allocate<int>(1);
+    }
+
+    private readonly bool _ownsTargets = true;
+
     public Tensor Input { get; }
 
     public TargetKind TargetKind { get; }
@@ -67,11 +84,23 @@ public abstract class LossNode : Node, IDisposable
         Input.Value.Backend.Fill(Correct, 0);
     }
 
-    /// <summary>Counts correct predictions on probabilities: argmax for several outputs, a 0.5 threshold for one.</summary>
+    /// <summary>
+    /// Whether the data has several labels per sample (multi-label targets): accuracy then counts every (sample, output)
+    /// pair on its own against the dense targets, p &gt; 0.5 against t &gt; 0.5 (Keras' binary accuracy), and
+    /// <see cref="Correct"/> runs to samples x outputs. Set between steps, for the data the next steps see.
+    /// </summary>
+    public bool MultiLabel { get; set; }
+
+    /// <summary>What <see cref="Correct"/> is counted out of for <paramref name="samples"/> samples.</summary>
+    public long AccuracyDivisor(int samples) => MultiLabel ? (long)samples * Input.Cols : samples;
+
+    /// <summary>Counts correct predictions on probabilities: argmax for several outputs, a 0.5 threshold for one, each
+    /// output against its target for <see cref="MultiLabel"/> data.</summary>
     protected void CountCorrect(StepContext ctx, Tensor scores)
     {
         if (!CountsAccuracy) return;
-        if (scores.Cols == 1) ctx.Backend.CountCorrectBinary(scores.Value, Labels, ctx.Rows, 0.5f, Correct);
+        if (MultiLabel && Targets is not null) ctx.Backend.CountCorrectMultiLabel(scores.Value, Targets, ctx.Rows * scores.Cols, 0.5f, Correct);
+        else if (scores.Cols == 1) ctx.Backend.CountCorrectBinary(scores.Value, Labels, ctx.Rows, 0.5f, Correct);
         else ctx.Backend.CountCorrect(scores.Value, Labels, ctx.Rows, scores.Cols, Correct);
     }
 
@@ -85,7 +114,7 @@ public abstract class LossNode : Node, IDisposable
     public void Dispose()
     {
         Labels.Dispose();
-        Targets?.Dispose();
+        if (_ownsTargets) Targets?.Dispose();
         LossSum.Dispose();
         Correct.Dispose();
     }
@@ -207,5 +236,60 @@ public sealed class MeanSquaredErrorLoss : LossNode
         int b = ctx.Rows;
         ctx.Backend.MeanSquaredError(Input.Value, Targets!, b * Input.Cols, ctx.Training ? Input.Grad : null, GradScale(b), LossSum);
         CountCorrect(ctx, Input);
+    }
+}
+
+/// <summary>
+/// A loss written as graph operations (a user-written <c>Loss</c>): <see cref="Loss"/> is a tensor computed from the
+/// targets tensor and the model's output by nodes added before this one. It is either batch x K (per-sample or
+/// per-element losses, averaged over all of them) or a fixed 1 x 1 tensor (the batch's mean loss already).
+/// </summary>
+/// <remarks>
+/// Forward adds the batch's summed loss to <see cref="LossNode.LossSum"/> (one GEMM with a vector of ones; a 1 x 1
+/// mean is multiplied by the rows) and counts correct predictions; backward seeds d(mean loss)/d(loss tensor) =
+/// 1 / (rows K), or 1 for a 1 x 1 mean, and the autograd rules of the loss's nodes carry it to the output's gradient.
+/// No allocation per step.
+/// </remarks>
+public sealed class GraphLossNode : LossNode
+{
+    private readonly DeviceBuffer<float> _ones;
+
+    /// <param name="graph">The model's graph.</param>
+    /// <param name="predictions">The model's output (y_pred).</param>
+    /// <param name="targets">The y_true tensor the loss's operations read: batch x the output's width, without a gradient.</param>
+    /// <param name="loss">The loss tensor computed from them: batch x K, or 1 x 1.</param>
+    /// <exception cref="ArgumentException"><paramref name="loss"/> has another shape, or does not depend on <paramref name="predictions"/>.</exception>
+    public GraphLossNode(ComputationGraph graph, Tensor predictions, Tensor targets, Tensor loss) : base(graph, predictions, targets)
+    {
+        if (!loss.FollowsBatch && (loss.MaxRows != 1 || loss.Cols != 1))
+            throw new ArgumentException(
+                $"A loss must compute a batch x K tensor (one loss per sample or per output) or a 1 x 1 mean; '{loss.Name}' is {BroadcastNode.Describe(loss)}.", nameof(loss));
+        if (!loss.RequiresGrad)
+            throw new ArgumentException($"The loss '{loss.Name}' does not depend on the predictions (y_pred), so it has no gradient to train with.", nameof(loss));
+        Loss = loss;
+        Output = predictions;
+        _ones = graph.CreateBuffer(loss.MaxRows * loss.Cols, 1f);
+    }
+
+    /// <summary>The loss tensor the node averages and differentiates.</summary>
+    public Tensor Loss { get; }
+
+    public override Tensor Prediction => Input;
+
+    public override int ElementsPerSample => Loss.FollowsBatch ? Loss.Cols : 1;
+
+    public override void Forward(StepContext ctx)
+    {
+        if (Loss.FollowsBatch)
+            ctx.Backend.Gemm(false, false, 1, 1, Loss.ActiveCount(ctx), 1f, Loss.Value, _ones, 1f, LossSum); // LossSum += sum of the losses
+        else
+            ctx.Backend.Gemm(false, false, 1, 1, 1, ctx.Rows, Loss.Value, _ones, 1f, LossSum); // LossSum += rows x mean
+        CountCorrect(ctx, Input);
+    }
+
+    public override void Backward(StepContext ctx)
+    {
+        ctx.Backend.Fill(Loss.Grad!, Loss.FollowsBatch ? GradScale(ctx.Rows) : 1f);
+        ctx.Accumulate(Loss);
     }
 }

@@ -107,9 +107,9 @@ public sealed class SumNode : Node
         Axis = axis;
         Mean = mean;
         Output = axis == 1 && input.FollowsBatch
-            ? graph.CreateTensor($"{name}/output", 1, input.Grad is not null)
-            : graph.CreateFixedTensor($"{name}/output", axis == 1 ? input.MaxRows : 1, axis == 0 ? input.Cols : 1, input.Grad is not null);
-        _ones = graph.CreateBuffer(input.Value.Length, 1f);
+            ? graph.CreateTensor($"{name}/output", 1, input.RequiresGrad)
+            : graph.CreateFixedTensor($"{name}/output", axis == 1 ? input.MaxRows : 1, axis == 0 ? input.Cols : 1, input.RequiresGrad);
+        _ones = graph.CreateBuffer(input.MaxRows * input.Cols, 1f); // not Value.Length: a parameter tensor has no buffer before Seal
     }
 
     public Tensor Input { get; }

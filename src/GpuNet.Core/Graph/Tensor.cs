@@ -33,11 +33,19 @@ public sealed class Tensor
     /// <summary>Columns (features per sample).</summary>
     public int Cols { get; }
 
-    /// <summary>The forward value, MaxRows x Cols.</summary>
-    public DeviceBuffer<float> Value { get; }
+    /// <summary>The forward value, MaxRows x Cols (for a <see cref="ComputationGraph.ParameterTensor"/>, a view of the
+    /// parameter that exists once the graph is sealed).</summary>
+    public DeviceBuffer<float> Value { get; internal set; }
 
     /// <summary>d(loss)/d(value), MaxRows x Cols, or null where no gradient flows (the input).</summary>
-    public DeviceBuffer<float>? Grad { get; }
+    public DeviceBuffer<float>? Grad { get; internal set; }
+
+    /// <summary>True when a gradient flows into this tensor: it has a <see cref="Grad"/> buffer, or it is a
+    /// <see cref="ComputationGraph.ParameterTensor"/>, whose buffer exists once the graph is sealed.</summary>
+    public bool RequiresGrad => Grad is not null || IsParameter;
+
+    /// <summary>A view of a trainable parameter (<see cref="ComputationGraph.ParameterTensor"/>).</summary>
+    public bool IsParameter { get; internal init; }
 
     /// <summary>True when the rows are the step's batch (activations); false for a fixed MaxRows x Cols shape.</summary>
     public bool FollowsBatch { get; }

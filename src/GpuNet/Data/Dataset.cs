@@ -43,18 +43,21 @@ public sealed class Dataset
     /// instead of class indices: one-hot or soft (label-smoothed) rows that sum to 1, for categorical
     /// cross-entropy, or multi-label rows of independent 0/1 (or soft) values, for sigmoid outputs with binary
     /// cross-entropy. Each sample's class label is its row's argmax (the first, at a tie), which accuracy counts
-    /// against (Keras' categorical accuracy); multi-label sets (a row that does not sum to 1) report no accuracy.
+    /// against (Keras' categorical accuracy); multi-label sets (a row that does not sum to 1) report Keras' binary accuracy,
+    /// every (sample, label) pair on its own with p &gt; 0.5 against t &gt; 0.5.
     /// </summary>
     /// <param name="targets">Count x classCount values in [0, 1], row-major.</param>
+    /// <param name="multiLabel">True: the rows are independent labels even where one sums to 1 (a sample with one label);
+    /// false: class distributions; null: multi-label when some row does not sum to 1.</param>
     /// <exception cref="ArgumentException">A target is outside [0, 1] or not a number, or the lengths disagree.</exception>
-    public static Dataset WithTargets(string name, float[] features, float[] targets, int featureCount, int classCount)
+    public static Dataset WithTargets(string name, float[] features, float[] targets, int featureCount, int classCount, bool? multiLabel = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(classCount, 2);
         if (targets.Length % classCount != 0)
             throw new ArgumentException($"Dataset '{name}': {targets.Length} target values are not a whole number of rows of {classCount} classes.", nameof(targets));
         int rows = targets.Length / classCount;
         var labels = new int[rows];
-        bool multiLabel = false;
+        bool sumsDiffer = false;
         for (int r = 0; r < rows; r++)
         {
             var row = targets.AsSpan(r * classCount, classCount);
@@ -67,10 +70,12 @@ public sealed class Dataset
                 if (row[c] > row[labels[r]]) labels[r] = c;
                 sum += row[c];
             }
-            if (Math.Abs(sum - 1) > 1e-3) multiLabel = true;
+            if (Math.Abs(sum - 1) > 1e-3) sumsDiffer = true;
         }
+        if (multiLabel == false && sumsDiffer)
+            throw new ArgumentException($"Dataset '{name}': multiLabel is false but some target rows do not sum to 1; class distributions must (one-hot or soft rows).", nameof(multiLabel));
         return new Dataset(name, features, labels, featureCount, classCount)
-            { Targets = targets, TargetCount = classCount, HasClassTargets = true, IsMultiLabel = multiLabel };
+            { Targets = targets, TargetCount = classCount, HasClassTargets = true, IsMultiLabel = multiLabel ?? sumsDiffer };
     }
 
     public string Name { get; }
@@ -81,8 +86,9 @@ public sealed class Dataset
     /// <summary>True when some target row of a <see cref="WithTargets"/> set does not sum to 1 (several labels at once).</summary>
     public bool IsMultiLabel { get; private init; }
 
-    /// <summary>Whether Fit and Evaluate report an accuracy: not for regression or multi-label sets.</summary>
-    public bool ReportsAccuracy => !IsRegression && !IsMultiLabel;
+    /// <summary>Whether Fit and Evaluate report an accuracy: not for regression. For a multi-label set it is Keras' binary
+    /// accuracy, each (sample, label) pair counted on its own.</summary>
+    public bool ReportsAccuracy => !IsRegression;
 
     /// <summary>Real-valued targets, Count x TargetCount (regression), or null for a classification set.</summary>
     public float[]? Targets { get; private init; }

@@ -1,20 +1,80 @@
 using GpuNet.Backends;
+using GpuNet.Graph;
 
 namespace GpuNet.Layers;
 
 /// <summary>
 /// An activation function, by object (<c>Activation.LeakyRelu(0.1f)</c>) or by Keras name
 /// (<c>"relu"</c>, converted implicitly). Softmax is row-wise; all others are element-wise
-/// (formulas on <see cref="ActivationKind"/>).
+/// (formulas on <see cref="ActivationKind"/>). <see cref="Custom"/> makes one from graph operations.
 /// </summary>
 public sealed class Activation
 {
-    private Activation(string name, ActivationKind kind, float alpha, bool isSoftmax = false)
+    private readonly Func<ComputationGraph, Tensor, Tensor>? _function;
+
+    private Activation(string name, ActivationKind kind, float alpha, bool isSoftmax = false, Func<ComputationGraph, Tensor, Tensor>? function = null)
     {
         Name = name;
         Kind = kind;
         Alpha = alpha;
         IsSoftmax = isSoftmax;
+        _function = function;
+    }
+
+    /// <summary>True for an activation made by <see cref="Custom"/> (its <see cref="Kind"/> is then Linear and means nothing).</summary>
+    public bool IsCustom => _function is not null;
+
+    /// <summary>
+    /// A user-written activation: <paramref name="function"/> computes f(x) with the graph's differentiable operations
+    /// (e.g. <c>(g, x) =&gt; g.Multiply(x, g.Sigmoid(g.Multiply(x, g.Constant(1.702f))))</c>), and autograd gives its
+    /// derivative. It is used wherever a built-in one is (<c>new Dense(64, myActivation)</c>, an ActivationLayer); the
+    /// function runs once, when the model's graph is built. Register it with <see cref="CustomObjects.RegisterActivation"/>
+    /// so that its name parses (<c>new Dense(64, "quick_gelu")</c>) and saved models that use it load.
+    /// </summary>
+    /// <remarks>It is composed of several element-wise nodes, so it costs more launches than a built-in (fused) one,
+    /// and a loss never fuses it.</remarks>
+    /// <param name="name">Its name in summaries and saved models; not a built-in activation's name.</param>
+    /// <param name="function">f(graph, x): returns a tensor of x's shape.</param>
+    /// <exception cref="ArgumentException"><paramref name="name"/> is empty or a built-in activation's name.</exception>
+    public static Activation Custom(string name, Func<ComputationGraph, Tensor, Tensor> function)
+    {
+        ArgumentNullException.ThrowIfNull(function);
+        if (string.IsNullOrWhiteSpace(name))
+            throw new ArgumentException("A custom activation needs a name, e.g. \"quick_gelu\".", nameof(name));
+        if (IsBuiltIn(name))
+            throw new ArgumentException($"'{name}' is a built-in activation's name; give the custom activation another one.", nameof(name));
+        return new(name, ActivationKind.Linear, 0f, function: function);
+    }
+
+    /// <summary>
+    /// Adds f(<paramref name="x"/>) to <paramref name="graph"/> with differentiable operations and returns it (x itself for
+    /// linear): a user-written layer's way to apply an activation in its Call.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">A custom activation's function returned a tensor of another shape.</exception>
+    public Tensor Apply(ComputationGraph graph, Tensor x)
+    {
+        if (_function is not null)
+        {
+            var y = _function(graph, x);
+            if (y is null || y.FollowsBatch != x.FollowsBatch || y.Cols != x.Cols || y.MaxRows != x.MaxRows)
+                throw new InvalidOperationException($"Activation '{Name}' must return a tensor of its input's shape ({x}); it returned {y?.ToString() ?? "null"}.");
+            return y;
+        }
+        if (IsSoftmax) return graph.Softmax(x);
+        return Kind == ActivationKind.Linear ? x : graph.Activation(x, Kind, Alpha);
+    }
+
+    private static bool IsBuiltIn(string name)
+    {
+        try
+        {
+            ParseBuiltIn(name);
+            return true;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
     }
 
     /// <summary>The Keras name ("relu", "leaky_relu", "softmax" ...).</summary>
@@ -55,9 +115,13 @@ public sealed class Activation
         return new("elu", ActivationKind.Elu, alpha);
     }
 
-    /// <summary>Looks an activation up by its Keras name (case-insensitive; "silu" = "swish", "none" = "linear").</summary>
+    /// <summary>Looks an activation up by its Keras name (case-insensitive; "silu" = "swish", "none" = "linear"), or a
+    /// custom one registered with <see cref="CustomObjects.RegisterActivation"/> by its exact name.</summary>
     /// <exception cref="ArgumentException">Unknown name; the message lists the known ones.</exception>
-    public static Activation Parse(string name) => name.Trim().ToLowerInvariant().Replace('-', '_') switch
+    public static Activation Parse(string name) =>
+        CustomObjects.FindActivation(name) ?? ParseBuiltIn(name);
+
+    private static Activation ParseBuiltIn(string name) => name.Trim().ToLowerInvariant().Replace('-', '_') switch
     {
         "linear" or "none" or "identity" => Linear,
         "step" or "heaviside" => Step,

@@ -1,19 +1,31 @@
+using System.Text.Json.Nodes;
 using GpuNet.Graph;
 
 namespace GpuNet.Layers;
 
 /// <summary>A layer of a <see cref="Models.Sequential"/> model: it adds its nodes to the graph when the model is built.</summary>
+/// <remarks>
+/// <para>To write your own layer (Keras' subclassed <c>Layer</c>), derive from this class and override
+/// <see cref="Build(LayerBuilder)"/> (create the weights with <see cref="LayerBuilder.AddWeight"/>), <see cref="Call"/>
+/// (the output, made of the graph's differentiable operations on the input and those weights) and
+/// <see cref="OutputSize"/>. Autograd gives the gradients, Fit trains the weights, Summary counts them, and
+/// <see cref="Models.Sequential.Save"/> stores them with the layer's <see cref="GetConfig"/>; register the class with
+/// <see cref="CustomObjects.RegisterLayer{TLayer}"/> for <see cref="Models.Sequential.Load(string, Backends.IBackend)"/> to rebuild it.</para>
+/// <para>The built-in layers add fused nodes of their own instead (a Dense layer is one GEMM and bias node).</para>
+/// </remarks>
 public abstract class Layer
 {
     private static int _counter;
+    private readonly List<Parameter> _weights = [];
+    private int _builtInputSize;
 
     protected Layer(string? name) => Name = name ?? $"{DefaultName}_{Interlocked.Increment(ref _counter)}";
 
     /// <summary>The layer's name in summaries and messages.</summary>
     public string Name { get; }
 
-    /// <summary>The type shown in a summary ("Dense").</summary>
-    public abstract string TypeName { get; }
+    /// <summary>The type shown in a summary ("Dense"); the class name unless overridden.</summary>
+    public virtual string TypeName => GetType().Name;
 
     protected virtual string DefaultName => TypeName.ToLowerInvariant();
 
@@ -22,33 +34,96 @@ public abstract class Layer
     /// batch-norm layer its moving statistics, through every Fit; gradients still flow through it to earlier layers.
     /// It can be changed between Fit calls.
     /// </summary>
-    /// <remarks>A frozen batch-norm layer still normalizes training batches by their own statistics (Keras switches it to
-    /// inference mode instead); its gamma, beta and moving statistics stay as they are.</remarks>
+    /// <remarks>A frozen batch-norm layer runs in inference mode during Fit, as in Keras: it normalizes training batches with
+    /// its moving statistics, not the batch's, and its gamma, beta and moving statistics stay as they are.</remarks>
     public bool Trainable { get; set; } = true;
+
+    /// <summary>
+    /// This layer on <paramref name="input"/> in a functional model (Keras' <c>layer(x)</c>): the symbolic tensor it makes,
+    /// for <see cref="Models.Functional.Model"/>. Each layer object is applied once.
+    /// </summary>
+    public Models.SymbolicTensor Apply(Models.SymbolicTensor input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        return new Models.SymbolicTensor(OutputSize(input.Features), Models.SymbolicKind.Layer, this, [input]);
+    }
 
     /// <summary>The activation applied last, if the layer has one (the loss may fuse a final softmax or sigmoid).</summary>
     public virtual Activation? OutputActivation => null;
 
     /// <summary>Adds this layer's nodes and returns its output tensor. When <paramref name="omitFinalActivation"/>
     /// is true the layer leaves out its output activation (the loss applies it, fused).</summary>
-    internal abstract Tensor Build(ComputationGraph graph, Tensor input, BuildContext context, bool omitFinalActivation);
+    /// <remarks>The built-in layers override it; for a user-written layer it runs <see cref="Build(LayerBuilder)"/> then <see cref="Call"/>.</remarks>
+    internal virtual Tensor Build(ComputationGraph graph, Tensor input, BuildContext context, bool omitFinalActivation)
+    {
+        if (omitFinalActivation && OutputActivation is { Name: not "linear" } fused)
+            throw new InvalidOperationException(
+                $"Layer '{Name}' ({GetType().Name}) reports the output activation '{fused.Name}', which the loss would apply itself, fused, " +
+                "but a layer written with Call applies its activations inside Call. Leave OutputActivation unset (null) and apply the activation in Call.");
+        _weights.Clear();
+        Build(new LayerBuilder(this, graph, context, input.Cols, _weights));
+        _builtInputSize = input.Cols;
+        var output = Call(graph, input)
+            ?? throw new InvalidOperationException($"Layer '{Name}' ({GetType().Name}): Call returned null; return the layer's output tensor.");
+        if (!output.FollowsBatch || output.Cols != OutputSize(input.Cols))
+            throw new InvalidOperationException(
+                $"Layer '{Name}' ({GetType().Name}): Call returned '{output.Name}' [{(output.FollowsBatch ? "batch" : output.MaxRows.ToString())} x {output.Cols}], " +
+                $"but OutputSize({input.Cols}) says batch x {OutputSize(input.Cols)}. Return one row per sample, with OutputSize columns.");
+        return output;
+    }
+
+    /// <summary>
+    /// Creates the layer's weights (Keras' <c>build</c>): call <see cref="LayerBuilder.AddWeight"/> for each and keep the
+    /// tensors it returns for <see cref="Call"/>. Runs each time the model builds its graph (the input width is
+    /// <see cref="LayerBuilder.InputSize"/>), and on a graph without a device when <see cref="ParameterCount"/> counts the weights.
+    /// </summary>
+    /// <remarks>The built-in layers do not use it. The default creates no weights.</remarks>
+    protected virtual void Build(LayerBuilder builder) { }
+
+    /// <summary>
+    /// The layer's output for <paramref name="input"/> (batch x input width), written with the graph's differentiable
+    /// operations (<see cref="ComputationGraph.MatMul"/>, <see cref="ComputationGraph.Add(Tensor, Tensor)"/>,
+    /// <see cref="ComputationGraph.Multiply"/>, <see cref="ComputationGraph.Relu"/>, an <see cref="Activation.Apply"/> ...) on it and
+    /// the weights from <see cref="Build(LayerBuilder)"/>: Keras' <c>call</c>. It must return a batch x <see cref="OutputSize"/> tensor.
+    /// </summary>
+    /// <remarks>It runs once, when the graph is built; the nodes it adds then run every step without allocating.
+    /// A layer written this way reports no <see cref="OutputActivation"/> (apply any activation inside Call).</remarks>
+    /// <exception cref="NotSupportedException">The layer overrides neither this nor the internal build (a subclass must override Call).</exception>
+    protected virtual Tensor Call(ComputationGraph graph, Tensor input) =>
+        throw new NotSupportedException($"Layer type {GetType().Name} must override Call(graph, input) to compute its output (and Build(builder) to create weights).");
+
+    /// <summary>
+    /// The layer's settings for a saved model (Keras' <c>get_config</c>), given back to the factory registered with
+    /// <see cref="CustomObjects.RegisterLayer{TLayer}"/> when the model is loaded. The name and trainable flag are saved
+    /// separately. Built-in layers are saved by the model itself; the default is an empty object.
+    /// </summary>
+    public virtual JsonObject GetConfig() => [];
 
     /// <summary>Output features for a given input width.</summary>
     public abstract int OutputSize(int inputSize);
 
     /// <summary>Trainable scalars for a given input width.</summary>
-    public abstract long ParameterCount(int inputSize);
+    /// <remarks>The default counts the weights <see cref="Build(LayerBuilder)"/> creates (running it on a graph without a
+    /// device; nothing is allocated), or those of the built graph when it was built for <paramref name="inputSize"/>.</remarks>
+    public virtual long ParameterCount(int inputSize)
+    {
+        if (_builtInputSize == inputSize && _weights.Count > 0) return _weights.Sum(w => (long)w.Count);
+        using var shapes = new ComputationGraph(null!, 1); // shapes only: parameters and their tensors allocate nothing before Seal
+        Build(new LayerBuilder(this, shapes, null, inputSize, []));
+        return shapes.ParameterCount;
+    }
 
     /// <summary>Non-trainable scalars for a given input width: statistics the layer keeps but no gradient changes
     /// (batch normalization's moving mean and variance, normalization's scale and shift).</summary>
     public virtual int StatisticCount(int inputSize) => 0;
 
     /// <summary>The layer's weights in the built graph, in Keras' order: trainable parameters, then statistics (empty before the model is built).</summary>
-    internal virtual IEnumerable<LayerWeight> BuiltWeights => [];
+    internal virtual IEnumerable<LayerWeight> BuiltWeights => _weights.Select(LayerWeight.Of);
 
     /// <summary>Adds the activation's node (nothing for linear).</summary>
     internal static Tensor AddActivation(ComputationGraph graph, string name, Tensor input, Activation activation)
     {
+        if (activation.IsCustom) return activation.Apply(graph, input);
         if (activation.IsSoftmax) return graph.Add(new SoftmaxNode(graph, name, input)).Output;
         if (activation.Kind == Backends.ActivationKind.Linear) return input;
         return graph.Add(new ActivationNode(graph, name, input, activation.Kind, activation.Alpha)).Output;

@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using GpuNet.Backends;
 using GpuNet.Graph;
 using GpuNet.Layers;
@@ -9,16 +10,45 @@ namespace GpuNet.Losses;
 /// last layer's activation (softmax or sigmoid fused with cross-entropy, for speed and stability) and
 /// then builds the graph node with <see cref="CreateNode"/>.
 /// </summary>
+/// <remarks>
+/// To write your own loss (Keras' subclassed <c>Loss</c>), derive from this class and override <see cref="Name"/> and
+/// <see cref="Call"/>: the loss of the targets and predictions written with the graph's differentiable operations.
+/// Autograd differentiates it, Fit trains with it, <see cref="Compute"/> evaluates it; register it with
+/// <see cref="CustomObjects.RegisterLoss"/> for saved models to load. The built-in losses are fused kernels instead.
+/// </remarks>
 public abstract partial class Loss
 {
     /// <summary>Keras' name, e.g. "binary_crossentropy".</summary>
     public abstract string Name { get; }
 
-    /// <summary>True when the loss applies <paramref name="lastActivation"/> itself (the layer then outputs logits).</summary>
-    public abstract bool FusesWith(Activation lastActivation);
+    /// <summary>True when the loss applies <paramref name="lastActivation"/> itself (the layer then outputs logits).
+    /// False for a loss written with <see cref="Call"/>.</summary>
+    public virtual bool FusesWith(Activation lastActivation) => false;
 
-    /// <summary>Builds the loss node on the model's output (logits when fused).</summary>
-    public abstract LossNode CreateNode(ComputationGraph graph, Tensor output, Activation lastActivation);
+    /// <summary>Builds the loss node on the model's output (logits when fused). By default, a <see cref="GraphLossNode"/>
+    /// on the nodes <see cref="Call"/> adds for a y_true tensor of the output's width and the output.</summary>
+    public virtual LossNode CreateNode(ComputationGraph graph, Tensor output, Activation lastActivation)
+    {
+        var yTrue = graph.CreateTensor("y_true", output.Cols, requiresGrad: false);
+        var loss = Call(graph, yTrue, output) ?? throw new InvalidOperationException($"Loss '{Name}': Call returned null; return the loss tensor.");
+        return new GraphLossNode(graph, output, yTrue, loss);
+    }
+
+    /// <summary>
+    /// The loss of <paramref name="yPred"/> (batch x outputs: the model's output) against <paramref name="yTrue"/> (the
+    /// same shape: regression targets, one-hot rows for class labels, or 0/1 for a single output), written with the
+    /// graph's differentiable operations (Keras' <c>call(y_true, y_pred)</c>). Return either a batch x K tensor (a loss per
+    /// sample, or per output: the training loss is the mean of all of them) or a 1 x 1 tensor (the batch's mean, e.g. from
+    /// <see cref="ComputationGraph.Mean"/>).
+    /// </summary>
+    /// <remarks>It runs once, when the model's graph is built; its nodes then run every step without allocating.</remarks>
+    /// <exception cref="NotSupportedException">Not overridden (a built-in loss's own node is used instead).</exception>
+    protected virtual Tensor Call(ComputationGraph graph, Tensor yTrue, Tensor yPred) =>
+        throw new NotSupportedException($"Loss type {GetType().Name} must override Call(graph, yTrue, yPred) (or CreateNode) to compute the loss.");
+
+    /// <summary>The loss's settings for a saved model (Keras' <c>get_config</c>), given back to the factory registered with
+    /// <see cref="CustomObjects.RegisterLoss"/>. Empty by default.</summary>
+    public virtual JsonObject GetConfig() => [];
 
     /// <summary>
     /// True when the model's last layer outputs logits and the loss applies softmax or sigmoid itself
@@ -33,7 +63,22 @@ public abstract partial class Loss
     /// The mean loss of predictions <paramref name="yPred"/> (probabilities, or values for MSE) against
     /// <paramref name="yTrue"/> (rows x cols), computed by the backend's kernels: for checking numbers by hand.
     /// </summary>
-    public abstract float Compute(IBackend backend, float[] yTrue, float[] yPred, int rows, int cols);
+    /// <remarks>The default runs <see cref="Call"/> on a graph of <paramref name="rows"/> rows and returns the mean of its result.</remarks>
+    public virtual float Compute(IBackend backend, float[] yTrue, float[] yPred, int rows, int cols)
+    {
+        if (yTrue.Length != rows * cols || yPred.Length != rows * cols)
+            throw new ArgumentException($"y_true ({yTrue.Length} values) and y_pred ({yPred.Length}) must both be {rows} x {cols}.", nameof(yPred));
+        using var graph = new ComputationGraph(backend, rows);
+        var t = graph.CreateTensor("y_true", cols, requiresGrad: false);
+        var p = graph.CreateTensor("y_pred", cols);
+        var loss = Call(graph, t, p);
+        graph.Seal();
+        graph.Write(t, yTrue);
+        graph.Write(p, yPred);
+        graph.Forward(rows, training: false);
+        var values = graph.Read(loss);
+        return (float)values.Average(v => (double)v);
+    }
 
     public override string ToString() => FromLogits ? $"{Name}(from_logits=True)" : Name;
 
@@ -110,7 +155,7 @@ public sealed class CategoricalCrossentropy(bool fromLogits = false) : Loss
 
     internal static void CheckLogits(bool fromLogits, Activation last, string layer)
     {
-        if (fromLogits && (last.Kind != ActivationKind.Linear || last.IsSoftmax))
+        if (fromLogits && (last.Kind != ActivationKind.Linear || last.IsSoftmax || last.IsCustom))
             throw new ArgumentException(
                 $"The loss was created with fromLogits: true, but the last layer '{layer}' applies '{last.Name}'. " +
                 "Use a linear last layer (no activation) with fromLogits: true, or fromLogits: false with a softmax output.");
@@ -138,7 +183,7 @@ public sealed class BinaryCrossentropy(bool fromLogits = false) : Loss
 
     public override void Validate(Activation last, string layer)
     {
-        if (FromLogits && (last.Kind != ActivationKind.Linear || last.IsSoftmax))
+        if (FromLogits && (last.Kind != ActivationKind.Linear || last.IsSoftmax || last.IsCustom))
             throw new ArgumentException(
                 $"binary_crossentropy was created with fromLogits: true, but the last layer '{layer}' applies '{last.Name}'. " +
                 "Use a linear last layer with fromLogits: true, or a sigmoid output with fromLogits: false.");

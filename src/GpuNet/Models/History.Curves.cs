@@ -88,14 +88,14 @@ public sealed partial class History
     }
 
     /// <summary>Writes <see cref="ToSvg"/> (a path ending in .svg) or <see cref="ToCsv"/> (.csv) to <paramref name="path"/>, atomically.</summary>
-    /// <exception cref="ArgumentException">Another extension; for PNG use <c>gpunet train --plot</c>.</exception>
+    /// <exception cref="ArgumentException">Another extension; for PNG, the GpuNet.Plotting package's <c>history.SavePlot("curves.png")</c>.</exception>
     public void Save(string path, string title = "training")
     {
         string text = Path.GetExtension(path).ToLowerInvariant() switch
         {
             ".svg" => ToSvg(title),
             ".csv" => ToCsv(),
-            _ => throw new ArgumentException($"History.Save writes .svg (the learning curves) or .csv (the figures per epoch); '{path}' has neither extension. For a PNG, use `gpunet train --plot curves.png`.", nameof(path)),
+            _ => throw new ArgumentException($"History.Save writes .svg (the learning curves) or .csv (the figures per epoch); '{path}' has neither extension. For a PNG, add the GpuNet.Plotting package and call history.SavePlot(\"curves.png\").", nameof(path)),
         };
         var bytes = Encoding.UTF8.GetBytes(text);
         AtomicFile.Write(path, stream => stream.Write(bytes));

@@ -108,6 +108,22 @@ public sealed record FitOptions
     /// </summary>
     public CancellationToken CancellationToken { get; init; }
 
+    /// <summary>
+    /// What Fit prints (Keras' <c>verbose</c>): by default (<see cref="Verbosity.Auto"/>) a progress bar per epoch on an
+    /// interactive console and nothing when the output is redirected; <see cref="Verbosity.Silent"/>,
+    /// <see cref="Verbosity.ProgressBar"/> or <see cref="Verbosity.EpochLines"/> to choose.
+    /// </summary>
+    public Verbosity Verbose { get; init; } = Verbosity.Auto;
+
+    /// <summary>Where Fit prints (null: <see cref="Console.Out"/>). A bar is drawn only on the console; other writers get epoch lines.</summary>
+    public TextWriter? Output { get; init; }
+
+    /// <summary>
+    /// The least time between two <see cref="OnBatchEnd"/> calls (the epoch's last batch is always reported): the progress
+    /// bar reads the running figures, a device synchronization, at most every 100 ms. Zero: every batch.
+    /// </summary>
+    internal TimeSpan BatchEndInterval { get; init; }
+
     /// <summary>Called when <see cref="ReduceLrOnPlateau"/> lowers the rate after an epoch (1-based), with the new rate.</summary>
     public Action<int, float>? OnLearningRateReduced { get; init; }
 

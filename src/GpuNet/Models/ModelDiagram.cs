@@ -8,16 +8,21 @@ namespace GpuNet.Models;
 /// <param name="Lines">The title line first ("dense_1 (Dense, relu)"), then the shapes and parameter counts.</param>
 public sealed record DiagramBox(IReadOnlyList<string> Lines, double X, double Y, double Width, double Height);
 
+/// <summary>An arrow of a <see cref="ModelDiagram"/> from box <paramref name="From"/> to box <paramref name="To"/>, as the
+/// polyline to draw (pixels, y downwards; the arrowhead at the last point).</summary>
+public sealed record DiagramArrow(int From, int To, IReadOnlyList<(double X, double Y)> Points);
+
 /// <summary>
 /// Keras' <c>plot_model(model, show_shapes=True)</c>: the input and each layer as a box, top to bottom, with the output
-/// shapes and parameter counts, joined by arrows. <see cref="ToSvg"/> draws it; <c>gpunet plot-model</c> also draws it as PNG.
+/// shapes and parameter counts, joined by arrows (a functional model's from each layer to those it feeds). <see cref="ToSvg"/> draws it; <c>gpunet plot-model</c> also draws it as PNG.
 /// </summary>
 public sealed class ModelDiagram
 {
     /// <summary>Font size of every line, in pixels; the layout assumes a monospace font (7.2 px per character at 12 px).</summary>
     public const double FontSize = 12, CharWidth = 7.2, LineHeight = 18, Padding = 10, Gap = 28, Margin = 16;
 
-    internal ModelDiagram(IReadOnlyList<IReadOnlyList<string>> boxes)
+    /// <param name="edges">Which box feeds which (a functional model's graph); null: each box the next, top to bottom.</param>
+    internal ModelDiagram(IReadOnlyList<IReadOnlyList<string>> boxes, IReadOnlyList<(int From, int To)>? edges = null)
     {
         double width = boxes.Max(lines => lines.Max(l => l.Length)) * CharWidth + 2 * Padding;
         var placed = new List<DiagramBox>();
@@ -29,9 +34,35 @@ public sealed class ModelDiagram
             y += height + Gap;
         }
         Boxes = placed;
-        Width = width + 2 * Margin;
+        // an arrow to the next box runs straight down between them; one that skips boxes runs around their right side,
+        // each in its own lane so that none overlaps another
+        edges ??= [.. Enumerable.Range(0, boxes.Count - 1).Select(i => (i, i + 1))];
+        var arrows = new List<DiagramArrow>();
+        int lanes = 0;
+        foreach (var (from, to) in edges)
+        {
+            var f = placed[from];
+            var t = placed[to];
+            if (to == from + 1)
+            {
+                double x = f.X + f.Width / 2;
+                arrows.Add(new DiagramArrow(from, to, [(x, f.Y + f.Height), (x, t.Y - 1)]));
+                continue;
+            }
+            double lane = f.X + f.Width + LaneGap * ++lanes;
+            double y0 = f.Y + f.Height / 2, y1 = t.Y + t.Height / 2;
+            arrows.Add(new DiagramArrow(from, to, [(f.X + f.Width, y0), (lane, y0), (lane, y1), (t.X + t.Width + 1, y1)]));
+        }
+        Arrows = arrows;
+        Width = width + 2 * Margin + LaneGap * lanes;
         Height = y - Gap + Margin;
     }
+
+    /// <summary>Pixels between the lanes of the arrows that skip boxes.</summary>
+    public const double LaneGap = 14;
+
+    /// <summary>The arrows, each from the box that feeds another to that box.</summary>
+    public IReadOnlyList<DiagramArrow> Arrows { get; }
 
     /// <summary>The boxes, input first, in drawing coordinates (pixels, y downwards).</summary>
     public IReadOnlyList<DiagramBox> Boxes { get; }
@@ -57,11 +88,11 @@ public sealed class ModelDiagram
                 string weight = l == 0 ? " font-weight=\"bold\"" : "";
                 sb.AppendLine($"  <text x=\"{F(b.X + Padding)}\" y=\"{F(baseline)}\" font-family=\"monospace\" font-size=\"{F(FontSize)}\"{weight}>{SecurityElement.Escape(b.Lines[l])}</text>");
             }
-            if (i + 1 < Boxes.Count)
-            {
-                double x = b.X + b.Width / 2;
-                sb.AppendLine($"  <line x1=\"{F(x)}\" y1=\"{F(b.Y + b.Height)}\" x2=\"{F(x)}\" y2=\"{F(Boxes[i + 1].Y - 1)}\" stroke=\"#444\" marker-end=\"url(#arrow)\"/>");
-            }
+        }
+        foreach (var arrow in Arrows)
+        {
+            string points = string.Join(" ", arrow.Points.Select(p => $"{F(p.X)},{F(p.Y)}"));
+            sb.AppendLine($"  <polyline points=\"{points}\" fill=\"none\" stroke=\"#444\" marker-end=\"url(#arrow)\"/>");
         }
         sb.AppendLine("</svg>");
         return sb.ToString();

@@ -111,6 +111,13 @@ internal sealed class OnnxExporter
                 Node("ReduceMax", name, [name + "/pieces"], Out(m.Output), Ints("axes", [2]), Int("keepdims", 0));
                 break;
             }
+            // a functional model's merges; both operands follow the batch there, as in the file
+            case AddNode a when a.A.FollowsBatch && a.B.FollowsBatch:
+                Node(a.Subtract ? "Sub" : "Add", Base(a.Output), [In(a.A), In(a.B)], Out(a.Output));
+                break;
+            case ConcatNode c when c.A.FollowsBatch:
+                Node("Concat", Base(c.Output), [In(c.A), In(c.B)], Out(c.Output), Int("axis", 1));
+                break;
             case SoftmaxCrossEntropyLoss or SoftmaxCrossEntropyDenseLoss when ReferenceEquals(((LossNode)node).Prediction, _prediction):
             {
                 var loss = (LossNode)node;

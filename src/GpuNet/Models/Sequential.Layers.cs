@@ -10,10 +10,13 @@ public sealed partial class Sequential
     /// <summary>Device copies of the frozen layers' weights (<see cref="Layer.Trainable"/> false), put back after every optimizer step.</summary>
     private WeightBackup? _frozen;
 
-    /// <summary>The layer named <paramref name="name"/> (Keras' <c>get_layer</c>).</summary>
+    /// <summary>Every layer, those inside a functional model's graph included, in build order.</summary>
+    internal IEnumerable<Layer> AllLayers => _layers.SelectMany(l => l is FunctionalBlock f ? f.Inner : [l]);
+
+    /// <summary>The layer named <paramref name="name"/> (Keras' <c>get_layer</c>); in a functional model, one of its graph's.</summary>
     /// <exception cref="KeyNotFoundException">No layer has that name; the message lists the names.</exception>
-    public Layer GetLayer(string name) => _layers.FirstOrDefault(l => l.Name == name)
-        ?? throw new KeyNotFoundException($"The model has no layer named '{name}'. Its layers are: {string.Join(", ", _layers.Select(l => l.Name))}.");
+    public Layer GetLayer(string name) => AllLayers.FirstOrDefault(l => l.Name == name)
+        ?? throw new KeyNotFoundException($"The model has no layer named '{name}'. Its layers are: {string.Join(", ", AllLayers.Select(l => l.Name))}.");
 
     /// <summary>
     /// The weights of the layer named <paramref name="layerName"/>, copied from the device, in Keras' order: a Dense or Maxout
@@ -69,9 +72,12 @@ public sealed partial class Sequential
     private void CaptureFrozenWeights()
     {
         _frozen?.Dispose();
-        var frozen = _layers.Where(l => !l.Trainable).SelectMany(l => l.BuiltWeights).Select(w => w.Buffer).ToList();
+        var frozen = AllLayers.Where(l => !l.Trainable).SelectMany(l => l.BuiltWeights).Select(w => w.Buffer).ToList();
         _frozen = frozen.Count == 0 ? null : new WeightBackup(Backend!, frozen);
         _frozen?.Save();
+        // a frozen batch-norm layer trains in inference mode, as in Keras
+        foreach (var layer in AllLayers)
+            if (layer is BatchNormalization { Node: { } node }) node.SetInferenceMode(Backend!, !layer.Trainable);
     }
 
     /// <summary>One optimizer update of every parameter, then the frozen layers' weights put back (device work only).</summary>
@@ -93,31 +99,40 @@ public sealed partial class Sequential
             : throw new InvalidOperationException("The model does not know its input width yet: Fit, Evaluate or load it first, or call Diagram(inputSize), e.g. Diagram(784)."));
         ArgumentOutOfRangeException.ThrowIfLessThan(width, 1, nameof(inputSize));
         var boxes = new List<IReadOnlyList<string>> { new[] { "input (InputLayer)", $"output: (None, {width})" } };
-        foreach (var layer in _layers)
+        static IReadOnlyList<string> LayerBox(Layer layer, int width)
         {
             long parameters = layer.ParameterCount(width), statistics = layer.StatisticCount(width);
-            int output = layer.OutputSize(width);
             string act = layer.OutputActivation is { } a && a.Name != "linear" ? $", {a}" : "";
-            var lines = new List<string> { $"{layer.Name} ({layer.TypeName}{act})", $"(None, {width}) -> (None, {output})" };
+            var lines = new List<string> { $"{layer.Name} ({layer.TypeName}{act})", $"(None, {width}) -> (None, {layer.OutputSize(width)})" };
             string count = FormattableString.Invariant($"params: {parameters + statistics:N0}");
             if (!layer.Trainable && parameters + statistics > 0) count += " (frozen)";
             else if (statistics > 0) count += FormattableString.Invariant($" ({statistics:N0} non-trainable)");
             lines.Add(count);
-            boxes.Add(lines);
-            width = output;
+            return lines;
+        }
+        if (_layers is [FunctionalBlock functional])
+        {
+            // a box per layer and merge, in build order, with an arrow from each to those it feeds
+            functional.OutputSize(width); // checks the width
+            var nodes = functional.Nodes();
+            var index = nodes.Select((n, i) => (n.Name, i)).ToDictionary(p => p.Name, p => p.i);
+            var edges = new List<(int, int)>();
+            for (int i = 1; i < nodes.Count; i++)
+            {
+                var (tensor, name, from) = nodes[i];
+                boxes.Add(tensor.Layer is { } layer ? LayerBox(layer, tensor.Inputs[0].Features)
+                    : [$"{name} ({(name.StartsWith("add", StringComparison.Ordinal) ? "Add" : "Concatenate")})",
+                       $"{string.Join(" + ", tensor.Inputs.Select(t => $"(None, {t.Features})"))} -> (None, {tensor.Features})"]);
+                edges.AddRange(from.Select(f => (index[f], i)));
+            }
+            return new ModelDiagram(boxes, edges);
+        }
+        foreach (var layer in _layers)
+        {
+            boxes.Add(LayerBox(layer, width));
+            width = layer.OutputSize(width);
         }
         return new ModelDiagram(boxes);
-    }
-
-    /// <summary>Writes <see cref="Diagram"/> to <paramref name="path"/> as SVG (Keras' <c>plot_model</c>); written atomically.
-    /// For PNG, use <c>gpunet plot-model --model FILE --output model.png</c>.</summary>
-    /// <exception cref="ArgumentException"><paramref name="path"/> does not end in .svg.</exception>
-    public void PlotModel(string path, int? inputSize = null)
-    {
-        if (!path.EndsWith(".svg", StringComparison.OrdinalIgnoreCase))
-            throw new ArgumentException($"PlotModel writes SVG, so '{path}' should end in .svg. For a PNG, use `gpunet plot-model --model FILE --output model.png`, or convert the SVG.", nameof(path));
-        var svg = Encoding.UTF8.GetBytes(Diagram(inputSize).ToSvg());
-        AtomicFile.Write(path, stream => stream.Write(svg));
     }
 
     /// <summary>A Keras-style table of layers, output shapes and parameter counts, for the input width the model was built for.</summary>
@@ -133,31 +148,51 @@ public sealed partial class Sequential
     public string Summary(int inputSize)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(inputSize, 1);
-        bool anyFrozen = _layers.Any(l => !l.Trainable);
+        var functional = _layers.Count == 1 ? _layers[0] as FunctionalBlock : null;
+        bool anyFrozen = AllLayers.Any(l => !l.Trainable);
+        // cells: name (type), output shape, params, trainable, connected to
         var rows = new List<string[]>();
         long total = 0, trainable = 0;
-        int width = inputSize;
-        foreach (var layer in _layers)
+        void Row(Layer layer, int inputWidth, string connectedTo)
         {
-            long parameters = layer.ParameterCount(width), statistics = layer.StatisticCount(width);
-            width = layer.OutputSize(width);
+            long parameters = layer.ParameterCount(inputWidth), statistics = layer.StatisticCount(inputWidth);
             total += parameters + statistics;
             if (layer.Trainable) trainable += parameters;
             string act = layer.OutputActivation is { } a && a.Name != "linear" ? $", {a}" : "";
-            rows.Add([$"{layer.Name} ({layer.TypeName}{act})", $"(None, {width})", (parameters + statistics).ToString("N0", CultureInfo.InvariantCulture),
-                layer.Trainable ? "Y" : "N"]);
+            rows.Add([$"{layer.Name} ({layer.TypeName}{act})", $"(None, {layer.OutputSize(inputWidth)})", (parameters + statistics).ToString("N0", CultureInfo.InvariantCulture),
+                layer.Trainable ? "Y" : "N", connectedTo]);
         }
-        string[] header = ["Layer (type)", "Output Shape", "Param #", "Trainable"];
-        int columns = anyFrozen ? 4 : 3;
+        if (functional is null)
+        {
+            int width = inputSize;
+            foreach (var layer in _layers)
+            {
+                Row(layer, width, "");
+                width = layer.OutputSize(width);
+            }
+        }
+        else
+        {
+            functional.OutputSize(inputSize); // checks the width
+            foreach (var (tensor, name, connectedTo) in functional.Nodes())
+            {
+                string from = string.Join(", ", connectedTo);
+                if (tensor.Layer is { } layer) Row(layer, tensor.Inputs[0].Features, from);
+                else rows.Add([$"{name} ({(connectedTo.Count == 0 ? "InputLayer" : name.StartsWith("add", StringComparison.Ordinal) ? "Add" : "Concatenate")})",
+                    $"(None, {tensor.Features})", "0", "-", from]);
+            }
+        }
+        string[] header = ["Layer (type)", "Output Shape", "Param #", "Trainable", "Connected to"];
+        int[] shown = [0, 1, 2, .. anyFrozen ? new[] { 3 } : [], .. functional is null ? [] : new[] { 4 }];
         // each column as wide as its longest entry, and three spaces between columns, so long names never run into the shapes
-        var widths = Enumerable.Range(0, columns).Select(c => rows.Select(r => r[c].Length).Append(header[c].Length).Max()).ToArray();
-        string Line(string[] cells) => string.Concat(Enumerable.Range(0, columns).Select(c =>
-            c == 0 ? cells[c].PadRight(widths[c]) : "   " + (c == 2 ? cells[c].PadLeft(widths[c]) : cells[c].PadRight(widths[c])))).TrimEnd();
-        int lineWidth = widths.Sum() + 3 * (columns - 1);
+        var widths = shown.Select(c => rows.Select(r => r[c].Length).Append(header[c].Length).Max()).ToArray();
+        string Line(string[] cells) => string.Concat(shown.Select((c, i) =>
+            i == 0 ? cells[c].PadRight(widths[i]) : "   " + (c == 2 ? cells[c].PadLeft(widths[i]) : cells[c].PadRight(widths[i])))).TrimEnd();
+        int lineWidth = widths.Sum() + 3 * (shown.Length - 1);
         string rule = new('-', lineWidth), doubleRule = new('=', lineWidth);
 
         var sb = new StringBuilder();
-        sb.AppendLine("Model: \"sequential\"").AppendLine(rule).AppendLine(Line(header)).AppendLine(doubleRule);
+        sb.AppendLine(functional is null ? "Model: \"sequential\"" : $"Model: \"{functional.Name}\" (functional)").AppendLine(rule).AppendLine(Line(header)).AppendLine(doubleRule);
         foreach (var row in rows) sb.AppendLine(Line(row));
         sb.AppendLine(doubleRule)
             .AppendLine($"Total params: {Count(total)}")

@@ -59,7 +59,7 @@ public sealed partial class Sequential
             ". Train again with a lower learning rate, or keep an earlier checkpoint."));
         int inputSize = InputSize;
         var tensors = new List<NamedTensor>(state.Values);
-        foreach (var norm in _layers.OfType<Normalization>())
+        foreach (var norm in AllLayers.OfType<Normalization>())
             if (norm.Mean is { } mean && norm.Variance is { } variance)
             {
                 tensors.Add(new NamedTensor($"{AdaptPrefix}{norm.Name}/mean", [mean.Count], [.. mean]));
@@ -244,7 +244,10 @@ public sealed partial class Sequential
         BatchNormalization b => new JsonObject { ["class"] = "BatchNormalization", ["name"] = b.Name, ["momentum"] = b.Momentum, ["epsilon"] = b.Epsilon },
         Normalization n => new JsonObject { ["class"] = "Normalization", ["name"] = n.Name },
         Maxout m => new JsonObject { ["class"] = "Maxout", ["name"] = m.Name, ["units"] = m.Units, ["pieces"] = m.Pieces },
-        _ => throw new NotSupportedException($"Layer '{layer.Name}' of type {layer.GetType().Name} cannot be saved."),
+        // a functional model's graph: its nodes, each layer's config as above
+        FunctionalBlock f => new JsonObject { ["class"] = "Functional", ["name"] = f.Name, ["config"] = f.ToConfig(LayerConfig) },
+        // a user-written layer: its registered class name and its own config (CustomObjects.RegisterLayer rebuilds it)
+        _ => new JsonObject { ["class"] = CustomObjects.LayerClass(layer), ["name"] = layer.Name, ["config"] = layer.GetConfig() },
     };
 
     private static Layer LayerFromConfig(JsonObject c, Dictionary<string, NamedTensor> tensors)
@@ -271,7 +274,8 @@ public sealed partial class Sequential
                 if (!tensors.TryGetValue($"{AdaptPrefix}{name}/mean", out var mean) || !tensors.TryGetValue($"{AdaptPrefix}{name}/variance", out var variance))
                     throw new InvalidDataException($"Normalization layer '{name}' has no saved statistics.");
                 return new Normalization(name).SetStatistics(mean.Data, variance.Data);
-            case var other: throw new InvalidDataException($"Unknown layer class '{other}'.");
+            case "Functional": return FunctionalBlock.FromConfig(c["config"]!.AsObject(), name, inner => LayerFromConfig(inner, tensors));
+            case var other: return CustomObjects.CreateLayer(other, c["config"] is JsonObject config ? (JsonObject)config.DeepClone() : [], name);
         }
     }
 
@@ -282,22 +286,30 @@ public sealed partial class Sequential
         _ => Activation.Parse(name),
     };
 
-    private static JsonObject LossConfig(Loss loss) => new()
+    private static JsonObject LossConfig(Loss loss)
     {
-        ["name"] = loss.Name,
-        ["from_logits"] = loss.FromLogits,
-    };
+        var config = new JsonObject { ["name"] = loss.Name, ["from_logits"] = loss.FromLogits };
+        if (!IsBuiltIn(loss)) config["config"] = loss.GetConfig(); // a user-written loss's settings, for its registered factory
+        return config;
+    }
+
+    private static bool IsBuiltIn(Loss loss) => loss is SparseCategoricalCrossentropy or CategoricalCrossentropy or BinaryCrossentropy or MeanSquaredError;
 
     private static Loss LossFromConfig(JsonObject c)
     {
         bool logits = c["from_logits"]!.GetValue<bool>();
-        return c["name"]!.GetValue<string>() switch
+        string name = c["name"]!.GetValue<string>();
+        switch (name)
         {
-            "sparse_categorical_crossentropy" => new SparseCategoricalCrossentropy(logits),
-            "categorical_crossentropy" => new CategoricalCrossentropy(logits),
-            "binary_crossentropy" => new BinaryCrossentropy(logits),
-            var other => Loss.Parse(other),
-        };
+            case "sparse_categorical_crossentropy": return new SparseCategoricalCrossentropy(logits);
+            case "categorical_crossentropy": return new CategoricalCrossentropy(logits);
+            case "binary_crossentropy": return new BinaryCrossentropy(logits);
+            case "mse" or "mean_squared_error": return new MeanSquaredError();
+        }
+        return CustomObjects.CreateLoss(name, c["config"] is JsonObject config ? (JsonObject)config.DeepClone() : [])
+            ?? throw new InvalidDataException(
+                $"The model was trained with the loss '{name}', which is neither built in nor registered. Register it before loading: " +
+                $"CustomObjects.RegisterLoss(\"{name}\", config => new MyLoss(...)).");
     }
 
     private static JsonObject OptimizerConfig(Optimizer o)
@@ -325,7 +337,8 @@ public sealed partial class Sequential
             ["beta1"] = w.Beta1, ["beta2"] = w.Beta2, ["epsilon"] = w.Epsilon,
         },
         Adam a => new JsonObject { ["class"] = "Adam", ["learning_rate"] = ScheduleConfig(a.Schedule), ["beta1"] = a.Beta1, ["beta2"] = a.Beta2, ["epsilon"] = a.Epsilon },
-        _ => throw new NotSupportedException($"Optimizer {o.GetType().Name} cannot be saved."),
+        // a user-written optimizer: its registered class name, its schedule and its own config
+        _ => new JsonObject { ["class"] = CustomObjects.OptimizerClass(o), ["learning_rate"] = ScheduleConfig(o.Schedule), ["config"] = o.GetConfig() },
     };
 
     private static Optimizer OptimizerFromConfig(JsonObject c)
@@ -361,7 +374,7 @@ public sealed partial class Sequential
             "RMSprop" => new RmsProp(schedule, F("rho"), F("epsilon")),
             "Adam" => new Adam(schedule, F("beta1"), F("beta2"), F("epsilon")),
             "AdamW" => new AdamW(Constant(), F("weight_decay"), F("beta1"), F("beta2"), F("epsilon")),
-            var other => throw new InvalidDataException($"Unknown optimizer class '{other}'."),
+            var other => CustomObjects.CreateOptimizer(other, c["config"] is JsonObject config ? (JsonObject)config.DeepClone() : [], schedule),
         };
     }
 

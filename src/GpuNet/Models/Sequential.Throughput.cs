@@ -11,6 +11,12 @@ namespace GpuNet.Models;
 /// a backend that allocates per kernel launch shows here).</param>
 public sealed record TrainingThroughput(int BatchSize, int Steps, TimeSpan Elapsed, long AllocatedBytes = 0)
 {
+    /// <summary>Untimed steps run before the clock started (the fixed ones and the adaptive ones).</summary>
+    public int WarmupSteps { get; init; }
+
+    /// <summary>Wall time of the untimed steps.</summary>
+    public TimeSpan WarmupTime { get; init; }
+
     public double AllocatedBytesPerStep => AllocatedBytes / (double)Steps;
 
     public double SamplesPerSecond => BatchSize * (double)Steps / Elapsed.TotalSeconds;
@@ -91,14 +97,25 @@ public sealed partial class Sequential
     /// steps of <see cref="PrepareTrainingSteps"/>, with the device synchronized before the clock starts and before
     /// it stops, and nothing else read back.
     /// </summary>
-    /// <remarks>Used by <c>gpunet bench</c>. It trains the model: use a throwaway one.</remarks>
-    public TrainingThroughput MeasureTrainingThroughput(Dataset data, int batchSize, int warmupSteps, int steps)
+    /// <remarks>
+    /// <para>Used by <c>gpunet bench</c>. It trains the model: use a throwaway one.</para>
+    /// <para>With <paramref name="maxWarmup"/> the warm-up goes on after the fixed steps until the step rate stops rising:
+    /// .NET's tiered JIT runs quickly compiled code first and swaps in optimized code in the background over the first
+    /// second or two (at batch 64 the rate after 100 steps was half the rate after 2,000). It runs windows of at least
+    /// <see cref="WarmupWindow"/> and stops after two windows in a row that are no more than 3% faster than the fastest
+    /// before them, or when <paramref name="maxWarmup"/> has passed.</para>
+    /// </remarks>
+    public TrainingThroughput MeasureTrainingThroughput(Dataset data, int batchSize, int warmupSteps, int steps, TimeSpan maxWarmup = default)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(steps, 1);
         ArgumentOutOfRangeException.ThrowIfNegative(warmupSteps);
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxWarmup, TimeSpan.Zero);
         using var runner = PrepareTrainingSteps(data, batchSize);
+        var warmupClock = Stopwatch.StartNew();
         runner.Run(warmupSteps);
         runner.Synchronize();
+        int warmedUp = warmupSteps + WarmUpUntilSteady(runner, maxWarmup, warmupClock);
+        var warmupTime = warmupClock.Elapsed;
         var clock = new Stopwatch(); // created before the allocation count starts, so only the steps are counted
         long allocated = GC.GetAllocatedBytesForCurrentThread();
         clock.Start();
@@ -106,6 +123,34 @@ public sealed partial class Sequential
         runner.Synchronize();
         clock.Stop();
         allocated = GC.GetAllocatedBytesForCurrentThread() - allocated;
-        return new TrainingThroughput(batchSize, steps, clock.Elapsed, allocated);
+        return new TrainingThroughput(batchSize, steps, clock.Elapsed, allocated) { WarmupSteps = warmedUp, WarmupTime = warmupTime };
+    }
+
+    /// <summary>The shortest window of the adaptive warm-up (<see cref="MeasureTrainingThroughput"/>).</summary>
+    public static readonly TimeSpan WarmupWindow = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>Steps until the rate stops rising or <paramref name="budget"/> has passed on <paramref name="clock"/>; returns how many ran.</summary>
+    private static int WarmUpUntilSteady(TrainingStepRunner runner, TimeSpan budget, Stopwatch clock)
+    {
+        if (budget <= TimeSpan.Zero) return 0;
+        int total = 0, steady = 0;
+        double best = 0;
+        while (clock.Elapsed < budget && steady < 2)
+        {
+            var window = Stopwatch.StartNew();
+            int n = 0;
+            do
+            {
+                runner.Step();
+                n++;
+                if (n % 8 == 0 || window.Elapsed >= WarmupWindow) runner.Synchronize();
+            } while (window.Elapsed < WarmupWindow && clock.Elapsed < budget);
+            runner.Synchronize();
+            total += n;
+            double rate = n / window.Elapsed.TotalSeconds;
+            steady = rate <= best * 1.03 ? steady + 1 : 0;
+            best = Math.Max(best, rate);
+        }
+        return total;
     }
 }

@@ -14,6 +14,7 @@ public sealed partial class Sequential
         public DeviceData(IBackend backend, Dataset data, LossNode loss)
         {
             Count = data.Count;
+            IsMultiLabel = data.IsMultiLabel;
             Features = backend.Allocate<float>(data.Features.Length);
             Labels = backend.Allocate<int>(data.Count);
             Index = backend.Allocate<int>(data.Count);
@@ -29,6 +30,10 @@ public sealed partial class Sequential
         }
 
         public int Count { get; }
+
+        /// <summary>Several labels per sample: the loss counts accuracy per label (<see cref="LossNode.MultiLabel"/>).</summary>
+        public bool IsMultiLabel { get; }
+
         public DeviceBuffer<float> Features { get; }
         public DeviceBuffer<int> Labels { get; }
         public DeviceBuffer<float>? Targets { get; }
@@ -65,8 +70,17 @@ public sealed partial class Sequential
     }
 
     /// <summary>Trains the model on <paramref name="train"/>.</summary>
+    /// <remarks>As Keras' fit, it shows a progress bar per epoch on an interactive console (<see cref="FitOptions.Verbose"/>);
+    /// with the output redirected, or <see cref="Verbosity.Silent"/>, it prints nothing.</remarks>
     /// <returns>Per-epoch loss and accuracy (and validation figures when a validation set is given).</returns>
     public History Fit(Dataset train, FitOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var output = options.Output ?? Console.Out;
+        return FitProgress.Run(FitProgress.Resolve(options.Verbose, output), output, options, o => FitSilently(train, o));
+    }
+
+    private History FitSilently(Dataset train, FitOptions options)
     {
         options.Validate();
         options.EarlyStopping?.Reset();
@@ -106,6 +120,7 @@ public sealed partial class Sequential
         Span<float> lossHost = stackalloc float[1];
         Span<int> correctHost = stackalloc int[1];
         int batches = (fitData.Count + batch - 1) / batch;
+        long lastBatchEnd = Stopwatch.GetTimestamp();
 
         for (int epoch = options.InitialEpoch + 1; epoch <= options.Epochs; epoch++)
         {
@@ -116,6 +131,7 @@ public sealed partial class Sequential
                 backend.Upload<int>(order, trainOnDevice.Index); // once per epoch, not per step
             }
             loss.ResetMetrics();
+            loss.MultiLabel = trainOnDevice.IsMultiLabel; // validation may have switched it
             int steps = 0;
             for (int offset = 0; offset < fitData.Count; offset += batch)
             {
@@ -127,21 +143,23 @@ public sealed partial class Sequential
                 UpdateWeights(iteration++, epoch - 1);
                 Iterations = iteration;
                 steps++;
-                if (options.OnBatchEnd is { } onBatch)
+                if (options.OnBatchEnd is { } onBatch && (steps == batches || options.BatchEndInterval == TimeSpan.Zero
+                    || Stopwatch.GetElapsedTime(lastBatchEnd) >= options.BatchEndInterval))
                 {
+                    lastBatchEnd = Stopwatch.GetTimestamp();
                     // the running figures: a host synchronization per batch, only when asked for
                     backend.Download(loss.LossSum, lossHost);
                     backend.Download(loss.Correct, correctHost);
                     int seen = offset + rows;
                     onBatch(new BatchProgress(epoch, options.Epochs, steps, batches, lossHost[0] / loss.LossDivisor(seen),
-                        loss.CountsAccuracy && !fitData.IsRegression ? (double)correctHost[0] / seen : double.NaN));
+                        loss.CountsAccuracy && !fitData.IsRegression ? (double)correctHost[0] / loss.AccuracyDivisor(seen) : double.NaN));
                 }
             }
             // The epoch's only host synchronization: read the accumulated loss and correct count.
             backend.Download(loss.LossSum, lossHost);
             backend.Download(loss.Correct, correctHost);
             double trainLoss = lossHost[0] / loss.LossDivisor(fitData.Count);
-            double trainAccuracy = loss.CountsAccuracy && fitData.ReportsAccuracy ? (double)correctHost[0] / fitData.Count : double.NaN;
+            double trainAccuracy = loss.CountsAccuracy && fitData.ReportsAccuracy ? (double)correctHost[0] / loss.AccuracyDivisor(fitData.Count) : double.NaN;
             divergence.AfterEpoch(epoch, trainLoss);
 
             EvaluationResult? val = validationOnDevice is null ? null : EvaluateOnDevice(validationOnDevice, batch, !validation!.ReportsAccuracy);
@@ -243,6 +261,7 @@ public sealed partial class Sequential
         var loss = _lossNode!;
         batch = Math.Min(batch, graph.BatchCapacity);
         loss.ResetMetrics();
+        loss.MultiLabel = data.IsMultiLabel;
         for (int offset = 0; offset < data.Count; offset += batch)
         {
             int rows = Math.Min(batch, data.Count - offset);
@@ -253,7 +272,7 @@ public sealed partial class Sequential
         Span<int> correctHost = stackalloc int[1];
         backend.Download(loss.LossSum, lossHost);
         backend.Download(loss.Correct, correctHost);
-        double accuracy = loss.CountsAccuracy && !noAccuracy ? (double)correctHost[0] / data.Count : double.NaN;
+        double accuracy = loss.CountsAccuracy && !noAccuracy ? (double)correctHost[0] / loss.AccuracyDivisor(data.Count) : double.NaN;
         return new EvaluationResult(lossHost[0] / loss.LossDivisor(data.Count), accuracy, data.Count);
     }
 
@@ -321,7 +340,7 @@ public sealed partial class Sequential
         int rows = Math.Min(batch, Math.Min(data.Count, graph.BatchCapacity));
         backend.GatherRows(data.Features, data.Index, 0, rows, InputSize, _input!.Value);
         var results = new List<(string, float, int)>();
-        foreach (var dense in _layers.OfType<Dense>())
+        foreach (var dense in AllLayers.OfType<Dense>())
         {
             if (dense.KernelInitializer is not Initializers.Lsuv lsuv || dense.Node is null) continue;
             var output = dense.Node.Output;
@@ -349,7 +368,7 @@ public sealed partial class Sequential
         {
             if (data.TargetCount != outputs)
                 throw new ArgumentException($"Dataset '{data.Name}' has {data.TargetCount} targets per sample but the last layer '{_layers[^1].Name}' has {outputs} units.", nameof(data));
-            if (Loss is not null and not Losses.MeanSquaredError)
+            if (Loss is Losses.SparseCategoricalCrossentropy or Losses.CategoricalCrossentropy or Losses.BinaryCrossentropy) // a user-written loss may be a regression loss
                 throw new ArgumentException($"Dataset '{data.Name}' is a regression set; train it with mean_squared_error, not {Loss.Name}.", nameof(data));
             return;
         }

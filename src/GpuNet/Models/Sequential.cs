@@ -143,7 +143,7 @@ public sealed partial class Sequential : IDisposable
             Optimizer.Build(graph);
             _warnings.Clear();
             _warnings.AddRange(build.Warnings);
-            _lsuvPending = !_lsuvDone && _layers.OfType<Dense>().Any(d => d.KernelInitializer is Initializers.Lsuv);
+            _lsuvPending = !_lsuvDone && AllLayers.OfType<Dense>().Any(d => d.KernelInitializer is Initializers.Lsuv);
             InputSize = inputSize;
             _graph = graph;
             if (_pendingState is { } pending)

@@ -8,9 +8,17 @@ namespace GpuNet.Optimizers;
 /// buffer (see <see cref="OptimizerKind"/> for each rule). The learning rate of each step comes from a
 /// <see cref="LearningRateSchedule"/> evaluated on the host, so a step needs no device-side counter.
 /// </summary>
+/// <remarks>
+/// To write your own rule, derive from this class, override <see cref="Name"/>, <see cref="StateBuffers"/> (0, 1 or 2
+/// per-parameter slots) and <see cref="Update"/> (the update written with the backend's element-wise operations on the
+/// parameter, gradient and slot buffers). Clipping, the learning-rate scale, frozen layers, slots in saved models and
+/// resuming then work as for the built-in rules; register it with <see cref="CustomObjects.RegisterOptimizer{TOptimizer}"/>
+/// for saved models to load. The built-in rules are one fused kernel each.
+/// </remarks>
 public abstract class Optimizer
 {
     private DeviceBuffer<float>? _state1, _state2;
+    private DeviceBuffer<float>[] _slots = [];
     private int _count;
 
     protected Optimizer(LearningRateSchedule schedule) => Schedule = schedule;
@@ -96,9 +104,34 @@ public abstract class Optimizer
     public float LearningRate(long iteration, int epoch) => Schedule.Rate(iteration, epoch) * _scale;
 
     /// <summary>The rule the kernel applies.</summary>
-    public abstract OptimizerKind Kind { get; }
+    /// <exception cref="NotSupportedException">A user-written rule (it overrides <see cref="Update"/> instead).</exception>
+    public virtual OptimizerKind Kind =>
+        throw new NotSupportedException($"{GetType().Name} is a user-written optimizer: its rule is its Update method, not a built-in OptimizerKind.");
+
+    /// <summary>The optimizer's settings for a saved model (Keras' <c>get_config</c>), besides the learning rate, given back to
+    /// the factory registered with <see cref="CustomObjects.RegisterOptimizer{TOptimizer}"/>. Empty by default.</summary>
+    public virtual System.Text.Json.Nodes.JsonObject GetConfig() => [];
+
+    /// <summary>
+    /// Updates the first <paramref name="count"/> parameters from their gradients (one optimizer step): by default the built-in
+    /// fused kernel of <see cref="Kind"/>. A user-written optimizer overrides it with the backend's element-wise operations
+    /// (<see cref="IBackend.Scale"/>, <see cref="IBackend.SgdUpdate"/>, <see cref="IBackend.Multiply"/>,
+    /// <see cref="IBackend.ColumnAffine"/>, <see cref="IBackend.Unary"/> ...), which queue device work and allocate nothing.
+    /// </summary>
+    /// <param name="backend">The model's backend.</param>
+    /// <param name="parameters">Every parameter of the model, contiguous.</param>
+    /// <param name="gradients">Their gradients (clipped already), in the same layout.</param>
+    /// <param name="slots"><see cref="StateBuffers"/> buffers of the same layout, zero (or <see cref="InitialState"/>) at first,
+    /// kept between steps and saved with the model.</param>
+    /// <param name="count">Scalars to update.</param>
+    /// <param name="iteration">The step, 0-based, counted over every Fit.</param>
+    /// <param name="epoch">The epoch, 0-based.</param>
+    protected virtual void Update(IBackend backend, DeviceBuffer<float> parameters, DeviceBuffer<float> gradients,
+        IReadOnlyList<DeviceBuffer<float>> slots, int count, long iteration, int epoch) =>
+        backend.OptimizerUpdate(StepParameters(iteration, epoch), parameters, gradients, _state1, _state2, count);
 
     /// <summary>Per-parameter state buffers this rule needs (0, 1 or 2).</summary>
+    /// <exception cref="NotSupportedException">(When the optimizer is built) more than 2.</exception>
     protected virtual int StateBuffers => 0;
 
     /// <summary>Initial value of the first state buffer (AdaGrad's initial accumulator).</summary>
@@ -133,9 +166,12 @@ public abstract class Optimizer
         _normSquared = graph.Backend.Allocate<float>(Math.Max(1, parameters.Count));
         _normCells = [.. Enumerable.Range(0, parameters.Count).Select(i => _normSquared.Slice(i, 1))];
         _count = graph.ParameterCount;
+        if (StateBuffers is < 0 or > 2)
+            throw new NotSupportedException($"{GetType().Name} asks for {StateBuffers} state buffers; an optimizer has 0, 1 or 2.");
         _state1 = StateBuffers >= 1 ? graph.Backend.Allocate<float>(Math.Max(_count, 1)) : null;
         _state2 = StateBuffers >= 2 ? graph.Backend.Allocate<float>(Math.Max(_count, 1)) : null;
         if (_state1 is not null && InitialState != 0f) graph.Backend.Fill(_state1, InitialState);
+        _slots = _state1 is null ? [] : _state2 is null ? [_state1] : [_state1, _state2];
     }
 
     /// <summary>The hyperparameters of step <paramref name="iteration"/> (0-based) in epoch <paramref name="epoch"/> (0-based).</summary>
@@ -173,7 +209,7 @@ public abstract class Optimizer
             backend.L1L2Penalty(graph.GradientBuffer, _count, 0f, 1f, _normSquared!); // sum of g^2, on the device
             backend.ScaleToMaxNorm(graph.GradientBuffer, _count, _normSquared!, maxNorm);
         }
-        backend.OptimizerUpdate(StepParameters(iteration, epoch), graph.ParameterBuffer, graph.GradientBuffer, _state1, _state2, _count);
+        Update(backend, graph.ParameterBuffer, graph.GradientBuffer, _slots, _count, iteration, epoch);
     }
 
     protected static float Check(float value, string name, float min, float maxExclusive, string hint) =>

@@ -101,6 +101,16 @@ public sealed partial class CpuBackend
         Cpu(correct, nameof(correct)).Span[0] += n;
     }
 
+    public void CountCorrectMultiLabel(DeviceBuffer<float> scores, DeviceBuffer<float> targets, int count, float threshold, DeviceBuffer<int> correct)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        Require(scores, count, nameof(scores)); Require(targets, count, nameof(targets)); Require(correct, 1, nameof(correct));
+        var s = Cpu(scores, nameof(scores)).Span; var t = Cpu(targets, nameof(targets)).Span;
+        int n = 0;
+        for (int i = 0; i < count; i++) if (s[i] > threshold == t[i] > 0.5f) n++;
+        Cpu(correct, nameof(correct)).Span[0] += n;
+    }
+
     public void SoftmaxBackward(DeviceBuffer<float> y, DeviceBuffer<float> gradOutput, DeviceBuffer<float> gradInput, int rows, int cols, bool accumulate)
     {
         long n = (long)rows * cols;

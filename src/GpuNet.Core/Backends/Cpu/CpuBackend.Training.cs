@@ -82,6 +82,22 @@ public sealed partial class CpuBackend
             cr.Array[cr.Offset + r] = TensorPrimitives.IndexOfMax(cs.Array.AsSpan(cs.Offset + r * cols, cols));
     }
 
+    public void CopyColumns(DeviceBuffer<float> x, int xCols, int xOffset, DeviceBuffer<float> y, int yCols, int yOffset, int rows, int cols, bool accumulate)
+    {
+        ColumnBlock.Check(xCols, xOffset, yCols, yOffset, rows, cols);
+        if (rows == 0 || cols == 0) return;
+        Require(x, (long)(rows - 1) * xCols + xOffset + cols, nameof(x));
+        Require(y, (long)(rows - 1) * yCols + yOffset + cols, nameof(y));
+        var cx = Cpu(x, nameof(x)).Span; var cy = Cpu(y, nameof(y)).Span;
+        for (int r = 0; r < rows; r++)
+        {
+            var from = cx.Slice(r * xCols + xOffset, cols);
+            var to = cy.Slice(r * yCols + yOffset, cols);
+            if (accumulate) System.Numerics.Tensors.TensorPrimitives.Add(from, to, to);
+            else from.CopyTo(to);
+        }
+    }
+
     public void GatherRows(DeviceBuffer<float> source, DeviceBuffer<int> indices, int indexOffset, int count, int cols,
         DeviceBuffer<float> destination)
     {

@@ -12,24 +12,54 @@ public static unsafe partial class CpuGemm
     internal const int SmallRowLimit = 4;
 
     /// <summary>
-    /// C = alpha A op(B) + beta C for M &lt;= <see cref="SmallRowLimit"/>, A M x K row-major. Without transB, each row of
-    /// C is built 32 columns at a time in four Vector256 accumulators over all of K (B read row by row); with
-    /// transB, each element is a dot product of A's row with a row of B, both contiguous.
+    /// From this many elements of B (4 MB) the few-row product is split by columns across the worker pool: it streams B
+    /// from memory, and one core does not draw the machine's bandwidth (wide model, 2048 x 2048 at batch 1: 16 MB of B
+    /// a step, about 1.6 ms on one thread). Below it, waking a worker (about 50 us here) costs more than it saves.
     /// </summary>
-    private static void SmallRows(bool transB, int m, int n, int k, float alpha, float* a, float* b, float beta, float* c)
+    internal const long SmallParallelElements = 1 << 20;
+
+    /// <summary><see cref="SmallRows"/> for all of C, split into column blocks of whole 64-column panels when B is large.</summary>
+    private static void SmallRowsSplit(bool transB, int m, int n, int k, float alpha, float* a, float* b, float beta, float* c, int maxThreads)
+    {
+        int parts = (long)n * k >= SmallParallelElements ? Math.Min(maxThreads, n / 64) : 1;
+        if (parts <= 1) SmallRows(transB, m, n, k, alpha, a, b, n, beta, c, n);
+        else WorkerPool.Run(parts, new SmallRowsPart(transB, m, n, k, alpha, a, b, beta, c, parts));
+    }
+
+    /// <summary>Part p of <see cref="SmallRowsSplit"/>: columns [j0, j1) of C, j0 a multiple of 64.</summary>
+    private readonly struct SmallRowsPart(bool transB, int m, int n, int k, float alpha, float* a, float* b, float beta, float* c, int parts) : IPartBody
+    {
+        public void Run(int part)
+        {
+            int panels = (n + 63) / 64;
+            int j0 = Math.Min(n, panels * part / parts * 64), j1 = Math.Min(n, panels * (part + 1) / parts * 64);
+            if (j1 <= j0) return;
+            // B's columns j0.. start at b + j0 (K x N, row stride n), or at its row j0 (N x K when transposed)
+            float* bj = transB ? b + (nint)j0 * k : b + j0;
+            SmallRows(transB, m, j1 - j0, k, alpha, a, bj, n, beta, c + j0, n);
+        }
+    }
+
+    /// <summary>
+    /// C = alpha A op(B) + beta C for M &lt;= <see cref="SmallRowLimit"/>, A M x K row-major, n columns of B and C whose
+    /// rows are <paramref name="ldb"/> and <paramref name="ldc"/> floats apart. Without transB, each row of C is built
+    /// 32 columns at a time in four Vector256 accumulators over all of K (B read row by row); with transB (B: n rows of
+    /// K, contiguous), each element is a dot product of A's row with a row of B.
+    /// </summary>
+    private static void SmallRows(bool transB, int m, int n, int k, float alpha, float* a, float* b, int ldb, float beta, float* c, int ldc)
     {
         if (!transB && m > 1 && Vector256.IsHardwareAccelerated)
         {
-            RowsTimesMatrix(m, a, b, n, k, alpha, beta, c);
+            RowsTimesMatrix(m, a, b, ldb, n, k, alpha, beta, c, ldc);
             return;
         }
         for (int i = 0; i < m; i++)
         {
-            float* ai = a + (nint)i * k, ci = c + (nint)i * n;
+            float* ai = a + (nint)i * k, ci = c + (nint)i * ldc;
             if (transB)
                 for (int j = 0; j < n; j++) ci[j] = Finish(alpha * Dot(ai, b + (nint)j * k, k), beta, ci[j]);
             else
-                RowTimesMatrix(ai, b, n, k, alpha, beta, ci);
+                RowTimesMatrix(ai, b, ldb, n, k, alpha, beta, ci);
         }
     }
 
@@ -37,7 +67,7 @@ public static unsafe partial class CpuGemm
     /// C = alpha A B + beta C for 2-4 rows of A: each load of B feeds every row (16 columns at a time, two
     /// accumulators per row), so B is streamed once, not once per row.
     /// </summary>
-    private static void RowsTimesMatrix(int m, float* a, float* b, int n, int k, float alpha, float beta, float* c)
+    private static void RowsTimesMatrix(int m, float* a, float* b, int ldb, int n, int k, float alpha, float beta, float* c, int ldc)
     {
         // rows past m repeat row 0 (their results are dropped)
         float* a0 = a, a1 = a + (nint)k, a2 = m > 2 ? a + 2 * (nint)k : a, a3 = m > 3 ? a + 3 * (nint)k : a;
@@ -46,7 +76,7 @@ public static unsafe partial class CpuGemm
         {
             Vector256<float> r00 = default, r01 = default, r10 = default, r11 = default, r20 = default, r21 = default, r30 = default, r31 = default;
             float* bj = b + j;
-            for (int p = 0; p < k; p++, bj += n)
+            for (int p = 0; p < k; p++, bj += ldb)
             {
                 var lo = Vector256.Load(bj);
                 var hi = Vector256.Load(bj + 8);
@@ -60,22 +90,22 @@ public static unsafe partial class CpuGemm
                 r30 = Vector256.FusedMultiplyAdd(x, lo, r30); r31 = Vector256.FusedMultiplyAdd(x, hi, r31);
             }
             Store(r00, alpha, beta, c + j); Store(r01, alpha, beta, c + j + 8);
-            Store(r10, alpha, beta, c + n + j); Store(r11, alpha, beta, c + n + j + 8);
-            if (m > 2) { Store(r20, alpha, beta, c + 2 * (nint)n + j); Store(r21, alpha, beta, c + 2 * (nint)n + j + 8); }
-            if (m > 3) { Store(r30, alpha, beta, c + 3 * (nint)n + j); Store(r31, alpha, beta, c + 3 * (nint)n + j + 8); }
+            Store(r10, alpha, beta, c + ldc + j); Store(r11, alpha, beta, c + ldc + j + 8);
+            if (m > 2) { Store(r20, alpha, beta, c + 2 * (nint)ldc + j); Store(r21, alpha, beta, c + 2 * (nint)ldc + j + 8); }
+            if (m > 3) { Store(r30, alpha, beta, c + 3 * (nint)ldc + j); Store(r31, alpha, beta, c + 3 * (nint)ldc + j + 8); }
         }
         for (; j < n; j++) // the last columns, one at a time for each row
             for (int i = 0; i < m; i++)
             {
                 float s = 0;
-                for (int p = 0; p < k; p++) s = MathF.FusedMultiplyAdd(a[(nint)i * k + p], b[(nint)p * n + j], s);
-                c[(nint)i * n + j] = Finish(alpha * s, beta, c[(nint)i * n + j]);
+                for (int p = 0; p < k; p++) s = MathF.FusedMultiplyAdd(a[(nint)i * k + p], b[(nint)p * ldb + j], s);
+                c[(nint)i * ldc + j] = Finish(alpha * s, beta, c[(nint)i * ldc + j]);
             }
     }
 
-    /// <summary>c = alpha (a B) + beta c for one row a of K values and B K x N row-major.</summary>
+    /// <summary>c = alpha (a B) + beta c for one row a of K values and n columns of B (K rows, <paramref name="ldb"/> apart).</summary>
     /// <remarks>Eight accumulators (64 columns) keep both FMA pipes busy across the 4-cycle FMA latency.</remarks>
-    private static void RowTimesMatrix(float* a, float* b, int n, int k, float alpha, float beta, float* c)
+    private static void RowTimesMatrix(float* a, float* b, int ldb, int n, int k, float alpha, float beta, float* c)
     {
         int j = 0;
         if (Vector256.IsHardwareAccelerated)
@@ -84,7 +114,7 @@ public static unsafe partial class CpuGemm
             {
                 Vector256<float> s0 = default, s1 = default, s2 = default, s3 = default, s4 = default, s5 = default, s6 = default, s7 = default;
                 float* bj = b + j;
-                for (int p = 0; p < k; p++, bj += n)
+                for (int p = 0; p < k; p++, bj += ldb)
                 {
                     var ap = Vector256.Create(a[p]);
                     s0 = Vector256.FusedMultiplyAdd(ap, Vector256.Load(bj), s0);
@@ -109,14 +139,14 @@ public static unsafe partial class CpuGemm
             {
                 Vector256<float> s = default;
                 float* bj = b + j;
-                for (int p = 0; p < k; p++, bj += n) s = Vector256.FusedMultiplyAdd(Vector256.Create(a[p]), Vector256.Load(bj), s);
+                for (int p = 0; p < k; p++, bj += ldb) s = Vector256.FusedMultiplyAdd(Vector256.Create(a[p]), Vector256.Load(bj), s);
                 Store(s, alpha, beta, c + j);
             }
         }
         for (; j < n; j++)
         {
             float s = 0;
-            for (int p = 0; p < k; p++) s = MathF.FusedMultiplyAdd(a[p], b[(nint)p * n + j], s);
+            for (int p = 0; p < k; p++) s = MathF.FusedMultiplyAdd(a[p], b[(nint)p * ldb + j], s);
             c[j] = Finish(alpha * s, beta, c[j]);
         }
     }

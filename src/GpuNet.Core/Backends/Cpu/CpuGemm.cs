@@ -103,7 +103,7 @@ public static unsafe partial class CpuGemm
             // a few rows: no packing (CpuGemm.Small.cs)
             if (m <= SmallRowLimit && !transA)
             {
-                SmallRows(transB, m, n, k, alpha, pa + aOffset, pb + bOffset, beta, pc + cOffset);
+                SmallRowsSplit(transB, m, n, k, alpha, pa + aOffset, pb + bOffset, beta, pc + cOffset, Math.Max(1, maxThreads));
                 return;
             }
             var job = new Job

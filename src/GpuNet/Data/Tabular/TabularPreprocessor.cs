@@ -18,6 +18,12 @@ public enum TabularTask
     Classification,
     /// <summary>A number: the target standardized with its training mean and standard deviation (mean squared error on it).</summary>
     Regression,
+    /// <summary>
+    /// Several labels at once: the target names several comma-separated columns ("action,comedy,drama"), each holding two
+    /// values (0/1, no/yes, false/true); every row gets a 0/1 value per column (the second value in ordinal order is 1),
+    /// for one sigmoid output per label with binary cross-entropy.
+    /// </summary>
+    MultiLabel,
 }
 
 /// <summary>Which scaler <see cref="TabularPreprocessor"/> fits on the numeric features.</summary>
@@ -42,9 +48,11 @@ public sealed class TabularPreprocessor
     private readonly record struct FittedColumn(string Name, ColumnKind Kind);
     private Scaler? _scaler;
     private readonly LabelEncoder _target = new();
+    /// <summary>Multi-label: one two-value encoder per label column, in <see cref="Targets"/>' order.</summary>
+    private LabelEncoder[] _labels = [];
     private int[] _scaledColumns = [];
 
-    /// <param name="target">The label column.</param>
+    /// <param name="target">The label column; for <see cref="TabularTask.MultiLabel"/>, the label columns separated by commas.</param>
     /// <param name="features">Feature columns; null for every column except the target and free-text columns
     /// (categorical columns with more distinct values than half the rows, such as names).</param>
     public TabularPreprocessor(string target, IReadOnlyList<string>? features = null,
@@ -54,6 +62,13 @@ public sealed class TabularPreprocessor
     {
         Target = target;
         Task = task;
+        Targets = task == TabularTask.MultiLabel
+            ? [.. target.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)]
+            : [target];
+        if (task == TabularTask.MultiLabel && Targets.Count < 2)
+            throw new ArgumentException($"A multi-label target names at least two columns separated by commas, e.g. \"action,comedy\"; received '{target}'.", nameof(target));
+        if (Targets.Distinct(StringComparer.OrdinalIgnoreCase).Count() != Targets.Count)
+            throw new ArgumentException($"The target '{target}' names a column twice.", nameof(target));
         RequestedFeatures = features;
         NumericImpute = numericImpute;
         CategoricalImpute = categoricalImpute;
@@ -62,6 +77,12 @@ public sealed class TabularPreprocessor
     }
 
     public string Target { get; }
+
+    /// <summary>The target's columns: one, or the label columns of a <see cref="TabularTask.MultiLabel"/> target.</summary>
+    public IReadOnlyList<string> Targets { get; }
+
+    /// <summary>Multi-label: each label column's two values, the one encoded as 0 first (after Fit).</summary>
+    public IReadOnlyList<IReadOnlyList<string>> LabelValues => [.. _labels.Select(e => e.Classes)];
 
     /// <summary>Classes or a number.</summary>
     public TabularTask Task { get; }
@@ -81,8 +102,8 @@ public sealed class TabularPreprocessor
     /// <summary>Names of the produced feature columns ("age", "sex=female", ...), after Fit.</summary>
     public IReadOnlyList<string> FeatureNames { get; private set; } = [];
 
-    /// <summary>The target's classes; class i is the i-th (ordinal order), after Fit.</summary>
-    public IReadOnlyList<string> Classes => _target.Classes;
+    /// <summary>The target's classes; class i is the i-th (ordinal order), after Fit. Multi-label: the label columns' names.</summary>
+    public IReadOnlyList<string> Classes => Task == TabularTask.MultiLabel ? Targets : _target.Classes;
 
     /// <summary>Each feature column's kind when fitted: load new files with these (CsvLoadOptions.ColumnKinds), so that a
     /// column whose values are all missing in a small file is still read as a number.</summary>
@@ -97,6 +118,8 @@ public sealed class TabularPreprocessor
     {
         if (Task == TabularTask.Regression)
             throw new InvalidOperationException($"The target '{Target}' is predicted as a number (regression): it has no classes to encode.");
+        if (Task == TabularTask.MultiLabel)
+            throw new InvalidOperationException($"The target '{Target}' is several labels: encode them with EncodeLabels.");
         var col = table[Target];
         var text = TargetText(col);
         if (_target.Classes.Count == 0) _target.Fit(text.Where(t => t is not null)!);
@@ -104,6 +127,44 @@ public sealed class TabularPreprocessor
             if (text[r] is null)
                 throw new InvalidDataException($"Target column '{Target}' is missing in row {r + 1}. Drop the rows without a label before training.");
         return [.. text.Select(t => _target.Transform(t!))];
+    }
+
+    /// <summary>
+    /// Multi-label: every row's labels as 0/1, rows x <see cref="Targets"/>.Count, row-major. Before Fit, it learns each
+    /// column's two values from the whole column.
+    /// </summary>
+    /// <exception cref="InvalidDataException">A label column is missing a value, or holds other than two distinct values.</exception>
+    public float[] EncodeLabels(CsvTable table)
+    {
+        if (Task != TabularTask.MultiLabel)
+            throw new InvalidOperationException($"The target '{Target}' is not multi-label.");
+        int k = Targets.Count;
+        var y = new float[table.RowCount * k];
+        bool fitting = _labels.Length == 0;
+        var encoders = fitting ? new LabelEncoder[k] : _labels;
+        for (int j = 0; j < k; j++)
+        {
+            var text = TargetText(table[Targets[j]]);
+            if (Array.IndexOf(text, null) is var missing and >= 0)
+                throw new InvalidDataException($"Label column '{Targets[j]}' is missing in row {missing + 1}. Drop the rows without every label before training.");
+            if (fitting)
+            {
+                encoders[j] = new LabelEncoder().Fit(text!);
+                if (encoders[j].Classes.Count != 2)
+                    throw new InvalidDataException(
+                        $"Label column '{Targets[j]}' holds {encoders[j].Classes.Count} distinct value{(encoders[j].Classes.Count == 1 ? "" : "s")} " +
+                        $"({string.Join(", ", encoders[j].Classes.Take(5).Select(c => $"'{c}'"))}{(encoders[j].Classes.Count > 5 ? ", ..." : "")}); " +
+                        "each label of a multi-label target needs two, such as 0 and 1 or no and yes.");
+            }
+            for (int r = 0; r < text.Length; r++)
+            {
+                if (!encoders[j].Classes.Contains(text[r]!))
+                    throw new InvalidDataException($"Label column '{Targets[j]}' holds '{text[r]}' in row {r + 1}; the model knows {string.Join(" and ", encoders[j].Classes.Select(c => $"'{c}'"))}.");
+                y[r * k + j] = encoders[j].Transform(text[r]!);
+            }
+        }
+        _labels = encoders;
+        return y;
     }
 
     /// <summary>Regression: the target's value in every row, in its own units.</summary>
@@ -150,6 +211,7 @@ public sealed class TabularPreprocessor
     public TabularPreprocessor Fit(CsvTable table, ReadOnlySpan<int> trainRows)
     {
         if (Task == TabularTask.Classification) EncodeTarget(table);
+        else if (Task == TabularTask.MultiLabel) EncodeLabels(table);
         else
         {
             var y = TargetValues(table);
@@ -170,7 +232,7 @@ public sealed class TabularPreprocessor
             var auto = new List<TableColumn>();
             foreach (var c in table.Columns)
             {
-                if (string.Equals(c.Name, Target, StringComparison.OrdinalIgnoreCase)) continue;
+                if (IsTarget(c.Name)) continue;
                 int distinct = c.Kind == ColumnKind.Categorical ? c.Categories!.Distinct().Count() : 0;
                 if (distinct > table.RowCount / 2) { skipped.Add($"{c.Name} (free text: {distinct} distinct values)"); continue; }
                 auto.Add(c);
@@ -181,8 +243,8 @@ public sealed class TabularPreprocessor
         var scaled = new List<int>();
         foreach (var column in chosen)
         {
-            if (string.Equals(column.Name, Target, StringComparison.OrdinalIgnoreCase))
-                throw new ArgumentException($"The target column '{Target}' cannot also be a feature.");
+            if (IsTarget(column.Name))
+                throw new ArgumentException($"The target column '{column.Name}' cannot also be a feature.");
             var imputer = new SimpleImputer(column.Kind == ColumnKind.Numeric ? NumericImpute : CategoricalImpute).Fit(column, trainRows);
             LabelEncoder? encoder = null;
             if (column.Kind == ColumnKind.Numeric)
@@ -212,6 +274,8 @@ public sealed class TabularPreprocessor
         }
         return this;
     }
+
+    private bool IsTarget(string column) => Targets.Any(t => string.Equals(t, column, StringComparison.OrdinalIgnoreCase));
 
     /// <summary>
     /// Every row's encoded, imputed, scaled features (rows x <see cref="FeatureNames"/>.Count), without the
@@ -259,6 +323,8 @@ public sealed class TabularPreprocessor
             ["target_mean"] = TargetMean,
             ["target_std"] = TargetStd,
             ["classes"] = new JsonArray([.. Classes.Select(c => (JsonNode)c)]),
+            ["label_values"] = Task != TabularTask.MultiLabel ? null
+                : new JsonArray([.. _labels.Select(e => (JsonNode)new JsonArray([.. e.Classes.Select(c => (JsonNode)c)]))]),
             ["encoding"] = Encoding.ToString(),
             ["numeric_impute"] = NumericImpute.ToString(),
             ["categorical_impute"] = CategoricalImpute.ToString(),
@@ -296,6 +362,8 @@ public sealed class TabularPreprocessor
                 task: o["task"] is JsonNode task ? Enum.Parse<TabularTask>(task.GetValue<string>()) : TabularTask.Classification);
             if (p.Task == TabularTask.Regression)
                 (p.TargetMean, p.TargetStd) = (o["target_mean"]!.GetValue<double>(), o["target_std"]!.GetValue<double>());
+            else if (p.Task == TabularTask.MultiLabel)
+                p._labels = [.. o["label_values"]!.AsArray().Select(v => new LabelEncoder().Fit(v!.AsArray().Select(c => c!.GetValue<string>())))];
             else p._target.Fit(Strings("classes"));
             foreach (var f in o["features"]!.AsArray().Select(n => n!.AsObject()))
             {
@@ -331,6 +399,14 @@ public sealed class TabularPreprocessor
             var targets = new float[rows.Length];
             for (int i = 0; i < rows.Length; i++) targets[i] = (float)((y[rows[i]] - TargetMean) / TargetStd);
             return Dataset.ForRegression(name, x, targets, FeatureNames.Count);
+        }
+        if (Task == TabularTask.MultiLabel)
+        {
+            var all = EncodeLabels(table);
+            int k = Targets.Count;
+            var y = new float[rows.Length * k];
+            for (int i = 0; i < rows.Length; i++) Array.Copy(all, rows[i] * k, y, i * k, k);
+            return Dataset.WithTargets(name, x, y, FeatureNames.Count, k, multiLabel: true);
         }
         var allLabels = EncodeTarget(table);
         var labels = new int[rows.Length];

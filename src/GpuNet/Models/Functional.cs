@@ -1,0 +1,241 @@
+using System.Text.Json.Nodes;
+using GpuNet.Graph;
+using GpuNet.Layers;
+
+namespace GpuNet.Models;
+
+/// <summary>
+/// A tensor of a model under construction with the functional API (Keras' KerasTensor): the model's input, or what a
+/// layer (<see cref="Layer.Apply"/>), <see cref="Functional.Add"/> or <see cref="Functional.Concatenate"/> makes of others.
+/// It holds no values; <see cref="Functional.Model"/> turns the graph of them into a model.
+/// </summary>
+public sealed class SymbolicTensor
+{
+    internal SymbolicTensor(int features, SymbolicKind kind, Layer? layer, IReadOnlyList<SymbolicTensor> inputs)
+    {
+        Features = features;
+        Kind = kind;
+        Layer = layer;
+        Inputs = inputs;
+    }
+
+    /// <summary>Values per sample (the width of a row).</summary>
+    public int Features { get; }
+
+    internal SymbolicKind Kind { get; }
+
+    /// <summary>The layer that makes this tensor (null for the input and the merges).</summary>
+    internal Layer? Layer { get; }
+
+    internal IReadOnlyList<SymbolicTensor> Inputs { get; }
+
+    public override string ToString() => $"SymbolicTensor(None, {Features}){(Layer is null ? "" : $" from {Layer.Name}")}";
+}
+
+internal enum SymbolicKind { Input, Layer, Add, Concatenate }
+
+/// <summary>
+/// Keras' functional API: models that are graphs of layers, not only stacks: branches, a residual add, a concatenation.
+/// </summary>
+/// <example>
+/// <code>
+/// var x = Functional.Input(784);
+/// var h = new Dense(128, "relu").Apply(x);
+/// var a = new Dense(64, "relu").Apply(h);                    // two branches from h
+/// var b = new Dense(64, "tanh").Apply(h);
+/// var joined = Functional.Concatenate(a, b);                 // 128 features
+/// var y = new Dense(10, "softmax").Apply(Functional.Add(joined, h)); // a residual connection
+/// using var model = Functional.Model(x, y);                  // compile, fit, evaluate, save as any model
+/// </code>
+/// </example>
+public static class Functional
+{
+    /// <summary>The model's input: rows of <paramref name="features"/> values (Keras' <c>Input(shape=(features,))</c>).</summary>
+    public static SymbolicTensor Input(int features)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(features, 1);
+        return new SymbolicTensor(features, SymbolicKind.Input, null, []);
+    }
+
+    /// <summary>a + b element-wise (Keras' <c>layers.Add</c>), as a residual connection; both have the same width.</summary>
+    /// <exception cref="ArgumentException">The widths differ.</exception>
+    public static SymbolicTensor Add(SymbolicTensor a, SymbolicTensor b)
+    {
+        ArgumentNullException.ThrowIfNull(a);
+        ArgumentNullException.ThrowIfNull(b);
+        if (a.Features != b.Features)
+            throw new ArgumentException($"Add needs tensors of the same width; received {a.Features} and {b.Features} features. Concatenate joins different widths.");
+        return new SymbolicTensor(a.Features, SymbolicKind.Add, null, [a, b]);
+    }
+
+    /// <summary>[a, b] side by side (Keras' <c>layers.Concatenate</c> on the feature axis): a.Features + b.Features wide.</summary>
+    public static SymbolicTensor Concatenate(SymbolicTensor a, SymbolicTensor b)
+    {
+        ArgumentNullException.ThrowIfNull(a);
+        ArgumentNullException.ThrowIfNull(b);
+        return new SymbolicTensor(a.Features + b.Features, SymbolicKind.Concatenate, null, [a, b]);
+    }
+
+    /// <summary>
+    /// The model from <paramref name="input"/> to <paramref name="output"/> (Keras' <c>Model(inputs, outputs)</c>): a
+    /// <see cref="Sequential"/> whose one layer is the graph, so it compiles, fits, evaluates, predicts, freezes layers
+    /// (by their names), saves and loads as any model. Its summary lists every layer with the layers it is connected to.
+    /// </summary>
+    /// <exception cref="ArgumentException">The output does not depend on the input, or a layer is applied twice.</exception>
+    public static Sequential Model(SymbolicTensor input, SymbolicTensor output, string? name = null) =>
+        new(new FunctionalBlock(input, output, name));
+}
+
+/// <summary>
+/// The graph of a functional model as one layer of a <see cref="Sequential"/>: it builds its layers in topological order,
+/// each on the graph tensors of its inputs, and the merges as autograd operations (AddNode, ConcatNode).
+/// </summary>
+internal sealed class FunctionalBlock : Layer
+{
+    private readonly SymbolicTensor[] _order; // topological: the input first, the output last
+
+    public FunctionalBlock(SymbolicTensor input, SymbolicTensor output, string? name) : base(name)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        ArgumentNullException.ThrowIfNull(output);
+        if (input.Kind != SymbolicKind.Input)
+            throw new ArgumentException("The model's input must come from Functional.Input(features).", nameof(input));
+        var order = new List<SymbolicTensor>();
+        var state = new Dictionary<SymbolicTensor, bool>(ReferenceEqualityComparer.Instance); // false: visiting, true: done
+        void Visit(SymbolicTensor t)
+        {
+            if (state.TryGetValue(t, out bool done))
+            {
+                if (!done) throw new ArgumentException("The layers form a cycle.", nameof(output));
+                return;
+            }
+            if (t.Kind == SymbolicKind.Input && !ReferenceEquals(t, input))
+                throw new ArgumentException($"The output depends on another input ({t.Features} features) than the model's; a model here has one input.", nameof(output));
+            state[t] = false;
+            foreach (var i in t.Inputs) Visit(i);
+            state[t] = true;
+            order.Add(t);
+        }
+        Visit(output);
+        if (!ReferenceEquals(order[0], input))
+            throw new ArgumentException("The output does not depend on the model's input: connect it with Layer.Apply(input).", nameof(output));
+        var layers = order.Where(t => t.Layer is not null).Select(t => t.Layer!).ToList();
+        if (layers.Distinct(ReferenceEqualityComparer.Instance).Count() != layers.Count)
+            throw new ArgumentException("A layer is applied twice; shared layers are not supported: create one layer per use.", nameof(output));
+        if (layers.Select(l => l.Name).Distinct().Count() != layers.Count)
+            throw new ArgumentException($"Two layers share a name ({string.Join(", ", layers.GroupBy(l => l.Name).Where(g => g.Count() > 1).Select(g => g.Key))}); names identify their weights.", nameof(output));
+        _order = [.. order];
+        Input = input;
+        Output = output;
+    }
+
+    public SymbolicTensor Input { get; }
+    public SymbolicTensor Output { get; }
+
+    /// <summary>The layers, in the order they are built.</summary>
+    public IEnumerable<Layer> Inner => _order.Where(t => t.Layer is not null).Select(t => t.Layer!);
+
+    public override string TypeName => "Functional";
+
+    public override Activation? OutputActivation => Output.Layer?.OutputActivation;
+
+    public override int OutputSize(int inputSize)
+    {
+        RequireWidth(inputSize);
+        return Output.Features;
+    }
+
+    public override long ParameterCount(int inputSize)
+    {
+        RequireWidth(inputSize);
+        return _order.Where(t => t.Layer is not null).Sum(t => t.Layer!.ParameterCount(t.Inputs[0].Features));
+    }
+
+    public override int StatisticCount(int inputSize)
+    {
+        RequireWidth(inputSize);
+        return _order.Where(t => t.Layer is not null).Sum(t => t.Layer!.StatisticCount(t.Inputs[0].Features));
+    }
+
+    internal override IEnumerable<LayerWeight> BuiltWeights => Inner.SelectMany(l => l.BuiltWeights);
+
+    /// <summary>Each layer's inputs, by name ("input" for the model's input, "add_3" and the like for the merges).</summary>
+    public IReadOnlyList<(SymbolicTensor Tensor, string Name, IReadOnlyList<string> ConnectedTo)> Nodes()
+    {
+        var names = new Dictionary<SymbolicTensor, string>(ReferenceEqualityComparer.Instance);
+        var nodes = new List<(SymbolicTensor, string, IReadOnlyList<string>)>();
+        int merges = 0;
+        foreach (var t in _order)
+        {
+            string name = t.Kind switch
+            {
+                SymbolicKind.Input => "input",
+                SymbolicKind.Layer => t.Layer!.Name,
+                SymbolicKind.Add => $"add_{++merges}",
+                _ => $"concatenate_{++merges}",
+            };
+            names[t] = name;
+            nodes.Add((t, name, [.. t.Inputs.Select(i => names[i])]));
+        }
+        return nodes;
+    }
+
+    internal override Tensor Build(ComputationGraph graph, Tensor input, BuildContext context, bool omitFinalActivation)
+    {
+        RequireWidth(input.Cols);
+        var values = new Dictionary<SymbolicTensor, Tensor>(ReferenceEqualityComparer.Instance);
+        foreach (var t in _order)
+            values[t] = t.Kind switch
+            {
+                SymbolicKind.Input => input,
+                SymbolicKind.Layer => t.Layer!.Build(graph, values[t.Inputs[0]], context, omitFinalActivation && ReferenceEquals(t, Output)),
+                SymbolicKind.Add => graph.Add(values[t.Inputs[0]], values[t.Inputs[1]]),
+                _ => graph.Concatenate(values[t.Inputs[0]], values[t.Inputs[1]]),
+            };
+        return values[Output];
+    }
+
+    /// <summary>The graph as JSON: each node's kind, its inputs (indices of earlier nodes) and a layer's own config.</summary>
+    internal JsonObject ToConfig(Func<Layer, JsonObject> layerConfig)
+    {
+        var index = new Dictionary<SymbolicTensor, int>(ReferenceEqualityComparer.Instance);
+        var nodes = new JsonArray();
+        foreach (var t in _order)
+        {
+            index[t] = index.Count;
+            var node = new JsonObject
+            {
+                ["kind"] = t.Kind.ToString(),
+                ["features"] = t.Features,
+                ["inputs"] = new JsonArray([.. t.Inputs.Select(i => (JsonNode)index[i])]),
+            };
+            if (t.Layer is not null) node["layer"] = layerConfig(t.Layer);
+            nodes.Add(node);
+        }
+        return new JsonObject { ["nodes"] = nodes };
+    }
+
+    /// <summary>The block saved by <see cref="ToConfig"/>, its layers made by <paramref name="layerFromConfig"/>.</summary>
+    internal static FunctionalBlock FromConfig(JsonObject config, string name, Func<JsonObject, Layer> layerFromConfig)
+    {
+        var made = new List<SymbolicTensor>();
+        foreach (var node in config["nodes"]!.AsArray().Select(n => n!.AsObject()))
+        {
+            var inputs = node["inputs"]!.AsArray().Select(i => made[i!.GetValue<int>()]).ToArray();
+            made.Add(Enum.Parse<SymbolicKind>(node["kind"]!.GetValue<string>()) switch
+            {
+                SymbolicKind.Input => Functional.Input(node["features"]!.GetValue<int>()),
+                SymbolicKind.Layer => layerFromConfig(node["layer"]!.AsObject()).Apply(inputs[0]),
+                SymbolicKind.Add => Functional.Add(inputs[0], inputs[1]),
+                _ => Functional.Concatenate(inputs[0], inputs[1]),
+            });
+        }
+        return new FunctionalBlock(made[0], made[^1], name);
+    }
+
+    private void RequireWidth(int inputSize)
+    {
+        if (inputSize != Input.Features)
+            throw new ArgumentException($"Functional model '{Name}' takes {Input.Features} features per row (its Input), but received {inputSize}.");
+    }
+}
