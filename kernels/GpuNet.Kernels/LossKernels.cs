@@ -183,7 +183,7 @@ public static class LossKernels
     public static void CountCorrectMultiLabelKernel(FloatView scores, FloatView targets, int count, float threshold, IntView correct)
     {
         int i = Grid.GlobalIndex.X;
-        int hit = i < count && scores[i] > threshold == targets[i] > 0.5f ? 1 : 0;
+        int hit = i < count && LossMath.MultiLabelHit(scores[i], targets[i], threshold) ? 1 : 0;
         for (int offset = Warp.WarpSize / 2; offset > 0; offset >>= 1)
             hit += Warp.ShuffleXor(hit, offset);
         if (Warp.LaneIdx == 0 && hit != 0)

@@ -45,6 +45,10 @@ public static class LossMath
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float SigmoidCrossEntropyGradient(float s, float t, float scale) => scale * (s - t);
 
+    /// <summary>Keras' binary accuracy for one (sample, label) pair: the score's side of the threshold is the target's side of 0.5.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static bool MultiLabelHit(float score, float target, float threshold) => score > threshold == target > 0.5f;
+
     /// <summary>d/dp of the squared error d^2 (d = p - t), times scale: scale 2 d.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float SquaredErrorGradient(float d, float scale) => scale * 2f * d;

@@ -107,7 +107,7 @@ public sealed partial class CpuBackend
         Require(scores, count, nameof(scores)); Require(targets, count, nameof(targets)); Require(correct, 1, nameof(correct));
         var s = Cpu(scores, nameof(scores)).Span; var t = Cpu(targets, nameof(targets)).Span;
         int n = 0;
-        for (int i = 0; i < count; i++) if (s[i] > threshold == t[i] > 0.5f) n++;
+        for (int i = 0; i < count; i++) if (LossMath.MultiLabelHit(s[i], t[i], threshold)) n++;
         Cpu(correct, nameof(correct)).Span[0] += n;
     }
 
