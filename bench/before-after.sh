@@ -2,7 +2,7 @@
 # CPU training throughput of two commits, alternated round by round in one sitting: `gpunet bench --devices cpu` of the
 # lecture model built from each commit, the same batch sizes, steps and warm-up, the order swapped every round.
 # Prints every sample, then per batch the median (min-max) samples/s of each and the after/before ratio of each round.
-# usage (from the project root): bash bench/before-after.sh BEFORE [AFTER=HEAD] [rounds=5] [batch sizes=1,64,1024]
+# usage (from the project root): [MODEL=wide] [WARMUP=300] bash bench/before-after.sh BEFORE [AFTER=HEAD] [rounds=5] [batch sizes=1,64,1024]
 set -euo pipefail
 before=${1:?usage: bash bench/before-after.sh BEFORE [AFTER] [rounds] [batch-sizes]}
 after=${2:-HEAD}
@@ -18,12 +18,12 @@ for side in before after; do
   echo "$side: $(git rev-parse --short "$rev")"
 done
 
-# A fixed warm-up for both (an adaptive one may not exist in the older build): 300 steps, then at least 2 s timed.
+# A fixed warm-up for both (an adaptive one may not exist in the older build): 300 steps (WARMUP), then at least 2 s timed.
 export DOTNET_PROCESSOR_COUNT=${THREADS:-2}
 for round in $(seq 1 "$rounds"); do
   order=(before after); (( round % 2 == 0 )) && order=(after before)
   for side in "${order[@]}"; do
-    dotnet "$work/bin-$side/GpuNet.Cli.dll" bench --devices cpu --batch-sizes "$batches" --warmup 300 --min-time 2 --out "$work/out-$side-$round" > /dev/null
+    dotnet "$work/bin-$side/GpuNet.Cli.dll" bench --devices cpu --model "${MODEL:-lecture}" --batch-sizes "$batches" --warmup "${WARMUP:-300}" --min-time 2 --out "$work/out-$side-$round" > /dev/null
     python3 - "$work/out-$side-$round" "$side" "$round" >> "$work/samples.txt" <<'PY'
 import glob, json, sys
 folder, side, rnd = sys.argv[1:]
