@@ -27,7 +27,8 @@ internal sealed record LoadedData(Dataset Train, Dataset Test, int ClassCount, i
     public bool IsImage => ImageHeight > 0;
 
     /// <summary>Multi-label: Keras' binary accuracy of <paramref name="probabilities"/> (rows x labels) on the test rows, the
-    /// share of (row, label) pairs where p &gt; 0.5 agrees with the 0/1 label.</summary>
+    /// share of (row, label) pairs where p &gt; 0.5 agrees with the 0/1 label (for an ensemble's averaged probabilities;
+    /// one model's is <see cref="Models.Sequential.Evaluate"/>'s accuracy).</summary>
     public double BinaryAccuracy(float[] probabilities)
     {
         var y = Test.Targets!;
@@ -36,9 +37,9 @@ internal sealed record LoadedData(Dataset Train, Dataset Test, int ClassCount, i
         return (double)agree / y.Length;
     }
 
-    /// <summary>The test line of a multi-label model.</summary>
-    public string MultiLabelReport(Models.Sequential model, double loss) =>
-        $"Test: loss {loss:F4} - binary accuracy {BinaryAccuracy(model.Predict(Test.Features)):F4} ({Test.Count:N0} samples x {ClassCount} labels)";
+    /// <summary>The test line of a multi-label model: Evaluate's accuracy is Keras' binary accuracy for such data.</summary>
+    public string MultiLabelReport(Models.EvaluationResult test) =>
+        $"Test: loss {test.Loss:F4} - binary accuracy {test.Accuracy:F4} ({Test.Count:N0} samples x {ClassCount} labels)";
 }
 
 internal static class DataLoader

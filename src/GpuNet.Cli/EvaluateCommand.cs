@@ -76,7 +76,7 @@ internal static class EvaluateCommand
         }
         if (loaded.IsMultiLabel)
         {
-            output.WriteLine($"Test ({loaded.Test.Name}):" + loaded.MultiLabelReport(model, result.Loss)["Test:".Length..]);
+            output.WriteLine($"Test ({loaded.Test.Name}):" + loaded.MultiLabelReport(result)["Test:".Length..]);
             if (report) output.WriteLine("--report: a multi-label model has no single class per row; the binary accuracy above is its report.");
             return 0;
         }

@@ -161,7 +161,7 @@ internal static class TrainCommand
         output.WriteLine($"Training time: {total.Elapsed.TotalSeconds:F1}s ({meanEpoch:F3}s per epoch after the first, " +
                          $"{epochs[^1].SamplesPerSecond:N0} samples/s in the last)");
         output.WriteLine(data.IsRegression ? data.RegressionReport(model, test.Loss)
-            : data.IsMultiLabel ? data.MultiLabelReport(model, test.Loss)
+            : data.IsMultiLabel ? data.MultiLabelReport(test)
             : $"Test: loss {test.Loss:F4} - accuracy {test.Accuracy:F4} ({test.Samples:N0} samples)");
         if (s.Ensemble > 1) TrainEnsemble(s, data, backend, model, test, output);
         if (s.SavePath is { } path)
@@ -197,8 +197,7 @@ internal static class TrainCommand
         // a member's figure: its accuracy, or for regression its RMSE in the target's units
         string Score(Sequential m, EvaluationResult r) => data.IsRegression
             ? FormattableString.Invariant($"test RMSE {data.RegressionErrors(m.Predict(data.Test.Features)).Rmse:G5}")
-            : data.IsMultiLabel ? $"test binary accuracy {data.BinaryAccuracy(m.Predict(data.Test.Features)):F4}"
-            : $"test accuracy {r.Accuracy:F4}";
+            : $"test {(data.IsMultiLabel ? "binary " : "")}accuracy {r.Accuracy:F4}";
         output.WriteLine($"Ensemble: training {s.Ensemble - 1} more models with seeds {s.Seed + 1}..{s.Seed + s.Ensemble - 1}");
         output.WriteLine($"  member 1 (seed {s.Seed}): {Score(first, firstTest)}");
         var members = new List<Sequential> { first };
@@ -225,7 +224,7 @@ internal static class TrainCommand
             }
             if (data.IsMultiLabel)
             {
-                var memberAccuracy = members.Select(m => data.BinaryAccuracy(m.Predict(data.Test.Features))).ToList();
+                var memberAccuracy = members.Select(m => m.Evaluate(data.Test).Accuracy).ToList();
                 output.WriteLine($"Ensemble of {members.Count} (mean of their probabilities): test binary accuracy {data.BinaryAccuracy(ensemble.Predict(data.Test.Features)):F4} " +
                                  $"(members: mean {memberAccuracy.Average():F4}, best {memberAccuracy.Max():F4})");
                 return;

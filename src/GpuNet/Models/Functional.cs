@@ -159,6 +159,15 @@ internal sealed class FunctionalBlock : Layer
 
     internal override IEnumerable<LayerWeight> BuiltWeights => Inner.SelectMany(l => l.BuiltWeights);
 
+    /// <summary>The type shown for a node without a layer: the input or a merge.</summary>
+    public static string NodeType(SymbolicTensor t) => t.Kind switch
+    {
+        SymbolicKind.Input => "InputLayer",
+        SymbolicKind.Add => "Add",
+        SymbolicKind.Concatenate => "Concatenate",
+        _ => t.Layer!.TypeName,
+    };
+
     /// <summary>Each layer's inputs, by name ("input" for the model's input, "add_3" and the like for the merges).</summary>
     public IReadOnlyList<(SymbolicTensor Tensor, string Name, IReadOnlyList<string> ConnectedTo)> Nodes()
     {

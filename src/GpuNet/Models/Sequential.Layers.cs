@@ -121,7 +121,7 @@ public sealed partial class Sequential
             {
                 var (tensor, name, from) = nodes[i];
                 boxes.Add(tensor.Layer is { } layer ? LayerBox(layer, tensor.Inputs[0].Features)
-                    : [$"{name} ({(name.StartsWith("add", StringComparison.Ordinal) ? "Add" : "Concatenate")})",
+                    : [$"{name} ({FunctionalBlock.NodeType(tensor)})",
                        $"{string.Join(" + ", tensor.Inputs.Select(t => $"(None, {t.Features})"))} -> (None, {tensor.Features})"]);
                 edges.AddRange(from.Select(f => (index[f], i)));
             }
@@ -178,7 +178,7 @@ public sealed partial class Sequential
             {
                 string from = string.Join(", ", connectedTo);
                 if (tensor.Layer is { } layer) Row(layer, tensor.Inputs[0].Features, from);
-                else rows.Add([$"{name} ({(connectedTo.Count == 0 ? "InputLayer" : name.StartsWith("add", StringComparison.Ordinal) ? "Add" : "Concatenate")})",
+                else rows.Add([$"{name} ({FunctionalBlock.NodeType(tensor)})",
                     $"(None, {tensor.Features})", "0", "-", from]);
             }
         }
