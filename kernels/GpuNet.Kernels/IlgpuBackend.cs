@@ -47,6 +47,8 @@ public sealed partial class IlgpuBackend : IBackend
     private readonly Action<AcceleratorStream, Index1D, IntView, IntView, int, int, IntView> _gather;
     private readonly Action<AcceleratorStream, Index1D, FloatView, float, float, ulong, uint> _randomUniform;
     private readonly Action<AcceleratorStream, Index1D, FloatView, float, float, ulong, uint> _randomNormal;
+    private readonly Action<AcceleratorStream, Index1D, FloatView, IntView, FloatView, int> _takeAlongRows;
+    private readonly Action<AcceleratorStream, Index1D, FloatView, IntView, FloatView, int> _putAlongRows;
 
     // IBackend.Layers.cs: losses (IlgpuBackend.Losses.cs)
     private readonly Action<AcceleratorStream, KernelConfig, FloatView, FloatView, int, int, FloatView, int, FloatView, int, float, FloatView> _softmaxCrossEntropyDense;
@@ -110,6 +112,8 @@ public sealed partial class IlgpuBackend : IBackend
         Load(out _gather, DataKernels.GatherKernel);
         Load(out _randomUniform, RandomKernels.RandomUniformKernel);
         Load(out _randomNormal, RandomKernels.RandomNormalKernel);
+        Load(out _takeAlongRows, OperatorKernels.TakeAlongRowsKernel);
+        Load(out _putAlongRows, OperatorKernels.PutAlongRowsKernel);
 
         Load(out _softmaxCrossEntropyDense, LossKernels.SoftmaxCrossEntropyDenseKernel);
         Load(out _sigmoidCrossEntropy, LossKernels.SigmoidCrossEntropyKernel);

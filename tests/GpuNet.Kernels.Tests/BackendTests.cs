@@ -28,6 +28,116 @@ public sealed class IlgpuCpuBackendTests(IlgpuCpuBackendFixture fixture) : Backe
     }
 }
 
+/// <summary>
+/// The whole contract suite on <see cref="ThinBackend"/>, which implements only the thin core: every fused
+/// operation is tested here through its default composition (<see cref="ComposedOps"/>).
+/// </summary>
+public sealed class ThinBackendTests : BackendContractTests
+{
+    private readonly ThinBackend _backend = new();
+
+    protected override IBackend Backend => _backend;
+
+    [Fact]
+    public void FusedOperationsRunAsCompositionsOfCorePrimitives()
+    {
+        var logits = Put([1f, 2f, 3f, 0.5f, -1f, 4f]);
+        var labels = Put([2, 0]);
+        var loss = Put([0f]);
+        var grad = Alloc<float>(6);
+        _backend.Calls.Clear();
+        Backend.SoftmaxCrossEntropy(logits, labels, 2, 3, null, grad, 0.5f, loss);
+        // max by ArgMax + TakeAlongRows, exp and log by Map, row sums by GEMM, the labelled entries by Take/PutAlongRows
+        foreach (var primitive in new[] { "ArgMax", "TakeAlongRows", "Zip", "Map", "Gemm", "ColumnSum", "Generate", "PutAlongRows" })
+            Assert.True(_backend.Calls.GetValueOrDefault(primitive) > 0, $"{primitive} was not used");
+        Assert.DoesNotContain("Softmax", _backend.Calls.Keys);
+    }
+}
+
+/// <summary>The composed defaults on the ILGPU kernels (ILGPU's CPU accelerator): the generic operator kernels compile and
+/// run for every operator struct the compositions use.</summary>
+public sealed class IlgpuComposedTests(IlgpuCpuBackendFixture fixture) : IClassFixture<IlgpuCpuBackendFixture>
+{
+    [Fact]
+    public void ComposedLossesAndOptimizerMatchTheFusedKernels()
+    {
+        var b = fixture.Backend;
+        int rows = 3, cols = 5, n = rows * cols;
+        var x = Check.Uniform(n, seed: 11, low: -3f, high: 3f);
+        var t = Check.Uniform(n, seed: 12, low: 0f, high: 1f);
+        int[] labels = [4, 0, 2];
+        using var dx = b.Allocate<float>(n); using var dt = b.Allocate<float>(n); using var dl = b.Allocate<int>(rows);
+        b.Upload<float>(x, dx); b.Upload<float>(t, dt); b.Upload<int>(labels, dl);
+
+        float[] Run(Action<IBackend, DeviceBuffer<float>, DeviceBuffer<float>> op, IBackend via)
+        {
+            using var loss = b.Allocate<float>(1); using var grad = b.Allocate<float>(n);
+            op(via, loss, grad);
+            var host = new float[n + 1];
+            b.Download(grad, host.AsSpan(0, n)); b.Download(loss, host.AsSpan(n, 1));
+            return host;
+        }
+
+        void Same(Action<IBackend, DeviceBuffer<float>, DeviceBuffer<float>> op, string what) =>
+            Check.Close(Run(op, b), Run((_, l, g) => op(new CoreOnly(b), l, g), b), 1e-6, 1e-5, what);
+
+        Same((be, l, g) => be.SoftmaxCrossEntropy(dx, dl, rows, cols, null, g, 1f / rows, l), "sparse softmax cross-entropy");
+        Same((be, l, g) => be.SoftmaxCrossEntropyDense(dx, dt, rows, cols, null, g, 1f / rows, l), "dense softmax cross-entropy");
+        Same((be, l, g) => be.SigmoidCrossEntropy(dx, dt, n, null, g, 1f / n, l), "sigmoid cross-entropy");
+        Same((be, l, g) => be.MeanSquaredError(dx, dt, n, g, 1f / n, l), "squared error");
+        Same((be, l, g) => be.ActivationBackward(ActivationKind.Elu, 0.7f, dx, dx, dt, g, n, false), "ELU backward");
+        Same((be, l, g) =>
+        {
+            using var s1 = b.Allocate<float>(n); using var s2 = b.Allocate<float>(n);
+            b.Copy(dx, g);
+            var adam = new OptimizerStep { Kind = OptimizerKind.Adam, LearningRate = 0.01f, Beta1 = 0.9f, Beta2 = 0.999f, Epsilon = 1e-7f,
+                BiasCorrection1 = 10f, BiasCorrection2 = 1000f };
+            be.OptimizerUpdate(adam, g, dt, s1, s2, n);
+            be.OptimizerUpdate(adam, g, dt, s1, s2, n);
+        }, "Adam, two steps");
+        using var composed = b.Allocate<int>(1); using var fused = b.Allocate<int>(1);
+        ((IBackend)new CoreOnly(b)).CountCorrect(dx, dl, rows, cols, composed);
+        b.CountCorrect(dx, dl, rows, cols, fused);
+        var counts = new int[2];
+        b.Download(composed, counts.AsSpan(0, 1)); b.Download(fused, counts.AsSpan(1, 1));
+        Assert.Equal(counts[1], counts[0]);
+    }
+
+    /// <summary>Forwards the core primitives to an ILGPU backend and leaves every fused operation to its default.</summary>
+    private sealed class CoreOnly(IlgpuBackend inner) : IBackend
+    {
+        public string Name => inner.Name;
+        public DeviceKind Kind => inner.Kind;
+        public void Dispose() { }
+        public DeviceBuffer<T> Allocate<T>(int length) where T : unmanaged => inner.Allocate<T>(length);
+        public void Upload<T>(ReadOnlySpan<T> source, DeviceBuffer<T> destination) where T : unmanaged => inner.Upload(source, destination);
+        public void Download<T>(DeviceBuffer<T> source, Span<T> destination) where T : unmanaged => inner.Download(source, destination);
+        public void Copy<T>(DeviceBuffer<T> source, DeviceBuffer<T> destination) where T : unmanaged => inner.Copy(source, destination);
+        public void Fill(DeviceBuffer<int> buffer, int value) => inner.Fill(buffer, value);
+        public void Synchronize() => inner.Synchronize();
+        public void Gemm(bool transA, bool transB, int m, int n, int k, float alpha, DeviceBuffer<float> a, DeviceBuffer<float> b, float beta, DeviceBuffer<float> c) =>
+            inner.Gemm(transA, transB, m, n, k, alpha, a, b, beta, c);
+        public void ColumnSum(DeviceBuffer<float> x, int rows, int cols, DeviceBuffer<float> result, bool accumulate) => inner.ColumnSum(x, rows, cols, result, accumulate);
+        public void Generate<TOp>(TOp op, DeviceBuffer<float> y, int count) where TOp : struct, IElementGenerator => inner.Generate(op, y, count);
+        public void Map<TOp>(TOp op, DeviceBuffer<float> x, DeviceBuffer<float> y, int count, bool accumulate = false) where TOp : struct, IUnaryOperator =>
+            inner.Map(op, x, y, count, accumulate);
+        public void Zip<TOp>(TOp op, DeviceBuffer<float> a, DeviceBuffer<float> b, DeviceBuffer<float> y, int rows, int cols, Broadcast broadcast, bool accumulate)
+            where TOp : struct, IBinaryOperator => inner.Zip(op, a, b, y, rows, cols, broadcast, accumulate);
+        public void Count<TOp>(TOp predicate, DeviceBuffer<float> a, DeviceBuffer<float> b, int count, DeviceBuffer<int> total) where TOp : struct, IElementPredicate =>
+            inner.Count(predicate, a, b, count, total);
+        public void Softmax(DeviceBuffer<float> x, DeviceBuffer<float> y, int rows, int cols) => inner.Softmax(x, y, rows, cols);
+        public void ArgMax(DeviceBuffer<float> scores, int rows, int cols, DeviceBuffer<int> result) => inner.ArgMax(scores, rows, cols, result);
+        public void TakeAlongRows(DeviceBuffer<float> x, DeviceBuffer<int> indices, int rows, int cols, DeviceBuffer<float> y) => inner.TakeAlongRows(x, indices, rows, cols, y);
+        public void PutAlongRows(DeviceBuffer<float> values, DeviceBuffer<int> indices, int rows, int cols, DeviceBuffer<float> x) => inner.PutAlongRows(values, indices, rows, cols, x);
+        public void GatherRows(DeviceBuffer<float> source, DeviceBuffer<int> indices, int indexOffset, int count, int cols, DeviceBuffer<float> destination) =>
+            inner.GatherRows(source, indices, indexOffset, count, cols, destination);
+        public void CopyColumns(DeviceBuffer<float> x, int xCols, int xOffset, DeviceBuffer<float> y, int yCols, int yOffset, int rows, int cols, bool accumulate) =>
+            inner.CopyColumns(x, xCols, xOffset, y, yCols, yOffset, rows, cols, accumulate);
+        public void Gather(DeviceBuffer<int> source, DeviceBuffer<int> indices, int indexOffset, int count, DeviceBuffer<int> destination) =>
+            inner.Gather(source, indices, indexOffset, count, destination);
+    }
+}
+
 /// <summary>The contract tests on an NVIDIA GPU; every test skips when there is no CUDA device.</summary>
 public sealed class CudaBackendTests(CudaBackendFixture fixture) : BackendContractTests, IClassFixture<CudaBackendFixture>
 {

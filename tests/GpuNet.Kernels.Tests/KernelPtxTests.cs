@@ -1,4 +1,5 @@
 using System.Reflection;
+using GpuNet.Backends;
 using GpuNet.Kernels;
 using ILGPU;
 using ILGPU.Backends.EntryPoints;
@@ -20,6 +21,7 @@ public sealed class KernelPtxTests
     [
         typeof(ElementwiseKernels), typeof(ActivationKernels), typeof(SoftmaxKernels), typeof(ReductionKernels), typeof(DataKernels),
         typeof(OptimizerKernels), typeof(RandomKernels), typeof(LossKernels), typeof(LayerKernels), typeof(AugmentKernels), typeof(GemmKernels),
+        typeof(OperatorKernels),
     ];
 
     private static readonly Type[] IndexTypes = [typeof(Index1D), typeof(Index2D), typeof(Index3D), typeof(LongIndex1D), typeof(LongIndex2D), typeof(LongIndex3D)];
@@ -29,8 +31,20 @@ public sealed class KernelPtxTests
         var data = new TheoryData<string>();
         foreach (var type in KernelClasses)
             foreach (var method in type.GetMethods(BindingFlags.Public | BindingFlags.Static).Where(m => m.Name.EndsWith("Kernel", StringComparison.Ordinal)))
-                data.Add($"{type.Name}.{method.Name}");
+            {
+                if (!method.IsGenericMethodDefinition) { data.Add($"{type.Name}.{method.Name}"); continue; }
+                // an operator kernel compiles once per operator struct: every shipped operator must compile
+                foreach (var op in OperatorsFor(method))
+                    data.Add($"{type.Name}.{method.Name}.{op.Name}");
+            }
         return data;
+    }
+
+    /// <summary>The shipped operator structs that satisfy the generic kernel's constraint (IUnaryOperator, ...).</summary>
+    private static IEnumerable<Type> OperatorsFor(MethodInfo method)
+    {
+        var constraint = method.GetGenericArguments()[0].GetGenericParameterConstraints().Single(c => c.IsInterface);
+        return typeof(ElementOps).GetNestedTypes().Where(t => t.IsValueType && constraint.IsAssignableFrom(t));
     }
 
     [Fact]
@@ -49,6 +63,7 @@ public sealed class KernelPtxTests
     {
         var parts = name.Split('.');
         var method = KernelClasses.Single(t => t.Name == parts[0]).GetMethod(parts[1], BindingFlags.Public | BindingFlags.Static)!;
+        if (method.IsGenericMethodDefinition) method = method.MakeGenericMethod(OperatorsFor(method).Single(t => t.Name == parts[2]));
         // As CreateCuda's context: algorithms enabled, the TF32 intrinsics registered. The CPU device only hosts the compiler.
         using var context = Context.Create(builder => GemmTf32Kernels.RegisterIntrinsics(builder.CPU(new CPUDevice(32, 8, 1)).EnableAlgorithms()));
         using var backend = new PTXBackend(context, new CudaCapabilityContext(CudaArchitecture.SM_90),

@@ -12,8 +12,12 @@ public enum DeviceKind
 }
 
 /// <summary>
-/// The device boundary: flat buffers with explicit dimensions and the handful of operations a
-/// multi-layer perceptron needs to train. No graph, no broadcasting rules, no layer knowledge.
+/// The device boundary: flat buffers with explicit dimensions. This file is the thin core, 19 primitives
+/// a backend must implement: memory, GEMM, element-wise operations driven by operator structs, row and
+/// column reductions, softmax, gathers and scatters. Everything else (losses with their gradients, batch
+/// normalization, the optimizer rules, dropout, augmentation; IBackend.Fused.cs) is an optional capability
+/// with a default implementation composed from these primitives (<see cref="ComposedOps"/>), which a
+/// backend overrides only to be faster.
 /// </summary>
 /// <remarks>
 /// <para>All matrices are dense and row-major. Dimension letters: M rows of the result, N its columns,
@@ -54,9 +58,6 @@ public partial interface IBackend : IDisposable
     void Copy<T>(DeviceBuffer<T> source, DeviceBuffer<T> destination) where T : unmanaged;
 
     /// <summary>Sets every element of <paramref name="buffer"/> to <paramref name="value"/>.</summary>
-    void Fill(DeviceBuffer<float> buffer, float value);
-
-    /// <summary>Sets every element of <paramref name="buffer"/> to <paramref name="value"/>.</summary>
     void Fill(DeviceBuffer<int> buffer, int value);
 
     /// <summary>Waits until all queued work has finished.</summary>
@@ -79,53 +80,44 @@ public partial interface IBackend : IDisposable
     void Gemm(bool transA, bool transB, int m, int n, int k, float alpha,
         DeviceBuffer<float> a, DeviceBuffer<float> b, float beta, DeviceBuffer<float> c);
 
-    /// <summary>x[r, c] += bias[c] for an R x C matrix, in place.</summary>
-    void BiasAdd(DeviceBuffer<float> x, DeviceBuffer<float> bias, int rows, int cols);
-
     /// <summary>result[c] = sum_r x[r, c] (+ result[c] when <paramref name="accumulate"/>): the bias gradient.</summary>
     void ColumnSum(DeviceBuffer<float> x, int rows, int cols, DeviceBuffer<float> result, bool accumulate);
 
-    // ---- activations ----------------------------------------------------------------------
+    // ---- element-wise, driven by operator structs -----------------------------------------
 
-    /// <summary>y = f(x) element-wise over the first <paramref name="count"/> elements. y may alias x.</summary>
-    void Activation(ActivationKind kind, float alpha, DeviceBuffer<float> x, DeviceBuffer<float> y, int count);
+    /// <summary>y[i] = op.At(i) for i in [0, count): constants and counter-based random draws.</summary>
+    void Generate<TOp>(TOp op, DeviceBuffer<float> y, int count) where TOp : struct, IElementGenerator;
+
+    /// <summary>y[i] = op.Apply(x[i]) (added to y[i] when <paramref name="accumulate"/>) for i in [0, count). y may alias x.</summary>
+    void Map<TOp>(TOp op, DeviceBuffer<float> x, DeviceBuffer<float> y, int count, bool accumulate = false)
+        where TOp : struct, IUnaryOperator;
 
     /// <summary>
-    /// gradInput = gradOutput * f'(x) (added when <paramref name="accumulate"/>), element-wise.
-    /// Backends use whichever of the pre-activation <paramref name="x"/> and the output <paramref name="y"/>
-    /// is cheaper (sigmoid and tanh use y). Throws <see cref="NotSupportedException"/> for Step.
+    /// y[r, c] = op.Apply(a[r, c], b at (r, c)) (added to y when <paramref name="accumulate"/>) over an R x C
+    /// matrix, with b full, one row, one column or one value as <paramref name="broadcast"/> says. y may alias a or b.
     /// </summary>
-    void ActivationBackward(ActivationKind kind, float alpha, DeviceBuffer<float> x, DeviceBuffer<float> y,
-        DeviceBuffer<float> gradOutput, DeviceBuffer<float> gradInput, int count, bool accumulate);
+    void Zip<TOp>(TOp op, DeviceBuffer<float> a, DeviceBuffer<float> b, DeviceBuffer<float> y, int rows, int cols,
+        Broadcast broadcast, bool accumulate) where TOp : struct, IBinaryOperator;
+
+    /// <summary>total[0] += the number of i in [0, count) for which predicate.Test(a[i], b[i]) holds.</summary>
+    void Count<TOp>(TOp predicate, DeviceBuffer<float> a, DeviceBuffer<float> b, int count, DeviceBuffer<int> total)
+        where TOp : struct, IElementPredicate;
+
+    // ---- rows ------------------------------------------------------------------------------
 
     /// <summary>Row-wise softmax of an R x C matrix, max-subtracted: y = exp(x - max) / sum exp(x - max).</summary>
     void Softmax(DeviceBuffer<float> x, DeviceBuffer<float> y, int rows, int cols);
 
-    // ---- loss and metrics ------------------------------------------------------------------
-
-    /// <summary>
-    /// Fused softmax + sparse categorical cross-entropy on R x C logits with integer labels.
-    /// </summary>
-    /// <param name="logits">R x C pre-softmax scores.</param>
-    /// <param name="labels">R class indices in [0, C).</param>
-    /// <param name="probabilities">R x C softmax output, or null when not needed.</param>
-    /// <param name="gradLogits">R x C gradient of (gradScale * total loss) w.r.t. the logits:
-    /// gradScale * (p - onehot(label)); null for a forward-only (evaluation) pass.</param>
-    /// <param name="gradScale">Usually 1 / R, the gradient of the batch mean.</param>
-    /// <param name="lossSum">lossSum[0] += sum_r -log p[r, label_r] (accumulated, never reset here).</param>
-    /// <remarks>
-    /// -log p is computed as log(sum exp(x - max)) - (x_label - max), so it is finite even where p
-    /// underflows to 0. A label outside [0, C) contributes NaN to the loss (no host check inside a step).
-    /// </remarks>
-    void SoftmaxCrossEntropy(DeviceBuffer<float> logits, DeviceBuffer<int> labels, int rows, int cols,
-        DeviceBuffer<float>? probabilities, DeviceBuffer<float>? gradLogits, float gradScale,
-        DeviceBuffer<float> lossSum);
-
-    /// <summary>correct[0] += number of rows r whose argmax over scores[r, :] equals labels[r] (first max wins).</summary>
-    void CountCorrect(DeviceBuffer<float> scores, DeviceBuffer<int> labels, int rows, int cols, DeviceBuffer<int> correct);
-
     /// <summary>result[r] = index of the largest of scores[r, :] (first max wins).</summary>
     void ArgMax(DeviceBuffer<float> scores, int rows, int cols, DeviceBuffer<int> result);
+
+    /// <summary>y[r] = x[r, indices[r]] for r in [0, rows) (R x C x): the labelled logit, the winning piece.
+    /// An index outside [0, C) gives NaN.</summary>
+    void TakeAlongRows(DeviceBuffer<float> x, DeviceBuffer<int> indices, int rows, int cols, DeviceBuffer<float> y);
+
+    /// <summary>x[r, indices[r]] += values[r] for r in [0, rows) (R x C x): the scatter of <see cref="TakeAlongRows"/>.
+    /// An index outside [0, C) adds nothing.</summary>
+    void PutAlongRows(DeviceBuffer<float> values, DeviceBuffer<int> indices, int rows, int cols, DeviceBuffer<float> x);
 
     // ---- data movement ---------------------------------------------------------------------
 
@@ -146,19 +138,4 @@ public partial interface IBackend : IDisposable
     /// <summary>dst[i] = src[indices[indexOffset + i]] for i in [0, count) (labels of a batch).</summary>
     void Gather(DeviceBuffer<int> source, DeviceBuffer<int> indices, int indexOffset, int count,
         DeviceBuffer<int> destination);
-
-    // ---- optimization and initialization ---------------------------------------------------
-
-    /// <summary>Plain SGD over the first <paramref name="count"/> elements: param -= learningRate * grad.</summary>
-    void SgdUpdate(DeviceBuffer<float> parameters, DeviceBuffer<float> gradients, int count, float learningRate);
-
-    /// <summary>
-    /// Fills <paramref name="buffer"/> with uniform numbers in [low, high) from the counter-based
-    /// <see cref="Philox"/> generator: element i uses counter (i, stream) and key seed, so every
-    /// backend produces the same numbers (up to float rounding of the affine map).
-    /// </summary>
-    void RandomUniform(DeviceBuffer<float> buffer, float low, float high, ulong seed, uint stream);
-
-    /// <summary>Fills <paramref name="buffer"/> with normal numbers N(mean, stddev^2) (Box-Muller on Philox uniforms).</summary>
-    void RandomNormal(DeviceBuffer<float> buffer, float mean, float stddev, ulong seed, uint stream);
 }
