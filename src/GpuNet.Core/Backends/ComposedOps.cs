@@ -27,31 +27,32 @@ public static class ComposedOps
     /// <summary>Scratch buffers of one backend, by slot: distinct slots never alias within one operation.</summary>
     private sealed class Workspace
     {
-        private readonly DeviceBuffer<float>?[] _floats = new DeviceBuffer<float>?[8];
-        private readonly DeviceBuffer<int>?[] _ints = new DeviceBuffer<int>?[2];
-        // the slice last handed out per slot, reused while the length repeats (no allocation per step)
-        private readonly DeviceBuffer<float>?[] _floatViews = new DeviceBuffer<float>?[8];
-        private readonly DeviceBuffer<int>?[] _intViews = new DeviceBuffer<int>?[2];
+        private readonly Slot<float>[] _floats = [new(), new(), new(), new(), new(), new(), new(), new()];
+        private readonly Slot<int>[] _ints = [new(), new()];
         public float[] HostSource = [], HostDestination = [];
 
-        public DeviceBuffer<float> Floats(IBackend backend, int slot, int length) => Get(backend, _floats, _floatViews, slot, length);
+        public DeviceBuffer<float> Floats(IBackend backend, int slot, int length) => _floats[slot].Get(backend, length);
 
-        public DeviceBuffer<int> Ints(IBackend backend, int slot, int length) => Get(backend, _ints, _intViews, slot, length);
+        public DeviceBuffer<int> Ints(IBackend backend, int slot, int length) => _ints[slot].Get(backend, length);
+    }
 
-        private static DeviceBuffer<T> Get<T>(IBackend backend, DeviceBuffer<T>?[] owned, DeviceBuffer<T>?[] views, int slot, int length)
-            where T : unmanaged
+    /// <summary>One scratch buffer and the views of it handed out, by length (each created once: no allocation per step).</summary>
+    private sealed class Slot<T> where T : unmanaged
+    {
+        private DeviceBuffer<T>? _buffer;
+        private readonly Dictionary<int, DeviceBuffer<T>> _views = [];
+
+        public DeviceBuffer<T> Get(IBackend backend, int length)
         {
             length = Math.Max(length, 1);
-            var buffer = owned[slot];
-            if (buffer is null || buffer.Length < length)
+            if (_buffer is null || _buffer.Length < length)
             {
-                buffer?.Dispose();
-                // grow by at least half, so a slowly rising size does not reallocate every time
-                buffer = owned[slot] = backend.Allocate<T>(Math.Max(length, (buffer?.Length ?? 0) * 3 / 2));
-                views[slot] = null;
+                int grown = Math.Max(length, (_buffer?.Length ?? 0) * 3 / 2); // a slowly rising size does not reallocate every time
+                _buffer?.Dispose();
+                _buffer = backend.Allocate<T>(grown);
+                _views.Clear();
             }
-            var view = views[slot];
-            if (view is null || view.Length != length) view = views[slot] = buffer.Slice(0, length);
+            if (!_views.TryGetValue(length, out var view)) _views[length] = view = _buffer.Slice(0, length);
             return view;
         }
     }
