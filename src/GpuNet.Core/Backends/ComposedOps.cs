@@ -168,15 +168,24 @@ public static class ComposedOps
         return (shifted, p, logSum);
     }
 
+    /// <summary>The checks both softmax losses make; returns R x C.</summary>
+    private static long RequireSoftmaxLoss(IBackend b, string what, DeviceBuffer<float> logits, int rows, int cols,
+        DeviceBuffer<float>? probabilities, DeviceBuffer<float>? gradLogits, DeviceBuffer<float> lossSum)
+    {
+        RequireShape(rows, cols, what);
+        long n = (long)rows * cols;
+        Require(b, logits, n, nameof(logits)); Require(b, lossSum, 1, nameof(lossSum));
+        if (probabilities is not null) Require(b, probabilities, n, nameof(probabilities));
+        if (gradLogits is not null) Require(b, gradLogits, n, nameof(gradLogits));
+        return n;
+    }
+
     public static void SoftmaxCrossEntropy(IBackend b, DeviceBuffer<float> logits, DeviceBuffer<int> labels, int rows, int cols,
         DeviceBuffer<float>? probabilities, DeviceBuffer<float>? gradLogits, float gradScale, DeviceBuffer<float> lossSum)
     {
-        RequireShape(rows, cols, "SoftmaxCrossEntropy");
-        long n = (long)rows * cols;
-        Require(b, logits, n, nameof(logits)); Require(b, labels, rows, nameof(labels)); Require(b, lossSum, 1, nameof(lossSum));
-        if (probabilities is not null) Require(b, probabilities, n, nameof(probabilities));
-        if (gradLogits is not null) Require(b, gradLogits, n, nameof(gradLogits));
-        if (rows == 0 || cols == 0) return;
+        Require(b, labels, rows, nameof(labels));
+        long n = RequireSoftmaxLoss(b, "SoftmaxCrossEntropy", logits, rows, cols, probabilities, gradLogits, lossSum);
+        if (n == 0) return;
         var (shifted, p, logSum) = SoftmaxParts(b, logits, rows, cols, probabilities);
         // -log p[label] = logSum - (x[label] - max); a label outside [0, C) takes NaN, so the loss is NaN
         var picked = Floats(b, 5, rows);
@@ -194,12 +203,9 @@ public static class ComposedOps
     public static void SoftmaxCrossEntropyDense(IBackend b, DeviceBuffer<float> logits, DeviceBuffer<float> targets, int rows, int cols,
         DeviceBuffer<float>? probabilities, DeviceBuffer<float>? gradLogits, float gradScale, DeviceBuffer<float> lossSum)
     {
-        RequireShape(rows, cols, "SoftmaxCrossEntropyDense");
-        long n = (long)rows * cols;
-        Require(b, logits, n, nameof(logits)); Require(b, targets, n, nameof(targets)); Require(b, lossSum, 1, nameof(lossSum));
-        if (probabilities is not null) Require(b, probabilities, n, nameof(probabilities));
-        if (gradLogits is not null) Require(b, gradLogits, n, nameof(gradLogits));
-        if (rows == 0 || cols == 0) return;
+        Require(b, targets, (long)rows * cols, nameof(targets));
+        long n = RequireSoftmaxLoss(b, "SoftmaxCrossEntropyDense", logits, rows, cols, probabilities, gradLogits, lossSum);
+        if (n == 0) return;
         var (shifted, p, logSum) = SoftmaxParts(b, logits, rows, cols, probabilities);
         // -sum_c t_c log p_c with log p_c = shifted_c - logSum
         b.Zip(new Subtract(), shifted, logSum, shifted, rows, cols, Broadcast.Columns, false);
