@@ -51,7 +51,7 @@ public sealed class Dense : Layer
     internal override IEnumerable<LayerWeight> BuiltWeights =>
         Node is null ? [] : Node.Bias is null ? [LayerWeight.Of(Node.Weights)] : [LayerWeight.Of(Node.Weights), LayerWeight.Of(Node.Bias)];
 
-    internal override Tensor Build(ComputationGraph graph, Tensor input, BuildContext context, bool omitFinalActivation)
+    internal override Tensor Build(ComputationGraph graph, Tensor input, BuildContext context)
     {
         var affine = graph.Add(new AffineNode(graph, Name, input, Units, UseBias));
         Node = affine;
@@ -62,7 +62,7 @@ public sealed class Dense : Layer
                 "same function and receive the same gradient: symmetry is never broken and the layer learns like a single unit. Use glorot_uniform or he_normal.");
         if (affine.Bias is not null) context.Initialize(affine.Bias, BiasInitializer, input.Cols, Units);
         if (KernelRegularizer is { } r) context.Regularization.Add(affine.Weights, r.L1, r.L2);
-        return omitFinalActivation ? affine.Output : AddActivation(graph, Name + "/" + Activation.Name, affine.Output, Activation);
+        return AddActivation(graph, Name + "/" + Activation.Name, affine.Output, Activation);
     }
 }
 
@@ -79,8 +79,8 @@ public sealed class ActivationLayer(Activation activation, string? name = null) 
 
     public override long ParameterCount(int inputSize) => 0;
 
-    internal override Tensor Build(ComputationGraph graph, Tensor input, BuildContext context, bool omitFinalActivation) =>
-        omitFinalActivation ? input : AddActivation(graph, Name, input, Activation);
+    internal override Tensor Build(ComputationGraph graph, Tensor input, BuildContext context) =>
+        AddActivation(graph, Name, input, Activation);
 }
 
 /// <summary>

@@ -51,15 +51,11 @@ public abstract class Layer
     /// <summary>The activation applied last, if the layer has one (the loss may fuse a final softmax or sigmoid).</summary>
     public virtual Activation? OutputActivation => null;
 
-    /// <summary>Adds this layer's nodes and returns its output tensor. When <paramref name="omitFinalActivation"/>
-    /// is true the layer leaves out its output activation (the loss applies it, fused).</summary>
+    /// <summary>Adds this layer's nodes, its output activation included, and returns its output tensor. (A loss that
+    /// applies the output activation itself takes that node out afterwards: <see cref="Losses.LossFusion"/>.)</summary>
     /// <remarks>The built-in layers override it; for a user-written layer it runs <see cref="Build(LayerBuilder)"/> then <see cref="Call"/>.</remarks>
-    internal virtual Tensor Build(ComputationGraph graph, Tensor input, BuildContext context, bool omitFinalActivation)
+    internal virtual Tensor Build(ComputationGraph graph, Tensor input, BuildContext context)
     {
-        if (omitFinalActivation && OutputActivation is { Name: not "linear" } fused)
-            throw new InvalidOperationException(
-                $"Layer '{Name}' ({GetType().Name}) reports the output activation '{fused.Name}', which the loss would apply itself, fused, " +
-                "but a layer written with Call applies its activations inside Call. Leave OutputActivation unset (null) and apply the activation in Call.");
         _weights.Clear();
         Build(new LayerBuilder(this, graph, context, input.Cols, _weights));
         _builtInputSize = input.Cols;

@@ -21,7 +21,7 @@ public sealed class Dropout : Layer
     public override int OutputSize(int inputSize) => inputSize;
     public override long ParameterCount(int inputSize) => 0;
 
-    internal override Tensor Build(ComputationGraph graph, Tensor input, BuildContext context, bool omitFinalActivation) =>
+    internal override Tensor Build(ComputationGraph graph, Tensor input, BuildContext context) =>
         graph.Add(new DropoutNode(graph, Name, input, Rate, context.Seed, context.NextPurpose())).Output;
 }
 
@@ -50,7 +50,7 @@ public sealed class BatchNormalization(float momentum = 0.99f, float epsilon = 1
         LayerWeight.Statistic($"{Name}/moving_mean", Node.RunningMean), LayerWeight.Statistic($"{Name}/moving_variance", Node.RunningVariance),
     ];
 
-    internal override Tensor Build(ComputationGraph graph, Tensor input, BuildContext context, bool omitFinalActivation)
+    internal override Tensor Build(ComputationGraph graph, Tensor input, BuildContext context)
     {
         var node = graph.Add(new BatchNormNode(graph, Name, input, Momentum, Epsilon));
         Node = node;
@@ -127,7 +127,7 @@ public sealed class Normalization(string? name = null) : Layer(name)
     /// <summary>Adapts to a dataset's features (see <see cref="Adapt(ReadOnlySpan{float}, int, bool)"/>).</summary>
     public Normalization Adapt(Data.Dataset data, bool perFeature = true) => Adapt(data.Features, data.FeatureCount, perFeature);
 
-    internal override Tensor Build(ComputationGraph graph, Tensor input, BuildContext context, bool omitFinalActivation)
+    internal override Tensor Build(ComputationGraph graph, Tensor input, BuildContext context)
     {
         if (_mean is null || _variance is null)
             throw new InvalidOperationException($"Normalization layer '{Name}' has no statistics: call Adapt(trainingData) before training.");
@@ -170,7 +170,7 @@ public sealed class Maxout : Layer
 
     internal override IEnumerable<LayerWeight> BuiltWeights => _affine is null ? [] : [LayerWeight.Of(_affine.Weights), LayerWeight.Of(_affine.Bias!)];
 
-    internal override Tensor Build(ComputationGraph graph, Tensor input, BuildContext context, bool omitFinalActivation)
+    internal override Tensor Build(ComputationGraph graph, Tensor input, BuildContext context)
     {
         var affine = graph.Add(new AffineNode(graph, Name + "/linear", input, Units * Pieces));
         _affine = affine;

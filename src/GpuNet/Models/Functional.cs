@@ -189,7 +189,7 @@ internal sealed class FunctionalBlock : Layer
         return nodes;
     }
 
-    internal override Tensor Build(ComputationGraph graph, Tensor input, BuildContext context, bool omitFinalActivation)
+    internal override Tensor Build(ComputationGraph graph, Tensor input, BuildContext context)
     {
         RequireWidth(input.Cols);
         var values = new Dictionary<SymbolicTensor, Tensor>(ReferenceEqualityComparer.Instance);
@@ -197,7 +197,7 @@ internal sealed class FunctionalBlock : Layer
             values[t] = t.Kind switch
             {
                 SymbolicKind.Input => input,
-                SymbolicKind.Layer => t.Layer!.Build(graph, values[t.Inputs[0]], context, omitFinalActivation && ReferenceEquals(t, Output)),
+                SymbolicKind.Layer => t.Layer!.Build(graph, values[t.Inputs[0]], context),
                 SymbolicKind.Add => graph.Add(values[t.Inputs[0]], values[t.Inputs[1]]),
                 _ => graph.Concatenate(values[t.Inputs[0]], values[t.Inputs[1]]),
             };

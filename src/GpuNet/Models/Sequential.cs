@@ -122,18 +122,17 @@ public sealed partial class Sequential : IDisposable
             var regularization = graph.Add(new RegularizationNode(graph));
             var build = new BuildContext(Seed, regularization);
             _input = graph.CreateTensor("input", inputSize, requiresGrad: false);
-            var last = LastActivation;
-            bool fused = Loss.FusesWith(last);
             var x = _input;
             for (int i = 0; i < _layers.Count; i++)
             {
-                x = _layers[i].Build(graph, x, build, omitFinalActivation: fused && i == _layers.Count - 1);
+                x = _layers[i].Build(graph, x, build);
                 if (i < _layers.Count - 1 && _layers[i].OutputActivation is { IsSoftmax: true })
                     build.Warnings.Add(
                         $"Layer '{_layers[i].Name}' is a hidden layer with softmax: its {x.Cols} outputs are forced to sum to 1, so they compete " +
                         "instead of carrying independent features, and their gradients shrink. Softmax belongs on the output layer; use relu (or tanh) here.");
             }
-            _lossNode = graph.Add(Loss.CreateNode(graph, x, last));
+            // the rewrite pass: a loss that applies the output activation itself takes that node out and reads the logits
+            _lossNode = LossFusion.AddLoss(graph, x, Loss, LastActivation);
             regularization.AttachLoss(_lossNode.LossSum);
             _prediction = Loss.FromLogits ? x : _lossNode.Prediction;
             graph.Seal();
