@@ -5,7 +5,7 @@ namespace GpuNet.Plotting;
 
 /// <summary>
 /// PNG pictures of GpuNet's models and training runs, as Keras draws them: <c>plot_model</c> (the <see cref="ModelDiagram"/>
-/// of <see cref="Sequential.Diagram"/>) and the learning curves of a <see cref="History"/> (the lecture's plots of
+/// of <see cref="Sequential.Diagram(int?)"/>) and the learning curves of a <see cref="History"/> (the lecture's plots of
 /// <c>history.history</c>). GpuNet writes both as SVG without this package (<see cref="ModelDiagram.ToSvg"/>,
 /// <see cref="History.ToSvg"/>); this one adds PNG through ScottPlot and SkiaSharp, whose native libraries it brings.
 /// </summary>

@@ -8,7 +8,7 @@ namespace GpuNet.Graph;
 /// gives the gradient of a scalar with respect to every <see cref="Variable(string, int, int, ReadOnlySpan{float})"/> and every input with a gradient.
 /// </summary>
 /// <remarks>
-/// <para>Shapes: a tensor is either batch x C (<see cref="CreateTensor"/>: the rows are the step's batch) or a fixed
+/// <para>Shapes: a tensor is either batch x C (<see cref="CreateTensor(string, int, bool)"/>: the rows are the step's batch) or a fixed
 /// R x C (<see cref="Variable(string, int, int, ReadOnlySpan{float})"/>, <see cref="Constant(string, int, int, ReadOnlySpan{float})"/>, the results of reductions). Build the graph, <see cref="Seal"/>
 /// it, then run <see cref="Forward()"/> (or <see cref="Forward(int, bool)"/> with the batch rows) and
 /// <see cref="Backward(Tensor)"/>; each node's backward rule is written with backend operations, so it runs on

@@ -54,29 +54,41 @@ public sealed partial class ComputationGraph : IDisposable
     /// <summary>Creates a tensor of BatchCapacity x <paramref name="cols"/> (with a gradient buffer unless <paramref name="requiresGrad"/> is false).</summary>
     public Tensor CreateTensor(string name, int cols, bool requiresGrad = true)
     {
-        ThrowIfSealed();
         ArgumentOutOfRangeException.ThrowIfLessThan(cols, 1);
-        var value = Own(Backend.Allocate<float>(BatchCapacity * cols));
+        return CreateTensor(name, new Shape(cols), requiresGrad);
+    }
+
+    /// <summary>Creates a tensor of BatchCapacity samples of <paramref name="shape"/>: BatchCapacity x shape.Size, row-major
+    /// (with a gradient buffer unless <paramref name="requiresGrad"/> is false).</summary>
+    public Tensor CreateTensor(string name, Shape shape, bool requiresGrad = true)
+    {
+        ThrowIfSealed();
+        ArgumentNullException.ThrowIfNull(shape);
+        int cols = shape.Size;
+        var value = Own(Backend.Allocate<float>(checked(BatchCapacity * cols)));
         var grad = requiresGrad ? Own(Backend.Allocate<float>(BatchCapacity * cols)) : null;
-        return new Tensor(name, BatchCapacity, cols, value, grad);
+        return new Tensor(name, BatchCapacity, cols, value, grad, shape: shape);
     }
 
     /// <summary>
-    /// Creates a tensor of the same shape as <paramref name="like"/>: BatchCapacity x Cols when it follows the
-    /// batch, else its fixed MaxRows x Cols (with a gradient buffer unless <paramref name="requiresGrad"/> is false).
+    /// Creates a tensor of the same shape as <paramref name="like"/>: BatchCapacity samples of its <see cref="Tensor.Shape"/> when it
+    /// follows the batch, else its fixed MaxRows x Cols (with a gradient buffer unless <paramref name="requiresGrad"/> is false).
     /// </summary>
     public Tensor CreateTensorLike(string name, Tensor like, bool requiresGrad = true) =>
-        like.FollowsBatch ? CreateTensor(name, like.Cols, requiresGrad) : CreateFixedTensor(name, like.MaxRows, like.Cols, requiresGrad);
+        like.FollowsBatch ? CreateTensor(name, like.Shape, requiresGrad) : CreateFixedTensor(name, like.MaxRows, like.Cols, requiresGrad, like.Shape);
 
     /// <summary>Creates a tensor of a fixed <paramref name="rows"/> x <paramref name="cols"/> shape that does not follow the batch.</summary>
-    public Tensor CreateFixedTensor(string name, int rows, int cols, bool requiresGrad = true)
+    public Tensor CreateFixedTensor(string name, int rows, int cols, bool requiresGrad = true) => CreateFixedTensor(name, rows, cols, requiresGrad, null);
+
+    // rowShape: the shape of each row (cols values), (cols) when null
+    private Tensor CreateFixedTensor(string name, int rows, int cols, bool requiresGrad, Shape? rowShape)
     {
         ThrowIfSealed();
         ArgumentOutOfRangeException.ThrowIfLessThan(rows, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(cols, 1);
         var value = Own(Backend.Allocate<float>(rows * cols));
         var grad = requiresGrad ? Own(Backend.Allocate<float>(rows * cols)) : null;
-        return new Tensor(name, rows, cols, value, grad, followsBatch: false);
+        return new Tensor(name, rows, cols, value, grad, followsBatch: false, shape: rowShape);
     }
 
     /// <summary>A scratch float buffer owned by the graph, filled with <paramref name="initialValue"/> (not saved, unlike <see cref="CreateState"/>).</summary>

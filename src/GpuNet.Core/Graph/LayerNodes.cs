@@ -22,7 +22,7 @@ public sealed class DropoutNode : Node
         Rate = rate;
         Seed = seed;
         _purpose = purpose;
-        Output = graph.CreateTensor($"{name}/output", input.Cols);
+        Output = graph.CreateTensorLike($"{name}/output", input); // the input's shape: dropout is element-wise
         _mask = graph.CreateTensor($"{name}/mask", input.Cols, requiresGrad: false).Value;
     }
 

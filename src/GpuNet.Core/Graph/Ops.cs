@@ -3,30 +3,40 @@ using GpuNet.Backends;
 namespace GpuNet.Graph;
 
 /// <summary>
-/// Affine map Y = X W + b.  X is B x In, W is In x Out, b is 1 x Out, Y is B x Out.
+/// Affine map Y = X W + b on the last axis.  X is B x In, W is In x Out, b is 1 x Out, Y is B x Out.
 /// </summary>
 /// <remarks>
-/// Backward: dW = X^T dY (In x Out), db = column sums of dY, dX = dY W^T (B x In).
+/// <para>Backward: dW = X^T dY (In x Out), db = column sums of dY, dX = dY W^T (B x In).</para>
+/// <para>A sample of shape (T, In) (any leading dimensions, T their product) maps to (T, Out), as Keras' Dense does:
+/// row-major, a batch of them is a (B T) x In matrix, so the same GEMMs run with B T rows and nothing is copied.</para>
 /// </remarks>
 public sealed class AffineNode : Node
 {
     public AffineNode(ComputationGraph graph, string name, Tensor input, int units, bool useBias = true)
     {
         Input = input;
-        Weights = graph.CreateParameter($"{name}/kernel", input.Cols, units);
+        InFeatures = input.Shape.Last;
+        RowsPerSample = input.Cols / InFeatures;
+        Weights = graph.CreateParameter($"{name}/kernel", InFeatures, units);
         Bias = useBias ? graph.CreateParameter($"{name}/bias", 1, units) : null;
-        Output = graph.CreateTensor($"{name}/output", units);
+        Output = graph.CreateTensor($"{name}/output", input.Shape.WithLast(units));
     }
 
     public Tensor Input { get; }
     public Parameter Weights { get; }
     public Parameter? Bias { get; }
 
+    /// <summary>Features the kernel maps: the input's last dimension (In).</summary>
+    public int InFeatures { get; }
+
+    /// <summary>GEMM rows per sample: the product of the input's dimensions before the last (1 for a flat input).</summary>
+    public int RowsPerSample { get; }
+
     public override IEnumerable<Parameter> Parameters => Bias is null ? [Weights] : [Weights, Bias];
 
     public override void Forward(StepContext ctx)
     {
-        int b = ctx.Rows, k = Input.Cols, n = Output.Cols;
+        int b = ctx.Rows * RowsPerSample, k = InFeatures, n = Weights.Cols;
         ctx.Backend.Gemm(false, false, b, n, k, 1f, Input.Value, Weights.Value, 0f, Output.Value);
         if (Bias is not null) ctx.Backend.BiasAdd(Output.Value, Bias.Value, b, n);
     }
@@ -34,7 +44,7 @@ public sealed class AffineNode : Node
     public override void Backward(StepContext ctx)
     {
         if (!ctx.HasGradient(Output)) return;
-        int b = ctx.Rows, k = Input.Cols, n = Output.Cols;
+        int b = ctx.Rows * RowsPerSample, k = InFeatures, n = Weights.Cols;
         var dy = Output.Grad!;
         ctx.Backend.Gemm(true, false, k, n, b, 1f, Input.Value, dy, ctx.Accumulate(Weights) ? 1f : 0f, Weights.Grad);
         if (Bias is not null) ctx.Backend.ColumnSum(dy, b, n, Bias.Grad, ctx.Accumulate(Bias));
@@ -69,8 +79,9 @@ public sealed class ActivationNode : Node
     }
 }
 
-/// <summary>Y = softmax(X) row-wise (max-subtracted). Backward: dX = Y (dY - sum_c dY Y).</summary>
-/// <remarks>Used where softmax is not fused into a cross-entropy loss (e.g. softmax output with MSE).</remarks>
+/// <summary>Y = softmax(X) over the last axis (max-subtracted): row-wise for a flat row. Backward: dX = Y (dY - sum_c dY Y).</summary>
+/// <remarks>Used where softmax is not fused into a cross-entropy loss (e.g. softmax output with MSE). A sample of shape
+/// (T, C) is T rows of C for the backend, as in Keras, where softmax normalizes the last axis.</remarks>
 public sealed class SoftmaxNode : Node
 {
     public SoftmaxNode(ComputationGraph graph, string name, Tensor input)
@@ -81,11 +92,14 @@ public sealed class SoftmaxNode : Node
 
     public Tensor Input { get; }
 
-    public override void Forward(StepContext ctx) => ctx.Backend.Softmax(Input.Value, Output.Value, Input.ActiveRows(ctx), Input.Cols);
+    // rows of the last axis in use: the tensor's rows times the dimensions before the last
+    private int Rows(StepContext ctx) => Input.ActiveRows(ctx) * (Input.Cols / Input.Shape.Last);
+
+    public override void Forward(StepContext ctx) => ctx.Backend.Softmax(Input.Value, Output.Value, Rows(ctx), Input.Shape.Last);
 
     public override void Backward(StepContext ctx)
     {
         if (!ctx.HasGradient(Output) || Input.Grad is null) return;
-        ctx.Backend.SoftmaxBackward(Output.Value, Output.Grad!, Input.Grad, Input.ActiveRows(ctx), Input.Cols, ctx.Accumulate(Input));
+        ctx.Backend.SoftmaxBackward(Output.Value, Output.Grad!, Input.Grad, Rows(ctx), Input.Shape.Last, ctx.Accumulate(Input));
     }
 }

@@ -109,6 +109,36 @@ public sealed class Dataset
 
     public int FeatureCount { get; }
 
+    /// <summary>
+    /// The shape of one sample, batch not included: (28, 28) for MNIST's images, (FeatureCount) for a flat row (the
+    /// default). The features are stored flat either way (row-major, the last axis fastest); a model whose input shape
+    /// (<see cref="Models.Sequential.InputShape"/>) has the same size takes them.
+    /// </summary>
+    /// <exception cref="ArgumentException">(init) The shape does not have <see cref="FeatureCount"/> values.</exception>
+    public Graph.Shape SampleShape
+    {
+        get => _sampleShape ?? new Graph.Shape(FeatureCount);
+        init
+        {
+            ArgumentNullException.ThrowIfNull(value);
+            if (value.Size != FeatureCount)
+                throw new ArgumentException(
+                    $"Dataset '{Name}': sample shape {value} has {value.Size} values, but each sample has {FeatureCount} features.", nameof(SampleShape));
+            _sampleShape = value.Rank == 1 ? null : value;
+        }
+    }
+
+    private readonly Graph.Shape? _sampleShape;
+
+    /// <summary>This dataset (the same arrays, not copied) with samples of shape <paramref name="shape"/>: <c>data.WithSampleShape(28, 28)</c>.</summary>
+    /// <exception cref="ArgumentException">The shape does not have <see cref="FeatureCount"/> values; the message names both.</exception>
+    public Dataset WithSampleShape(params int[] shape) =>
+        new(Name, Features, Labels, FeatureCount, ClassCount)
+        {
+            Targets = Targets, TargetCount = TargetCount, HasClassTargets = HasClassTargets, IsMultiLabel = IsMultiLabel,
+            SampleShape = new Graph.Shape(shape),
+        };
+
     public int ClassCount { get; }
 
     /// <summary>The samples at <paramref name="indices"/>, in that order.</summary>
@@ -132,7 +162,7 @@ public sealed class Dataset
                 Array.Copy(Targets, (long)indices[i] * TargetCount, targets, (long)i * TargetCount, TargetCount);
         }
         return new Dataset(name ?? Name, features, labels, FeatureCount, ClassCount)
-            { Targets = targets, TargetCount = TargetCount, HasClassTargets = HasClassTargets, IsMultiLabel = IsMultiLabel };
+            { Targets = targets, TargetCount = TargetCount, HasClassTargets = HasClassTargets, IsMultiLabel = IsMultiLabel, SampleShape = SampleShape };
     }
 
     /// <summary>Samples [start, start + count).</summary>

@@ -68,7 +68,7 @@ public static partial class Datasets
     {
         int classes = Math.Max(train.ClassCount, test.ClassCount);
         static Dataset With(Dataset d, int classes) =>
-            d.ClassCount == classes ? d : new Dataset(d.Name, d.Features, d.Labels, d.FeatureCount, classes);
+            d.ClassCount == classes ? d : new Dataset(d.Name, d.Features, d.Labels, d.FeatureCount, classes) { SampleShape = d.SampleShape };
         return new TrainTestData(With(train, classes), With(test, classes));
     }
 
@@ -93,7 +93,9 @@ public static partial class Datasets
             y[i] = labels.Data[i];
             classes = Math.Max(classes, y[i] + 1);
         }
-        return new Dataset(name, x, y, features, Math.Max(classes, 2));
+        var set = new Dataset(name, x, y, features, Math.Max(classes, 2));
+        // an image keeps its rows and columns (28 x 28 for MNIST), for models that take images
+        return images.Dimensions.Length > 2 ? set.WithSampleShape(images.Dimensions[1..]) : set;
     }
 
     private static IdxData ReadResource(Assembly asm, string resource, int dims)

@@ -8,7 +8,9 @@ namespace GpuNet.Layers;
 /// </summary>
 /// <remarks>
 /// As in Keras, the kernel defaults to Glorot-uniform initialization and the bias to zeros, and
-/// the input width is taken from the data when the model is built.
+/// the input width is taken from the data when the model is built. On samples of more than one dimension
+/// (T, In) it maps the last axis, as Keras' Dense does: (None, T, In) becomes (None, T, Units), with one In x Units
+/// kernel shared by the T rows. Add a <see cref="Flatten"/> first for one kernel over all T In values.
 /// </remarks>
 public sealed class Dense : Layer
 {
@@ -48,6 +50,12 @@ public sealed class Dense : Layer
 
     public override long ParameterCount(int inputSize) => (long)inputSize * Units + (UseBias ? Units : 0);
 
+    /// <summary>The input's shape with its last axis mapped to <see cref="Units"/>: (784) to (Units), (T, In) to (T, Units).</summary>
+    public override Shape OutputShape(Shape inputShape) => inputShape.WithLast(Units);
+
+    /// <summary>The kernel maps the last axis: In x Units, plus the bias.</summary>
+    public override long ParameterCount(Shape inputShape) => ParameterCount(inputShape.Last);
+
     internal override IEnumerable<LayerWeight> BuiltWeights =>
         Node is null ? [] : Node.Bias is null ? [LayerWeight.Of(Node.Weights)] : [LayerWeight.Of(Node.Weights), LayerWeight.Of(Node.Bias)];
 
@@ -55,12 +63,13 @@ public sealed class Dense : Layer
     {
         var affine = graph.Add(new AffineNode(graph, Name, input, Units, UseBias));
         Node = affine;
-        context.Initialize(affine.Weights, KernelInitializer, input.Cols, Units);
+        int fanIn = affine.InFeatures;
+        context.Initialize(affine.Weights, KernelInitializer, fanIn, Units);
         if (KernelInitializer.IsSymmetric)
             context.Warnings.Add(
                 $"Layer '{Name}': kernel initializer {KernelInitializer} gives every weight the same value, so all {Units} units compute the " +
                 "same function and receive the same gradient: symmetry is never broken and the layer learns like a single unit. Use glorot_uniform or he_normal.");
-        if (affine.Bias is not null) context.Initialize(affine.Bias, BiasInitializer, input.Cols, Units);
+        if (affine.Bias is not null) context.Initialize(affine.Bias, BiasInitializer, fanIn, Units);
         if (KernelRegularizer is { } r) context.Regularization.Add(affine.Weights, r.L1, r.L2);
         return AddActivation(graph, Name + "/" + Activation.Name, affine.Output, Activation);
     }
@@ -76,6 +85,9 @@ public sealed class ActivationLayer(Activation activation, string? name = null) 
     public override Activation? OutputActivation => Activation;
 
     public override int OutputSize(int inputSize) => inputSize;
+
+    /// <summary>The input's shape: the activation is element-wise (softmax normalizes the last axis).</summary>
+    public override Shape OutputShape(Shape inputShape) => inputShape;
 
     public override long ParameterCount(int inputSize) => 0;
 

@@ -17,7 +17,7 @@ public abstract class Layer
 {
     private static int _counter;
     private readonly List<Parameter> _weights = [];
-    private int _builtInputSize;
+    private Shape? _builtInputShape;
 
     protected Layer(string? name) => Name = name ?? $"{DefaultName}_{Interlocked.Increment(ref _counter)}";
 
@@ -39,17 +39,46 @@ public abstract class Layer
     public bool Trainable { get; set; } = true;
 
     /// <summary>
+    /// The shape of one input sample, batch not included, when this is the model's first layer (Keras' <c>input_shape</c>):
+    /// <c>new Flatten(inputShape: [28, 28])</c>, or <c>new Dense(64) { InputShape = [20] }</c>. The model then knows its input
+    /// before it sees data (Summary works at once), and data must have as many values per sample. On any other layer it is
+    /// ignored, as in Keras. When no layer declares it, the input is a flat row of the data's width.
+    /// </summary>
+    public Shape? InputShape { get => _inputShape; init => _inputShape = value; }
+
+    private Shape? _inputShape;
+
+    /// <summary>Sets <see cref="InputShape"/> on a layer made from a saved config (whose factory does not know it).</summary>
+    internal void RestoreInputShape(Shape shape) => _inputShape = shape;
+
+    /// <summary>
     /// This layer on <paramref name="input"/> in a functional model (Keras' <c>layer(x)</c>): the symbolic tensor it makes,
     /// for <see cref="Models.Functional.Model"/>. Each layer object is applied once.
     /// </summary>
     public Models.SymbolicTensor Apply(Models.SymbolicTensor input)
     {
         ArgumentNullException.ThrowIfNull(input);
-        return new Models.SymbolicTensor(OutputSize(input.Features), Models.SymbolicKind.Layer, this, [input]);
+        return new Models.SymbolicTensor(OutputShape(input.Shape), Models.SymbolicKind.Layer, this, [input]);
     }
 
     /// <summary>The activation applied last, if the layer has one (the loss may fuse a final softmax or sigmoid).</summary>
     public virtual Activation? OutputActivation => null;
+
+    /// <summary>
+    /// Builds the layer on <paramref name="input"/> (see <see cref="Build(ComputationGraph, Tensor, BuildContext)"/>) and
+    /// gives the output the row shape <see cref="OutputShape"/> promises, as a view when the nodes made a flat row of that size.
+    /// </summary>
+    /// <exception cref="ArgumentException">The layer cannot take the input's shape (the message says what to add).</exception>
+    internal Tensor BuildShaped(ComputationGraph graph, Tensor input, BuildContext context)
+    {
+        var expected = OutputShape(input.Shape);
+        var output = Build(graph, input, context);
+        if (output.Shape == expected) return output;
+        if (output.Cols != expected.Size)
+            throw new InvalidOperationException(
+                $"Layer '{Name}' ({TypeName}) made '{output.Name}' {output.Shape.WithBatch()} for input {input.Shape.WithBatch()}, but OutputShape says {expected.WithBatch()}.");
+        return graph.Reshape(output, expected.ToArray());
+    }
 
     /// <summary>Adds this layer's nodes, its output activation included, and returns its output tensor. (A loss that
     /// applies the output activation itself takes that node out afterwards: <see cref="Losses.LossFusion"/>.)</summary>
@@ -57,21 +86,22 @@ public abstract class Layer
     internal virtual Tensor Build(ComputationGraph graph, Tensor input, BuildContext context)
     {
         _weights.Clear();
-        Build(new LayerBuilder(this, graph, context, input.Cols, _weights));
-        _builtInputSize = input.Cols;
+        Build(new LayerBuilder(this, graph, context, input.Shape, _weights));
+        _builtInputShape = input.Shape;
         var output = Call(graph, input)
             ?? throw new InvalidOperationException($"Layer '{Name}' ({GetType().Name}): Call returned null; return the layer's output tensor.");
-        if (!output.FollowsBatch || output.Cols != OutputSize(input.Cols))
+        var expected = OutputShape(input.Shape);
+        if (!output.FollowsBatch || output.Cols != expected.Size)
             throw new InvalidOperationException(
                 $"Layer '{Name}' ({GetType().Name}): Call returned '{output.Name}' [{(output.FollowsBatch ? "batch" : output.MaxRows.ToString())} x {output.Cols}], " +
-                $"but OutputSize({input.Cols}) says batch x {OutputSize(input.Cols)}. Return one row per sample, with OutputSize columns.");
+                $"but OutputShape{input.Shape} says {expected.WithBatch()}, batch x {expected.Size}. Return one row per sample, with that many columns.");
         return output;
     }
 
     /// <summary>
     /// Creates the layer's weights (Keras' <c>build</c>): call <see cref="LayerBuilder.AddWeight"/> for each and keep the
     /// tensors it returns for <see cref="Call"/>. Runs each time the model builds its graph (the input width is
-    /// <see cref="LayerBuilder.InputSize"/>), and on a graph without a device when <see cref="ParameterCount"/> counts the weights.
+    /// <see cref="LayerBuilder.InputSize"/>), and on a graph without a device when <see cref="ParameterCount(Shape)"/> counts the weights.
     /// </summary>
     /// <remarks>The built-in layers do not use it. The default creates no weights.</remarks>
     protected virtual void Build(LayerBuilder builder) { }
@@ -98,14 +128,51 @@ public abstract class Layer
     /// <summary>Output features for a given input width.</summary>
     public abstract int OutputSize(int inputSize);
 
+    /// <summary>
+    /// The shape of one output sample for input samples of <paramref name="inputShape"/>, batch not included (Keras'
+    /// <c>compute_output_shape</c> without the batch). The default is a flat row of <see cref="OutputSize"/> of the input's
+    /// size; element-wise layers keep the shape, Dense maps the last axis, Flatten and Reshape make theirs.
+    /// </summary>
+    /// <exception cref="ArgumentException">The layer takes no input of that shape (the message says what to add, e.g. a Flatten).</exception>
+    public virtual Shape OutputShape(Shape inputShape) => new(OutputSize(inputShape.Size));
+
+    /// <summary>Trainable scalars for input samples of <paramref name="inputShape"/>; by default <see cref="ParameterCount(int)"/> of its size.</summary>
+    /// <remarks>A layer written with Build and Call that does not override <see cref="ParameterCount(int)"/> counts the weights
+    /// its Build creates for this very shape.</remarks>
+    public virtual long ParameterCount(Shape inputShape) =>
+        CountsByBuilding ? CountWeights(inputShape) : ParameterCount(inputShape.Size);
+
+    // ParameterCount(int) is this class's (it counts what Build creates), not an override of the layer's own
+    private bool CountsByBuilding =>
+        GetType().GetMethod(nameof(ParameterCount), [typeof(int)])!.DeclaringType == typeof(Layer);
+
+    /// <summary>Non-trainable scalars for input samples of <paramref name="inputShape"/>; by default <see cref="StatisticCount(int)"/> of its size.</summary>
+    public virtual int StatisticCount(Shape inputShape) => StatisticCount(inputShape.Size);
+
+    /// <summary>Throws unless <paramref name="inputShape"/> is a flat row of features: for layers that work per feature of a
+    /// flat row (batch normalization, normalization, maxout), where an image or a sequence needs a Flatten first.</summary>
+    /// <exception cref="ArgumentException">The shape has more than one dimension; the message names it and says to add a Flatten.</exception>
+    protected Shape RequireFlat(Shape inputShape)
+    {
+        ArgumentNullException.ThrowIfNull(inputShape);
+        if (inputShape.Rank != 1)
+            throw new ArgumentException(
+                $"Layer '{Name}' ({TypeName}) takes flat samples (None, features), but its input is {inputShape.WithBatch()}. " +
+                $"Add a Flatten layer before it (new Flatten(), giving (None, {inputShape.Size})), or a Reshape.", nameof(inputShape));
+        return inputShape;
+    }
+
     /// <summary>Trainable scalars for a given input width.</summary>
     /// <remarks>The default counts the weights <see cref="Build(LayerBuilder)"/> creates (running it on a graph without a
     /// device; nothing is allocated), or those of the built graph when it was built for <paramref name="inputSize"/>.</remarks>
-    public virtual long ParameterCount(int inputSize)
+    public virtual long ParameterCount(int inputSize) => CountWeights(new Shape(inputSize));
+
+    // The weights Build creates for inputShape, counted on a graph without a device (or those of the built graph).
+    private long CountWeights(Shape inputShape)
     {
-        if (_builtInputSize == inputSize && _weights.Count > 0) return _weights.Sum(w => (long)w.Count);
+        if (_builtInputShape == inputShape && _weights.Count > 0) return _weights.Sum(w => (long)w.Count);
         using var shapes = new ComputationGraph(null!, 1); // shapes only: parameters and their tensors allocate nothing before Seal
-        Build(new LayerBuilder(this, shapes, null, inputSize, []));
+        Build(new LayerBuilder(this, shapes, null, inputShape, []));
         return shapes.ParameterCount;
     }
 

@@ -5,7 +5,7 @@ namespace GpuNet.Layers;
 
 /// <summary>
 /// What a user-written layer's <c>Build</c> gets (Keras' <c>build(input_shape)</c> with <c>add_weight</c>): the input
-/// width, and <see cref="AddWeight"/> to create trainable weights.
+/// width and shape, and <see cref="AddWeight"/> to create trainable weights.
 /// </summary>
 public sealed class LayerBuilder
 {
@@ -14,17 +14,20 @@ public sealed class LayerBuilder
     private readonly BuildContext? _context; // null when ParameterCount only counts
     private readonly List<Parameter> _weights;
 
-    internal LayerBuilder(Layer layer, ComputationGraph graph, BuildContext? context, int inputSize, List<Parameter> weights)
+    internal LayerBuilder(Layer layer, ComputationGraph graph, BuildContext? context, Shape inputShape, List<Parameter> weights)
     {
         _layer = layer;
         _graph = graph;
         _context = context;
-        InputSize = inputSize;
+        InputShape = inputShape;
         _weights = weights;
     }
 
-    /// <summary>Features per input sample (the previous layer's output width).</summary>
-    public int InputSize { get; }
+    /// <summary>Values per input sample (the previous layer's output width): <see cref="InputShape"/>.Size.</summary>
+    public int InputSize => InputShape.Size;
+
+    /// <summary>The shape of one input sample, batch not included ((features) for a flat row; (28, 28) after a Reshape to images).</summary>
+    public Shape InputShape { get; }
 
     /// <summary>
     /// Creates a trainable <paramref name="rows"/> x <paramref name="cols"/> weight, saved as <c>layer_name/name</c>, and

@@ -19,6 +19,9 @@ public sealed class Dropout : Layer
     public float Rate { get; }
     public override string TypeName => "Dropout";
     public override int OutputSize(int inputSize) => inputSize;
+
+    /// <summary>The input's shape: dropout is element-wise.</summary>
+    public override Shape OutputShape(Shape inputShape) => inputShape;
     public override long ParameterCount(int inputSize) => 0;
 
     internal override Tensor Build(ComputationGraph graph, Tensor input, BuildContext context) =>
@@ -39,6 +42,9 @@ public sealed class BatchNormalization(float momentum = 0.99f, float epsilon = 1
 
     public override string TypeName => "BatchNormalization";
     public override int OutputSize(int inputSize) => inputSize;
+
+    /// <summary>The input's shape, which must be flat: statistics are per feature of a row (add a Flatten before an image or a sequence).</summary>
+    public override Shape OutputShape(Shape inputShape) => RequireFlat(inputShape);
     public override long ParameterCount(int inputSize) => 2L * inputSize;
 
     /// <summary>The moving mean and variance.</summary>
@@ -75,6 +81,9 @@ public sealed class Normalization(string? name = null) : Layer(name)
 
     public override string TypeName => "Normalization";
     public override int OutputSize(int inputSize) => inputSize;
+
+    /// <summary>The input's shape, which must be flat: statistics are per feature of a row (add a Flatten before an image or a sequence).</summary>
+    public override Shape OutputShape(Shape inputShape) => RequireFlat(inputShape);
     public override long ParameterCount(int inputSize) => 0;
 
     /// <summary>The scale 1 / max(std, eps) and shift -mean scale the layer applies (Keras counts its mean and variance).</summary>
@@ -167,6 +176,9 @@ public sealed class Maxout : Layer
     public override string TypeName => "Maxout";
     public override int OutputSize(int inputSize) => Units;
     public override long ParameterCount(int inputSize) => (inputSize + 1L) * Units * Pieces;
+
+    /// <summary>(Units), from a flat input only: the pieces are taken per row (add a Flatten before an image or a sequence).</summary>
+    public override Shape OutputShape(Shape inputShape) => new(OutputSize(RequireFlat(inputShape).Size));
 
     internal override IEnumerable<LayerWeight> BuiltWeights => _affine is null ? [] : [LayerWeight.Of(_affine.Weights), LayerWeight.Of(_affine.Bias!)];
 

@@ -11,16 +11,19 @@ namespace GpuNet.Models;
 /// </summary>
 public sealed class SymbolicTensor
 {
-    internal SymbolicTensor(int features, SymbolicKind kind, Layer? layer, IReadOnlyList<SymbolicTensor> inputs)
+    internal SymbolicTensor(Shape shape, SymbolicKind kind, Layer? layer, IReadOnlyList<SymbolicTensor> inputs)
     {
-        Features = features;
+        Shape = shape;
         Kind = kind;
         Layer = layer;
         Inputs = inputs;
     }
 
-    /// <summary>Values per sample (the width of a row).</summary>
-    public int Features { get; }
+    /// <summary>Values per sample (the width of a row): <see cref="Shape"/>.Size.</summary>
+    public int Features => Shape.Size;
+
+    /// <summary>The shape of one sample, batch not included: (784), or (28, 28) for an image.</summary>
+    public Shape Shape { get; }
 
     internal SymbolicKind Kind { get; }
 
@@ -29,7 +32,7 @@ public sealed class SymbolicTensor
 
     internal IReadOnlyList<SymbolicTensor> Inputs { get; }
 
-    public override string ToString() => $"SymbolicTensor(None, {Features}){(Layer is null ? "" : $" from {Layer.Name}")}";
+    public override string ToString() => $"SymbolicTensor{Shape.WithBatch()}{(Layer is null ? "" : $" from {Layer.Name}")}";
 }
 
 internal enum SymbolicKind { Input, Layer, Add, Concatenate }
@@ -39,7 +42,7 @@ internal enum SymbolicKind { Input, Layer, Add, Concatenate }
 /// </summary>
 /// <example>
 /// <code>
-/// var x = Functional.Input(784);
+/// var x = Functional.Input(784);                           // or Functional.Input(28, 28) then new Flatten().Apply(x)
 /// var h = new Dense(128, "relu").Apply(x);
 /// var a = new Dense(64, "relu").Apply(h);                    // two branches from h
 /// var b = new Dense(64, "tanh").Apply(h);
@@ -50,30 +53,36 @@ internal enum SymbolicKind { Input, Layer, Add, Concatenate }
 /// </example>
 public static class Functional
 {
-    /// <summary>The model's input: rows of <paramref name="features"/> values (Keras' <c>Input(shape=(features,))</c>).</summary>
-    public static SymbolicTensor Input(int features)
-    {
-        ArgumentOutOfRangeException.ThrowIfLessThan(features, 1);
-        return new SymbolicTensor(features, SymbolicKind.Input, null, []);
-    }
+    /// <summary>
+    /// The model's input: samples of <paramref name="shape"/>, batch not included (Keras' <c>Input(shape=...)</c>):
+    /// <c>Input(784)</c> for rows of 784 features, <c>Input(28, 28)</c> for images (then a <see cref="Flatten"/>, or a Dense on the last axis).
+    /// </summary>
+    /// <exception cref="ArgumentException">No dimension, or one below 1.</exception>
+    public static SymbolicTensor Input(params int[] shape) => new(new Shape(shape), SymbolicKind.Input, null, []);
 
-    /// <summary>a + b element-wise (Keras' <c>layers.Add</c>), as a residual connection; both have the same width.</summary>
-    /// <exception cref="ArgumentException">The widths differ.</exception>
+    /// <summary>a + b element-wise (Keras' <c>layers.Add</c>), as a residual connection; both have the same shape.</summary>
+    /// <exception cref="ArgumentException">The shapes differ.</exception>
     public static SymbolicTensor Add(SymbolicTensor a, SymbolicTensor b)
     {
         ArgumentNullException.ThrowIfNull(a);
         ArgumentNullException.ThrowIfNull(b);
-        if (a.Features != b.Features)
-            throw new ArgumentException($"Add needs tensors of the same width; received {a.Features} and {b.Features} features. Concatenate joins different widths.");
-        return new SymbolicTensor(a.Features, SymbolicKind.Add, null, [a, b]);
+        if (a.Shape != b.Shape)
+            throw new ArgumentException(a.Shape.Rank == 1 && b.Shape.Rank == 1
+                ? $"Add needs tensors of the same width; received {a.Features} and {b.Features} features. Concatenate joins different widths."
+                : $"Add needs tensors of the same shape; received {a.Shape.WithBatch()} and {b.Shape.WithBatch()}.");
+        return new SymbolicTensor(a.Shape, SymbolicKind.Add, null, [a, b]);
     }
 
     /// <summary>[a, b] side by side (Keras' <c>layers.Concatenate</c> on the feature axis): a.Features + b.Features wide.</summary>
+    /// <exception cref="ArgumentException">An input has more than one dimension (flatten it first).</exception>
     public static SymbolicTensor Concatenate(SymbolicTensor a, SymbolicTensor b)
     {
         ArgumentNullException.ThrowIfNull(a);
         ArgumentNullException.ThrowIfNull(b);
-        return new SymbolicTensor(a.Features + b.Features, SymbolicKind.Concatenate, null, [a, b]);
+        if (a.Shape.Rank != 1 || b.Shape.Rank != 1)
+            throw new ArgumentException(
+                $"Concatenate joins flat rows (None, features); received {a.Shape.WithBatch()} and {b.Shape.WithBatch()}. Apply a Flatten to each first.");
+        return new SymbolicTensor(new Shape(a.Features + b.Features), SymbolicKind.Concatenate, null, [a, b]);
     }
 
     /// <summary>
@@ -110,7 +119,7 @@ internal sealed class FunctionalBlock : Layer
                 return;
             }
             if (t.Kind == SymbolicKind.Input && !ReferenceEquals(t, input))
-                throw new ArgumentException($"The output depends on another input ({t.Features} features) than the model's; a model here has one input.", nameof(output));
+                throw new ArgumentException($"The output depends on another input ({t.Shape.WithBatch()}) than the model's; a model here has one input.", nameof(output));
             state[t] = false;
             foreach (var i in t.Inputs) Visit(i);
             state[t] = true;
@@ -145,16 +154,23 @@ internal sealed class FunctionalBlock : Layer
         return Output.Features;
     }
 
+    /// <summary>The output's shape; the input must have the model's input size (a flat row of that size takes its shape).</summary>
+    public override Shape OutputShape(Shape inputShape)
+    {
+        RequireWidth(inputShape.Size);
+        return Output.Shape;
+    }
+
     public override long ParameterCount(int inputSize)
     {
         RequireWidth(inputSize);
-        return _order.Where(t => t.Layer is not null).Sum(t => t.Layer!.ParameterCount(t.Inputs[0].Features));
+        return _order.Where(t => t.Layer is not null).Sum(t => t.Layer!.ParameterCount(t.Inputs[0].Shape));
     }
 
     public override int StatisticCount(int inputSize)
     {
         RequireWidth(inputSize);
-        return _order.Where(t => t.Layer is not null).Sum(t => t.Layer!.StatisticCount(t.Inputs[0].Features));
+        return _order.Where(t => t.Layer is not null).Sum(t => t.Layer!.StatisticCount(t.Inputs[0].Shape));
     }
 
     internal override IEnumerable<LayerWeight> BuiltWeights => Inner.SelectMany(l => l.BuiltWeights);
@@ -192,12 +208,13 @@ internal sealed class FunctionalBlock : Layer
     internal override Tensor Build(ComputationGraph graph, Tensor input, BuildContext context)
     {
         RequireWidth(input.Cols);
+        if (input.Shape != Input.Shape) input = graph.Reshape(input, Input.Shape.ToArray()); // a flat row of the right size
         var values = new Dictionary<SymbolicTensor, Tensor>(ReferenceEqualityComparer.Instance);
         foreach (var t in _order)
             values[t] = t.Kind switch
             {
                 SymbolicKind.Input => input,
-                SymbolicKind.Layer => t.Layer!.Build(graph, values[t.Inputs[0]], context),
+                SymbolicKind.Layer => t.Layer!.BuildShaped(graph, values[t.Inputs[0]], context),
                 SymbolicKind.Add => graph.Add(values[t.Inputs[0]], values[t.Inputs[1]]),
                 _ => graph.Concatenate(values[t.Inputs[0]], values[t.Inputs[1]]),
             };
@@ -216,6 +233,7 @@ internal sealed class FunctionalBlock : Layer
             {
                 ["kind"] = t.Kind.ToString(),
                 ["features"] = t.Features,
+                ["shape"] = new JsonArray([.. t.Shape.Select(d => (JsonNode)d)]),
                 ["inputs"] = new JsonArray([.. t.Inputs.Select(i => (JsonNode)index[i])]),
             };
             if (t.Layer is not null) node["layer"] = layerConfig(t.Layer);
@@ -233,7 +251,10 @@ internal sealed class FunctionalBlock : Layer
             var inputs = node["inputs"]!.AsArray().Select(i => made[i!.GetValue<int>()]).ToArray();
             made.Add(Enum.Parse<SymbolicKind>(node["kind"]!.GetValue<string>()) switch
             {
-                SymbolicKind.Input => Functional.Input(node["features"]!.GetValue<int>()),
+                // files from before shapes have only the width
+                SymbolicKind.Input => node["shape"] is JsonArray shape
+                    ? Functional.Input([.. shape.Select(d => d!.GetValue<int>())])
+                    : Functional.Input(node["features"]!.GetValue<int>()),
                 SymbolicKind.Layer => layerFromConfig(node["layer"]!.AsObject()).Apply(inputs[0]),
                 SymbolicKind.Add => Functional.Add(inputs[0], inputs[1]),
                 _ => Functional.Concatenate(inputs[0], inputs[1]),
@@ -245,6 +266,6 @@ internal sealed class FunctionalBlock : Layer
     private void RequireWidth(int inputSize)
     {
         if (inputSize != Input.Features)
-            throw new ArgumentException($"Functional model '{Name}' takes {Input.Features} features per row (its Input), but received {inputSize}.");
+            throw new ArgumentException($"Functional model '{Name}' takes {Input.Features} values per sample (its Input, {Input.Shape.WithBatch()}), but received {inputSize}.");
     }
 }

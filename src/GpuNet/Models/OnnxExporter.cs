@@ -12,8 +12,10 @@ namespace GpuNet.Models;
 /// </summary>
 /// <remarks>
 /// <list type="bullet">
-/// <item>Dense: Gemm(x, kernel [In x Units], bias [Units]); without a bias, Gemm(x, kernel).</item>
-/// <item>Activations: Relu, Sigmoid, Tanh, LeakyRelu(alpha), Elu(alpha), Softplus, Softmax(axis 1); swish as x Sigmoid(x);
+/// <item>Dense: Gemm(x, kernel [In x Units], bias [Units]); without a bias, Gemm(x, kernel). On samples of more than one
+/// dimension (the last axis mapped), MatMul(x, kernel) then Add(bias), which broadcast over the leading axes.</item>
+/// <item>Flatten: Flatten(axis 1); Reshape: Reshape to [-1, d1, ..., dk] (the batch inferred).</item>
+/// <item>Activations: Relu, Sigmoid, Tanh, LeakyRelu(alpha), Elu(alpha), Softplus, Softmax(last axis: 1 for flat rows); swish as x Sigmoid(x);
 /// gelu as 0.5 x (1 + Erf(x / sqrt 2)) (GpuNet's erf approximation differs from the exact one by less than 1.5e-7);
 /// step as Cast(Greater(x, 0)).</item>
 /// <item>Dropout: Identity (inference passes inputs through).</item>
@@ -53,12 +55,12 @@ internal sealed class OnnxExporter
     {
         var exporter = new OnnxExporter(graph, prediction);
         exporter._names[input] = InputName;
-        exporter._graph.Input.Add(Value(InputName, input.Cols));
+        exporter._graph.Input.Add(Value(InputName, input.Shape));
         foreach (var node in graph.Nodes) exporter.Add(node);
         if (!exporter._names.TryGetValue(prediction, out var last))
             throw new NotSupportedException($"The model's output '{prediction.Name}' is not computed by any node GpuNet can export.");
         if (last != OutputName) exporter.Node("Identity", "output", [last], OutputName); // the output is the input itself
-        exporter._graph.Output.Add(Value(OutputName, prediction.Cols));
+        exporter._graph.Output.Add(Value(OutputName, prediction.Shape));
 
         var model = new ModelProto
         {
@@ -79,14 +81,35 @@ internal sealed class OnnxExporter
         {
             case RegularizationNode:
                 break; // training only: a penalty on the loss
-            case AffineNode a:
+            case AffineNode a when a.Input.Shape.Rank == 1:
                 Node("Gemm", Base(a.Output), a.Bias is null ? [In(a.Input), Weights(a.Weights)] : [In(a.Input), Weights(a.Weights), Weights(a.Bias, vector: true)], Out(a.Output));
                 break;
+            case AffineNode a:
+            {
+                // Gemm takes matrices only; MatMul maps the last axis of (batch, ..., In) and broadcasts the rest
+                string name = Base(a.Output);
+                if (a.Bias is null) Node("MatMul", name, [In(a.Input), Weights(a.Weights)], Out(a.Output));
+                else
+                {
+                    Node("MatMul", name + "/matmul", [In(a.Input), Weights(a.Weights)], name + "/matmul");
+                    Node("Add", name, [name + "/matmul", Weights(a.Bias, vector: true)], Out(a.Output));
+                }
+                break;
+            }
+            case ReshapeNode r when r.Flattens:
+                Node("Flatten", Base(r.Output), [In(r.Input)], Out(r.Output), Int("axis", 1));
+                break;
+            case ReshapeNode r:
+            {
+                string name = Base(r.Output);
+                Node("Reshape", name, [In(r.Input), Int64s(name + "/shape", [-1, .. r.Output.Shape.Select(d => (long)d)])], Out(r.Output));
+                break;
+            }
             case ActivationNode a:
                 AddActivation(a.Kind, a.Alpha, In(a.Input), a.Output);
                 break;
             case SoftmaxNode s:
-                Node("Softmax", Base(s.Output), [In(s.Input)], Out(s.Output), Int("axis", 1));
+                Node("Softmax", Base(s.Output), [In(s.Input)], Out(s.Output), Int("axis", s.Input.Shape.Rank)); // the last axis
                 break;
             case DropoutNode d:
                 Node("Identity", Base(d.Output), [In(d.Input)], Out(d.Output));
@@ -241,12 +264,12 @@ internal sealed class OnnxExporter
         return a;
     }
 
-    /// <summary>A float tensor [batch, <paramref name="cols"/>] with a symbolic batch dimension.</summary>
-    private static ValueInfoProto Value(string name, int cols)
+    /// <summary>A float tensor [batch, d1, ..., dk] with a symbolic batch dimension.</summary>
+    private static ValueInfoProto Value(string name, Shape sample)
     {
         var shape = new TensorShapeProto();
         shape.Dim.Add(new TensorShapeProto.Types.Dimension { DimParam = "batch" });
-        shape.Dim.Add(new TensorShapeProto.Types.Dimension { DimValue = cols });
+        foreach (int d in sample) shape.Dim.Add(new TensorShapeProto.Types.Dimension { DimValue = d });
         return new ValueInfoProto
         {
             Name = name,

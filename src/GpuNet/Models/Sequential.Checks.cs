@@ -91,20 +91,21 @@ public sealed partial class Sequential
     /// index with an int, or, at least, the parameters with their gradients and one value and gradient per unit
     /// and row over the device's memory.
     /// </summary>
-    private void CheckFits(int inputSize, int batchCapacity)
+    private void CheckFits(Graph.Shape inputShape, int batchCapacity)
     {
         const string Fix = "Use a smaller batch size (FitOptions.BatchSize; --batch-size in gpunet) or fewer, narrower layers (--layers).";
         const string Narrower = "Use narrower layers (--layers in gpunet) or fewer input features.";
-        long parameters = 0, unitsPerRow = inputSize;
-        int width = inputSize;
+        long parameters = 0, unitsPerRow = inputShape.Size;
+        var shape = inputShape;
         foreach (var layer in _layers)
         {
-            long p = layer.ParameterCount(width);
+            long p = layer.ParameterCount(shape);
             if (p > Array.MaxLength)
                 throw new ModelTooLargeException(
-                    $"Layer '{layer.Name}' would have {p:N0} parameters ({width:N0} inputs), more than the {Array.MaxLength:N0} one buffer can hold. {Narrower}");
+                    $"Layer '{layer.Name}' would have {p:N0} parameters ({shape.Size:N0} inputs), more than the {Array.MaxLength:N0} one buffer can hold. {Narrower}");
             parameters += p;
-            width = layer.OutputSize(width);
+            shape = layer.OutputShape(shape);
+            int width = shape.Size;
             if ((long)batchCapacity * width > Array.MaxLength)
                 throw new ModelTooLargeException(
                     $"Batches of {batchCapacity:N0} rows through layer '{layer.Name}' ({width:N0} units) make {(long)batchCapacity * width:N0} values, " +

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using GpuNet.Backends;
+using GpuNet.Graph;
 using GpuNet.Layers;
 
 namespace GpuNet.Models;
@@ -89,21 +90,29 @@ public sealed partial class Sequential
 
     /// <summary>
     /// The model as a diagram (Keras' <c>plot_model</c> with shapes): the input, then each layer with its input and output
-    /// shapes and parameter counts (statistics and frozen weights marked), for the input width the model was built for or
-    /// <paramref name="inputSize"/>.
+    /// shapes and parameter counts (statistics and frozen weights marked), for the input shape the model was built for or
+    /// declares (<see cref="InputShape"/>), or a flat row of <paramref name="inputSize"/> features.
     /// </summary>
-    /// <exception cref="InvalidOperationException">The input width is not known yet and none is given.</exception>
+    /// <exception cref="InvalidOperationException">The input shape is not known yet and no width is given.</exception>
     public ModelDiagram Diagram(int? inputSize = null)
     {
-        int width = inputSize ?? (InputSize > 0 ? InputSize
-            : throw new InvalidOperationException("The model does not know its input width yet: Fit, Evaluate or load it first, or call Diagram(inputSize), e.g. Diagram(784)."));
-        ArgumentOutOfRangeException.ThrowIfLessThan(width, 1, nameof(inputSize));
-        var boxes = new List<IReadOnlyList<string>> { new[] { "input (InputLayer)", $"output: (None, {width})" } };
-        static IReadOnlyList<string> LayerBox(Layer layer, int width)
+        if (inputSize is int width) ArgumentOutOfRangeException.ThrowIfLessThan(width, 1, nameof(inputSize));
+        var shape = inputSize is int w ? ShapeForWidth(w) : InputShape
+            ?? throw new InvalidOperationException("The model does not know its input width yet: Fit, Evaluate or load it first, or call Diagram(inputSize), e.g. Diagram(784).");
+        return Diagram(shape);
+    }
+
+    /// <summary>The model as a diagram (see <see cref="Diagram(int?)"/>) for input samples of <paramref name="inputShape"/>.</summary>
+    /// <exception cref="ArgumentException">A layer does not take its input's shape.</exception>
+    public ModelDiagram Diagram(Shape inputShape)
+    {
+        ArgumentNullException.ThrowIfNull(inputShape);
+        var boxes = new List<IReadOnlyList<string>> { new[] { "input (InputLayer)", $"output: {inputShape.WithBatch()}" } };
+        static IReadOnlyList<string> LayerBox(Layer layer, Shape shape)
         {
-            long parameters = layer.ParameterCount(width), statistics = layer.StatisticCount(width);
+            long parameters = layer.ParameterCount(shape), statistics = layer.StatisticCount(shape);
             string act = layer.OutputActivation is { } a && a.Name != "linear" ? $", {a}" : "";
-            var lines = new List<string> { $"{layer.Name} ({layer.TypeName}{act})", $"(None, {width}) -> (None, {layer.OutputSize(width)})" };
+            var lines = new List<string> { $"{layer.Name} ({layer.TypeName}{act})", $"{shape.WithBatch()} -> {layer.OutputShape(shape).WithBatch()}" };
             string count = FormattableString.Invariant($"params: {parameters + statistics:N0}");
             if (!layer.Trainable && parameters + statistics > 0) count += " (frozen)";
             else if (statistics > 0) count += FormattableString.Invariant($" ({statistics:N0} non-trainable)");
@@ -113,73 +122,90 @@ public sealed partial class Sequential
         if (_layers is [FunctionalBlock functional])
         {
             // a box per layer and merge, in build order, with an arrow from each to those it feeds
-            functional.OutputSize(width); // checks the width
+            functional.OutputShape(inputShape); // checks the width
             var nodes = functional.Nodes();
             var index = nodes.Select((n, i) => (n.Name, i)).ToDictionary(p => p.Name, p => p.i);
             var edges = new List<(int, int)>();
             for (int i = 1; i < nodes.Count; i++)
             {
                 var (tensor, name, from) = nodes[i];
-                boxes.Add(tensor.Layer is { } layer ? LayerBox(layer, tensor.Inputs[0].Features)
+                boxes.Add(tensor.Layer is { } layer ? LayerBox(layer, tensor.Inputs[0].Shape)
                     : [$"{name} ({FunctionalBlock.NodeType(tensor)})",
-                       $"{string.Join(" + ", tensor.Inputs.Select(t => $"(None, {t.Features})"))} -> (None, {tensor.Features})"]);
+                       $"{string.Join(" + ", tensor.Inputs.Select(t => t.Shape.WithBatch()))} -> {tensor.Shape.WithBatch()}"]);
                 edges.AddRange(from.Select(f => (index[f], i)));
             }
             return new ModelDiagram(boxes, edges);
         }
         foreach (var layer in _layers)
         {
-            boxes.Add(LayerBox(layer, width));
-            width = layer.OutputSize(width);
+            boxes.Add(LayerBox(layer, inputShape));
+            inputShape = layer.OutputShape(inputShape);
         }
         return new ModelDiagram(boxes);
     }
 
-    /// <summary>A Keras-style table of layers, output shapes and parameter counts, for the input width the model was built for.</summary>
-    /// <exception cref="InvalidOperationException">The input width is not known yet: use <see cref="Summary(int)"/>.</exception>
-    public string Summary() => InputSize > 0 ? Summary(InputSize)
+    /// <summary>
+    /// A Keras-style table of layers, output shapes and parameter counts, for the input shape the model was built for or
+    /// declares (<see cref="InputShape"/>): <c>(None, 28, 28)</c> through a Flatten to <c>(None, 784)</c>.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The input shape is not known yet: use <see cref="Summary(int)"/>.</exception>
+    public string Summary() => InputShape is { } shape ? Summary(shape)
         : throw new InvalidOperationException("The model does not know its input width yet: Fit, Evaluate or load it first, or call Summary(inputSize), e.g. Summary(784).");
 
     /// <summary>
-    /// A Keras-style table of layers, output shapes and parameter counts for <paramref name="inputSize"/> input features:
-    /// then the total, trainable and non-trainable counts (batch-norm moving statistics, normalization scale and shift,
-    /// and every weight of a frozen layer) with their size in float32 bytes. A Trainable column appears when a layer is frozen.
+    /// A Keras-style table of layers, output shapes and parameter counts for <paramref name="inputSize"/> input features
+    /// (taken in the model's own input shape when it declares one of that size): see <see cref="Summary(Shape)"/>.
     /// </summary>
     public string Summary(int inputSize)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(inputSize, 1);
+        return Summary(ShapeForWidth(inputSize));
+    }
+
+    // the model's own shape when it has that many values, else a flat row
+    private Shape ShapeForWidth(int width) => InputShape is { } known && known.Size == width ? known : new Shape(width);
+
+    /// <summary>
+    /// A Keras-style table of layers, output shapes and parameter counts for input samples of <paramref name="inputShape"/>:
+    /// then the total, trainable and non-trainable counts (batch-norm moving statistics, normalization scale and shift,
+    /// and every weight of a frozen layer) with their size in float32 bytes. A Trainable column appears when a layer is frozen.
+    /// </summary>
+    /// <exception cref="ArgumentException">A layer does not take its input's shape (the message says what to add).</exception>
+    public string Summary(Shape inputShape)
+    {
+        ArgumentNullException.ThrowIfNull(inputShape);
         var functional = _layers.Count == 1 ? _layers[0] as FunctionalBlock : null;
         bool anyFrozen = AllLayers.Any(l => !l.Trainable);
         // cells: name (type), output shape, params, trainable, connected to
         var rows = new List<string[]>();
         long total = 0, trainable = 0;
-        void Row(Layer layer, int inputWidth, string connectedTo)
+        void Row(Layer layer, Shape input, string connectedTo)
         {
-            long parameters = layer.ParameterCount(inputWidth), statistics = layer.StatisticCount(inputWidth);
+            long parameters = layer.ParameterCount(input), statistics = layer.StatisticCount(input);
             total += parameters + statistics;
             if (layer.Trainable) trainable += parameters;
             string act = layer.OutputActivation is { } a && a.Name != "linear" ? $", {a}" : "";
-            rows.Add([$"{layer.Name} ({layer.TypeName}{act})", $"(None, {layer.OutputSize(inputWidth)})", (parameters + statistics).ToString("N0", CultureInfo.InvariantCulture),
+            rows.Add([$"{layer.Name} ({layer.TypeName}{act})", layer.OutputShape(input).WithBatch(), (parameters + statistics).ToString("N0", CultureInfo.InvariantCulture),
                 layer.Trainable ? "Y" : "N", connectedTo]);
         }
         if (functional is null)
         {
-            int width = inputSize;
+            var shape = inputShape;
             foreach (var layer in _layers)
             {
-                Row(layer, width, "");
-                width = layer.OutputSize(width);
+                Row(layer, shape, "");
+                shape = layer.OutputShape(shape);
             }
         }
         else
         {
-            functional.OutputSize(inputSize); // checks the width
+            functional.OutputShape(inputShape); // checks the width
             foreach (var (tensor, name, connectedTo) in functional.Nodes())
             {
                 string from = string.Join(", ", connectedTo);
-                if (tensor.Layer is { } layer) Row(layer, tensor.Inputs[0].Features, from);
+                if (tensor.Layer is { } layer) Row(layer, tensor.Inputs[0].Shape, from);
                 else rows.Add([$"{name} ({FunctionalBlock.NodeType(tensor)})",
-                    $"(None, {tensor.Features})", "0", "-", from]);
+                    tensor.Shape.WithBatch(), "0", "-", from]);
             }
         }
         string[] header = ["Layer (type)", "Output Shape", "Param #", "Trainable", "Connected to"];

@@ -9,7 +9,8 @@ public sealed partial class Sequential
 
     /// <summary>
     /// Writes the model in inference form as an <see href="https://onnx.ai">ONNX</see> file (opset 13), which ONNX Runtime,
-    /// TensorRT, OpenVINO, Netron and others read: one input <c>input</c> [batch, InputSize] and one output <c>output</c>
+    /// TensorRT, OpenVINO, Netron and others read: one input <c>input</c> [batch, InputSize] (or [batch, d1, ..., dk] for a
+    /// model whose <see cref="InputShape"/> has several dimensions) and one output <c>output</c>
     /// [batch, outputs], float32, with a symbolic batch dimension. The file computes what <see cref="Predict"/> returns
     /// (probabilities, or logits for a from-logits loss, or values for regression): dropout passes inputs through, batch
     /// normalization uses its moving statistics, and a normalization layer's adapted statistics are in the file.
@@ -28,7 +29,7 @@ public sealed partial class Sequential
     public void ExportOnnx(string path, IReadOnlyDictionary<string, string>? metadata = null)
     {
         RequireWeights("exporting it to ONNX");
-        string doc = $"GpuNet Sequential: {string.Join(" -> ", _layers.Select(l => $"{l.Name} ({l.TypeName})"))}; input: {InputSize} features per row" +
+        string doc = $"GpuNet Sequential: {string.Join(" -> ", _layers.Select(l => $"{l.Name} ({l.TypeName})"))}; input: {_builtShape!.WithBatch()}" +
                      (Loss is { FromLogits: true } ? "; output: logits (apply softmax or sigmoid for probabilities)" : "");
         var model = OnnxExporter.Export(_graph!, _input!, _prediction!, metadata ?? new Dictionary<string, string>(), doc);
         AtomicFile.Write(path, stream => model.WriteTo(stream));

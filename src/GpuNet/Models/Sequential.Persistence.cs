@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using GpuNet.Backends;
+using GpuNet.Graph;
 using GpuNet.Layers;
 using GpuNet.Losses;
 using GpuNet.Optimizers;
@@ -58,6 +59,7 @@ public sealed partial class Sequential
             m + ": its training diverged. Nothing was written" + (File.Exists(path) ? "; the existing file is left as it was" : "") +
             ". Train again with a lower learning rate, or keep an earlier checkpoint."));
         int inputSize = InputSize;
+        var inputShape = _builtShape ?? DeclaredInputShape ?? new Shape(inputSize);
         var tensors = new List<NamedTensor>(state.Values);
         foreach (var norm in AllLayers.OfType<Normalization>())
             if (norm.Mean is { } mean && norm.Variance is { } variance)
@@ -69,6 +71,7 @@ public sealed partial class Sequential
         var config = new JsonObject
         {
             ["input_size"] = inputSize,
+            ["input_shape"] = ShapeConfig(inputShape), // older readers take input_size, a flat row of the same values
             ["seed"] = Seed.ToString(CultureInfo.InvariantCulture),
             ["iterations"] = Iterations,
             ["loss"] = LossConfig(Loss),
@@ -123,7 +126,10 @@ public sealed partial class Sequential
             long iterations = config["iterations"]!.GetValue<long>();
             if (inputSize < 1 || iterations < 0)
                 throw new InvalidDataException($"'{path}': input_size {inputSize} and iterations {iterations} must be positive and non-negative.");
-            model.InputSize = inputSize;
+            var inputShape = config["input_shape"] is JsonArray dims ? ShapeFromConfig(dims) : new Shape(inputSize);
+            if (inputShape.Size != inputSize)
+                throw new InvalidDataException($"'{path}': input_shape {inputShape} does not have input_size {inputSize} values.");
+            model._builtShape = inputShape;
             model.Iterations = iterations;
             model._lsuvDone = true;
             model._pendingState = byName.Where(kv => !kv.Key.StartsWith(AdaptPrefix, StringComparison.Ordinal))
@@ -228,8 +234,13 @@ public sealed partial class Sequential
     {
         var config = LayerSettings(layer);
         if (!layer.Trainable) config["trainable"] = false; // written only when frozen: older readers ignore it
+        if (layer.InputShape is { } shape) config["input_shape"] = ShapeConfig(shape); // written only when declared
         return config;
     }
+
+    private static JsonArray ShapeConfig(Shape shape) => new([.. shape.Select(d => (JsonNode)d)]);
+
+    private static Shape ShapeFromConfig(JsonArray dims) => new([.. dims.Select(d => d!.GetValue<int>())]);
 
     private static JsonObject LayerSettings(Layer layer) => layer switch
     {
@@ -244,6 +255,8 @@ public sealed partial class Sequential
         BatchNormalization b => new JsonObject { ["class"] = "BatchNormalization", ["name"] = b.Name, ["momentum"] = b.Momentum, ["epsilon"] = b.Epsilon },
         Normalization n => new JsonObject { ["class"] = "Normalization", ["name"] = n.Name },
         Maxout m => new JsonObject { ["class"] = "Maxout", ["name"] = m.Name, ["units"] = m.Units, ["pieces"] = m.Pieces },
+        Flatten f => new JsonObject { ["class"] = "Flatten", ["name"] = f.Name },
+        Reshape r => new JsonObject { ["class"] = "Reshape", ["name"] = r.Name, ["target_shape"] = new JsonArray([.. r.TargetShape.Select(d => (JsonNode)d)]) },
         // a functional model's graph: its nodes, each layer's config as above
         FunctionalBlock f => new JsonObject { ["class"] = "Functional", ["name"] = f.Name, ["config"] = f.ToConfig(LayerConfig) },
         // a user-written layer: its registered class name and its own config (CustomObjects.RegisterLayer rebuilds it)
@@ -254,6 +267,7 @@ public sealed partial class Sequential
     {
         var layer = LayerFromSettings(c, tensors);
         layer.Trainable = c["trainable"]?.GetValue<bool>() ?? true;
+        if (c["input_shape"] is JsonArray dims) layer.RestoreInputShape(ShapeFromConfig(dims));
         return layer;
     }
 
@@ -270,6 +284,8 @@ public sealed partial class Sequential
             case "Dropout": return new Dropout(c["rate"]!.GetValue<float>(), name);
             case "BatchNormalization": return new BatchNormalization(c["momentum"]!.GetValue<float>(), c["epsilon"]!.GetValue<float>(), name);
             case "Maxout": return new Maxout(c["units"]!.GetValue<int>(), c["pieces"]!.GetValue<int>(), name);
+            case "Flatten": return new Flatten(name: name);
+            case "Reshape": return new Reshape([.. c["target_shape"]!.AsArray().Select(d => d!.GetValue<int>())], name: name);
             case "Normalization":
                 if (!tensors.TryGetValue($"{AdaptPrefix}{name}/mean", out var mean) || !tensors.TryGetValue($"{AdaptPrefix}{name}/variance", out var variance))
                     throw new InvalidDataException($"Normalization layer '{name}' has no saved statistics.");

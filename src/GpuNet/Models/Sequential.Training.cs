@@ -91,7 +91,11 @@ public sealed partial class Sequential
             : (train, options.ValidationData);
         CheckOutputs(fitData);
         CheckValues(fitData);
-        if (validation is not null) CheckValues(validation);
+        if (validation is not null)
+        {
+            InputShapeFor(validation.FeatureCount, validation.SampleShape, validation.Name);
+            CheckValues(validation);
+        }
         if (Optimizer is null) throw new InvalidOperationException("Compile the model (optimizer, loss, device) before Fit.");
         // a batch larger than the data is the data (as in Keras): no graph is built for rows that never come
         int requestedBatch = Optimizer.FullBatch ? fitData.Count : Math.Min(options.BatchSize, fitData.Count);
@@ -363,7 +367,7 @@ public sealed partial class Sequential
 
     private void CheckOutputs(Dataset data)
     {
-        int outputs = OutputWidth(data.FeatureCount);
+        int outputs = FlatOutputShape(InputShapeFor(data.FeatureCount, data.SampleShape, data.Name)).Size;
         if (data.IsRegression)
         {
             if (data.TargetCount != outputs)

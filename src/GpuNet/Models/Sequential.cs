@@ -12,7 +12,8 @@ namespace GpuNet.Models;
 /// </summary>
 /// <remarks>
 /// The graph is built on first use, when the input width is known from the data, for a batch
-/// capacity equal to the batch size; every buffer is allocated then. Training data is uploaded to
+/// capacity equal to the batch size; every buffer is allocated then. The input is a flat row of the data's
+/// width unless the first layer declares a shape (<see cref="Layer.InputShape"/>: <c>new Flatten(inputShape: [28, 28])</c>). Training data is uploaded to
 /// the device once and batches are gathered there by a shuffled index, so a training step is only
 /// kernel launches: loss and accuracy accumulate on the device and are read once per epoch.
 /// </remarks>
@@ -54,14 +55,69 @@ public sealed partial class Sequential : IDisposable
     /// <summary>The loss node of the built graph.</summary>
     public LossNode? LossNode => _lossNode;
 
-    /// <summary>Input features the model was built for (0 before it is built).</summary>
-    public int InputSize { get; private set; }
+    /// <summary>The input shape the model was built for (null before it is built); see <see cref="InputShape"/>.</summary>
+    private Shape? _builtShape;
+
+    /// <summary>Input features (values per sample) the model was built for (0 before it is built).</summary>
+    public int InputSize => _builtShape?.Size ?? 0;
+
+    /// <summary>
+    /// The shape of one input sample, batch not included (Keras' <c>model.input_shape</c> without the None): the shape the
+    /// model was built for, else the one its first layer declares (<see cref="Layer.InputShape"/>, a functional model's
+    /// <see cref="Functional.Input"/>), else null (the model takes a flat row of the data's width when it is built).
+    /// </summary>
+    public Shape? InputShape => _builtShape ?? DeclaredInputShape;
+
+    /// <summary>The shape the first layer declares: a functional model's input, or the first layer's <see cref="Layer.InputShape"/>.</summary>
+    private Shape? DeclaredInputShape => _layers[0] is FunctionalBlock f ? f.Input.Shape : _layers[0].InputShape;
 
     /// <summary>Outputs per sample (0 before the input width is known).</summary>
-    public int OutputSize => InputSize == 0 ? 0 : OutputWidth(InputSize);
+    public int OutputSize => InputSize == 0 ? 0 : OutputShapeFor(_builtShape!).Size;
 
-    /// <summary>The width after the last layer for <paramref name="inputSize"/> input features (an activation or dropout layer keeps its input's width).</summary>
-    private int OutputWidth(int inputSize) => _layers.Aggregate(inputSize, (width, layer) => layer.OutputSize(width));
+    /// <summary>The shape of one output sample (null before the input shape is known): (None, 10) is (10).</summary>
+    public Shape? OutputShape => InputShape is { } input ? OutputShapeFor(input) : null;
+
+    /// <summary>The shape after the last layer for input samples of <paramref name="inputShape"/> (an activation or dropout layer
+    /// keeps its input's shape); each layer checks that it takes its input's shape.</summary>
+    private Shape OutputShapeFor(Shape inputShape) => _layers.Aggregate(inputShape, (shape, layer) => layer.OutputShape(shape));
+
+    /// <summary>
+    /// The input shape for samples of <paramref name="features"/> values (of <paramref name="dataShape"/>, when the data has one):
+    /// the shape the model was built for or declares, which must have that many values, else a flat row of them.
+    /// </summary>
+    /// <exception cref="ArgumentException">The sizes differ, or both shapes have several dimensions and differ; the message names both.</exception>
+    private Shape InputShapeFor(int features, Shape? dataShape = null, string? dataName = null)
+    {
+        string data = dataName is null ? "the data" : $"dataset '{dataName}'";
+        string dataShown = dataShape is { Rank: > 1 } ? $"samples of shape {dataShape.WithBatch()}" : $"{features} features per sample";
+        if (_builtShape is { } built && built.Size != features)
+            throw new ArgumentException(
+                $"The model was built for {built.Size} input features (input shape {built.WithBatch()}), but {data} has {dataShown}. Use data of the same shape as in training.");
+        var known = _builtShape ?? DeclaredInputShape;
+        if (known is null) return new Shape(features);
+        if (known.Size != features)
+            throw new ArgumentException(
+                $"The model's input shape is {known.WithBatch()} ({known.Size} values per sample), but {data} has {dataShown}. " +
+                "Give the first layer the data's shape (inputShape), or reshape the data.");
+        // a flat row of the right size fills any shape (the storage is the same); two image shapes must agree
+        if (known.Rank > 1 && dataShape is { Rank: > 1 } && dataShape != known)
+            throw new ArgumentException(
+                $"The model's input shape is {known.WithBatch()}, but {data} has samples of shape {dataShape.WithBatch()}. " +
+                "Give the first layer the data's shape (inputShape), or add a Reshape layer.");
+        return known;
+    }
+
+    /// <summary>The model's output shape for <paramref name="inputShape"/>, which a loss needs flat: one row of outputs per sample.</summary>
+    /// <exception cref="ArgumentException">The last layer's output has more than one dimension; the message says to add a Flatten.</exception>
+    private Shape FlatOutputShape(Shape inputShape)
+    {
+        var output = OutputShapeFor(inputShape);
+        if (output.Rank != 1)
+            throw new ArgumentException(
+                $"The model's output is {output.WithBatch()} for input {inputShape.WithBatch()}, but losses take one flat row per sample (None, outputs). " +
+                $"Add a Flatten layer (new Flatten()) before the last Dense, or a Reshape to (-1).");
+        return output;
+    }
 
     /// <summary>Warnings raised while building (e.g. a symmetric kernel initializer).</summary>
     public IReadOnlyList<string> Warnings => _warnings;
@@ -79,13 +135,13 @@ public sealed partial class Sequential : IDisposable
     {
         loss.Validate(LastActivation, _layers[^1].Name);
         var kept = CaptureState(includeOptimizer: false);
-        int inputSize = InputSize;
+        var inputShape = _builtShape;
         ReleaseGraph();
         if (kept is not null)
         {
             foreach (var slot in kept.Keys.Where(k => k.StartsWith(SlotPrefix, StringComparison.Ordinal)).ToList()) kept.Remove(slot);
             _pendingState = kept;
-            InputSize = inputSize;
+            _builtShape = inputShape;
         }
         Optimizer = optimizer;
         Loss = loss;
@@ -103,29 +159,28 @@ public sealed partial class Sequential : IDisposable
     {
         if (Backend is null || Optimizer is null || Loss is null)
             throw new InvalidOperationException("Compile the model (optimizer, loss, device) before Fit, Evaluate or Predict.");
-        if (InputSize != 0 && inputSize != InputSize)
-            throw new ArgumentException(
-                $"The model was built for {InputSize} input features, but the data has {inputSize}. Use data of the same shape as in training.");
+        var inputShape = InputShapeFor(inputSize);
         if (_graph is not null && exactCapacity && _graph.BatchCapacity < batchCapacity)
         {
             _pendingState = CaptureState(includeOptimizer: true);
             ReleaseGraph();
-            InputSize = inputSize;
+            _builtShape = inputShape;
         }
         if (_graph is not null) return _graph;
 
-        CheckFits(inputSize, batchCapacity);
+        FlatOutputShape(inputShape); // every layer takes its input's shape, and the loss gets flat rows
+        CheckFits(inputShape, batchCapacity);
         var graph = new ComputationGraph(Backend, batchCapacity);
         try
         {
             // First in the graph, so its backward runs last and adds to gradients the layers wrote.
             var regularization = graph.Add(new RegularizationNode(graph));
             var build = new BuildContext(Seed, regularization);
-            _input = graph.CreateTensor("input", inputSize, requiresGrad: false);
+            _input = graph.CreateTensor("input", inputShape, requiresGrad: false);
             var x = _input;
             for (int i = 0; i < _layers.Count; i++)
             {
-                x = _layers[i].Build(graph, x, build);
+                x = _layers[i].BuildShaped(graph, x, build);
                 if (i < _layers.Count - 1 && _layers[i].OutputActivation is { IsSoftmax: true })
                     build.Warnings.Add(
                         $"Layer '{_layers[i].Name}' is a hidden layer with softmax: its {x.Cols} outputs are forced to sum to 1, so they compete " +
@@ -143,7 +198,7 @@ public sealed partial class Sequential : IDisposable
             _warnings.Clear();
             _warnings.AddRange(build.Warnings);
             _lsuvPending = !_lsuvDone && AllLayers.OfType<Dense>().Any(d => d.KernelInitializer is Initializers.Lsuv);
-            InputSize = inputSize;
+            _builtShape = inputShape;
             _graph = graph;
             if (_pendingState is { } pending)
             {
@@ -172,7 +227,7 @@ public sealed partial class Sequential : IDisposable
         _graph?.Dispose();
         _lossNode = null;
         _graph = null;
-        InputSize = 0;
+        _builtShape = null;
     }
 
     public void Dispose() => ReleaseGraph();
