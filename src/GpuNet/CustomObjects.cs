@@ -15,7 +15,7 @@ namespace GpuNet;
 /// </summary>
 public static class CustomObjects
 {
-    private static readonly string[] BuiltInLayers = ["Dense", "Activation", "Dropout", "BatchNormalization", "Normalization", "Maxout", "Functional"];
+    private static readonly string[] BuiltInLayers = [.. LayerConfigs.BuiltInClasses];
     private static readonly string[] BuiltInOptimizers = ["GD", "SGD", "AdaGrad", "RMSprop", "Adam", "AdamW"];
 
     private static readonly ConcurrentDictionary<string, Func<JsonObject, string, Layer>> Layers = new(StringComparer.Ordinal);

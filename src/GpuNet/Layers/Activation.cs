@@ -115,6 +115,19 @@ public sealed class Activation
         return new("elu", ActivationKind.Elu, alpha);
     }
 
+    /// <summary>The activation of a saved layer's config: its "activation" name and "alpha" (the slope of leaky_relu, the scale of elu).</summary>
+    internal static Activation FromConfig(System.Text.Json.Nodes.JsonObject config)
+    {
+        string name = config["activation"]!.GetValue<string>();
+        float alpha = config["alpha"]!.GetValue<float>();
+        return name switch
+        {
+            "leaky_relu" => LeakyRelu(alpha),
+            "elu" => Elu(alpha),
+            _ => Parse(name),
+        };
+    }
+
     /// <summary>Looks an activation up by its Keras name (case-insensitive; "silu" = "swish", "none" = "linear"), or a
     /// custom one registered with <see cref="CustomObjects.RegisterActivation"/> by its exact name.</summary>
     /// <exception cref="ArgumentException">Unknown name; the message lists the known ones.</exception>

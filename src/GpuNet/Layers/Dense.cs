@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using GpuNet.Graph;
 using GpuNet.Initializers;
 
@@ -56,6 +57,18 @@ public sealed class Dense : Layer
     /// <summary>The kernel maps the last axis: In x Units, plus the bias.</summary>
     public override long ParameterCount(Shape inputShape) => ParameterCount(inputShape.Last);
 
+    /// <summary>Keras' <c>get_config</c>: units, activation (and its alpha), use_bias and the kernel regularizer.</summary>
+    public override JsonObject GetConfig() => new()
+    {
+        ["units"] = Units, ["activation"] = Activation.Name, ["alpha"] = Activation.Alpha, ["use_bias"] = UseBias,
+        ["kernel_regularizer"] = KernelRegularizer is { } r ? new JsonObject { ["l1"] = r.L1, ["l2"] = r.L2 } : null,
+    };
+
+    internal static Dense FromConfig(JsonObject c, string name, LayerLoading loading) =>
+        new(c["units"]!.GetValue<int>(), Activation.FromConfig(c), c["use_bias"]!.GetValue<bool>(),
+            kernelRegularizer: c["kernel_regularizer"] is JsonObject r ? new Regularizer(r["l1"]!.GetValue<float>(), r["l2"]!.GetValue<float>()) : null,
+            name: name);
+
     internal override IEnumerable<LayerWeight> BuiltWeights =>
         Node is null ? [] : Node.Bias is null ? [LayerWeight.Of(Node.Weights)] : [LayerWeight.Of(Node.Weights), LayerWeight.Of(Node.Bias)];
 
@@ -83,6 +96,11 @@ public sealed class ActivationLayer(Activation activation, string? name = null) 
     public override string TypeName => "Activation";
 
     public override Activation? OutputActivation => Activation;
+
+    /// <summary>Keras' <c>get_config</c>: the activation and its alpha.</summary>
+    public override JsonObject GetConfig() => new() { ["activation"] = Activation.Name, ["alpha"] = Activation.Alpha };
+
+    internal static ActivationLayer FromConfig(JsonObject c, string name, LayerLoading loading) => new(Activation.FromConfig(c), name);
 
     public override int OutputSize(int inputSize) => inputSize;
 

@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using GpuNet.Graph;
 
 namespace GpuNet.Layers;
@@ -18,6 +19,11 @@ public sealed class Dropout : Layer
 
     public float Rate { get; }
     public override string TypeName => "Dropout";
+
+    /// <summary>Keras' <c>get_config</c>: the rate.</summary>
+    public override JsonObject GetConfig() => new() { ["rate"] = Rate };
+
+    internal static Dropout FromConfig(JsonObject c, string name, LayerLoading loading) => new(c["rate"]!.GetValue<float>(), name);
     public override int OutputSize(int inputSize) => inputSize;
 
     /// <summary>The input's shape: dropout is element-wise.</summary>
@@ -36,6 +42,12 @@ public sealed class BatchNormalization(float momentum = 0.99f, float epsilon = 1
 {
     public float Momentum { get; } = momentum;
     public float Epsilon { get; } = epsilon;
+
+    /// <summary>Keras' <c>get_config</c>: momentum and epsilon (gamma, beta and the moving statistics are weights).</summary>
+    public override JsonObject GetConfig() => new() { ["momentum"] = Momentum, ["epsilon"] = Epsilon };
+
+    internal static BatchNormalization FromConfig(JsonObject c, string name, LayerLoading loading) =>
+        new(c["momentum"]!.GetValue<float>(), c["epsilon"]!.GetValue<float>(), name);
 
     /// <summary>The node once built (moving averages for inspection).</summary>
     public BatchNormNode? Node { get; private set; }
@@ -124,6 +136,16 @@ public sealed class Normalization(string? name = null) : Layer(name)
     }
 
     /// <summary>Sets saved statistics (a loaded model); the same checks as <see cref="Adapt(ReadOnlySpan{float}, int, bool)"/> made.</summary>
+    /// <summary>Nothing: the adapted mean and variance are saved beside the weights (under the model's adapt prefix).</summary>
+    public override JsonObject GetConfig() => [];
+
+    internal static Normalization FromConfig(JsonObject c, string name, LayerLoading loading)
+    {
+        if (loading.Tensor($"{LayerLoading.AdaptPrefix}{name}/mean") is not { } mean || loading.Tensor($"{LayerLoading.AdaptPrefix}{name}/variance") is not { } variance)
+            throw new InvalidDataException($"Normalization layer '{name}' has no saved statistics.");
+        return new Normalization(name).SetStatistics(mean.Data, variance.Data);
+    }
+
     internal Normalization SetStatistics(float[] mean, float[] variance)
     {
         if (mean.Length == 0 || mean.Length != variance.Length || variance.Any(v => !(v >= 0)))
@@ -172,6 +194,12 @@ public sealed class Maxout : Layer
     public int Units { get; }
     public int Pieces { get; }
     private AffineNode? _affine;
+
+    /// <summary>Keras' <c>get_config</c>: units and pieces.</summary>
+    public override JsonObject GetConfig() => new() { ["units"] = Units, ["pieces"] = Pieces };
+
+    internal static Maxout FromConfig(JsonObject c, string name, LayerLoading loading) =>
+        new(c["units"]!.GetValue<int>(), c["pieces"]!.GetValue<int>(), name);
 
     public override string TypeName => "Maxout";
     public override int OutputSize(int inputSize) => Units;

@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using GpuNet.Graph;
 
 namespace GpuNet.Layers;
@@ -24,6 +25,11 @@ public sealed class Flatten : Layer
     }
 
     public override string TypeName => "Flatten";
+
+    /// <summary>Keras' <c>get_config</c>: nothing (the declared input shape is saved for every layer).</summary>
+    public override JsonObject GetConfig() => [];
+
+    internal static Flatten FromConfig(JsonObject c, string name, LayerLoading loading) => new(name: name);
 
     public override int OutputSize(int inputSize) => inputSize;
 
@@ -67,6 +73,12 @@ public sealed class Reshape : Layer
     public IReadOnlyList<int> TargetShape => _targetShape;
 
     public override string TypeName => "Reshape";
+
+    /// <summary>Keras' <c>get_config</c>: the target shape.</summary>
+    public override JsonObject GetConfig() => new() { ["target_shape"] = new JsonArray([.. TargetShape.Select(d => (JsonNode)d)]) };
+
+    internal static Reshape FromConfig(JsonObject c, string name, LayerLoading loading) =>
+        new([.. c["target_shape"]!.AsArray().Select(d => d!.GetValue<int>())], name: name);
 
     /// <exception cref="ArgumentException">No shape of <see cref="TargetShape"/> has <paramref name="inputSize"/> values.</exception>
     public override int OutputSize(int inputSize) => new Shape(inputSize).Reshape(_targetShape).Size;

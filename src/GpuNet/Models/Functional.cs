@@ -242,6 +242,12 @@ internal sealed class FunctionalBlock : Layer
         return new JsonObject { ["nodes"] = nodes };
     }
 
+    /// <summary>Keras' <c>get_config</c> of a functional model: its graph of nodes, each layer with its own config.</summary>
+    public override JsonObject GetConfig() => new() { ["config"] = ToConfig(LayerConfigs.ToConfig) };
+
+    internal static FunctionalBlock FromConfig(JsonObject c, string name, LayerLoading loading) =>
+        FromConfig(c["config"]!.AsObject(), name, loading.Load);
+
     /// <summary>The block saved by <see cref="ToConfig"/>, its layers made by <paramref name="layerFromConfig"/>.</summary>
     internal static FunctionalBlock FromConfig(JsonObject config, string name, Func<JsonObject, Layer> layerFromConfig)
     {

@@ -22,7 +22,7 @@ public sealed partial class Sequential
     public const int FileVersion = 2;
 
     private const string SlotPrefix = "optimizer/slot";
-    private const string AdaptPrefix = "__adapt__/"; // no layer name starts so: Sequential rejects names with "__"
+    private const string AdaptPrefix = LayerLoading.AdaptPrefix;
 
     /// <summary>Host copies of weights, states and optimizer slots, applied when the graph is next built.</summary>
     private Dictionary<string, NamedTensor>? _pendingState;
@@ -76,7 +76,7 @@ public sealed partial class Sequential
             ["iterations"] = Iterations,
             ["loss"] = LossConfig(Loss),
             ["optimizer"] = OptimizerConfig(Optimizer),
-            ["layers"] = new JsonArray([.. _layers.Select(LayerConfig)]),
+            ["layers"] = new JsonArray([.. _layers.Select(LayerConfigs.ToConfig)]),
         };
         var meta = new Dictionary<string, string>(StringComparer.Ordinal);
         if (metadata is not null)
@@ -118,7 +118,8 @@ public sealed partial class Sequential
         {
             var config = JsonNode.Parse(configText)!.AsObject();
             var byName = tensors.ToDictionary(t => t.Name, StringComparer.Ordinal);
-            var layers = config["layers"]!.AsArray().Select(l => LayerFromConfig(l!.AsObject(), byName)).ToArray();
+            var loading = new LayerLoading(byName);
+            var layers = config["layers"]!.AsArray().Select(l => loading.Load(l!.AsObject())).ToArray();
             var model = new Sequential(layers);
             model.Compile(OptimizerFromConfig(config["optimizer"]!.AsObject()), LossFromConfig(config["loss"]!.AsObject()), backend,
                 ulong.Parse(config["seed"]!.GetValue<string>(), CultureInfo.InvariantCulture));
@@ -230,77 +231,9 @@ public sealed partial class Sequential
         }
     }
 
-    private static JsonObject LayerConfig(Layer layer)
-    {
-        var config = LayerSettings(layer);
-        if (!layer.Trainable) config["trainable"] = false; // written only when frozen: older readers ignore it
-        if (layer.InputShape is { } shape) config["input_shape"] = ShapeConfig(shape); // written only when declared
-        return config;
-    }
-
     private static JsonArray ShapeConfig(Shape shape) => new([.. shape.Select(d => (JsonNode)d)]);
 
     private static Shape ShapeFromConfig(JsonArray dims) => new([.. dims.Select(d => d!.GetValue<int>())]);
-
-    private static JsonObject LayerSettings(Layer layer) => layer switch
-    {
-        Dense d => new JsonObject
-        {
-            ["class"] = "Dense", ["name"] = d.Name, ["units"] = d.Units, ["activation"] = d.Activation.Name, ["alpha"] = d.Activation.Alpha,
-            ["use_bias"] = d.UseBias,
-            ["kernel_regularizer"] = d.KernelRegularizer is { } r ? new JsonObject { ["l1"] = r.L1, ["l2"] = r.L2 } : null,
-        },
-        ActivationLayer a => new JsonObject { ["class"] = "Activation", ["name"] = a.Name, ["activation"] = a.Activation.Name, ["alpha"] = a.Activation.Alpha },
-        Dropout d => new JsonObject { ["class"] = "Dropout", ["name"] = d.Name, ["rate"] = d.Rate },
-        BatchNormalization b => new JsonObject { ["class"] = "BatchNormalization", ["name"] = b.Name, ["momentum"] = b.Momentum, ["epsilon"] = b.Epsilon },
-        Normalization n => new JsonObject { ["class"] = "Normalization", ["name"] = n.Name },
-        Maxout m => new JsonObject { ["class"] = "Maxout", ["name"] = m.Name, ["units"] = m.Units, ["pieces"] = m.Pieces },
-        Flatten f => new JsonObject { ["class"] = "Flatten", ["name"] = f.Name },
-        Reshape r => new JsonObject { ["class"] = "Reshape", ["name"] = r.Name, ["target_shape"] = new JsonArray([.. r.TargetShape.Select(d => (JsonNode)d)]) },
-        // a functional model's graph: its nodes, each layer's config as above
-        FunctionalBlock f => new JsonObject { ["class"] = "Functional", ["name"] = f.Name, ["config"] = f.ToConfig(LayerConfig) },
-        // a user-written layer: its registered class name and its own config (CustomObjects.RegisterLayer rebuilds it)
-        _ => new JsonObject { ["class"] = CustomObjects.LayerClass(layer), ["name"] = layer.Name, ["config"] = layer.GetConfig() },
-    };
-
-    private static Layer LayerFromConfig(JsonObject c, Dictionary<string, NamedTensor> tensors)
-    {
-        var layer = LayerFromSettings(c, tensors);
-        layer.Trainable = c["trainable"]?.GetValue<bool>() ?? true;
-        if (c["input_shape"] is JsonArray dims) layer.RestoreInputShape(ShapeFromConfig(dims));
-        return layer;
-    }
-
-    private static Layer LayerFromSettings(JsonObject c, Dictionary<string, NamedTensor> tensors)
-    {
-        string name = c["name"]!.GetValue<string>();
-        Activation Act() => ActivationFrom(c["activation"]!.GetValue<string>(), c["alpha"]!.GetValue<float>());
-        switch (c["class"]!.GetValue<string>())
-        {
-            case "Dense":
-                var reg = c["kernel_regularizer"] is JsonObject r ? new Regularizer(r["l1"]!.GetValue<float>(), r["l2"]!.GetValue<float>()) : null;
-                return new Dense(c["units"]!.GetValue<int>(), Act(), c["use_bias"]!.GetValue<bool>(), kernelRegularizer: reg, name: name);
-            case "Activation": return new ActivationLayer(Act(), name);
-            case "Dropout": return new Dropout(c["rate"]!.GetValue<float>(), name);
-            case "BatchNormalization": return new BatchNormalization(c["momentum"]!.GetValue<float>(), c["epsilon"]!.GetValue<float>(), name);
-            case "Maxout": return new Maxout(c["units"]!.GetValue<int>(), c["pieces"]!.GetValue<int>(), name);
-            case "Flatten": return new Flatten(name: name);
-            case "Reshape": return new Reshape([.. c["target_shape"]!.AsArray().Select(d => d!.GetValue<int>())], name: name);
-            case "Normalization":
-                if (!tensors.TryGetValue($"{AdaptPrefix}{name}/mean", out var mean) || !tensors.TryGetValue($"{AdaptPrefix}{name}/variance", out var variance))
-                    throw new InvalidDataException($"Normalization layer '{name}' has no saved statistics.");
-                return new Normalization(name).SetStatistics(mean.Data, variance.Data);
-            case "Functional": return FunctionalBlock.FromConfig(c["config"]!.AsObject(), name, inner => LayerFromConfig(inner, tensors));
-            case var other: return CustomObjects.CreateLayer(other, c["config"] is JsonObject config ? (JsonObject)config.DeepClone() : [], name);
-        }
-    }
-
-    private static Activation ActivationFrom(string name, float alpha) => name switch
-    {
-        "leaky_relu" => Activation.LeakyRelu(alpha),
-        "elu" => Activation.Elu(alpha),
-        _ => Activation.Parse(name),
-    };
 
     private static JsonObject LossConfig(Loss loss)
     {
