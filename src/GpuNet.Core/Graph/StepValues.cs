@@ -28,6 +28,7 @@ public sealed class StepValues
 
     private readonly int[] _host;
     private DeviceBuffer<int>? _buffer;
+    private IBackend? _backend;
 
     internal StepValues(int batchCapacity)
     {
@@ -86,7 +87,7 @@ public sealed class StepValues
     /// <summary>Sends the host array to the device: a training step's one upload.</summary>
     public void Upload()
     {
-        Buffer.Backend.Upload<int>(_host, Buffer);
+        _backend!.Upload<int>(_host, Buffer);
         IsDirty = false;
         OptimizerValuesPending = false;
     }
@@ -99,8 +100,9 @@ public sealed class StepValues
 
     internal void Allocate(IBackend backend)
     {
+        _backend = backend;
         _buffer = backend.Allocate<int>(_host.Length);
-        Upload();
+        IsDirty = OptimizerValuesPending = true; // sent by the first step's upload: nothing reads them before
     }
 
     internal void Dispose()
