@@ -165,6 +165,7 @@ public sealed partial class IlgpuBackend : IBackend
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         _stream.Synchronize();
+        _stagingUsed = 0;
     }
 
     public void Dispose()
@@ -174,6 +175,11 @@ public sealed partial class IlgpuBackend : IBackend
         _dummy.Dispose();
         _dummyInt.Dispose();
         _rowLoss.Dispose();
+        if (_staging is not null)
+        {
+            _stream.Synchronize(); // no queued copy may read the staging memory once it is freed
+            _staging.Dispose();
+        }
         _accelerator.Dispose();
         _context.Dispose();
     }

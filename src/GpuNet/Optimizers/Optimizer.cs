@@ -194,7 +194,7 @@ public abstract class Optimizer
     /// into <paramref name="values"/> (the host array: they reach the device with the step's upload); returns whether they
     /// changed.
     /// </summary>
-    public bool WriteStepValues(StepValues values, long iteration, int epoch)
+    internal bool WriteStepValues(StepValues values, long iteration, int epoch)
     {
         ArgumentNullException.ThrowIfNull(values);
         var h = StepParameters(iteration, epoch);
