@@ -1,3 +1,4 @@
+using System.Reflection;
 using GpuNet.Backends;
 using GpuNet.Graph;
 
@@ -197,6 +198,8 @@ public abstract class Optimizer
     internal bool WriteStepValues(StepValues values, long iteration, int epoch)
     {
         ArgumentNullException.ThrowIfNull(values);
+        if (!UsesFusedUpdate) // a user-written rule: the rate is there for its Update, which takes it by value today
+            return values.SetOptimizerValues(LearningRate(iteration, epoch), 1f, 1f);
         var h = StepParameters(iteration, epoch);
         _constants = h;
         _constants.LearningRate = 0f; // read from the step values, not from the launch's arguments
@@ -204,6 +207,13 @@ public abstract class Optimizer
         _constants.BiasCorrection2 = 0f;
         return values.SetOptimizerValues(h.LearningRate, h.BiasCorrection1, h.BiasCorrection2);
     }
+
+    /// <summary>Whether <see cref="Update"/> is the built-in fused one (not overridden by a user-written rule).</summary>
+    private bool UsesFusedUpdate => _fused ??= GetType().GetMethod(nameof(Update), BindingFlags.Instance | BindingFlags.NonPublic, null,
+        [typeof(IBackend), typeof(DeviceBuffer<float>), typeof(DeviceBuffer<float>), typeof(IReadOnlyList<DeviceBuffer<float>>), typeof(int), typeof(long), typeof(int)],
+        null)?.DeclaringType == typeof(Optimizer);
+
+    private bool? _fused;
 
     /// <summary>Applies one update to every parameter (one launch).</summary>
     /// <remarks>The step's learning rate and bias corrections go through the graph's <see cref="StepValues"/>: Fit has
