@@ -26,10 +26,13 @@ public static class AugmentKernels
     /// <param name="width">Image width.</param>
     /// <param name="settings">The augmentation settings (a zero field disables its step).</param>
     /// <param name="seed">The model's seed.</param>
-    /// <param name="step">The training step: each step draws new transforms.</param>
+    /// <param name="stepValues">The step values: the training step (each step draws new transforms) is the counter at
+    /// stepIndex (low word) and stepIndex + 1.</param>
+    /// <param name="stepIndex">Where the step counter is.</param>
     public static void AugmentImagesKernel(Index1D index, FloatView source, FloatView destination, int height, int width,
-        AugmentationSettings settings, ulong seed, ulong step)
+        AugmentationSettings settings, ulong seed, IntView stepValues, int stepIndex)
     {
+        ulong step = StepValueMath.Counter(stepValues[stepIndex], stepValues[stepIndex + 1]);
         int pixels = height * width;
         int sample = index / pixels, within = index - sample * pixels;
         int y = within / width, x = within - y * width;

@@ -42,13 +42,16 @@ public sealed partial class IlgpuBackend
         if (n > 0) _columnAffine(_stream, (int)n, vx, vs, vshift, hasShift, vy, cols, accumulate ? 1 : 0);
     }
 
-    public void Dropout(DeviceBuffer<float> x, DeviceBuffer<float> y, DeviceBuffer<float> mask, int count, float rate, ulong seed, ulong step, uint purpose)
+    public void Dropout(DeviceBuffer<float> x, DeviceBuffer<float> y, DeviceBuffer<float> mask, int count, float rate, ulong seed, uint purpose,
+        DeviceBuffer<int> stepValues, int stepIndex)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(count);
         Require(x, count, nameof(x)); Require(y, count, nameof(y)); Require(mask, count, nameof(mask));
+        StepValueMath.Require(stepValues, stepIndex, 2, nameof(stepValues));
         var vx = View(x, nameof(x)); var vy = View(y, nameof(y)); var vm = View(mask, nameof(mask));
+        var vs = View(stepValues, nameof(stepValues));
         float keepScale = 1f / (1f - rate); // on the host, as the CPU backend computes it: the same float
-        if (count > 0) _dropout(_stream, count, vx, vy, vm, rate, keepScale, seed, step, purpose);
+        if (count > 0) _dropout(_stream, count, vx, vy, vm, rate, keepScale, seed, purpose, vs, stepIndex);
     }
 
     /// <inheritdoc/>

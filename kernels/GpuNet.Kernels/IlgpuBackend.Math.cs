@@ -90,7 +90,7 @@ public sealed partial class IlgpuBackend
     /// <inheritdoc/>
     /// <remarks>The Sgd rule of <see cref="OptimizerUpdate"/>: one kernel and one formula for every plain step.</remarks>
     public void SgdUpdate(DeviceBuffer<float> parameters, DeviceBuffer<float> gradients, int count, float learningRate) =>
-        OptimizerUpdate(new OptimizerStep { Kind = OptimizerKind.Sgd, LearningRate = learningRate }, parameters, gradients, null, null, count);
+        Update(new OptimizerStep { Kind = OptimizerKind.Sgd, LearningRate = learningRate }, _dummyInt.View, -1, parameters, gradients, null, null, count);
 
     public void RandomUniform(DeviceBuffer<float> buffer, float low, float high, ulong seed, uint stream)
     {

@@ -1,6 +1,8 @@
 using GpuNet.Backends;
 using ILGPU;
 using ILGPU.Runtime;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace GpuNet.Kernels;
 
@@ -18,8 +20,12 @@ public sealed partial class IlgpuBackend
 
     /// <inheritdoc/>
     /// <remarks>
-    /// Returns once the data is on the device (ILGPU copies from a pinned span and synchronizes the
-    /// stream), so <paramref name="source"/> may be reused at once. Uploads belong outside a training step.
+    /// <para><paramref name="source"/> may be reused at once. An upload of at most <see cref="StagedUploadBytes"/> (a training
+    /// step's step values) is copied into page-locked staging memory and queued on the stream without waiting: a training
+    /// step's one upload does not synchronize the host with the device. The staging memory is a ring that is reused after a
+    /// synchronization (made when the ring is full, or by <see cref="Synchronize"/> and <see cref="Download{T}"/>), so no
+    /// queued copy reads a slot that is being overwritten. A larger upload returns once the data is on the device (ILGPU
+    /// copies from a pinned span and synchronizes the stream).</para>
     /// </remarks>
     public void Upload<T>(ReadOnlySpan<T> source, DeviceBuffer<T> destination) where T : unmanaged
     {
@@ -27,8 +33,35 @@ public sealed partial class IlgpuBackend
         if (source.Length != destination.Length)
             throw new ArgumentException($"Upload of {source.Length} elements into a buffer of {destination.Length}.", nameof(source));
         if (source.Length == 0) return;
-        view.CopyFromCPU(_stream, source);
+        long bytes = (long)source.Length * Unsafe.SizeOf<T>();
+        if (bytes > StagedUploadBytes)
+        {
+            view.CopyFromCPU(_stream, source);
+            _stagingUsed = 0; // synchronized: every staged copy has run
+            return;
+        }
+        _staging ??= _accelerator.AllocatePageLocked1D<byte>(StagingBytes);
+        long slot = (bytes + StagingAlignment - 1) / StagingAlignment * StagingAlignment;
+        if (_stagingUsed + slot > StagingBytes)
+        {
+            _stream.Synchronize(); // the ring is full: wait for the copies queued from it before overwriting them
+            _stagingUsed = 0;
+        }
+        var staged = MemoryMarshal.Cast<byte, T>(_staging.Span.Slice((int)_stagingUsed, (int)bytes));
+        source.CopyTo(staged);
+        ArrayView1D<T, Stride1D.Dense> from = _staging.ArrayView.SubView(_stagingUsed, bytes).Cast<T>();
+        from.CopyTo(_stream, view);
+        _stagingUsed += slot;
     }
+
+    /// <summary>The largest upload queued without waiting (<see cref="Upload{T}"/>): 64 KiB, step values up to batches of 16,376.</summary>
+    public const int StagedUploadBytes = 64 << 10;
+
+    // The page-locked ring of staged uploads (allocated at the first small upload), the bytes of it queued since the
+    // last synchronization, and the slot alignment.
+    private const int StagingBytes = 1 << 20, StagingAlignment = 256;
+    private PageLockedArray1D<byte>? _staging;
+    private long _stagingUsed;
 
     public void Download<T>(DeviceBuffer<T> source, Span<T> destination) where T : unmanaged
     {
@@ -38,10 +71,12 @@ public sealed partial class IlgpuBackend
         if (destination.Length == 0)
         {
             _stream.Synchronize(); // still "waits for queued work first"
+            _stagingUsed = 0;
             return;
         }
         // queued after every earlier launch on the same stream, and returns once the data is on the host
         view.CopyToCPU(_stream, destination);
+        _stagingUsed = 0;
     }
 
     public void Copy<T>(DeviceBuffer<T> source, DeviceBuffer<T> destination) where T : unmanaged

@@ -26,6 +26,7 @@ public sealed partial class IlgpuBackend : IBackend
     private readonly Accelerator _accelerator;
     private readonly AcceleratorStream _stream;
     private readonly MemoryBuffer1D<float, Stride1D.Dense> _dummy; // stands in for an absent optional output
+    private readonly MemoryBuffer1D<int, Stride1D.Dense> _dummyInt; // stands in for absent step values (SgdUpdate)
     private MemoryBuffer1D<float, Stride1D.Dense> _rowLoss; // per-row or per-element losses, grown to the largest batch seen
     private bool _disposed;
 
@@ -64,7 +65,7 @@ public sealed partial class IlgpuBackend : IBackend
     private readonly Action<AcceleratorStream, Index1D, FloatView, float> _scale;
     private readonly Action<AcceleratorStream, Index1D, FloatView, FloatView, int> _unary;
     private readonly Action<AcceleratorStream, Index1D, FloatView, FloatView, FloatView, int, FloatView, int, int> _columnAffine;
-    private readonly Action<AcceleratorStream, Index1D, FloatView, FloatView, FloatView, float, float, ulong, ulong, uint> _dropout;
+    private readonly Action<AcceleratorStream, Index1D, FloatView, FloatView, FloatView, float, float, ulong, uint, IntView, int> _dropout;
     private readonly Action<AcceleratorStream, KernelConfig, FloatView, int, float, float, FloatView> _l1l2Partial;
     private readonly Action<AcceleratorStream, Index1D, FloatView, FloatView, float, float> _l1l2Gradient;
     private readonly Action<AcceleratorStream, Index1D, FloatView, float> _clipByValue;
@@ -75,8 +76,8 @@ public sealed partial class IlgpuBackend : IBackend
     private readonly Action<AcceleratorStream, Index1D, FloatView, int, FloatView, IntView> _maxout;
     private readonly Action<AcceleratorStream, Index1D, FloatView, IntView, int, FloatView, int> _maxoutBackward;
     // optimizers and augmentation (IlgpuBackend.Optimizers.cs)
-    private readonly Action<AcceleratorStream, Index1D, OptimizerStep, FloatView, FloatView, FloatView, FloatView> _optimizerUpdate;
-    private readonly Action<AcceleratorStream, Index1D, FloatView, FloatView, int, int, AugmentationSettings, ulong, ulong> _augmentImages;
+    private readonly Action<AcceleratorStream, Index1D, OptimizerStep, IntView, int, FloatView, FloatView, FloatView, FloatView> _optimizerUpdate;
+    private readonly Action<AcceleratorStream, Index1D, FloatView, FloatView, int, int, AugmentationSettings, ulong, IntView, int> _augmentImages;
 
     private IlgpuBackend(Context context, Accelerator accelerator, DeviceKind kind, string name)
     {
@@ -90,6 +91,7 @@ public sealed partial class IlgpuBackend : IBackend
                 $"{name} allows groups of {accelerator.MaxNumThreadsPerGroup} threads with a warp size of {accelerator.WarpSize}; " +
                 $"the GpuNet kernels need groups of {GemmKernels.GroupSize} threads and a warp size dividing {SoftmaxKernels.GroupSize}.");
         _dummy = accelerator.Allocate1D<float>(1);
+        _dummyInt = accelerator.Allocate1D<int>(1);
         _rowLoss = accelerator.Allocate1D<float>(1024);
 
         var a = accelerator;
@@ -167,6 +169,7 @@ public sealed partial class IlgpuBackend : IBackend
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         _stream.Synchronize();
+        _stagingUsed = 0;
     }
 
     public void Dispose()
@@ -174,7 +177,13 @@ public sealed partial class IlgpuBackend : IBackend
         if (_disposed) return;
         _disposed = true;
         _dummy.Dispose();
+        _dummyInt.Dispose();
         _rowLoss.Dispose();
+        if (_staging is not null)
+        {
+            _stream.Synchronize(); // no queued copy may read the staging memory once it is freed
+            _staging.Dispose();
+        }
         _accelerator.Dispose();
         _context.Dispose();
     }

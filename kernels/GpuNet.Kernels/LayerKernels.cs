@@ -78,11 +78,13 @@ public static class LayerKernels
     /// <param name="rate">Probability of dropping a unit.</param>
     /// <param name="keepScale">1 / (1 - rate), computed on the host as the CPU backend does (same float).</param>
     /// <param name="seed">The model's seed.</param>
-    /// <param name="step">The training step.</param>
     /// <param name="purpose">Separates this layer's draws from other draws of the step.</param>
+    /// <param name="stepValues">The step values: the training step is the counter at stepIndex (low word) and stepIndex + 1.</param>
+    /// <param name="stepIndex">Where the step counter is.</param>
     public static void DropoutKernel(Index1D index, FloatView x, FloatView y, FloatView mask, float rate, float keepScale,
-        ulong seed, ulong step, uint purpose)
+        ulong seed, uint purpose, IntView stepValues, int stepIndex)
     {
+        ulong step = StepValueMath.Counter(stepValues[stepIndex], stepValues[stepIndex + 1]);
         float m = RandomMath.DropoutFactor(index, step, purpose, seed, rate, keepScale);
         mask[index] = m;
         y[index] = x[index] * m;

@@ -38,10 +38,10 @@ public abstract partial class BackendContractTests
         var images = Check.Uniform(rows * height * width, seed: 101, low: 0f, high: 1f);
         var source = Put(images, 1);
         bool flipped = false, unflipped = false;
-        for (ulong step = 1; step <= 2; step++)
+        foreach (ulong step in new ulong[] { 1, 2, 1UL << 32 | 1 }) // the high half of the step too
         {
             var destination = Put(new float[images.Length], 2);
-            Backend.AugmentImages(source, destination, rows, height, width, EverySetting, seed, step);
+            Backend.AugmentImages(source, destination, rows, height, width, EverySetting, seed, StepCounter(step), 1);
             // sin, cos, log and sqrt may differ by an ulp between MathF and a GPU's math library; bilinear
             // sampling is continuous in the source point, so that moves a pixel by ~1e-6 of its range
             Check.Close(AugmentReference(images, rows, height, width, EverySetting, seed, step), Get(destination), 1e-4, 0,
@@ -65,7 +65,7 @@ public abstract partial class BackendContractTests
         // bilinear weights exactly 1 and 0, so the copy is exact
         var images = Check.Uniform(rows * height * width, seed: 102, low: 0f, high: 1f);
         var destination = Put(new float[images.Length], 1);
-        Backend.AugmentImages(Put(images, 2), destination, rows, height, width, default, seed: 7, step: 3);
+        Backend.AugmentImages(Put(images, 2), destination, rows, height, width, default, seed: 7, StepCounter(3), 1);
         Assert.Equal(images, Get(destination));
     }
 
@@ -76,7 +76,7 @@ public abstract partial class BackendContractTests
         const int rows = 2, height = 3, width = 4;
         var images = Check.Uniform(rows * height * width, seed: 103, low: 0f, high: 1f);
         var destination = Alloc<float>(images.Length);
-        Backend.AugmentImages(Put(images), destination, rows, height, width, new AugmentationSettings { FlipProbability = 1f }, 1, 1);
+        Backend.AugmentImages(Put(images), destination, rows, height, width, new AugmentationSettings { FlipProbability = 1f }, 1, StepCounter(1), 1);
         var expected = new float[images.Length];
         for (int r = 0; r < rows * height; r++)
             for (int x = 0; x < width; x++)
@@ -88,7 +88,7 @@ public abstract partial class BackendContractTests
     public void AugmentImagesRefusesToWorkInPlace()
     {
         var buffer = Alloc<float>(2 * 9);
-        var ex = Assert.Throws<ArgumentException>(() => Backend.AugmentImages(buffer, buffer, 2, 3, 3, EverySetting, 1, 1));
+        var ex = Assert.Throws<ArgumentException>(() => Backend.AugmentImages(buffer, buffer, 2, 3, 3, EverySetting, 1, StepCounter(1), 1));
         Assert.Equal("destination", ex.ParamName);
     }
 }

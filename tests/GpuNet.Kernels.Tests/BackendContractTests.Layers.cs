@@ -85,6 +85,11 @@ public abstract partial class BackendContractTests
         Check.Close(expected, Get(y), 1e-6, 1e-6, $"ColumnAffine {rows}x{cols}");
     }
 
+    /// <summary>Step values (a guarded slice) with <paramref name="step"/> at index 1, between ints the operations must not read.</summary>
+    private DeviceBuffer<int> StepCounter(ulong step) => Put(StepCounterInts(step), 1);
+
+    private static int[] StepCounterInts(ulong step) => [-1, StepValueMath.CounterLow(step), StepValueMath.CounterHigh(step), -1];
+
     [Theory]
     [InlineData(1, 0.5f, 0)]
     [InlineData(37, 0.2f, 1)]
@@ -96,7 +101,7 @@ public abstract partial class BackendContractTests
         var x = Check.Uniform(count, seed: 59, low: 0.5f, high: 2f); // never 0, so y = 0 only where dropped
         var y = Put(new float[count], offset);
         var mask = Put(new float[count], offset + 1);
-        Backend.Dropout(Put(x, offset + 2), y, mask, count, rate, seed, step, purpose);
+        Backend.Dropout(Put(x, offset + 2), y, mask, count, rate, seed, purpose, StepCounter(step), 1);
 
         // inverted dropout: kept units scaled by 1 / (1 - rate), so E[y] = x
         float keepScale = 1f / (1f - rate);
@@ -118,13 +123,34 @@ public abstract partial class BackendContractTests
         float[] Mask(ulong step, uint purpose)
         {
             var mask = Alloc<float>(64);
-            Backend.Dropout(Put(new float[64]), Alloc<float>(64), mask, 64, 0.5f, 7, step, purpose);
+            Backend.Dropout(Put(new float[64]), Alloc<float>(64), mask, 64, 0.5f, 7, purpose, StepCounter(step), 1);
             return Get(mask);
         }
         Assert.Equal(Mask(1, 0), Mask(1, 0));
         Assert.NotEqual(Mask(1, 0), Mask(2, 0));
         Assert.NotEqual(Mask(1, 0), Mask(1, 1));
         Assert.NotEqual(Mask(1, 0), Mask(1UL << 32 | 1, 0)); // the high half of the step is counter word 2
+    }
+
+    [Fact]
+    public void DropoutReadsItsStepFromTheStepValuesWhenItRuns()
+    {
+        // the same launch twice, with the step counter uploaded in between: the second mask is the next step's
+        var mask = Alloc<float>(64);
+        var values = StepCounter(5);
+        var x = Put(new float[64]);
+        var y = Alloc<float>(64);
+        Backend.Dropout(x, y, mask, 64, 0.5f, 7, 3, values, 1);
+        var first = Get(mask);
+        Backend.Upload<int>(StepCounterInts(6), values);
+        Backend.Dropout(x, y, mask, 64, 0.5f, 7, 3, values, 1);
+        var second = Get(mask);
+        float[] Expected(ulong step) => [.. Enumerable.Range(0, 64).Select(i => Reference.DropoutKeeps(i, 0.5f, 7, step, 3) ? 2f : 0f)];
+        Assert.Equal(Expected(5), first);
+        Assert.Equal(Expected(6), second);
+        Assert.NotEqual(first, second);
+        var ex = Assert.Throws<ArgumentOutOfRangeException>(() => Backend.Dropout(x, y, mask, 64, 0.5f, 7, 3, values, 3));
+        Assert.Equal("stepValues", ex.ParamName);
     }
 
     [Theory]

@@ -123,6 +123,33 @@ public abstract partial class BackendContractTests : IDisposable
     }
 
     [Fact]
+    public void RepeatedUploadsIntoOneBufferReachTheOperationsQueuedBetweenThem()
+    {
+        // a training step's pattern: the same host array, changed and uploaded into the same buffer, then read by queued
+        // work, thousands of times with no download in between (more than a GPU backend's staging memory holds at once)
+        const int length = 72, steps = 5000;
+        var host = new int[length];
+        var values = Alloc<int>(length);
+        var results = Alloc<int>(steps * length);
+        for (int s = 0; s < steps; s++)
+        {
+            for (int i = 0; i < length; i++) host[i] = s * 1000 + i;
+            Backend.Upload<int>(host, values);
+            Backend.Copy(values, results.Slice(s * length, length));
+        }
+        var all = new int[steps * length];
+        Backend.Download(results, all);
+        for (int s = 0; s < steps; s++)
+            for (int i = 0; i < length; i++)
+                if (all[s * length + i] != s * 1000 + i)
+                    Assert.Fail($"upload {s}, element {i}: {all[s * length + i]}, expected {s * 1000 + i}");
+        Array.Fill(host, -1); // the source may be reused at once: the last upload is on the device already
+        var last = new int[length];
+        Backend.Download(values, last);
+        Assert.Equal((steps - 1) * 1000 + length - 1, last[^1]);
+    }
+
+    [Fact]
     public void SlicesShareStorageWithTheirParent()
     {
         var parent = Alloc<float>(10);

@@ -88,12 +88,13 @@ public sealed class IlgpuComposedTests(IlgpuCpuBackendFixture fixture) : IClassF
         Same((be, l, g) => be.ActivationBackward(ActivationKind.Elu, 0.7f, dx, dx, dt, g, n, false), "ELU backward");
         Same((be, l, g) =>
         {
-            using var s1 = b.Allocate<float>(n); using var s2 = b.Allocate<float>(n);
+            using var s1 = b.Allocate<float>(n); using var s2 = b.Allocate<float>(n); using var values = b.Allocate<int>(3);
             b.Copy(dx, g);
-            var adam = new OptimizerStep { Kind = OptimizerKind.Adam, LearningRate = 0.01f, Beta1 = 0.9f, Beta2 = 0.999f, Epsilon = 1e-7f,
-                BiasCorrection1 = 10f, BiasCorrection2 = 1000f };
-            be.OptimizerUpdate(adam, g, dt, s1, s2, n);
-            be.OptimizerUpdate(adam, g, dt, s1, s2, n);
+            // learning rate, c1 = 1/(1 - 0.9^1), c2 = 1/(1 - 0.999^1) as float bits, read by the update on the device
+            b.Upload<int>([StepValueMath.FromFloat(0.01f), StepValueMath.FromFloat(10f), StepValueMath.FromFloat(1000f)], values);
+            var adam = new OptimizerStep { Kind = OptimizerKind.Adam, Beta1 = 0.9f, Beta2 = 0.999f, Epsilon = 1e-7f };
+            be.OptimizerUpdate(adam, values, 0, g, dt, s1, s2, n);
+            be.OptimizerUpdate(adam, values, 0, g, dt, s1, s2, n);
         }, "Adam, two steps");
         using var composed = b.Allocate<int>(1); using var fused = b.Allocate<int>(1);
         ((IBackend)new CoreOnlyBackend(b)).CountCorrect(dx, dl, rows, cols, composed);

@@ -14,7 +14,10 @@ public class OptimizerTests
         using var bw = Backend.Allocate<float>(w.Length); using var bg = Backend.Allocate<float>(w.Length);
         using var b1 = Backend.Allocate<float>(w.Length); using var b2 = Backend.Allocate<float>(w.Length);
         Backend.Upload<float>(w, bw); Backend.Upload<float>(g, bg); Backend.Upload<float>(s1, b1); Backend.Upload<float>(s2, b2);
-        Backend.OptimizerUpdate(opt.StepParameters(iteration, 0), bw, bg, b1, b2, w.Length);
+        using var values = Backend.Allocate<int>(OptimizerMath.StepValueCount);
+        var h = opt.StepParameters(iteration, 0);
+        Backend.Upload<int>([StepValueMath.FromFloat(h.LearningRate), StepValueMath.FromFloat(h.BiasCorrection1), StepValueMath.FromFloat(h.BiasCorrection2)], values);
+        Backend.OptimizerUpdate(h, values, 0, bw, bg, b1, b2, w.Length);
         var result = new float[w.Length];
         Backend.Download(bw, result); Backend.Download(b1, s1); Backend.Download(b2, s2);
         return result;

@@ -16,9 +16,11 @@ namespace GpuNet.Backends;
 /// the fused kernels' in the last bits.</para>
 /// <para>Intermediate results live in per-backend scratch buffers (<see cref="Workspace"/>), allocated on first
 /// use and grown when a larger size comes: after the first step of a given shape, a composed step allocates
-/// nothing. Everything stays on the device except <see cref="AugmentImages"/>, which round-trips through host
-/// memory (the per-pixel resampling is not expressible in the primitives); it is correct, slow, and meant
-/// to be overridden.</para>
+/// nothing. Everything stays on the device except two things: <see cref="AugmentImages"/> round-trips through host
+/// memory (the per-pixel resampling is not expressible in the primitives), and the optimizer update, dropout and
+/// augmentation read their per-step values (learning rate, bias corrections, step counter) from the step-value
+/// buffer to the host, one small download each, to use them as operator constants. Both are correct and slow, and
+/// meant to be overridden: the fused backends read those values on the device.</para>
 /// </remarks>
 public static class ComposedOps
 {
@@ -30,6 +32,16 @@ public static class ComposedOps
         private readonly Slot<float>[] _floats = [new(), new(), new(), new(), new(), new(), new(), new()];
         private readonly Slot<int>[] _ints = [new(), new()];
         public float[] HostSource = [], HostDestination = [];
+        public readonly int[] HostStepValues = new int[3];
+        // views of step-value buffers, by (buffer, index, width): each made once
+        private readonly Dictionary<(DeviceBuffer<int>, int, int), DeviceBuffer<int>> _stepViews = [];
+
+        public DeviceBuffer<int> StepView(DeviceBuffer<int> values, int index, int width)
+        {
+            if (!_stepViews.TryGetValue((values, index, width), out var view))
+                _stepViews[(values, index, width)] = view = values.Slice(index, width);
+            return view;
+        }
 
         public DeviceBuffer<float> Floats(IBackend backend, int slot, int length) => _floats[slot].Get(backend, length);
 
@@ -90,6 +102,20 @@ public static class ComposedOps
         b.Gemm(false, false, rows, 1, cols, 1f, x, ones, 0f, result);
     }
 
+    /// <summary>
+    /// The step's values (learning rate and bias corrections as float bits, or a step counter) read to the host: the
+    /// composed update and dropout take them as operator constants. One synchronization per call, where a fused
+    /// backend reads them on the device.
+    /// </summary>
+    private static ReadOnlySpan<int> ReadStepValues(IBackend b, DeviceBuffer<int> values, int index, int width)
+    {
+        StepValueMath.Require(values, index, width, "stepValues");
+        var ws = Scratch(b);
+        var host = ws.HostStepValues.AsSpan(0, width);
+        b.Download(ws.StepView(values, index, width), host);
+        return host;
+    }
+
     /// <summary>lossSum[0] += sum of the first count elements of values.</summary>
     private static void SumInto(IBackend b, DeviceBuffer<float> values, int count, DeviceBuffer<float> lossSum) =>
         b.ColumnSum(values, count, 1, lossSum, accumulate: true);
@@ -127,8 +153,11 @@ public static class ComposedOps
         b.Zip(new Multiply(), gradOutput, derivative, gradInput, 1, count, Broadcast.None, accumulate);
     }
 
-    public static void SgdUpdate(IBackend b, DeviceBuffer<float> parameters, DeviceBuffer<float> gradients, int count, float learningRate) =>
-        OptimizerUpdate(b, new OptimizerStep { Kind = OptimizerKind.Sgd, LearningRate = learningRate }, parameters, gradients, null, null, count);
+    public static void SgdUpdate(IBackend b, DeviceBuffer<float> parameters, DeviceBuffer<float> gradients, int count, float learningRate)
+    {
+        Require(b, parameters, count, nameof(parameters)); Require(b, gradients, count, nameof(gradients));
+        b.Zip(new Combine(1f, -learningRate), parameters, gradients, parameters, 1, count, Broadcast.None, false); // w - lr g
+    }
 
     public static void RandomUniform(IBackend b, DeviceBuffer<float> buffer, float low, float high, ulong seed, uint stream)
     {
@@ -362,9 +391,11 @@ public static class ComposedOps
     }
 
     public static void Dropout(IBackend b, DeviceBuffer<float> x, DeviceBuffer<float> y, DeviceBuffer<float> mask, int count, float rate,
-        ulong seed, ulong step, uint purpose)
+        ulong seed, uint purpose, DeviceBuffer<int> stepValues, int stepIndex)
     {
         Require(b, x, count, nameof(x)); Require(b, y, count, nameof(y)); Require(b, mask, count, nameof(mask));
+        var counter = ReadStepValues(b, stepValues, stepIndex, 2);
+        ulong step = StepValueMath.Counter(counter[0], counter[1]);
         b.Generate(new DropoutMask(step, purpose, seed, rate, 1f / (1f - rate)), mask, count);
         b.Zip(new Multiply(), x, mask, y, 1, count, Broadcast.None, false);
     }
@@ -500,13 +531,15 @@ public static class ComposedOps
 
     // ---- optimization and data -------------------------------------------------------------
 
-    public static void OptimizerUpdate(IBackend b, OptimizerStep step, DeviceBuffer<float> parameters, DeviceBuffer<float> gradients,
-        DeviceBuffer<float>? state1, DeviceBuffer<float>? state2, int count)
+    public static void OptimizerUpdate(IBackend b, OptimizerStep step, DeviceBuffer<int> stepValues, int valueIndex,
+        DeviceBuffer<float> parameters, DeviceBuffer<float> gradients, DeviceBuffer<float>? state1, DeviceBuffer<float>? state2, int count)
     {
         OptimizerMath.RequireStates(step, state1, state2, count);
         Require(b, parameters, count, nameof(parameters)); Require(b, gradients, count, nameof(gradients));
         if (OptimizerMath.UsesState1(step.Kind)) Require(b, state1, count, nameof(state1));
         if (OptimizerMath.UsesState2(step.Kind)) Require(b, state2, count, nameof(state2));
+        var values = ReadStepValues(b, stepValues, valueIndex, 3);
+        step = OptimizerMath.WithStepValues(step, values[0], values[1], values[2]);
         if (count == 0) return;
         float lr = step.LearningRate;
         var w = parameters; var g = gradients;
@@ -554,8 +587,10 @@ public static class ComposedOps
     /// formulas of the fused kernels) and uploaded. Correct on any backend; a backend overrides it to stay on the device.
     /// </summary>
     public static void AugmentImages(IBackend b, DeviceBuffer<float> source, DeviceBuffer<float> destination, int rows, int height, int width,
-        AugmentationSettings settings, ulong seed, ulong step)
+        AugmentationSettings settings, ulong seed, DeviceBuffer<int> stepValues, int stepIndex)
     {
+        var counter = ReadStepValues(b, stepValues, stepIndex, 2);
+        ulong step = StepValueMath.Counter(counter[0], counter[1]);
         if (rows < 0 || height < 0 || width < 0)
             throw new ArgumentOutOfRangeException(nameof(rows), $"AugmentImages needs non-negative sizes; got {rows} x {height} x {width}.");
         int pixels = height * width, n = rows * pixels;

@@ -150,8 +150,13 @@ public partial interface IBackend
     /// Inverted dropout: mask[i] = 1/(1 - rate) if u_i &gt;= rate else 0, y = x mask, where u_i is the
     /// Philox uniform of <see cref="Philox.ForStep"/>(i, step, purpose, seed). Backward is Multiply(dy, mask).
     /// </summary>
-    void Dropout(DeviceBuffer<float> x, DeviceBuffer<float> y, DeviceBuffer<float> mask, int count, float rate, ulong seed, ulong step, uint purpose) =>
-        ComposedOps.Dropout(this, x, y, mask, count, rate, seed, step, purpose);
+    /// <param name="stepValues">The step values: the training step is the 64-bit counter in stepValues[stepIndex] (low word)
+    /// and stepValues[stepIndex + 1] (high word), read on the device (see <see cref="StepValueMath"/>), so every step
+    /// launches with the same arguments.</param>
+    /// <param name="stepIndex">Where the step counter is in <paramref name="stepValues"/>.</param>
+    void Dropout(DeviceBuffer<float> x, DeviceBuffer<float> y, DeviceBuffer<float> mask, int count, float rate, ulong seed, uint purpose,
+        DeviceBuffer<int> stepValues, int stepIndex) =>
+        ComposedOps.Dropout(this, x, y, mask, count, rate, seed, purpose, stepValues, stepIndex);
 
     /// <summary>lossSum[0] += l1 sum |w| + l2 sum w^2 (the Keras L1L2 penalty).</summary>
     void L1L2Penalty(DeviceBuffer<float> parameters, int count, float l1, float l2, DeviceBuffer<float> lossSum) =>
@@ -216,15 +221,24 @@ public partial interface IBackend
     /// One fused optimizer step over every parameter (see <see cref="OptimizerKind"/> for the rules).
     /// state1 is needed by all but Sgd, state2 by Adam and AdamW; both start at zero (AdaGrad's at its initial accumulator).
     /// </summary>
-    void OptimizerUpdate(OptimizerStep step, DeviceBuffer<float> parameters, DeviceBuffer<float> gradients,
-        DeviceBuffer<float>? state1, DeviceBuffer<float>? state2, int count) =>
-        ComposedOps.OptimizerUpdate(this, step, parameters, gradients, state1, state2, count);
+    /// <param name="step">The rule and its constant hyperparameters (betas, epsilon, weight decay). Its LearningRate,
+    /// BiasCorrection1 and BiasCorrection2 are not read: they change every step and come from <paramref name="stepValues"/>.</param>
+    /// <param name="stepValues">The step values: this step's learning rate, bias correction 1 and bias correction 2 as float bits in
+    /// stepValues[valueIndex], [valueIndex + 1] and [valueIndex + 2], read on the device (<see cref="OptimizerMath.WithStepValues"/>),
+    /// so every step launches with the same arguments.</param>
+    /// <param name="valueIndex">Where the learning rate is in <paramref name="stepValues"/>.</param>
+    void OptimizerUpdate(OptimizerStep step, DeviceBuffer<int> stepValues, int valueIndex, DeviceBuffer<float> parameters,
+        DeviceBuffer<float> gradients, DeviceBuffer<float>? state1, DeviceBuffer<float>? state2, int count) =>
+        ComposedOps.OptimizerUpdate(this, step, stepValues, valueIndex, parameters, gradients, state1, state2, count);
 
     /// <summary>
     /// Random per-sample augmentation of R images of height x width (see <see cref="AugmentMath"/> for
     /// the exact transform): destination must not alias source.
     /// </summary>
+    /// <param name="stepValues">The step values: the training step, which draws new transforms, is the 64-bit counter in
+    /// stepValues[stepIndex] (low word) and stepValues[stepIndex + 1] (high word), read on the device.</param>
+    /// <param name="stepIndex">Where the step counter is in <paramref name="stepValues"/>.</param>
     void AugmentImages(DeviceBuffer<float> source, DeviceBuffer<float> destination, int rows, int height, int width,
-        AugmentationSettings settings, ulong seed, ulong step) =>
-        ComposedOps.AugmentImages(this, source, destination, rows, height, width, settings, seed, step);
+        AugmentationSettings settings, ulong seed, DeviceBuffer<int> stepValues, int stepIndex) =>
+        ComposedOps.AugmentImages(this, source, destination, rows, height, width, settings, seed, stepValues, stepIndex);
 }

@@ -62,6 +62,23 @@ public static class OptimizerMath
             throw new ArgumentNullException(nameof(state2), $"{step.Kind} needs a second state buffer of {count} elements.");
     }
 
+    /// <summary>Ints an update reads from the step values: the learning rate and the two bias corrections, in that order.</summary>
+    public const int StepValueCount = 3;
+
+    /// <summary>
+    /// <paramref name="constants"/> with this step's learning rate and bias corrections, read as float bits from
+    /// the step values (<see cref="IBackend.OptimizerUpdate"/>'s stepValues[index], [index + 1], [index + 2]): the
+    /// hyperparameters a backend's update applies. Kernel-safe.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static OptimizerStep WithStepValues(OptimizerStep constants, int learningRate, int biasCorrection1, int biasCorrection2)
+    {
+        constants.LearningRate = StepValueMath.ToFloat(learningRate);
+        constants.BiasCorrection1 = StepValueMath.ToFloat(biasCorrection1);
+        constants.BiasCorrection2 = StepValueMath.ToFloat(biasCorrection2);
+        return constants;
+    }
+
     /// <summary>
     /// One parameter (or one vector of them) through the rule of <paramref name="kind"/> (see
     /// <see cref="OptimizerKind"/> for the math): returns the new w, updates the states the rule uses

@@ -29,6 +29,11 @@ public enum OptimizerKind
 /// The hyperparameters of one optimizer step, computed on the host (learning-rate schedule, bias
 /// corrections for step t) so the device needs no step counter and no synchronization.
 /// </summary>
+/// <remarks>
+/// <see cref="IBackend.OptimizerUpdate"/> takes the constant fields by value and the three that change every step
+/// (<see cref="LearningRate"/>, <see cref="BiasCorrection1"/>, <see cref="BiasCorrection2"/>) from a device buffer of step
+/// values, written by the step's one upload.
+/// </remarks>
 public struct OptimizerStep
 {
     public OptimizerKind Kind;

@@ -27,6 +27,7 @@ public sealed partial class ComputationGraph : IDisposable
         Backend = backend;
         BatchCapacity = batchCapacity;
         Context = new StepContext(backend);
+        StepValues = new StepValues(batchCapacity);
     }
 
     public IBackend Backend { get; }
@@ -35,6 +36,9 @@ public sealed partial class ComputationGraph : IDisposable
     public int BatchCapacity { get; }
 
     public StepContext Context { get; }
+
+    /// <summary>The values that change every training step, in one device buffer (allocated by <see cref="Seal"/>).</summary>
+    public StepValues StepValues { get; }
 
     public IReadOnlyList<Node> Nodes => _nodes;
 
@@ -169,6 +173,7 @@ public sealed partial class ComputationGraph : IDisposable
     public void Seal()
     {
         ThrowIfSealed();
+        StepValues.Allocate(Backend);
         ParameterBuffer = Own(Backend.Allocate<float>(Math.Max(_parameterCount, 1)));
         GradientBuffer = Own(Backend.Allocate<float>(Math.Max(_parameterCount, 1)));
         foreach (var p in _parameters)
@@ -185,6 +190,8 @@ public sealed partial class ComputationGraph : IDisposable
     }
 
     /// <summary>Runs every node forward for a batch of <paramref name="rows"/> rows.</summary>
+    /// <remarks>In training the step values are uploaded first if they changed since the last upload (Fit uploads them
+    /// itself at the start of a step, so nothing is sent here), and <see cref="StepValues.Step"/> advances by one afterwards.</remarks>
     public void Forward(int rows, bool training)
     {
         ThrowIfNotSealed();
@@ -192,7 +199,9 @@ public sealed partial class ComputationGraph : IDisposable
             throw new ArgumentOutOfRangeException(nameof(rows), rows, $"A step runs 1..{BatchCapacity} rows (the batch size the graph was built for).");
         Context.Rows = rows;
         Context.Training = training;
+        if (training) StepValues.UploadIfDirty();
         foreach (var node in _nodes) node.Forward(Context);
+        if (training) StepValues.Step++;
     }
 
     /// <summary>Runs every node's backward rule in reverse order (after a <see cref="Forward(int, bool)"/> of the same rows).</summary>
@@ -231,6 +240,7 @@ public sealed partial class ComputationGraph : IDisposable
     {
         foreach (var b in _owned) b.Dispose();
         foreach (var b in _ownedInts) b.Dispose();
+        StepValues.Dispose();
         _owned.Clear();
         _ownedInts.Clear();
     }

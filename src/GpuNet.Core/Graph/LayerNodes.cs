@@ -7,11 +7,13 @@ namespace GpuNet.Graph;
 /// 1 / (1 - rate) (so the expected value is unchanged), else zeroed; in inference Y = X.
 /// </summary>
 /// <remarks>Backward: dX = dY * mask (the same mask, stored in forward). The mask comes from Philox
-/// keyed by (seed, step, layer), so a run is reproducible and CPU and GPU drop the same units.</remarks>
+/// keyed by (seed, step, layer), so a run is reproducible and CPU and GPU drop the same units. The step is read on
+/// the device from the graph's <see cref="StepValues"/>, so the launch is the same every step.</remarks>
 public sealed class DropoutNode : Node
 {
     private readonly DeviceBuffer<float> _mask;
     private readonly uint _purpose;
+    private readonly StepValues _values;
     private bool _maskValid;
 
     public DropoutNode(ComputationGraph graph, string name, Tensor input, float rate, ulong seed, uint purpose)
@@ -22,6 +24,7 @@ public sealed class DropoutNode : Node
         Rate = rate;
         Seed = seed;
         _purpose = purpose;
+        _values = graph.StepValues;
         Output = graph.CreateTensorLike($"{name}/output", input); // the input's shape: dropout is element-wise
         _mask = graph.CreateTensor($"{name}/mask", input.Cols, requiresGrad: false).Value;
     }
@@ -30,15 +33,19 @@ public sealed class DropoutNode : Node
     public float Rate { get; }
     public ulong Seed { get; }
 
-    /// <summary>Counts training steps, so every step draws a new mask (host counter, no device state).
-    /// Set it back to redraw the mask of an earlier step (e.g. to check gradients).</summary>
-    public ulong Step { get; set; }
+    /// <summary>The graph's training step counter (<see cref="StepValues.Step"/>, shared by every dropout node), so every
+    /// step draws a new mask. Set it back to redraw the mask of an earlier step (e.g. to check gradients).</summary>
+    public ulong Step
+    {
+        get => _values.Step;
+        set => _values.Step = value;
+    }
 
     public override void Forward(StepContext ctx)
     {
         int n = ctx.Rows * Input.Cols;
         _maskValid = ctx.Training && Rate > 0;
-        if (_maskValid) ctx.Backend.Dropout(Input.Value, Output.Value, _mask, n, Rate, Seed, Step++, _purpose);
+        if (_maskValid) ctx.Backend.Dropout(Input.Value, Output.Value, _mask, n, Rate, Seed, _purpose, _values.Buffer, StepValues.StepIndex);
         else ctx.Backend.Activation(ActivationKind.Linear, 0f, Input.Value, Output.Value, n); // identity: a copy of n elements
     }
 

@@ -29,7 +29,7 @@ public sealed partial class Sequential
         CheckOutputs(data);
         var graph = EnsureBuilt(data.FeatureCount, batchSize);
         var backend = Backend!;
-        var dropouts = graph.Nodes.OfType<DropoutNode>().Select(d => (Node: d, d.Step)).ToList();
+        ulong step = graph.StepValues.Step;
         using var onDevice = new DeviceData(backend, data, _lossNode!);
         int rows = Math.Min(Math.Min(batchSize, graph.BatchCapacity), data.Count);
         if (_lsuvPending) RunLsuv(onDevice, rows);
@@ -46,7 +46,7 @@ public sealed partial class Sequential
             norms.Add(new GradientNorm(p.Name, Math.Sqrt(sum), Math.Sqrt(sum / Math.Max(1, p.Count))));
         }
         foreach (var (buffer, saved) in states) backend.Upload<float>(saved, buffer);
-        foreach (var (node, step) in dropouts) node.Step = step;
+        graph.StepValues.Step = step;
         return norms;
 
         float[] Download(Backends.DeviceBuffer<float> buffer)

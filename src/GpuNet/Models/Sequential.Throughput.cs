@@ -31,16 +31,18 @@ public sealed record TrainingThroughput(int BatchSize, int Steps, TimeSpan Elaps
 public sealed class TrainingStepRunner : IDisposable
 {
     private readonly Sequential _model;
-    private readonly Action<int, int> _step;
+    private readonly Action<ReadOnlyMemory<int>, long> _step;
     private readonly IDisposable _data;
     private readonly int _batches;
+    private readonly int[] _order;
     private long _iteration;
 
-    internal TrainingStepRunner(Sequential model, int batchSize, int samples, Action<int, int> step, IDisposable data)
+    internal TrainingStepRunner(Sequential model, int batchSize, int samples, Action<ReadOnlyMemory<int>, long> step, IDisposable data)
     {
         _model = model;
         BatchSize = batchSize;
         _batches = Math.Max(1, samples / batchSize);
+        _order = [.. Enumerable.Range(0, samples)];
         _step = step;
         _data = data;
     }
@@ -51,8 +53,7 @@ public sealed class TrainingStepRunner : IDisposable
     public void Step()
     {
         int offset = (int)(_iteration % _batches) * BatchSize;
-        _step(offset, BatchSize);
-        _model.UpdateWeights(_iteration++);
+        _step(_order.AsMemory(offset, BatchSize), _iteration++);
     }
 
     /// <summary>Queues <paramref name="steps"/> training steps.</summary>
@@ -84,12 +85,7 @@ public sealed partial class Sequential
             throw new InvalidOperationException($"The model was built for batches of {graph.BatchCapacity}; use a new model for batch {batchSize}.");
         var onDevice = new DeviceData(Backend!, data, _lossNode!);
         CaptureFrozenWeights();
-        return new TrainingStepRunner(this, batchSize, data.Count, (offset, rows) =>
-        {
-            LoadBatch(onDevice, offset, rows);
-            graph.Forward(rows, training: true);
-            graph.Backward();
-        }, onDevice);
+        return new TrainingStepRunner(this, batchSize, data.Count, (batch, iteration) => TrainStep(onDevice, batch.Span, iteration, 0), onDevice);
     }
 
     /// <summary>

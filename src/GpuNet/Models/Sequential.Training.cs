@@ -141,10 +141,7 @@ public sealed partial class Sequential
             {
                 options.CancellationToken.ThrowIfCancellationRequested();
                 int rows = Math.Min(batch, fitData.Count - offset);
-                LoadBatch(trainOnDevice, offset, rows, augmentation, staging, (ulong)options.Seed, (ulong)iteration);
-                graph.Forward(rows, training: true);
-                graph.Backward();
-                UpdateWeights(iteration++, epoch - 1);
+                TrainStep(trainOnDevice, order.AsSpan(offset, rows), iteration++, epoch - 1, augmentation, staging, (ulong)options.Seed);
                 Iterations = iteration;
                 steps++;
                 if (options.OnBatchEnd is { } onBatch && (steps == batches || options.BatchEndInterval == TimeSpan.Zero
@@ -227,24 +224,54 @@ public sealed partial class Sequential
     }
 
     /// <summary>
-    /// Gathers rows [offset, offset + rows) of the data's index into the input tensor (through the augmenter
-    /// when one is given) and the loss's labels and targets: device work only.
+    /// One training step on the samples <paramref name="batchIndices"/> of <paramref name="data"/>: the step's values (its
+    /// row indices, its counter for dropout and augmentation, the optimizer's learning rate and bias corrections) go to the
+    /// device in one upload from the graph's preallocated host array, then forward, backward and the update run as device
+    /// work whose launches read those values on the device: the same launches with the same arguments every step (a
+    /// smaller last batch differs in its row counts).
     /// </summary>
-    private void LoadBatch(DeviceData data, int offset, int rows,
-        ImageAugmentation? augmentation = null, DeviceBuffer<float>? staging = null, ulong seed = 0, ulong step = 0)
+    private void TrainStep(DeviceData data, ReadOnlySpan<int> batchIndices, long iteration, int epoch,
+        ImageAugmentation? augmentation = null, DeviceBuffer<float>? staging = null, ulong seed = 0)
+    {
+        var graph = _graph!;
+        var values = graph.StepValues;
+        int rows = batchIndices.Length;
+        batchIndices.CopyTo(values.BatchIndices);
+        values.Step = (ulong)iteration;
+        Optimizer!.WriteStepValues(values, iteration, epoch);
+        values.Upload();
+        LoadBatch(data, values.Buffer, StepValues.BatchIndexOffset, rows, augmentation, staging, seed);
+        graph.Forward(rows, training: true);
+        graph.Backward();
+        UpdateWeights(iteration, epoch);
+    }
+
+    /// <summary>
+    /// Gathers rows [offset, offset + rows) of the data's index into the input tensor and the loss's labels and targets:
+    /// device work only.
+    /// </summary>
+    private void LoadBatch(DeviceData data, int offset, int rows) => LoadBatch(data, data.Index, offset, rows);
+
+    /// <summary>
+    /// Gathers the samples index[indexOffset + i], i &lt; rows, into the input tensor (through the augmenter when one is
+    /// given; its step is the graph's step counter, read on the device) and the loss's labels and targets: device work only.
+    /// </summary>
+    private void LoadBatch(DeviceData data, DeviceBuffer<int> index, int indexOffset, int rows,
+        ImageAugmentation? augmentation = null, DeviceBuffer<float>? staging = null, ulong seed = 0)
     {
         var backend = Backend!;
         var loss = _lossNode!;
         if (augmentation is null)
-            backend.GatherRows(data.Features, data.Index, offset, rows, InputSize, _input!.Value);
+            backend.GatherRows(data.Features, index, indexOffset, rows, InputSize, _input!.Value);
         else
         {
-            backend.GatherRows(data.Features, data.Index, offset, rows, InputSize, staging!);
-            backend.AugmentImages(staging!, _input!.Value, rows, augmentation.Height, augmentation.Width, augmentation.Settings, seed, step);
+            backend.GatherRows(data.Features, index, indexOffset, rows, InputSize, staging!);
+            backend.AugmentImages(staging!, _input!.Value, rows, augmentation.Height, augmentation.Width, augmentation.Settings, seed,
+                _graph!.StepValues.Buffer, StepValues.StepIndex);
         }
-        backend.Gather(data.Labels, data.Index, offset, rows, loss.Labels);
+        backend.Gather(data.Labels, index, indexOffset, rows, loss.Labels);
         if (loss.Targets is not null)
-            backend.GatherRows(data.Targets!, data.Index, offset, rows, data.TargetCols, loss.Targets);
+            backend.GatherRows(data.Targets!, index, indexOffset, rows, data.TargetCols, loss.Targets);
     }
 
     /// <summary>Mean loss and accuracy on <paramref name="data"/> (inference mode).</summary>

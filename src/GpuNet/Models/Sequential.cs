@@ -204,7 +204,7 @@ public sealed partial class Sequential : IDisposable
             {
                 RestoreState(pending); // trained, loaded or kept weights replace the fresh initialization
                 // Dropout masks are keyed by step: continue the stream where training left it (one training forward per iteration).
-                foreach (var dropout in graph.Nodes.OfType<DropoutNode>()) dropout.Step = (ulong)Iterations;
+                graph.StepValues.Step = (ulong)Iterations;
                 _pendingState = null;
             }
             return graph;

@@ -1,3 +1,4 @@
+using System.Reflection;
 using GpuNet.Backends;
 using GpuNet.Graph;
 
@@ -6,7 +7,8 @@ namespace GpuNet.Optimizers;
 /// <summary>
 /// Updates every parameter of a graph from its gradient with one fused launch over the flat parameter
 /// buffer (see <see cref="OptimizerKind"/> for each rule). The learning rate of each step comes from a
-/// <see cref="LearningRateSchedule"/> evaluated on the host, so a step needs no device-side counter.
+/// <see cref="LearningRateSchedule"/> evaluated on the host, so a step needs no device-side counter; it reaches
+/// the device in the graph's <see cref="StepValues"/> (with Adam's bias corrections), so the launch is the same every step.
 /// </summary>
 /// <remarks>
 /// To write your own rule, derive from this class, override <see cref="Name"/>, <see cref="StateBuffers"/> (0, 1 or 2
@@ -20,6 +22,9 @@ public abstract class Optimizer
     private DeviceBuffer<float>? _state1, _state2;
     private DeviceBuffer<float>[] _slots = [];
     private int _count;
+    // the step values of the graph being updated (set by Step, read by the default Update) and the rule's constants
+    private StepValues? _values;
+    private OptimizerStep _constants;
 
     protected Optimizer(LearningRateSchedule schedule) => Schedule = schedule;
 
@@ -126,9 +131,11 @@ public abstract class Optimizer
     /// <param name="count">Scalars to update.</param>
     /// <param name="iteration">The step, 0-based, counted over every Fit.</param>
     /// <param name="epoch">The epoch, 0-based.</param>
+    /// <remarks>The default reads this step's learning rate and bias corrections from the graph's step values, which
+    /// <see cref="Step"/> has brought up to date; its launch arguments are the same every step.</remarks>
     protected virtual void Update(IBackend backend, DeviceBuffer<float> parameters, DeviceBuffer<float> gradients,
         IReadOnlyList<DeviceBuffer<float>> slots, int count, long iteration, int epoch) =>
-        backend.OptimizerUpdate(StepParameters(iteration, epoch), parameters, gradients, _state1, _state2, count);
+        backend.OptimizerUpdate(_constants, _values!.Buffer, StepValues.LearningRateIndex, parameters, gradients, _state1, _state2, count);
 
     /// <summary>Per-parameter state buffers this rule needs (0, 1 or 2).</summary>
     /// <exception cref="NotSupportedException">(When the optimizer is built) more than 2.</exception>
@@ -183,12 +190,42 @@ public abstract class Optimizer
         BiasCorrection2 = 1f,
     };
 
+    /// <summary>
+    /// Writes the learning rate and bias corrections of step <paramref name="iteration"/> in epoch <paramref name="epoch"/>
+    /// into <paramref name="values"/> (the host array: they reach the device with the step's upload); returns whether they
+    /// changed.
+    /// </summary>
+    internal bool WriteStepValues(StepValues values, long iteration, int epoch)
+    {
+        ArgumentNullException.ThrowIfNull(values);
+        if (!UsesFusedUpdate) // a user-written rule: the rate is there for its Update, which takes it by value today
+            return values.SetOptimizerValues(LearningRate(iteration, epoch), 1f, 1f);
+        var h = StepParameters(iteration, epoch);
+        _constants = h;
+        _constants.LearningRate = 0f; // read from the step values, not from the launch's arguments
+        _constants.BiasCorrection1 = 0f;
+        _constants.BiasCorrection2 = 0f;
+        return values.SetOptimizerValues(h.LearningRate, h.BiasCorrection1, h.BiasCorrection2);
+    }
+
+    /// <summary>Whether <see cref="Update"/> is the built-in fused one (not overridden by a user-written rule).</summary>
+    private bool UsesFusedUpdate => _fused ??= GetType().GetMethod(nameof(Update), BindingFlags.Instance | BindingFlags.NonPublic, null,
+        [typeof(IBackend), typeof(DeviceBuffer<float>), typeof(DeviceBuffer<float>), typeof(IReadOnlyList<DeviceBuffer<float>>), typeof(int), typeof(long), typeof(int)],
+        null)?.DeclaringType == typeof(Optimizer);
+
+    private bool? _fused;
+
     /// <summary>Applies one update to every parameter (one launch).</summary>
+    /// <remarks>The step's learning rate and bias corrections go through the graph's <see cref="StepValues"/>: Fit has
+    /// written and uploaded them with the step's other values already; called on its own, Step uploads them when they are new.</remarks>
     public void Step(ComputationGraph graph, long iteration, int epoch = 0)
     {
         if (_count != graph.ParameterCount || (StateBuffers >= 1 && _state1 is null))
             throw new InvalidOperationException("The optimizer was not built for this graph; compile the model with it first.");
         var backend = graph.Backend;
+        _values = graph.StepValues;
+        WriteStepValues(_values, iteration, epoch);
+        if (_values.OptimizerValuesPending) _values.Upload();
         if (_clipValue is float limit) backend.ClipByValue(graph.GradientBuffer, _count, limit);
         if (_clipNorm is float tensorNorm)
         {

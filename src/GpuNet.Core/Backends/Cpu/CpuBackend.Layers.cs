@@ -50,9 +50,13 @@ public sealed partial class CpuBackend
             }
     }
 
-    public void Dropout(DeviceBuffer<float> x, DeviceBuffer<float> y, DeviceBuffer<float> mask, int count, float rate, ulong seed, ulong step, uint purpose)
+    public void Dropout(DeviceBuffer<float> x, DeviceBuffer<float> y, DeviceBuffer<float> mask, int count, float rate, ulong seed, uint purpose,
+        DeviceBuffer<int> stepValues, int stepIndex)
     {
         Require(x, count, nameof(x)); Require(y, count, nameof(y)); Require(mask, count, nameof(mask));
+        StepValueMath.Require(stepValues, stepIndex, 2, nameof(stepValues));
+        var values = Cpu(stepValues, nameof(stepValues)).Span;
+        ulong step = StepValueMath.Counter(values[stepIndex], values[stepIndex + 1]);
         var sx = Cpu(x, nameof(x)).Span; var sy = Cpu(y, nameof(y)).Span; var sm = Cpu(mask, nameof(mask)).Span;
         float keepScale = 1f / (1f - rate);
         for (int i = 0; i < count; i++)

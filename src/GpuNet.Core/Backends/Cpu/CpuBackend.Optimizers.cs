@@ -2,7 +2,17 @@ namespace GpuNet.Backends;
 
 public sealed partial class CpuBackend
 {
-    public void OptimizerUpdate(OptimizerStep step, DeviceBuffer<float> parameters, DeviceBuffer<float> gradients,
+    public void OptimizerUpdate(OptimizerStep constants, DeviceBuffer<int> stepValues, int valueIndex, DeviceBuffer<float> parameters,
+        DeviceBuffer<float> gradients, DeviceBuffer<float>? state1, DeviceBuffer<float>? state2, int count)
+    {
+        StepValueMath.Require(stepValues, valueIndex, OptimizerMath.StepValueCount, nameof(stepValues));
+        // this step's learning rate and bias corrections, from the step values' host memory
+        var values = Cpu(stepValues, nameof(stepValues)).Span.Slice(valueIndex, OptimizerMath.StepValueCount);
+        Update(OptimizerMath.WithStepValues(constants, values[0], values[1], values[2]), parameters, gradients, state1, state2, count);
+    }
+
+    /// <summary>The update with every hyperparameter of <paramref name="step"/> (<see cref="SgdUpdate"/>'s learning rate by value).</summary>
+    private void Update(in OptimizerStep step, DeviceBuffer<float> parameters, DeviceBuffer<float> gradients,
         DeviceBuffer<float>? state1, DeviceBuffer<float>? state2, int count)
     {
         Require(parameters, count, nameof(parameters)); Require(gradients, count, nameof(gradients));

@@ -138,8 +138,7 @@ public sealed partial class CpuBackend
 
     public void SgdUpdate(DeviceBuffer<float> parameters, DeviceBuffer<float> gradients, int count, float learningRate)
     {
-        Require(parameters, count, nameof(parameters)); Require(gradients, count, nameof(gradients));
-        OptimizerUpdate(new OptimizerStep { Kind = OptimizerKind.Sgd, LearningRate = learningRate }, parameters, gradients, null, null, count);
+        Update(new OptimizerStep { Kind = OptimizerKind.Sgd, LearningRate = learningRate }, parameters, gradients, null, null, count);
     }
 
     public void RandomUniform(DeviceBuffer<float> buffer, float low, float high, ulong seed, uint stream)
