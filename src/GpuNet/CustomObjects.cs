@@ -16,7 +16,7 @@ namespace GpuNet;
 public static class CustomObjects
 {
     private static readonly string[] BuiltInLayers = [.. LayerConfigs.BuiltInClasses];
-    private static readonly string[] BuiltInOptimizers = ["GD", "SGD", "AdaGrad", "RMSprop", "Adam", "AdamW"];
+    private static readonly string[] BuiltInOptimizers = [.. OptimizerConfigs.BuiltInClasses];
 
     private static readonly ConcurrentDictionary<string, Func<JsonObject, string, Layer>> Layers = new(StringComparer.Ordinal);
     private static readonly ConcurrentDictionary<Type, string> LayerNames = new();
@@ -59,7 +59,7 @@ public static class CustomObjects
     public static void RegisterLoss(string name, Func<JsonObject, Loss> fromConfig)
     {
         ArgumentNullException.ThrowIfNull(fromConfig);
-        CheckName(name, ["mse", "mean_squared_error", "binary_crossentropy", "categorical_crossentropy", "sparse_categorical_crossentropy"], "loss");
+        CheckName(name, [.. LossConfigs.BuiltInNames], "loss");
         Losses[name] = fromConfig;
     }
 

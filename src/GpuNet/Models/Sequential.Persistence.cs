@@ -235,31 +235,9 @@ public sealed partial class Sequential
 
     private static Shape ShapeFromConfig(JsonArray dims) => new([.. dims.Select(d => d!.GetValue<int>())]);
 
-    private static JsonObject LossConfig(Loss loss)
-    {
-        var config = new JsonObject { ["name"] = loss.Name, ["from_logits"] = loss.FromLogits };
-        if (!IsBuiltIn(loss)) config["config"] = loss.GetConfig(); // a user-written loss's settings, for its registered factory
-        return config;
-    }
+    private static JsonObject LossConfig(Loss loss) => LossConfigs.ToConfig(loss);
 
-    private static bool IsBuiltIn(Loss loss) => loss is SparseCategoricalCrossentropy or CategoricalCrossentropy or BinaryCrossentropy or MeanSquaredError;
-
-    private static Loss LossFromConfig(JsonObject c)
-    {
-        bool logits = c["from_logits"]!.GetValue<bool>();
-        string name = c["name"]!.GetValue<string>();
-        switch (name)
-        {
-            case "sparse_categorical_crossentropy": return new SparseCategoricalCrossentropy(logits);
-            case "categorical_crossentropy": return new CategoricalCrossentropy(logits);
-            case "binary_crossentropy": return new BinaryCrossentropy(logits);
-            case "mse" or "mean_squared_error": return new MeanSquaredError();
-        }
-        return CustomObjects.CreateLoss(name, c["config"] is JsonObject config ? (JsonObject)config.DeepClone() : [])
-            ?? throw new InvalidDataException(
-                $"The model was trained with the loss '{name}', which is neither built in nor registered. Register it before loading: " +
-                $"CustomObjects.RegisterLoss(\"{name}\", config => new MyLoss(...)).");
-    }
+    private static Loss LossFromConfig(JsonObject c) => LossConfigs.FromConfig(c);
 
     private static JsonObject OptimizerConfig(Optimizer o)
     {
@@ -271,24 +249,7 @@ public sealed partial class Sequential
         return config;
     }
 
-    private static JsonObject OptimizerRuleConfig(Optimizer o) => o switch
-    {
-        GradientDescent g => new JsonObject { ["class"] = "GD", ["learning_rate"] = ScheduleConfig(g.Schedule) },
-        Sgd s => new JsonObject { ["class"] = "SGD", ["learning_rate"] = ScheduleConfig(s.Schedule), ["momentum"] = s.Momentum, ["nesterov"] = s.Nesterov },
-        AdaGrad a => new JsonObject
-        {
-            ["class"] = "AdaGrad", ["learning_rate"] = ScheduleConfig(a.Schedule), ["initial_accumulator"] = a.InitialAccumulator, ["epsilon"] = a.Epsilon,
-        },
-        RmsProp r => new JsonObject { ["class"] = "RMSprop", ["learning_rate"] = ScheduleConfig(r.Schedule), ["rho"] = r.Rho, ["epsilon"] = r.Epsilon },
-        AdamW w => new JsonObject
-        {
-            ["class"] = "AdamW", ["learning_rate"] = ScheduleConfig(w.Schedule), ["weight_decay"] = w.WeightDecay,
-            ["beta1"] = w.Beta1, ["beta2"] = w.Beta2, ["epsilon"] = w.Epsilon,
-        },
-        Adam a => new JsonObject { ["class"] = "Adam", ["learning_rate"] = ScheduleConfig(a.Schedule), ["beta1"] = a.Beta1, ["beta2"] = a.Beta2, ["epsilon"] = a.Epsilon },
-        // a user-written optimizer: its registered class name, its schedule and its own config
-        _ => new JsonObject { ["class"] = CustomObjects.OptimizerClass(o), ["learning_rate"] = ScheduleConfig(o.Schedule), ["config"] = o.GetConfig() },
-    };
+    private static JsonObject OptimizerRuleConfig(Optimizer o) => OptimizerConfigs.ToConfig(o, ScheduleConfig(o.Schedule));
 
     private static Optimizer OptimizerFromConfig(JsonObject c)
     {
@@ -309,23 +270,7 @@ public sealed partial class Sequential
         return optimizer;
     }
 
-    private static Optimizer OptimizerRuleFromConfig(JsonObject c)
-    {
-        var schedule = ScheduleFromConfig(c["learning_rate"]!);
-        float F(string key) => c[key]!.GetValue<float>();
-        float Constant() => schedule is ConstantLearningRate k ? k.Value
-            : throw new InvalidDataException($"Optimizer {c["class"]} takes a constant learning rate.");
-        return c["class"]!.GetValue<string>() switch
-        {
-            "GD" => new GradientDescent(Constant()),
-            "SGD" => new Sgd(schedule, F("momentum"), c["nesterov"]!.GetValue<bool>()),
-            "AdaGrad" => new AdaGrad(Constant(), F("initial_accumulator"), F("epsilon")),
-            "RMSprop" => new RmsProp(schedule, F("rho"), F("epsilon")),
-            "Adam" => new Adam(schedule, F("beta1"), F("beta2"), F("epsilon")),
-            "AdamW" => new AdamW(Constant(), F("weight_decay"), F("beta1"), F("beta2"), F("epsilon")),
-            var other => CustomObjects.CreateOptimizer(other, c["config"] is JsonObject config ? (JsonObject)config.DeepClone() : [], schedule),
-        };
-    }
+    private static Optimizer OptimizerRuleFromConfig(JsonObject c) => OptimizerConfigs.FromConfig(c, ScheduleFromConfig(c["learning_rate"]!));
 
     private static JsonNode ScheduleConfig(LearningRateSchedule s) => s switch
     {

@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using System.Reflection;
 using GpuNet.Backends;
 using GpuNet.Graph;
@@ -115,7 +116,7 @@ public abstract class Optimizer
 
     /// <summary>The optimizer's settings for a saved model (Keras' <c>get_config</c>), besides the learning rate, given back to
     /// the factory registered with <see cref="CustomObjects.RegisterOptimizer{TOptimizer}"/>. Empty by default.</summary>
-    public virtual System.Text.Json.Nodes.JsonObject GetConfig() => [];
+    public virtual JsonObject GetConfig() => [];
 
     /// <summary>
     /// Updates the first <paramref name="count"/> parameters from their gradients (one optimizer step): by default the built-in
@@ -280,6 +281,12 @@ public sealed class Sgd : Optimizer
 
     public override string Name => Momentum == 0 ? $"SGD(lr={Schedule})" : $"SGD(lr={Schedule}, momentum={Momentum}{(Nesterov ? ", nesterov" : "")})";
 
+    /// <summary>Keras' <c>get_config</c> (besides the learning rate, saved with every optimizer): momentum and nesterov.</summary>
+    public override JsonObject GetConfig() => new() { ["momentum"] = Momentum, ["nesterov"] = Nesterov };
+
+    internal static Sgd FromConfig(JsonObject c, LearningRateSchedule schedule) =>
+        new(schedule, c["momentum"]!.GetValue<float>(), c["nesterov"]!.GetValue<bool>());
+
     public override OptimizerStep StepParameters(long iteration, int epoch)
     {
         var s = base.StepParameters(iteration, epoch);
@@ -297,6 +304,8 @@ public sealed class GradientDescent(float learningRate = 0.1f) : Optimizer(new C
     public override OptimizerKind Kind => OptimizerKind.Sgd;
     public override bool FullBatch => true;
     public override string Name => $"GD(lr={Schedule}, full batch)";
+
+    internal static GradientDescent FromConfig(JsonObject c, LearningRateSchedule schedule) => new(OptimizerConfigs.ConstantRate(schedule, "GD"));
 }
 
 /// <summary>AdaGrad: a += g^2; w -= lr g / (sqrt(a) + eps). Keras defaults: lr 0.001, initial accumulator 0.1, eps 1e-7.</summary>
@@ -315,6 +324,12 @@ public sealed class AdaGrad : Optimizer
     protected override int StateBuffers => 1;
     protected override float InitialState => InitialAccumulator;
     public override string Name => $"AdaGrad(lr={Schedule})";
+
+    /// <summary>Keras' <c>get_config</c>: the initial accumulator and epsilon.</summary>
+    public override JsonObject GetConfig() => new() { ["initial_accumulator"] = InitialAccumulator, ["epsilon"] = Epsilon };
+
+    internal static AdaGrad FromConfig(JsonObject c, LearningRateSchedule schedule) =>
+        new(OptimizerConfigs.ConstantRate(schedule, "AdaGrad"), c["initial_accumulator"]!.GetValue<float>(), c["epsilon"]!.GetValue<float>());
 
     public override OptimizerStep StepParameters(long iteration, int epoch)
     {
@@ -340,6 +355,12 @@ public sealed class RmsProp : Optimizer
     public override OptimizerKind Kind => OptimizerKind.RmsProp;
     protected override int StateBuffers => 1;
     public override string Name => $"RMSprop(lr={Schedule}, rho={Rho})";
+
+    /// <summary>Keras' <c>get_config</c>: rho and epsilon.</summary>
+    public override JsonObject GetConfig() => new() { ["rho"] = Rho, ["epsilon"] = Epsilon };
+
+    internal static RmsProp FromConfig(JsonObject c, LearningRateSchedule schedule) =>
+        new(schedule, c["rho"]!.GetValue<float>(), c["epsilon"]!.GetValue<float>());
 
     public override OptimizerStep StepParameters(long iteration, int epoch)
     {
@@ -374,6 +395,12 @@ public class Adam : Optimizer
     protected override int StateBuffers => 2;
     public override string Name => $"Adam(lr={Schedule})";
 
+    /// <summary>Keras' <c>get_config</c>: beta1, beta2 and epsilon.</summary>
+    public override JsonObject GetConfig() => new() { ["beta1"] = Beta1, ["beta2"] = Beta2, ["epsilon"] = Epsilon };
+
+    internal static Adam FromConfig(JsonObject c, LearningRateSchedule schedule) =>
+        new(schedule, c["beta1"]!.GetValue<float>(), c["beta2"]!.GetValue<float>(), c["epsilon"]!.GetValue<float>());
+
     public override OptimizerStep StepParameters(long iteration, int epoch)
     {
         var s = base.StepParameters(iteration, epoch);
@@ -400,6 +427,18 @@ public sealed class AdamW : Adam
     public float WeightDecay { get; }
     public override OptimizerKind Kind => OptimizerKind.AdamW;
     public override string Name => $"AdamW(lr={Schedule}, weight_decay={WeightDecay})";
+
+    /// <summary>Keras' <c>get_config</c>: the weight decay, beta1, beta2 and epsilon.</summary>
+    public override JsonObject GetConfig()
+    {
+        var config = base.GetConfig();
+        config["weight_decay"] = WeightDecay;
+        return config;
+    }
+
+    internal static new AdamW FromConfig(JsonObject c, LearningRateSchedule schedule) =>
+        new(OptimizerConfigs.ConstantRate(schedule, "AdamW"), c["weight_decay"]!.GetValue<float>(),
+            c["beta1"]!.GetValue<float>(), c["beta2"]!.GetValue<float>(), c["epsilon"]!.GetValue<float>());
 
     public override OptimizerStep StepParameters(long iteration, int epoch)
     {
