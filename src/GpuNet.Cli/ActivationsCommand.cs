@@ -12,7 +12,7 @@ namespace GpuNet.Cli;
 /// </summary>
 internal static class ActivationsCommand
 {
-    private static readonly string[] Names = ["step", "sigmoid", "tanh", "relu", "leaky_relu", "elu", "swish", "softplus", "gelu"];
+    private static readonly string[] Names = ["step", "sigmoid", "tanh", "relu", "leaky_relu", "elu", "swish", "softplus", "gelu", "selu"];
 
     public static Command Create(TextWriter output, TextWriter error)
     {

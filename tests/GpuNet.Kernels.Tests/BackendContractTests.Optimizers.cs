@@ -23,7 +23,7 @@ public abstract partial class BackendContractTests
     private static OptimizerStep StepFor(OptimizerKind kind, int t)
     {
         const float beta1 = 0.9f, beta2 = 0.99f;
-        bool adam = kind is OptimizerKind.Adam or OptimizerKind.AdamW;
+        bool adam = kind is OptimizerKind.Adam or OptimizerKind.AdamW or OptimizerKind.Adamax;
         return new OptimizerStep
         {
             Kind = kind,
@@ -58,7 +58,7 @@ public abstract partial class BackendContractTests
     [MemberData(nameof(OptimizerCases))]
     public void OptimizerUpdateMatchesOptimizerMathOverThreeSteps(OptimizerKind kind, int count, int offset)
     {
-        bool needs1 = kind != OptimizerKind.Sgd, needs2 = kind is OptimizerKind.Adam or OptimizerKind.AdamW;
+        bool needs1 = kind != OptimizerKind.Sgd, needs2 = OptimizerMath.UsesState2(kind);
         var w = Check.Uniform(count, seed: 91, low: -2f, high: 2f);
         var s1 = new float[count];
         var s2 = new float[count];

@@ -91,6 +91,7 @@ public static class Reference
         ActivationKind.Swish => x / (1 + Math.Exp(-x)),
         ActivationKind.Softplus => Math.Max(x, 0) + Math.Log(1 + Math.Exp(-Math.Abs(x))),
         ActivationKind.Gelu => x * 0.5 * (1 + Erf(x / Math.Sqrt(2))),
+        ActivationKind.Selu => 1.0507009873554805 * (x > 0 ? x : 1.6732632423543772 * (Math.Exp(x) - 1)),
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, null),
     };
 

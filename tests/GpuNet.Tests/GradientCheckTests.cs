@@ -59,7 +59,7 @@ public class GradientCheckTests
     {
         { ActivationKind.Linear, 0f }, { ActivationKind.Sigmoid, 0f }, { ActivationKind.Tanh, 0f },
         { ActivationKind.Relu, 0f }, { ActivationKind.LeakyRelu, 0.1f }, { ActivationKind.Elu, 1f },
-        { ActivationKind.Swish, 0f }, { ActivationKind.Softplus, 0f }, { ActivationKind.Gelu, 0f },
+        { ActivationKind.Swish, 0f }, { ActivationKind.Softplus, 0f }, { ActivationKind.Gelu, 0f }, { ActivationKind.Selu, 0f },
     };
 
     [Theory]

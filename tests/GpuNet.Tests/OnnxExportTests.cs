@@ -122,6 +122,7 @@ public sealed class OnnxExportTests(ITestOutputHelper log) : IDisposable
     [InlineData("swish")]
     [InlineData("softplus")]
     [InlineData("gelu")]
+    [InlineData("selu")]
     public void EachActivationRunsInOnnxRuntimeAsInGpuNet(string name)
     {
         // alphas other than the defaults, so that a dropped attribute shows
@@ -158,6 +159,16 @@ public sealed class OnnxExportTests(ITestOutputHelper log) : IDisposable
         var mean = new float[48];
         model.Graph!.Backend.Download(((Graph.BatchNormNode)model.Graph.Nodes.First(n => n is Graph.BatchNormNode)).RunningMean, mean);
         Assert.Contains(mean, m => Math.Abs(m) > 0.1f);
+    }
+
+    [Fact]
+    public void RescalingRunsInOnnxRuntimeAsInGpuNet()
+    {
+        // raw 0..255 pixels, scaled inside the model
+        var (train, test) = Digits(500, 200);
+        static Dataset Raw(Dataset d) => new(d.Name + "/raw", [.. d.Features.Select(v => v * 255f)], d.Labels, d.FeatureCount, d.ClassCount);
+        using var model = new Sequential(new Rescaling(1f / 255, -0.5f), new Dense(32, "relu"), new Dense(10, "softmax"));
+        ExportAndCompare(model, new SparseCategoricalCrossentropy(), Raw(train), Raw(test), epochs: 1, "rescaling.onnx");
     }
 
     [Fact]

@@ -86,7 +86,27 @@ public class OptimizerTests
         Assert.Equal(0.989f, Step(new AdamW(0.01f, weightDecay: 0.1f), [1f], [2f], s1, s2, 0)[0], 5);
     }
 
-    public static TheoryData<string> AllOptimizers() => ["sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw"];
+    [Fact]
+    public void AdamaxStepsFollowTheInfinityNormRule()
+    {
+        // Keras' Adamax in double, three steps: m = b1 m + (1 - b1) g; u = max(b2 u, |g|); w -= lr / (1 - b1^t) m / (u + eps)
+        var opt = new Adamax(0.02f);
+        float[] grads = [2f, -0.5f, 1f];
+        float[] s1 = [0f], s2 = [0f];
+        float[] w = [1f];
+        double m = 0, u = 0, expected = 1;
+        for (int t = 0; t < grads.Length; t++)
+        {
+            w = Step(opt, w, [grads[t]], s1, s2, t);
+            m = 0.9 * m + 0.1 * grads[t];
+            u = Math.Max(0.999 * u, Math.Abs(grads[t]));
+            expected -= 0.02 / (1 - Math.Pow(0.9, t + 1)) * m / (u + 1e-7);
+            Assert.Equal(expected, w[0], 1e-6);
+            Assert.Equal(u, s2[0], 1e-6);
+        }
+    }
+
+    public static TheoryData<string> AllOptimizers() => ["sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw", "adamax"];
 
     private static Optimizer Make(string name) => name switch
     {
@@ -97,6 +117,7 @@ public class OptimizerTests
         "rmsprop" => new RmsProp(0.01f),
         "adam" => new Adam(0.05f),
         "adamw" => new AdamW(0.05f, weightDecay: 1e-4f),
+        "adamax" => new Adamax(0.05f),
         _ => throw new ArgumentException(name),
     };
 

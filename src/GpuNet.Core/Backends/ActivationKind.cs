@@ -14,6 +14,8 @@ namespace GpuNet.Backends;
 /// <item>Swish (SiLU): x s(x), f'(x) = s(x) + x s(x)(1 - s(x))</item>
 /// <item>Softplus: ln(1 + e^x) computed as max(x, 0) + ln(1 + e^-|x|), f'(x) = s(x)</item>
 /// <item>Gelu: x Phi(x) with the exact normal CDF Phi(x) = (1 + erf(x / sqrt 2)) / 2, f'(x) = Phi(x) + x phi(x)</item>
+/// <item>Selu (Klambauer et al. 2017): scale (x if x &gt; 0 else a (e^x - 1)) with a = 1.6732632, scale = 1.0507010,
+/// f'(x) = scale or scale a e^x: self-normalizing with lecun_normal weights</item>
 /// </list>
 /// </remarks>
 public enum ActivationKind
@@ -28,4 +30,5 @@ public enum ActivationKind
     Swish,
     Softplus,
     Gelu,
+    Selu,
 }

@@ -25,6 +25,9 @@ public static class ActivationMath
         if (!Enum.IsDefined(kind)) throw new ArgumentOutOfRangeException(nameof(kind), kind, "Unknown activation.");
     }
 
+    /// <summary>SELU's alpha and scale (Klambauer et al. 2017; Keras' and PyTorch's constants).</summary>
+    public const float SeluAlpha = 1.6732632423543772f, SeluScale = 1.0507009873554805f;
+
     /// <summary>f(x); an unknown kind gives x (Linear).</summary>
     public static float Forward(ActivationKind kind, float alpha, float x)
     {
@@ -40,6 +43,7 @@ public static class ActivationMath
             // max(x, 0) + log1p(exp(-|x|)): no overflow for large x, no loss of precision for very negative x
             case ActivationKind.Softplus: return MathF.Max(x, 0f) + Log1p(MathF.Exp(-MathF.Abs(x)));
             case ActivationKind.Gelu: return x * NormalCdf(x);
+            case ActivationKind.Selu: return SeluScale * (x > 0f ? x : SeluAlpha * (MathF.Exp(x) - 1f));
             default: return x; // Linear
         }
     }
@@ -66,6 +70,7 @@ public static class ActivationMath
             case ActivationKind.Softplus: return Sigmoid(x);
             // Phi(x) + x phi(x), phi(x) = exp(-x^2 / 2) / sqrt(2 pi)
             case ActivationKind.Gelu: return NormalCdf(x) + x * 0.3989422804014327f * MathF.Exp(-0.5f * x * x);
+            case ActivationKind.Selu: return x > 0f ? SeluScale : SeluScale * SeluAlpha * MathF.Exp(x);
             default: return 1f; // Linear
         }
     }

@@ -568,6 +568,15 @@ public static class ComposedOps
                 b.Zip(new Subtract(), w, delta, w, 1, count, Broadcast.None, false);
                 break;
             }
+            case OptimizerKind.Adamax: // s1 moving mean; s2 = max(b2 s2, |g|); w - lr (s1 c1) / (s2 + eps)
+            {
+                b.Zip(new Combine(step.Beta1, 1f - step.Beta1), state1!, g, state1!, 1, count, Broadcast.None, false);
+                b.Zip(new MaxOfScaledAndAbs(step.Beta2), state2!, g, state2!, 1, count, Broadcast.None, false);
+                var delta = Floats(b, 0, count);
+                b.Zip(new InfinityNormStep(lr, step.BiasCorrection1, step.Epsilon), state1!, state2!, delta, 1, count, Broadcast.None, false);
+                b.Zip(new Subtract(), w, delta, w, 1, count, Broadcast.None, false);
+                break;
+            }
             default: // Adam, AdamW: s1, s2 moving moments; w - lr (s1 c1) / (sqrt(s2 c2) + eps)
             {
                 if (step.Kind == OptimizerKind.AdamW)

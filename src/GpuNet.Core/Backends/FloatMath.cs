@@ -26,6 +26,10 @@ public interface IFloatMath<T> where T : struct
     T Divide(T a, T b);
     /// <summary>The correctly rounded square root (IEEE), so scalar and vector lanes agree exactly.</summary>
     T Sqrt(T x);
+    /// <summary>The larger of a and b (exact).</summary>
+    T Max(T a, T b);
+    /// <summary>|x| (exact).</summary>
+    T Abs(T x);
 }
 
 /// <summary>
@@ -40,6 +44,8 @@ public readonly struct ScalarMath : IFloatMath<float>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Multiply(float a, float b) => a * b;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Divide(float a, float b) => a / b;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Sqrt(float x) => MathF.Sqrt(x);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Max(float a, float b) => MathF.Max(a, b);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Abs(float x) => MathF.Abs(x);
 }
 
 /// <summary>
@@ -55,4 +61,6 @@ public readonly struct VectorMath : IFloatMath<Vector<float>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector<float> Multiply(Vector<float> a, Vector<float> b) => a * b;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector<float> Divide(Vector<float> a, Vector<float> b) => a / b;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector<float> Sqrt(Vector<float> x) => Vector.SquareRoot(x);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector<float> Max(Vector<float> a, Vector<float> b) => Vector.Max(a, b);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector<float> Abs(Vector<float> x) => Vector.Abs(x);
 }

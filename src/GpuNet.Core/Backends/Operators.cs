@@ -184,6 +184,18 @@ public static class ElementOps
         public float Apply(float a, float b) => LearningRate * (a * C1) / (MathF.Sqrt(b * C2) + Epsilon);
     }
 
+    /// <summary>max(Beta a, |b|): Adamax's infinity-norm moment.</summary>
+    public readonly record struct MaxOfScaledAndAbs(float Beta) : IBinaryOperator
+    {
+        public float Apply(float a, float b) => MathF.Max(Beta * a, MathF.Abs(b));
+    }
+
+    /// <summary>lr (a C1) / (b + Epsilon): Adamax's step.</summary>
+    public readonly record struct InfinityNormStep(float LearningRate, float C1, float Epsilon) : IBinaryOperator
+    {
+        public float Apply(float a, float b) => LearningRate * (a * C1) / (b + Epsilon);
+    }
+
     /// <summary>f'(x) of an activation from x (a) and y = f(x) (b).</summary>
     public readonly record struct ActivationDerivative(ActivationKind Kind, float Alpha) : IBinaryOperator
     {

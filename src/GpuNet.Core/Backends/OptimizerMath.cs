@@ -47,7 +47,7 @@ public static class OptimizerMath
 
     /// <summary>Whether <paramref name="kind"/> keeps a second state per parameter (Adam's second moment).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static bool UsesState2(OptimizerKind kind) => kind is OptimizerKind.Adam or OptimizerKind.AdamW;
+    public static bool UsesState2(OptimizerKind kind) => kind is OptimizerKind.Adam or OptimizerKind.AdamW or OptimizerKind.Adamax;
 
     /// <summary>
     /// The host's checks of an update, the same on every backend: a known rule (else
@@ -106,6 +106,10 @@ public static class OptimizerMath
             case OptimizerKind.RmsProp: // s1 = rho s1 + (1 - rho) g^2; w - lr g / (sqrt(s1) + eps)
                 s1 = m.Add(m.Multiply(c.Beta2, s1), m.Multiply(m.Multiply(c.OneMinusBeta2, g), g));
                 return m.Subtract(w, m.Divide(m.Multiply(c.LearningRate, g), m.Add(m.Sqrt(s1), c.Epsilon)));
+            case OptimizerKind.Adamax: // s1 = b1 s1 + (1 - b1) g; s2 = max(b2 s2, |g|); w - lr (s1 c1) / (s2 + eps)
+                s1 = m.Add(m.Multiply(c.Beta1, s1), m.Multiply(c.OneMinusBeta1, g));
+                s2 = m.Max(m.Multiply(c.Beta2, s2), m.Abs(g));
+                return m.Subtract(w, m.Divide(m.Multiply(c.LearningRate, m.Multiply(s1, c.BiasCorrection1)), m.Add(s2, c.Epsilon)));
             default: // Adam, AdamW
                 if (kind == OptimizerKind.AdamW) w = m.Subtract(w, m.Multiply(c.Decay, w)); // decoupled weight decay
                 s1 = m.Add(m.Multiply(c.Beta1, s1), m.Multiply(c.OneMinusBeta1, g));
@@ -139,6 +143,7 @@ public static class OptimizerMath
             case OptimizerKind.RmsProp: UpdateSpan<RmsPropKind>(h, w, g, s1, s2); break;
             case OptimizerKind.Adam: UpdateSpan<AdamKind>(h, w, g, s1, s2); break;
             case OptimizerKind.AdamW: UpdateSpan<AdamWKind>(h, w, g, s1, s2); break;
+            case OptimizerKind.Adamax: UpdateSpan<AdamaxKind>(h, w, g, s1, s2); break;
             default: throw new ArgumentOutOfRangeException(nameof(h), h.Kind, "Unknown optimizer.");
         }
     }
@@ -199,4 +204,5 @@ public static class OptimizerMath
     private readonly struct RmsPropKind : IOptimizerKind { public OptimizerKind Kind => OptimizerKind.RmsProp; }
     private readonly struct AdamKind : IOptimizerKind { public OptimizerKind Kind => OptimizerKind.Adam; }
     private readonly struct AdamWKind : IOptimizerKind { public OptimizerKind Kind => OptimizerKind.AdamW; }
+    private readonly struct AdamaxKind : IOptimizerKind { public OptimizerKind Kind => OptimizerKind.Adamax; }
 }

@@ -12,6 +12,8 @@ namespace GpuNet.Backends;
 /// <item>Adam: s1 = b1 s1 + (1 - b1) g; s2 = b2 s2 + (1 - b2) g^2;
 ///       w -= lr (s1 c1) / (sqrt(s2 c2) + eps), with the bias corrections c1 = 1/(1 - b1^t), c2 = 1/(1 - b2^t)</item>
 /// <item>AdamW: w -= lr wd w (decoupled weight decay, Loshchilov and Hutter), then the Adam step</item>
+/// <item>Adamax (Kingma and Ba's infinity-norm Adam): s1 = b1 s1 + (1 - b1) g; s2 = max(b2 s2, |g|);
+///       w -= lr (s1 c1) / (s2 + eps), with c1 = 1/(1 - b1^t)</item>
 /// </list>
 /// </remarks>
 public enum OptimizerKind
@@ -23,6 +25,7 @@ public enum OptimizerKind
     RmsProp,
     Adam,
     AdamW,
+    Adamax,
 }
 
 /// <summary>

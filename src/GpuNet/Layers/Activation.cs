@@ -97,6 +97,9 @@ public sealed class Activation
     public static Activation Swish { get; } = new("swish", ActivationKind.Swish, 0f);
     public static Activation Softplus { get; } = new("softplus", ActivationKind.Softplus, 0f);
     public static Activation Gelu { get; } = new("gelu", ActivationKind.Gelu, 0f);
+
+    /// <summary>SELU: 1.0507 (x if x &gt; 0 else 1.6733 (e^x - 1)), self-normalizing (use it with lecun_normal weights).</summary>
+    public static Activation Selu { get; } = new("selu", ActivationKind.Selu, 0f);
     public static Activation Softmax { get; } = new("softmax", ActivationKind.Linear, 0f, isSoftmax: true);
 
     /// <summary>Leaky ReLU: x if x &gt; 0 else alpha x (Keras' default alpha is 0.3, PyTorch's 0.01; GpuNet uses 0.01).</summary>
@@ -146,9 +149,10 @@ public sealed class Activation
         "swish" or "silu" => Swish,
         "softplus" => Softplus,
         "gelu" => Gelu,
+        "selu" => Selu,
         "softmax" => Softmax,
         _ => throw new ArgumentException(
-            $"Unknown activation '{name}'. Expected one of: linear, step, sigmoid, tanh, relu, leaky_relu, elu, swish (silu), softplus, gelu, softmax.", nameof(name)),
+            $"Unknown activation '{name}'. Expected one of: linear, step, sigmoid, tanh, relu, leaky_relu, elu, swish (silu), softplus, gelu, selu, softmax.", nameof(name)),
     };
 
     public static implicit operator Activation(string name) => Parse(name);

@@ -37,6 +37,7 @@ internal static class LayerConfigs
         ("Dropout", typeof(Dropout), Dropout.FromConfig),
         ("BatchNormalization", typeof(BatchNormalization), BatchNormalization.FromConfig),
         ("Normalization", typeof(Normalization), Normalization.FromConfig),
+        ("Rescaling", typeof(Rescaling), Rescaling.FromConfig),
         ("Maxout", typeof(Maxout), Maxout.FromConfig),
         ("Flatten", typeof(Flatten), Flatten.FromConfig),
         ("Reshape", typeof(Reshape), Reshape.FromConfig),

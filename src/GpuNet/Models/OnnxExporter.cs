@@ -169,6 +169,7 @@ internal sealed class OnnxExporter
             case ActivationKind.Softplus: Node("Softplus", name, [x], Out(output)); break;
             case ActivationKind.LeakyRelu: Node("LeakyRelu", name, [x], Out(output), Float("alpha", alpha)); break;
             case ActivationKind.Elu: Node("Elu", name, [x], Out(output), Float("alpha", alpha)); break;
+            case ActivationKind.Selu: Node("Selu", name, [x], Out(output), Float("alpha", ActivationMath.SeluAlpha), Float("gamma", ActivationMath.SeluScale)); break;
             case ActivationKind.Step:
                 // 1 if x > 0 else 0 (0 at x = 0, as GpuNet's step)
                 Node("Greater", name + "/positive", [x, Scalar("const/zero", 0f)], name + "/positive");

@@ -447,3 +447,43 @@ public sealed class AdamW : Adam
         return s;
     }
 }
+
+/// <summary>
+/// Adamax (Kingma and Ba 2015, section 7.1): Adam with the infinity norm, m = b1 m + (1 - b1) g; u = max(b2 u, |g|);
+/// w -= lr m / ((1 - b1^t)(u + eps)). Keras defaults: lr 0.001, b1 0.9, b2 0.999, eps 1e-7.
+/// </summary>
+public sealed class Adamax : Optimizer
+{
+    public Adamax(float learningRate = 0.001f, float beta1 = 0.9f, float beta2 = 0.999f, float epsilon = 1e-7f)
+        : this(new ConstantLearningRate(learningRate), beta1, beta2, epsilon) { }
+
+    public Adamax(LearningRateSchedule schedule, float beta1 = 0.9f, float beta2 = 0.999f, float epsilon = 1e-7f) : base(schedule)
+    {
+        Beta1 = Check(beta1, "beta_1", 0f, 1f, "Keras uses 0.9.");
+        Beta2 = Check(beta2, "beta_2", 0f, 1f, "Keras uses 0.999.");
+        Epsilon = Check(epsilon, "epsilon", 0f, 1f, "Keras uses 1e-7.");
+    }
+
+    public float Beta1 { get; }
+    public float Beta2 { get; }
+    public float Epsilon { get; }
+    public override OptimizerKind Kind => OptimizerKind.Adamax;
+    protected override int StateBuffers => 2;
+    public override string Name => $"Adamax(lr={Schedule})";
+
+    /// <summary>Keras' <c>get_config</c>: beta1, beta2 and epsilon.</summary>
+    public override JsonObject GetConfig() => new() { ["beta1"] = Beta1, ["beta2"] = Beta2, ["epsilon"] = Epsilon };
+
+    internal static Adamax FromConfig(JsonObject c, LearningRateSchedule schedule) =>
+        new(schedule, c["beta1"]!.GetValue<float>(), c["beta2"]!.GetValue<float>(), c["epsilon"]!.GetValue<float>());
+
+    public override OptimizerStep StepParameters(long iteration, int epoch)
+    {
+        var s = base.StepParameters(iteration, epoch);
+        s.Beta1 = Beta1;
+        s.Beta2 = Beta2;
+        s.Epsilon = Epsilon;
+        s.BiasCorrection1 = (float)(1 / (1 - Math.Pow(Beta1, iteration + 1))); // u needs no correction
+        return s;
+    }
+}

@@ -21,6 +21,7 @@ internal static class OptimizerConfigs
         ("RMSprop", typeof(RmsProp), RmsProp.FromConfig),
         ("Adam", typeof(Adam), Adam.FromConfig),
         ("AdamW", typeof(AdamW), AdamW.FromConfig),
+        ("Adamax", typeof(Adamax), Adamax.FromConfig),
     ];
 
     /// <summary>The class names of the built-in optimizers (a custom optimizer may not take one).</summary>
