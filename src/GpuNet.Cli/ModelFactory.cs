@@ -117,7 +117,7 @@ internal static class ModelFactory
 
     public static Optimizer Optimizer(TrainSettings s, LoadedData data)
     {
-        bool adaptive = s.Optimizer is "adagrad" or "rmsprop" or "adam" or "adamw";
+        bool adaptive = s.Optimizer is "adagrad" or "rmsprop" or "adam" or "adamw" or "adamax";
         float lr = s.LearningRate ?? (adaptive ? 0.001f : 0.01f);
         int trainRows = data.Train.Count - (int)Math.Round(data.Train.Count * s.ValidationSplit);
         long stepsPerEpoch = s.Optimizer == "gd" ? 1 : Math.Max(1, (trainRows + s.BatchSize - 1) / s.BatchSize);
@@ -132,7 +132,7 @@ internal static class ModelFactory
         if (s.Optimizer == "gd" && s.Schedule != "constant")
             throw new ArgumentException("--optimizer gd takes a constant learning rate; drop --lr-schedule or use --optimizer sgd.");
         if (s.Optimizer is "adagrad" or "adamw" && s.Schedule != "constant")
-            throw new ArgumentException($"--lr-schedule works with sgd, momentum, nesterov, rmsprop and adam; --optimizer {s.Optimizer} takes a constant rate.");
+            throw new ArgumentException($"--lr-schedule works with sgd, momentum, nesterov, rmsprop, adam and adamax; --optimizer {s.Optimizer} takes a constant rate.");
         var optimizer = Rule(s, lr, schedule);
         optimizer.ClipValue = s.ClipValue;
         optimizer.ClipNorm = s.ClipNorm;
@@ -151,6 +151,7 @@ internal static class ModelFactory
             "rmsprop" => new RmsProp(schedule),
             "adam" => new Adam(schedule),
             "adamw" => new AdamW(lr),
+            "adamax" => new Adamax(schedule),
             _ => new Sgd(schedule),
         };
     }

@@ -72,7 +72,7 @@ internal sealed class TrainOptions
     private readonly Option<int> _epochs = new("--epochs") { Description = "Passes over the training data.", DefaultValueFactory = _ => 30 };
     private readonly Option<int> _batchSize = new("--batch-size") { Description = "Samples per gradient step.", DefaultValueFactory = _ => 64 };
     private readonly Option<float?> _lr = new("--lr") { Description = "Learning rate (default: 0.01 for SGD and GD variants, 0.001 for AdaGrad, RMSprop, Adam and AdamW)." };
-    private readonly Option<string> _optimizer = new("--optimizer") { Description = "sgd, momentum, nesterov, gd (full batch), adagrad, rmsprop, adam or adamw.", DefaultValueFactory = _ => "sgd" };
+    private readonly Option<string> _optimizer = new("--optimizer") { Description = "sgd, momentum, nesterov, gd (full batch), adagrad, rmsprop, adam, adamw or adamax.", DefaultValueFactory = _ => "sgd" };
     private readonly Option<float> _momentum = new("--momentum") { Description = "Momentum of --optimizer momentum / nesterov.", DefaultValueFactory = _ => 0.9f };
     private readonly Option<string> _schedule = new("--lr-schedule") { Description = "constant, step (x0.5 every 10 epochs), exponential (x0.96 per epoch), cosine (to 0 over the run) or inverse-time (lr / (1 + decay * iteration)).", DefaultValueFactory = _ => "constant" };
     private readonly Option<float> _decay = new("--decay") { Description = "The decay of --lr-schedule inverse-time.", DefaultValueFactory = _ => 1e-4f };
@@ -109,7 +109,7 @@ internal sealed class TrainOptions
 
     public TrainOptions()
     {
-        _optimizer.AcceptOnlyFromAmong("sgd", "momentum", "nesterov", "gd", "adagrad", "rmsprop", "adam", "adamw");
+        _optimizer.AcceptOnlyFromAmong("sgd", "momentum", "nesterov", "gd", "adagrad", "rmsprop", "adam", "adamw", "adamax");
         _task.AcceptOnlyFromAmong("auto", "classification", "regression");
         _verbose.AcceptOnlyFromAmong("auto", "0", "1", "2");
         _schedule.AcceptOnlyFromAmong("constant", "step", "exponential", "cosine", "inverse-time");

@@ -43,6 +43,8 @@ public sealed partial class History
     public IReadOnlyList<EpochResult> Epochs => _epochs;
 
     internal void Add(EpochResult e) => _epochs.Add(e);
+
+    internal void Clear() => _epochs.Clear();
 }
 
 /// <summary>Options of <see cref="Sequential.Fit"/>, with Keras' names and defaults where they exist.</summary>
@@ -101,6 +103,12 @@ public sealed record FitOptions
     /// default) reads them once per epoch.
     /// </summary>
     public Action<BatchProgress>? OnBatchEnd { get; init; }
+
+    /// <summary>
+    /// Keras' callbacks: each <see cref="Callback"/>'s hooks run in list order, after those of <see cref="ReduceLrOnPlateau"/>,
+    /// <see cref="Checkpoint"/> and <see cref="OnEpochEnd"/> and before <see cref="EarlyStopping"/> (which may restore older weights).
+    /// </summary>
+    public IReadOnlyList<Callback> Callbacks { get; init; } = [];
 
     /// <summary>
     /// Stops training when cancelled: checked before every batch, so Fit ends within one batch with an
@@ -175,7 +183,7 @@ public sealed record ImageAugmentation(int Height, int Width, Backends.Augmentat
 /// best epoch, kept in a device-side copy taken whenever an epoch improves. Unlike Keras, which restores
 /// only when training stops early, they are restored whenever the last epoch is not the best one.
 /// </remarks>
-public sealed class EarlyStopping
+public sealed class EarlyStopping : Callback
 {
     /// <param name="restoreBestWeights">End with the best epoch's weights instead of the last epoch's.</param>
     public EarlyStopping(int patience = 3, double minDelta = 0, bool restoreBestWeights = false)
@@ -200,10 +208,45 @@ public sealed class EarlyStopping
     /// <summary>The epoch training stopped after, or 0 if it ran to the end.</summary>
     public int StoppedEpoch { get; private set; }
 
-    /// <summary>Forgets the previous Fit's epochs, so one object can serve several Fit calls.</summary>
-    internal void Reset() => BestEpoch = StoppedEpoch = RestoredEpoch = 0;
+    private readonly History _seen = new();
+    private Sequential.WeightBackup? _best;
 
-    internal bool ShouldStop(History history)
+    /// <summary>Forgets the previous Fit's epochs, so one object can serve several Fit calls; with
+    /// <see cref="RestoreBestWeights"/>, prepares the device copy of the best weights.</summary>
+    public override void OnTrainBegin()
+    {
+        BestEpoch = StoppedEpoch = RestoredEpoch = 0;
+        _seen.Clear();
+        _best?.Dispose();
+        _best = RestoreBestWeights ? new Sequential.WeightBackup(Model.Graph!) : null;
+    }
+
+    /// <summary>Keeps the best weights when this epoch is the best, and stops training when the patience has run out.</summary>
+    public override void OnEpochEnd(EpochResult epoch)
+    {
+        _seen.Add(epoch);
+        bool stop = ShouldStop(_seen);
+        if (_best is not null && BestEpoch == epoch.Epoch) _best.Save();
+        if (stop) Model.StopTraining = true;
+    }
+
+    /// <summary>Restores the best epoch's weights when the last epoch was not the best (with <see cref="RestoreBestWeights"/>).</summary>
+    public override void OnTrainEnd(History history)
+    {
+        if (_best is not null && history.Epochs.Count > 0 && BestEpoch != history.Epochs[^1].Epoch)
+        {
+            _best.Restore();
+            RestoredEpoch = BestEpoch;
+        }
+    }
+
+    internal override void AfterFit()
+    {
+        _best?.Dispose();
+        _best = null;
+    }
+
+    private bool ShouldStop(History history)
     {
         var epochs = history.Epochs;
         double Monitored(EpochResult e) => e.ValidationLoss ?? e.Loss;
@@ -227,7 +270,7 @@ public sealed class EarlyStopping
 /// leaves the last good checkpoint, and records its epoch in the metadata (<see cref="EpochKey"/>): load it and Fit
 /// with <see cref="FitOptions.InitialEpoch"/> set to that epoch to continue the run.
 /// </summary>
-public sealed class ModelCheckpoint
+public sealed class ModelCheckpoint : Callback
 {
     /// <param name="path">The model file; its folder must exist.</param>
     /// <param name="metadata">Extra string metadata stored with every save.</param>
@@ -267,14 +310,18 @@ public sealed class ModelCheckpoint
 
     private double _best;
 
-    internal void Reset()
+    /// <summary>Forgets the previous Fit's best.</summary>
+    public override void OnTrainBegin()
     {
         SavedEpoch = 0;
         _best = InitialBest;
     }
 
+    /// <summary>Saves the model after <paramref name="epoch"/> if it qualifies.</summary>
+    public override void OnEpochEnd(EpochResult epoch) => SaveIfDue(Model, epoch);
+
     /// <summary>Saves after <paramref name="epoch"/> if it qualifies; true if it saved.</summary>
-    internal bool OnEpochEnd(Sequential model, EpochResult epoch)
+    internal bool SaveIfDue(Sequential model, EpochResult epoch)
     {
         double monitored = epoch.ValidationLoss ?? epoch.Loss;
         if (SaveBestOnly && !(monitored < _best)) return false;

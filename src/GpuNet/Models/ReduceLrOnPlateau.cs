@@ -13,7 +13,7 @@ namespace GpuNet.Models;
 /// so it also works with a decaying schedule (Keras allows it only with a constant rate) and is saved with
 /// the model. Each <see cref="Sequential.Fit"/> starts counting afresh but keeps the rate reached.
 /// </remarks>
-public sealed class ReduceLrOnPlateau
+public sealed class ReduceLrOnPlateau : Callback
 {
     /// <param name="factor">What the rate is multiplied by, in (0, 1); Keras' default 0.1.</param>
     /// <param name="patience">Epochs without improvement before a reduction; Keras' default 10.</param>
@@ -47,6 +47,17 @@ public sealed class ReduceLrOnPlateau
 
     /// <summary>The reductions of the latest Fit: the epoch (1-based) after which the rate was reduced, and the new rate.</summary>
     public IReadOnlyList<(int Epoch, float LearningRate)> Reductions => _reductions;
+
+    /// <summary>Forgets the previous Fit's reductions and best loss.</summary>
+    public override void OnTrainBegin() => Reset();
+
+    /// <summary>Counts the epoch and reduces the model's learning rate when the patience has run out.</summary>
+    public override void OnEpochEnd(EpochResult epoch)
+    {
+        var optimizer = Model.Optimizer!;
+        // the schedule's rate for the next step (step Iterations, epoch Epoch counted from 0) is what the reduction scales
+        OnEpochEnd(optimizer, epoch, optimizer.Schedule.Rate(Model.Iterations, epoch.Epoch));
+    }
 
     internal void Reset()
     {

@@ -82,115 +82,15 @@ public sealed partial class Sequential
 
     private History FitSilently(Dataset train, FitOptions options)
     {
-        options.Validate();
-        options.EarlyStopping?.Reset();
-        options.Checkpoint?.Reset();
-        options.ReduceLrOnPlateau?.Reset();
-        var (fitData, validation) = options.ValidationSplit > 0 && options.ValidationData is null
-            ? train.Split(options.ValidationSplit, options.Seed)
-            : (train, options.ValidationData);
-        CheckOutputs(fitData);
-        CheckValues(fitData);
-        if (validation is not null)
-        {
-            InputShapeFor(validation.FeatureCount, validation.SampleShape, validation.Name);
-            CheckValues(validation);
-        }
-        if (Optimizer is null) throw new InvalidOperationException("Compile the model (optimizer, loss, device) before Fit.");
-        // a batch larger than the data is the data (as in Keras): no graph is built for rows that never come
-        int requestedBatch = Optimizer.FullBatch ? fitData.Count : Math.Min(options.BatchSize, fitData.Count);
-        var graph = EnsureBuilt(fitData.FeatureCount, requestedBatch, exactCapacity: true);
-        int batch = Math.Min(requestedBatch, graph.BatchCapacity);
-        var backend = Backend!;
-        var loss = _lossNode!;
-        var augmentation = options.Augmentation;
-        augmentation?.Validate(fitData.FeatureCount);
-
-        using var trainOnDevice = new DeviceData(backend, fitData, loss);
-        using var validationOnDevice = validation is null ? null : new DeviceData(backend, validation, loss);
-        using var staging = augmentation is null ? null : backend.Allocate<float>(graph.BatchCapacity * fitData.FeatureCount);
-        if (_lsuvPending) RunLsuv(trainOnDevice, batch);
-        var order = Enumerable.Range(0, fitData.Count).ToArray();
-        var rng = new Random(options.Seed);
-        // a resumed run replays the shuffles of the epochs already done, so epoch k sees the order it would have seen
-        if (options.Shuffle)
-            for (int done = 0; done < options.InitialEpoch; done++) rng.Shuffle(order);
-        var history = new History();
-        long iteration = Iterations;
-        CaptureFrozenWeights();
-        using var best = options.EarlyStopping is { RestoreBestWeights: true } ? new WeightBackup(graph) : null;
-        using var divergence = new DivergenceCheck(this, trainOnDevice, batch, options.ExplodingLossFactor,
-            System.Numerics.Tensors.TensorPrimitives.MaxMagnitude<float>(fitData.Features));
-        Span<float> lossHost = stackalloc float[1];
-        Span<int> correctHost = stackalloc int[1];
-        int batches = (fitData.Count + batch - 1) / batch;
-        long lastBatchEnd = Stopwatch.GetTimestamp();
-
-        for (int epoch = options.InitialEpoch + 1; epoch <= options.Epochs; epoch++)
-        {
-            var clock = Stopwatch.StartNew();
-            if (options.Shuffle)
-            {
-                rng.Shuffle(order);
-                backend.Upload<int>(order, trainOnDevice.Index); // once per epoch, not per step
-            }
-            loss.ResetMetrics();
-            loss.MultiLabel = trainOnDevice.IsMultiLabel; // validation may have switched it
-            int steps = 0;
-            for (int offset = 0; offset < fitData.Count; offset += batch)
-            {
-                options.CancellationToken.ThrowIfCancellationRequested();
-                int rows = Math.Min(batch, fitData.Count - offset);
-                TrainStep(trainOnDevice, order.AsSpan(offset, rows), iteration++, epoch - 1, augmentation, staging, (ulong)options.Seed);
-                Iterations = iteration;
-                steps++;
-                if (options.OnBatchEnd is { } onBatch && (steps == batches || options.BatchEndInterval == TimeSpan.Zero
-                    || Stopwatch.GetElapsedTime(lastBatchEnd) >= options.BatchEndInterval))
-                {
-                    lastBatchEnd = Stopwatch.GetTimestamp();
-                    // the running figures: a host synchronization per batch, only when asked for
-                    backend.Download(loss.LossSum, lossHost);
-                    backend.Download(loss.Correct, correctHost);
-                    int seen = offset + rows;
-                    onBatch(new BatchProgress(epoch, options.Epochs, steps, batches, lossHost[0] / loss.LossDivisor(seen),
-                        loss.CountsAccuracy && !fitData.IsRegression ? (double)correctHost[0] / loss.AccuracyDivisor(seen) : double.NaN));
-                }
-            }
-            // The epoch's only host synchronization: read the accumulated loss and correct count.
-            backend.Download(loss.LossSum, lossHost);
-            backend.Download(loss.Correct, correctHost);
-            double trainLoss = lossHost[0] / loss.LossDivisor(fitData.Count);
-            double trainAccuracy = loss.CountsAccuracy && fitData.ReportsAccuracy ? (double)correctHost[0] / loss.AccuracyDivisor(fitData.Count) : double.NaN;
-            divergence.AfterEpoch(epoch, trainLoss);
-
-            EvaluationResult? val = validationOnDevice is null ? null : EvaluateOnDevice(validationOnDevice, batch, !validation!.ReportsAccuracy);
-            clock.Stop();
-            var result = new EpochResult(epoch, options.Epochs, trainLoss, trainAccuracy, val?.Loss, val?.Accuracy,
-                clock.Elapsed, steps, fitData.Count) { LearningRate = Optimizer.LearningRate(iteration - 1, epoch - 1) };
-            history.Add(result);
-            // the next step's schedule rate is the base the reduction applies to; reduced before a checkpoint, so
-            // that a run resumed from it goes on at the reduced rate
-            float? reduced = options.ReduceLrOnPlateau?.OnEpochEnd(Optimizer, result, Optimizer.Schedule.Rate(iteration, epoch));
-            options.Checkpoint?.OnEpochEnd(this, result); // before early stopping may restore older weights
-            options.OnEpochEnd?.Invoke(result);
-            if (reduced is float rate) options.OnLearningRateReduced?.Invoke(epoch, rate);
-            if (options.EarlyStopping is { } stopping)
-            {
-                bool stop = stopping.ShouldStop(history);
-                if (best is not null && stopping.BestEpoch == epoch) best.Save();
-                if (stop) break;
-            }
-        }
-        if (best is not null && options.EarlyStopping!.BestEpoch != history.Epochs[^1].Epoch)
-        {
-            best.Restore();
-            options.EarlyStopping.RestoredEpoch = options.EarlyStopping.BestEpoch;
-        }
-        return history;
+        using var trainer = new Trainer(this, train, options);
+        return trainer.Run();
     }
 
+    /// <summary>Set by a callback to end Fit after the current epoch (Keras' <c>model.stop_training</c>); Fit clears it when it starts.</summary>
+    public bool StopTraining { get; set; }
+
     /// <summary>A device-side copy of every parameter and state (restoring the best epoch's weights), or of some buffers (a frozen layer's).</summary>
-    private sealed class WeightBackup : IDisposable
+    internal sealed class WeightBackup : IDisposable
     {
         private readonly IBackend _backend;
         // (live, copy) pairs: the parameters (one buffer for the whole model) and every state buffer
