@@ -154,3 +154,20 @@ public sealed class IlgpuFactoryTests
         Assert.All(lines, line => Assert.False(string.IsNullOrWhiteSpace(line)));
     }
 }
+
+/// <summary>The real backends implement every fused operation themselves: none falls back to its composed default.</summary>
+public sealed class FusedOperationCoverageTests
+{
+    public static TheoryData<string> Backends() => [nameof(CpuBackend), nameof(IlgpuBackend)];
+
+    [Theory]
+    [MemberData(nameof(Backends))]
+    public void EveryInterfaceMethodIsTheBackendsOwn(string backend)
+    {
+        var type = backend == nameof(CpuBackend) ? typeof(CpuBackend) : typeof(IlgpuBackend);
+        var map = type.GetInterfaceMap(typeof(IBackend));
+        var defaulted = map.InterfaceMethods.Where((m, i) => !m.IsSpecialName && map.TargetMethods[i].DeclaringType == typeof(IBackend)) // MemoryBytes keeps its default
+            .Select(m => m.Name).ToList();
+        Assert.True(defaulted.Count == 0, $"{backend} runs these as their composed defaults: {string.Join(", ", defaulted)}");
+    }
+}
