@@ -82,6 +82,8 @@ public static class CustomObjects
     /// <summary>The name a user-written layer is saved under: its registered name, else its class name.</summary>
     internal static string LayerClass(Layer layer) => LayerNames.GetValueOrDefault(layer.GetType()) ?? layer.GetType().Name;
 
+    internal static bool IsRegistered(Optimizer optimizer) => OptimizerNames.ContainsKey(optimizer.GetType());
+
     internal static string OptimizerClass(Optimizer optimizer) => OptimizerNames.GetValueOrDefault(optimizer.GetType()) ?? optimizer.GetType().Name;
 
     internal static Layer CreateLayer(string className, JsonObject config, string name)

@@ -94,4 +94,70 @@ public class CallbackTests
         Assert.Equal(1, begun);
         Assert.Equal(history.Epochs.Select(e => e.Loss), losses);
     }
+
+    private sealed class EvaluatesMidEpoch(GpuNet.Data.Dataset data) : Callback
+    {
+        public override void OnBatchEnd(BatchProgress progress) => Model.Evaluate(data);
+    }
+
+    [Fact]
+    public void EvaluateInsideARunningEpochIsRefusedWithWhatToDoInstead()
+    {
+        using var backend = new CpuBackend();
+        using var model = Model(backend);
+        var data = TestData.Blobs(90, 1);
+        var ex = Assert.Throws<InvalidOperationException>(() =>
+            model.Fit(data, new FitOptions { Epochs = 1, BatchSize = 30, Callbacks = [new EvaluatesMidEpoch(data)] }));
+        Assert.Contains("Evaluate in OnEpochEnd instead", ex.Message);
+        Assert.Equal(3, model.Evaluate(data).Samples / 30); // after Fit, Evaluate works again
+    }
+
+    [Fact]
+    public void OnTrainEndSeesTheWeightsEarlyStoppingRestored()
+    {
+        using var backend = new CpuBackend();
+        using var model = new Sequential(new Dense(8, "relu", name: "hidden"), new Dense(3, "softmax", name: "out"));
+        model.Compile(new Adam(0.05f), new SparseCategoricalCrossentropy(), backend, seed: 2);
+        float[]? atTrainEnd = null;
+        // no later epoch improves by 100: epoch 1 stays the best, training stops after epoch 2 and restores epoch 1
+        var stopping = new EarlyStopping(patience: 1, minDelta: 100, restoreBestWeights: true);
+        // the user's callback is listed first, early stopping after it: the restore still comes before every OnTrainEnd
+        model.Fit(TestData.Blobs(90, 3), new FitOptions
+        {
+            Epochs = 40, BatchSize = 30, ValidationSplit = 0.3, Seed = 4,
+            Callbacks = [new LambdaCallback { TrainEnd = _ => atTrainEnd = model.GetWeights("hidden")[0].Data }, stopping],
+        });
+        Assert.Equal(1, stopping.RestoredEpoch);
+        Assert.Equal(model.GetWeights("hidden")[0].Data, atTrainEnd);
+    }
+
+    [Fact]
+    public void AReduceLrOnPlateauInTheListStillReportsItsReductions()
+    {
+        using var backend = new CpuBackend();
+        using var model = Model(backend);
+        var reductions = new List<(int, float)>();
+        var reduce = new ReduceLrOnPlateau(factor: 0.5, patience: 1, minDelta: 10); // nothing improves by 10: reduce every epoch
+        model.Fit(TestData.Blobs(90, 1), new FitOptions
+        {
+            Epochs = 3, BatchSize = 30, Callbacks = [reduce], OnLearningRateReduced = (e, r) => reductions.Add((e, r)),
+        });
+        Assert.Equal(reduce.Reductions, reductions);
+        Assert.NotEmpty(reductions);
+    }
+
+    private sealed class MyAdam(float learningRate) : Adam(learningRate);
+
+    [Fact]
+    public void AnUnregisteredSubclassOfABuiltInOptimizerSavesAsThatBuiltIn()
+    {
+        string path = Path.Combine(Directory.CreateTempSubdirectory("gpunet-subclass-").FullName, "m.safetensors");
+        using var backend = new CpuBackend();
+        using var model = new Sequential(new Dense(3, "softmax"));
+        model.Compile(new MyAdam(0.01f), new SparseCategoricalCrossentropy(), backend);
+        model.Fit(TestData.Blobs(90, 1), new FitOptions { Epochs = 1, BatchSize = 30 });
+        model.Save(path);
+        using var loaded = Sequential.Load(path, backend);
+        Assert.IsType<Adam>(loaded.Optimizer);
+    }
 }

@@ -33,13 +33,14 @@ public static class ComposedOps
         private readonly Slot<int>[] _ints = [new(), new()];
         public float[] HostSource = [], HostDestination = [];
         public readonly int[] HostStepValues = new int[3];
-        // views of step-value buffers, by (buffer, index, width): each made once
-        private readonly Dictionary<(DeviceBuffer<int>, int, int), DeviceBuffer<int>> _stepViews = [];
+        // views of step-value buffers, by (index, width), each made once; weakly keyed by the buffer, so a graph's
+        // buffer that is gone (a rebuilt or disposed model) takes its views with it
+        private readonly ConditionalWeakTable<DeviceBuffer<int>, Dictionary<(int, int), DeviceBuffer<int>>> _stepViews = new();
 
         public DeviceBuffer<int> StepView(DeviceBuffer<int> values, int index, int width)
         {
-            if (!_stepViews.TryGetValue((values, index, width), out var view))
-                _stepViews[(values, index, width)] = view = values.Slice(index, width);
+            var views = _stepViews.GetValue(values, _ => []);
+            if (!views.TryGetValue((index, width), out var view)) views[(index, width)] = view = values.Slice(index, width);
             return view;
         }
 

@@ -219,7 +219,7 @@ public partial interface IBackend
 
     /// <summary>
     /// One fused optimizer step over every parameter (see <see cref="OptimizerKind"/> for the rules).
-    /// state1 is needed by all but Sgd, state2 by Adam and AdamW; both start at zero (AdaGrad's at its initial accumulator).
+    /// state1 is needed by all but Sgd, state2 by Adam, AdamW and Adamax; both start at zero (AdaGrad's at its initial accumulator).
     /// </summary>
     /// <param name="step">The rule and its constant hyperparameters (betas, epsilon, weight decay). Its LearningRate,
     /// BiasCorrection1 and BiasCorrection2 are not read: they change every step and come from <paramref name="stepValues"/>.</param>

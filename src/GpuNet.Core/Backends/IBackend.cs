@@ -94,7 +94,8 @@ public partial interface IBackend : IDisposable
 
     /// <summary>
     /// y[r, c] = op.Apply(a[r, c], b at (r, c)) (added to y when <paramref name="accumulate"/>) over an R x C
-    /// matrix, with b full, one row, one column or one value as <paramref name="broadcast"/> says. y may alias a or b.
+    /// matrix, with b full, one row, one column or one value as <paramref name="broadcast"/> says. y may alias a, and b only
+    /// with <see cref="Broadcast.None"/> (a broadcast b is read again after its element of y is written).
     /// </summary>
     void Zip<TOp>(TOp op, DeviceBuffer<float> a, DeviceBuffer<float> b, DeviceBuffer<float> y, int rows, int cols,
         Broadcast broadcast, bool accumulate) where TOp : struct, IBinaryOperator;

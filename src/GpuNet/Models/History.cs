@@ -137,6 +137,8 @@ public sealed record FitOptions
 
     internal void Validate()
     {
+        if (Callbacks is null || Callbacks.Any(c => c is null))
+            throw new ArgumentException("FitOptions.Callbacks must be a list of callbacks without null entries (an empty list for none).", nameof(Callbacks));
         if (Epochs < 1)
             throw new ArgumentOutOfRangeException(nameof(Epochs), Epochs, $"epochs must be a positive integer. Received: epochs={Epochs}.");
         if (InitialEpoch < 0 || InitialEpoch >= Epochs)

@@ -45,6 +45,7 @@ public sealed partial class Sequential
             CheckValues(_data);
             if (_validation is not null)
             {
+                model.CheckOutputs(_validation);
                 model.InputShapeFor(_validation.FeatureCount, _validation.SampleShape, _validation.Name);
                 CheckValues(_validation);
             }
@@ -75,15 +76,19 @@ public sealed partial class Sequential
             // a resumed run replays the shuffles of the epochs already done, so epoch k sees the order it would have seen
             if (options.Shuffle)
                 for (int done = 0; done < options.InitialEpoch; done++) _rng.Shuffle(_order);
-            // the built-in callbacks in the order their effects need: a reduced rate before the checkpoint that saves it,
-            // the checkpoint before early stopping may restore older weights
-            _callbacks = [];
-            if (options.ReduceLrOnPlateau is { } reduce) _callbacks.Add(reduce);
-            if (options.Checkpoint is { } checkpoint) _callbacks.Add(checkpoint);
-            if (options.OnEpochEnd is not null || options.OnLearningRateReduced is not null) _callbacks.Add(new OptionHooks(options));
-            _callbacks.AddRange(options.Callbacks);
-            if (options.EarlyStopping is { } stopping) _callbacks.Add(stopping);
-            _callbacks = [.. _callbacks.Distinct()];
+            // the built-in callbacks in the order their effects need, wherever they were given: a reduced rate before the
+            // checkpoint that saves it, the checkpoint before early stopping may restore older weights; the user's in list order
+            var all = new List<Callback>();
+            if (options.ReduceLrOnPlateau is { } reduce) all.Add(reduce);
+            if (options.Checkpoint is { } checkpoint) all.Add(checkpoint);
+            all.AddRange(options.Callbacks);
+            if (options.EarlyStopping is { } stopping) all.Add(stopping);
+            all = [.. all.Distinct()];
+            static int Role(Callback c) => c switch { ReduceLrOnPlateau => 0, ModelCheckpoint => 1, EarlyStopping => 3, _ => 2 };
+            _callbacks = [.. all.Where(c => Role(c) < 2).OrderBy(Role)];
+            if (options.OnEpochEnd is not null || options.OnLearningRateReduced is not null)
+                _callbacks.Add(new OptionHooks(options, all.OfType<ReduceLrOnPlateau>().FirstOrDefault()));
+            _callbacks.AddRange(all.Where(c => Role(c) >= 2).OrderBy(Role)); // a stable sort: the user's keep their order
             _batchEnd = options.OnBatchEnd is not null || _callbacks.Any(c => c.WantsBatchEnd);
             // a callback's OnBatchEnd alone reads the device at most every 100 ms; FitOptions.OnBatchEnd sets its own pace
             _batchEndInterval = options.OnBatchEnd is not null ? options.BatchEndInterval : TimeSpan.FromMilliseconds(100);
@@ -105,7 +110,9 @@ public sealed partial class Sequential
                     _history.Add(result);
                     foreach (var callback in _callbacks) callback.OnEpochEnd(result);
                 }
-                foreach (var callback in _callbacks) callback.OnTrainEnd(_history);
+                // early stopping first: every other OnTrainEnd sees the weights Fit returns with
+                foreach (var callback in _callbacks.OfType<EarlyStopping>()) callback.OnTrainEnd(_history);
+                foreach (var callback in _callbacks.Where(c => c is not EarlyStopping)) callback.OnTrainEnd(_history);
                 return _history;
             }
             finally
@@ -128,21 +135,29 @@ public sealed partial class Sequential
             _loss.MultiLabel = _train.IsMultiLabel; // validation may have switched it
             int steps = 0, batches = (_data.Count + _batch - 1) / _batch;
             long lastBatchEnd = Stopwatch.GetTimestamp();
-            for (int offset = 0; offset < _data.Count; offset += _batch)
+            _model._epochRunning = true;
+            try
             {
-                _options.CancellationToken.ThrowIfCancellationRequested();
-                int rows = Math.Min(_batch, _data.Count - offset);
-                _model.TrainStep(_train, _order.AsSpan(offset, rows), _iteration++, epoch - 1, _options.Augmentation, _staging, (ulong)_options.Seed);
-                _model.Iterations = _iteration;
-                steps++;
-                if (_batchEnd && (steps == batches || _batchEndInterval == TimeSpan.Zero || Stopwatch.GetElapsedTime(lastBatchEnd) >= _batchEndInterval))
+                for (int offset = 0; offset < _data.Count; offset += _batch)
                 {
-                    lastBatchEnd = Stopwatch.GetTimestamp();
-                    var (loss, accuracy) = ReadFigures(offset + rows); // a host synchronization, only when asked for
-                    var progress = new BatchProgress(epoch, _options.Epochs, steps, batches, loss, accuracy);
-                    _options.OnBatchEnd?.Invoke(progress);
-                    foreach (var callback in _callbacks) if (callback.WantsBatchEnd) callback.OnBatchEnd(progress);
+                    _options.CancellationToken.ThrowIfCancellationRequested();
+                    int rows = Math.Min(_batch, _data.Count - offset);
+                    _model.TrainStep(_train, _order.AsSpan(offset, rows), _iteration++, epoch - 1, _options.Augmentation, _staging, (ulong)_options.Seed);
+                    _model.Iterations = _iteration;
+                    steps++;
+                    if (_batchEnd && (steps == batches || _batchEndInterval == TimeSpan.Zero || Stopwatch.GetElapsedTime(lastBatchEnd) >= _batchEndInterval))
+                    {
+                        lastBatchEnd = Stopwatch.GetTimestamp();
+                        var (loss, accuracy) = ReadFigures(offset + rows); // a host synchronization, only when asked for
+                        var progress = new BatchProgress(epoch, _options.Epochs, steps, batches, loss, accuracy);
+                        _options.OnBatchEnd?.Invoke(progress);
+                        foreach (var callback in _callbacks) if (callback.WantsBatchEnd) callback.OnBatchEnd(progress);
+                    }
                 }
+            }
+            finally
+            {
+                _model._epochRunning = false;
             }
             // The epoch's only host synchronization: read the accumulated loss and correct count.
             var (trainLoss, trainAccuracy) = ReadFigures(_data.Count);
@@ -175,12 +190,12 @@ public sealed partial class Sequential
     }
 
     /// <summary>FitOptions' delegates as a callback: OnEpochEnd, then OnLearningRateReduced when the rate was reduced after that epoch.</summary>
-    private sealed class OptionHooks(FitOptions options) : Callback
+    private sealed class OptionHooks(FitOptions options, ReduceLrOnPlateau? reduce) : Callback
     {
         public override void OnEpochEnd(EpochResult epoch)
         {
             options.OnEpochEnd?.Invoke(epoch);
-            if (options.ReduceLrOnPlateau is { Reductions: [.., var last] } && last.Epoch == epoch.Epoch)
+            if (reduce is { Reductions: [.., var last] } && last.Epoch == epoch.Epoch)
                 options.OnLearningRateReduced?.Invoke(epoch.Epoch, last.LearningRate);
         }
     }

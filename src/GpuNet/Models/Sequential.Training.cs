@@ -86,6 +86,9 @@ public sealed partial class Sequential
         return trainer.Run();
     }
 
+    // true between an epoch's first step and the read of its figures: the loss node's accumulators hold the epoch's sums
+    private bool _epochRunning;
+
     /// <summary>Set by a callback to end Fit after the current epoch (Keras' <c>model.stop_training</c>); Fit clears it when it starts.</summary>
     public bool StopTraining { get; set; }
 
@@ -178,6 +181,10 @@ public sealed partial class Sequential
     public EvaluationResult Evaluate(Dataset data, int batchSize = 256)
     {
         ThrowIfDiverged();
+        if (_epochRunning)
+            throw new InvalidOperationException(
+                "Evaluate was called inside a running epoch (from a callback's OnBatchEnd): it would reset the epoch's running loss and " +
+                "accuracy, which the epoch's result is read from. Evaluate in OnEpochEnd instead, or pass the data as FitOptions.ValidationData.");
         CheckOutputs(data);
         CheckValues(data);
         var graph = EnsureBuilt(data.FeatureCount, Math.Min(batchSize, data.Count));

@@ -30,7 +30,12 @@ internal static class OptimizerConfigs
     /// <summary>The saved entry of <paramref name="optimizer"/>'s rule (its clipping and scale are added by the model).</summary>
     public static JsonObject ToConfig(Optimizer optimizer, JsonNode learningRate)
     {
-        if (Array.FindIndex(BuiltIns, b => b.Type == optimizer.GetType()) is var i and >= 0)
+        // a built-in class, or an unregistered subclass of one (saved as that built-in, as every earlier version did)
+        int i = Array.FindIndex(BuiltIns, b => b.Type == optimizer.GetType());
+        if (i < 0 && !CustomObjects.IsRegistered(optimizer))
+            for (var type = optimizer.GetType().BaseType; i < 0 && type is not null; type = type.BaseType)
+                i = Array.FindIndex(BuiltIns, b => b.Type == type);
+        if (i >= 0)
         {
             var entry = new JsonObject { ["class"] = BuiltIns[i].Class, ["learning_rate"] = learningRate };
             foreach (var (key, value) in optimizer.GetConfig()) entry[key] = value?.DeepClone();
