@@ -105,8 +105,9 @@ public sealed record FitOptions
     public Action<BatchProgress>? OnBatchEnd { get; init; }
 
     /// <summary>
-    /// Keras' callbacks: each <see cref="Callback"/>'s hooks run in list order, after those of <see cref="ReduceLrOnPlateau"/>,
-    /// <see cref="Checkpoint"/> and <see cref="OnEpochEnd"/> and before <see cref="EarlyStopping"/> (which may restore older weights).
+    /// Keras' callbacks: each <see cref="Callback"/>'s hooks run in list order, after those of a <see cref="Models.ReduceLrOnPlateau"/>,
+    /// a <see cref="ModelCheckpoint"/> and <see cref="OnEpochEnd"/> and before an <see cref="Models.EarlyStopping"/> (which may
+    /// restore older weights), whether those are given in their own properties or in this list.
     /// </summary>
     public IReadOnlyList<Callback> Callbacks { get; init; } = [];
 
