@@ -84,6 +84,18 @@ public static class AugmentMath
         return v;
     }
 
+    /// <summary>Sample <paramref name="sample"/>'s whole augmented image on the host: every pixel of <paramref name="destination"/>
+    /// from <paramref name="source"/> (both height x width). The CPU backend's loop and the composed default's.</summary>
+    public static void Image(in AugmentationSettings s, ReadOnlySpan<float> source, Span<float> destination, int sample,
+        int height, int width, ulong seed, ulong step)
+    {
+        var p = SampleParameters(s, sample, height, width, seed, step);
+        var image = new SpanImagePixels(source);
+        for (int y = 0; y < height; y++)
+            for (int x = 0; x < width; x++)
+                destination[y * width + x] = Pixel(s, p, image, sample, y, x, height, width, seed, step);
+    }
+
     /// <inheritdoc cref="Pixel{TImage}"/>
     public static float Pixel(in AugmentationSettings s, in AugmentParameters p, ReadOnlySpan<float> image, int sample,
         int y, int x, int height, int width, ulong seed, ulong step) =>

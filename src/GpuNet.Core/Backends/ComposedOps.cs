@@ -612,13 +612,7 @@ public static class ComposedOps
         if (ws.HostSource.Length < n) { ws.HostSource = new float[n]; ws.HostDestination = new float[n]; }
         b.Download(source.Length == n ? source : source.Slice(0, n), ws.HostSource.AsSpan(0, n));
         for (int r = 0; r < rows; r++)
-        {
-            var p = AugmentMath.SampleParameters(settings, r, height, width, seed, step);
-            var image = ws.HostSource.AsSpan(r * pixels, pixels);
-            for (int y = 0; y < height; y++)
-                for (int x = 0; x < width; x++)
-                    ws.HostDestination[r * pixels + y * width + x] = AugmentMath.Pixel(settings, p, image, r, y, x, height, width, seed, step);
-        }
+            AugmentMath.Image(settings, ws.HostSource.AsSpan(r * pixels, pixels), ws.HostDestination.AsSpan(r * pixels, pixels), r, height, width, seed, step);
         b.Upload<float>(ws.HostDestination.AsSpan(0, n), destination.Length == n ? destination : destination.Slice(0, n));
     }
 }

@@ -26,6 +26,7 @@ public abstract class Optimizer
     // the step values of the graph being updated (set by Step, read by the default Update) and the rule's constants
     private StepValues? _values;
     private OptimizerStep _constants;
+    private (StepValues?, long, int, float) _written; // the step values, step, epoch and rate scale last written
 
     protected Optimizer(LearningRateSchedule schedule) => Schedule = schedule;
 
@@ -199,6 +200,9 @@ public abstract class Optimizer
     internal bool WriteStepValues(StepValues values, long iteration, int epoch)
     {
         ArgumentNullException.ThrowIfNull(values);
+        // a training step writes them before its upload; the update that follows finds them written
+        if (_written == (values, iteration, epoch, _scale)) return false;
+        _written = (values, iteration, epoch, _scale);
         if (!UsesFusedUpdate) // a user-written rule: the rate is there for its Update, which takes it by value today
             return values.SetOptimizerValues(LearningRate(iteration, epoch), 1f, 1f);
         var h = StepParameters(iteration, epoch);
@@ -452,38 +456,19 @@ public sealed class AdamW : Adam
 /// Adamax (Kingma and Ba 2015, section 7.1): Adam with the infinity norm, m = b1 m + (1 - b1) g; u = max(b2 u, |g|);
 /// w -= lr m / ((1 - b1^t)(u + eps)). Keras defaults: lr 0.001, b1 0.9, b2 0.999, eps 1e-7.
 /// </summary>
-public sealed class Adamax : Optimizer
+public sealed class Adamax : Adam
 {
     public Adamax(float learningRate = 0.001f, float beta1 = 0.9f, float beta2 = 0.999f, float epsilon = 1e-7f)
-        : this(new ConstantLearningRate(learningRate), beta1, beta2, epsilon) { }
+        : base(learningRate, beta1, beta2, epsilon) { }
 
-    public Adamax(LearningRateSchedule schedule, float beta1 = 0.9f, float beta2 = 0.999f, float epsilon = 1e-7f) : base(schedule)
-    {
-        Beta1 = Check(beta1, "beta_1", 0f, 1f, "Keras uses 0.9.");
-        Beta2 = Check(beta2, "beta_2", 0f, 1f, "Keras uses 0.999.");
-        Epsilon = Check(epsilon, "epsilon", 0f, 1f, "Keras uses 1e-7.");
-    }
+    public Adamax(LearningRateSchedule schedule, float beta1 = 0.9f, float beta2 = 0.999f, float epsilon = 1e-7f)
+        : base(schedule, beta1, beta2, epsilon) { }
 
-    public float Beta1 { get; }
-    public float Beta2 { get; }
-    public float Epsilon { get; }
+    /// <summary>The infinity-norm rule; the settings, the two moments and the first bias correction are Adam's (the second
+    /// correction is computed too and left unused: u needs none).</summary>
     public override OptimizerKind Kind => OptimizerKind.Adamax;
-    protected override int StateBuffers => 2;
     public override string Name => $"Adamax(lr={Schedule})";
 
-    /// <summary>Keras' <c>get_config</c>: beta1, beta2 and epsilon.</summary>
-    public override JsonObject GetConfig() => new() { ["beta1"] = Beta1, ["beta2"] = Beta2, ["epsilon"] = Epsilon };
-
-    internal static Adamax FromConfig(JsonObject c, LearningRateSchedule schedule) =>
+    internal static new Adamax FromConfig(JsonObject c, LearningRateSchedule schedule) =>
         new(schedule, c["beta1"]!.GetValue<float>(), c["beta2"]!.GetValue<float>(), c["epsilon"]!.GetValue<float>());
-
-    public override OptimizerStep StepParameters(long iteration, int epoch)
-    {
-        var s = base.StepParameters(iteration, epoch);
-        s.Beta1 = Beta1;
-        s.Beta2 = Beta2;
-        s.Epsilon = Epsilon;
-        s.BiasCorrection1 = (float)(1 / (1 - Math.Pow(Beta1, iteration + 1))); // u needs no correction
-        return s;
-    }
 }

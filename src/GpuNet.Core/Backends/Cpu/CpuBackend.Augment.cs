@@ -24,14 +24,8 @@ public sealed partial class CpuBackend
         {
             int pixels = Height * Width;
             for (int r = start; r < start + length; r++)
-            {
-                var p = AugmentMath.SampleParameters(Settings, r, Height, Width, Seed, Step);
-                var src = new SpanImagePixels(Source.Array.AsSpan(Source.Offset + r * pixels, pixels));
-                var dst = Destination.Array.AsSpan(Destination.Offset + r * pixels, pixels);
-                for (int y = 0; y < Height; y++)
-                    for (int x = 0; x < Width; x++)
-                        dst[y * Width + x] = AugmentMath.Pixel(Settings, p, src, r, y, x, Height, Width, Seed, Step);
-            }
+                AugmentMath.Image(Settings, Source.Array.AsSpan(Source.Offset + r * pixels, pixels),
+                    Destination.Array.AsSpan(Destination.Offset + r * pixels, pixels), r, Height, Width, Seed, Step);
         }
     }
 }
