@@ -97,10 +97,14 @@ public sealed partial class IlgpuBackend
     }
 
     /// <inheritdoc/>
-    /// <remarks>One launch of <see cref="LayerKernels.BatchNormTrainingKernel"/>: a group per 32 columns reduces over the rows.</remarks>
+    /// <remarks>
+    /// One launch of <see cref="LayerKernels.BatchNormTrainingKernel"/>: a group per 32 columns reduces over the rows
+    /// (with row weights too: the kernel reads them).
+    /// </remarks>
     public void BatchNormTraining(DeviceBuffer<float> x, int rows, int cols, DeviceBuffer<float> gamma, DeviceBuffer<float> beta,
         DeviceBuffer<float> y, DeviceBuffer<float> savedMean, DeviceBuffer<float> savedInvStd,
-        DeviceBuffer<float> runningMean, DeviceBuffer<float> runningVariance, float momentum, float epsilon)
+        DeviceBuffer<float> runningMean, DeviceBuffer<float> runningVariance, float momentum, float epsilon,
+        DeviceBuffer<float>? rowWeights = null)
     {
         RequireNonNegative(rows, cols, "BatchNormTraining");
         long n = (long)rows * cols;
@@ -109,9 +113,10 @@ public sealed partial class IlgpuBackend
         var vgamma = ColumnView(gamma, cols, nameof(gamma)); var vbeta = ColumnView(beta, cols, nameof(beta));
         var vmean = ColumnView(savedMean, cols, nameof(savedMean)); var vinv = ColumnView(savedInvStd, cols, nameof(savedInvStd));
         var vrm = ColumnView(runningMean, cols, nameof(runningMean)); var vrv = ColumnView(runningVariance, cols, nameof(runningVariance));
+        var (vw, weighted) = RowWeightsView(rowWeights, rows);
         if (cols > 0)
             _batchNormTraining(_stream, new KernelConfig(LayerKernels.ColumnTileGroups(cols), LayerKernels.GroupSize),
-                vx, rows, cols, vgamma, vbeta, vy, vmean, vinv, vrm, vrv, momentum, epsilon);
+                vx, rows, cols, vgamma, vbeta, vy, vmean, vinv, vrm, vrv, momentum, epsilon, vw, weighted);
     }
 
     public void BatchNormInference(DeviceBuffer<float> x, int rows, int cols, DeviceBuffer<float> gamma, DeviceBuffer<float> beta,
@@ -130,7 +135,8 @@ public sealed partial class IlgpuBackend
     /// <remarks>One launch of <see cref="LayerKernels.BatchNormBackwardKernel"/>: column sums and dx together.</remarks>
     public void BatchNormBackward(DeviceBuffer<float> x, DeviceBuffer<float> gradOutput, int rows, int cols, DeviceBuffer<float> gamma,
         DeviceBuffer<float> savedMean, DeviceBuffer<float> savedInvStd, DeviceBuffer<float>? gradInput,
-        DeviceBuffer<float> gradGamma, DeviceBuffer<float> gradBeta, bool accumulateInput, bool accumulateParameters)
+        DeviceBuffer<float> gradGamma, DeviceBuffer<float> gradBeta, bool accumulateInput, bool accumulateParameters,
+        DeviceBuffer<float>? rowWeights = null)
     {
         RequireNonNegative(rows, cols, "BatchNormBackward");
         long n = (long)rows * cols;
@@ -140,10 +146,11 @@ public sealed partial class IlgpuBackend
         var vmean = ColumnView(savedMean, cols, nameof(savedMean)); var vinv = ColumnView(savedInvStd, cols, nameof(savedInvStd));
         var vdgamma = ColumnView(gradGamma, cols, nameof(gradGamma)); var vdbeta = ColumnView(gradBeta, cols, nameof(gradBeta));
         var (vdx, writeInput) = Optional(gradInput, n, nameof(gradInput));
+        var (vw, weighted) = RowWeightsView(rowWeights, rows);
+        int inputMode = writeInput == 0 ? LayerKernels.InputNone : accumulateInput ? LayerKernels.InputAdd : LayerKernels.InputWrite;
         if (cols > 0)
             _batchNormBackward(_stream, new KernelConfig(LayerKernels.ColumnTileGroups(cols), LayerKernels.GroupSize),
-                vx, vdy, rows, cols, vgamma, vmean, vinv, vdx, writeInput, vdgamma, vdbeta,
-                accumulateInput ? 1 : 0, accumulateParameters ? 1 : 0);
+                vx, vdy, rows, cols, vgamma, vmean, vinv, vdx, inputMode, vdgamma, vdbeta, accumulateParameters ? 1 : 0, vw, weighted);
     }
 
     public void Maxout(DeviceBuffer<float> x, int rows, int units, int pieces, DeviceBuffer<float> y, DeviceBuffer<int> argMax)

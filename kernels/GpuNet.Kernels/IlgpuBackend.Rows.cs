@@ -14,7 +14,8 @@ public sealed partial class IlgpuBackend
     }
 
     public void SoftmaxCrossEntropy(DeviceBuffer<float> logits, DeviceBuffer<int> labels, int rows, int cols,
-        DeviceBuffer<float>? probabilities, DeviceBuffer<float>? gradLogits, float gradScale, DeviceBuffer<float> lossSum)
+        DeviceBuffer<float>? probabilities, DeviceBuffer<float>? gradLogits, float gradScale, DeviceBuffer<float> lossSum,
+        DeviceBuffer<float>? rowWeights = null)
     {
         RequireNonNegative(rows, cols, "SoftmaxCrossEntropy");
         Require(logits, (long)rows * cols, nameof(logits));
@@ -27,10 +28,11 @@ public sealed partial class IlgpuBackend
         var vp = probabilities is null ? _dummy.View : View(probabilities, nameof(probabilities));
         var vg = gradLogits is null ? _dummy.View : View(gradLogits, nameof(gradLogits));
         var vloss = View(lossSum, nameof(lossSum));
+        var (vw, weighted) = RowWeightsView(rowWeights, rows);
         if (rows == 0 || cols == 0) return;
         var rowLoss = RowLossScratch(rows);
         _softmaxCrossEntropy(_stream, RowConfig(rows), vx, vl, rows, cols,
-            vp, probabilities is null ? 0 : 1, vg, gradLogits is null ? 0 : 1, gradScale, rowLoss);
+            vp, probabilities is null ? 0 : 1, vg, gradLogits is null ? 0 : 1, gradScale, rowLoss, vw, weighted);
         _sumInto(_stream, new KernelConfig(1, ReductionKernels.GroupSize), rowLoss, rows, vloss);
     }
 
@@ -49,12 +51,14 @@ public sealed partial class IlgpuBackend
         return _rowLoss.View.SubView(0, rows);
     }
 
-    public void CountCorrect(DeviceBuffer<float> scores, DeviceBuffer<int> labels, int rows, int cols, DeviceBuffer<int> correct)
+    public void CountCorrect(DeviceBuffer<float> scores, DeviceBuffer<int> labels, int rows, int cols, DeviceBuffer<int> correct,
+        DeviceBuffer<float>? rowWeights = null)
     {
         RequireNonNegative(rows, cols, "CountCorrect");
         Require(scores, (long)rows * cols, nameof(scores)); Require(labels, rows, nameof(labels)); Require(correct, 1, nameof(correct));
         var vs = View(scores, nameof(scores)); var vl = View(labels, nameof(labels)); var vc = View(correct, nameof(correct));
-        if (rows > 0 && cols > 0) _countCorrect(_stream, RowConfig(rows), vs, vl, rows, cols, vc);
+        var (vw, weighted) = RowWeightsView(rowWeights, rows);
+        if (rows > 0 && cols > 0) _countCorrect(_stream, RowConfig(rows), vs, vl, rows, cols, vc, vw, weighted);
     }
 
     public void ArgMax(DeviceBuffer<float> scores, int rows, int cols, DeviceBuffer<int> result)

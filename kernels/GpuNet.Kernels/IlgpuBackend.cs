@@ -39,9 +39,9 @@ public sealed partial class IlgpuBackend : IBackend
     private readonly Action<AcceleratorStream, Index1D, FloatView, FloatView, int, float> _activation;
     private readonly Action<AcceleratorStream, Index1D, FloatView, FloatView, FloatView, FloatView, int, float, int> _activationBackward;
     private readonly Action<AcceleratorStream, KernelConfig, FloatView, FloatView, int, int> _softmax;
-    private readonly Action<AcceleratorStream, KernelConfig, FloatView, IntView, int, int, FloatView, int, FloatView, int, float, FloatView> _softmaxCrossEntropy;
+    private readonly Action<AcceleratorStream, KernelConfig, FloatView, IntView, int, int, FloatView, int, FloatView, int, float, FloatView, FloatView, int> _softmaxCrossEntropy;
     private readonly Action<AcceleratorStream, KernelConfig, FloatView, int, FloatView> _sumInto;
-    private readonly Action<AcceleratorStream, KernelConfig, FloatView, IntView, int, int, IntView> _countCorrect;
+    private readonly Action<AcceleratorStream, KernelConfig, FloatView, IntView, int, int, IntView, FloatView, int> _countCorrect;
     private readonly Action<AcceleratorStream, KernelConfig, FloatView, int, int, IntView> _argMax;
     private readonly Action<AcceleratorStream, Index1D, FloatView, IntView, int, int, int, FloatView> _gatherRows;
     private readonly Action<AcceleratorStream, Index1D, FloatView, int, int, FloatView, int, int, int, int> _copyColumns;
@@ -52,13 +52,13 @@ public sealed partial class IlgpuBackend : IBackend
     private readonly Action<AcceleratorStream, Index1D, FloatView, IntView, FloatView, int> _putAlongRows;
 
     // IBackend.Layers.cs: losses (IlgpuBackend.Losses.cs)
-    private readonly Action<AcceleratorStream, KernelConfig, FloatView, FloatView, int, int, FloatView, int, FloatView, int, float, FloatView> _softmaxCrossEntropyDense;
-    private readonly Action<AcceleratorStream, Index1D, FloatView, FloatView, FloatView, int, FloatView, int, float, FloatView> _sigmoidCrossEntropy;
-    private readonly Action<AcceleratorStream, Index1D, FloatView, FloatView, float, FloatView, int, float, FloatView> _crossEntropyFromProbabilities;
-    private readonly Action<AcceleratorStream, Index1D, FloatView, FloatView, float, FloatView, int, float, FloatView> _binaryCrossEntropyFromProbabilities;
-    private readonly Action<AcceleratorStream, Index1D, FloatView, FloatView, FloatView, int, float, FloatView> _squaredError;
-    private readonly Action<AcceleratorStream, KernelConfig, FloatView, IntView, int, float, IntView> _countCorrectBinary;
-    private readonly Action<AcceleratorStream, KernelConfig, FloatView, FloatView, int, float, IntView> _countCorrectMultiLabel;
+    private readonly Action<AcceleratorStream, KernelConfig, FloatView, FloatView, int, int, FloatView, int, FloatView, int, float, FloatView, FloatView, int> _softmaxCrossEntropyDense;
+    private readonly Action<AcceleratorStream, Index1D, FloatView, FloatView, FloatView, int, FloatView, int, float, FloatView, FloatView, int, int, int> _sigmoidCrossEntropy;
+    private readonly Action<AcceleratorStream, Index1D, FloatView, FloatView, float, FloatView, int, float, FloatView, FloatView, int, int, int> _crossEntropyFromProbabilities;
+    private readonly Action<AcceleratorStream, Index1D, FloatView, FloatView, float, FloatView, int, float, FloatView, FloatView, int, int, int> _binaryCrossEntropyFromProbabilities;
+    private readonly Action<AcceleratorStream, Index1D, FloatView, FloatView, FloatView, int, float, FloatView, FloatView, int, int, int> _squaredError;
+    private readonly Action<AcceleratorStream, KernelConfig, FloatView, IntView, int, float, IntView, FloatView, int> _countCorrectBinary;
+    private readonly Action<AcceleratorStream, KernelConfig, FloatView, FloatView, int, float, IntView, FloatView, int, int> _countCorrectMultiLabel;
     private readonly Action<AcceleratorStream, KernelConfig, FloatView, FloatView, FloatView, int, int, int> _softmaxBackward;
     // layers (IlgpuBackend.Layers.cs)
     private readonly Action<AcceleratorStream, Index1D, FloatView, FloatView, FloatView, int> _multiply;
@@ -70,9 +70,9 @@ public sealed partial class IlgpuBackend : IBackend
     private readonly Action<AcceleratorStream, Index1D, FloatView, FloatView, float, float> _l1l2Gradient;
     private readonly Action<AcceleratorStream, Index1D, FloatView, float> _clipByValue;
     private readonly Action<AcceleratorStream, Index1D, FloatView, FloatView, float> _scaleToMaxNorm;
-    private readonly Action<AcceleratorStream, KernelConfig, FloatView, int, int, FloatView, FloatView, FloatView, FloatView, FloatView, FloatView, FloatView, float, float> _batchNormTraining;
+    private readonly Action<AcceleratorStream, KernelConfig, FloatView, int, int, FloatView, FloatView, FloatView, FloatView, FloatView, FloatView, FloatView, float, float, FloatView, int> _batchNormTraining;
     private readonly Action<AcceleratorStream, Index1D, FloatView, int, FloatView, FloatView, FloatView, FloatView, float, FloatView> _batchNormInference;
-    private readonly Action<AcceleratorStream, KernelConfig, FloatView, FloatView, int, int, FloatView, FloatView, FloatView, FloatView, int, FloatView, FloatView, int, int> _batchNormBackward;
+    private readonly Action<AcceleratorStream, KernelConfig, FloatView, FloatView, int, int, FloatView, FloatView, FloatView, FloatView, int, FloatView, FloatView, int, FloatView, int> _batchNormBackward;
     private readonly Action<AcceleratorStream, Index1D, FloatView, int, FloatView, IntView> _maxout;
     private readonly Action<AcceleratorStream, Index1D, FloatView, IntView, int, FloatView, int> _maxoutBackward;
     // optimizers and augmentation (IlgpuBackend.Optimizers.cs)

@@ -18,6 +18,8 @@ namespace GpuNet.Kernels;
 /// sums of a column are combined through shared memory, every thread adding them in the same order
 /// (deterministic, no atomics); the statistics then normalize the tile in the same launch. One launch
 /// per call, ceil(C / 32) groups: a batch of a few hundred rows is a few dozen loads per thread.</para>
+/// <para>With row weights (<see cref="KernelRowWeights"/>, a 2 x R view and an int flag) the statistics and the
+/// backward column sums run over the real rows only, padding rows selected away.</para>
 /// </remarks>
 public static class LayerKernels
 {
@@ -171,6 +173,9 @@ public static class LayerKernels
     /// <param name="runningVariance">C moving variances, updated.</param>
     /// <param name="momentum">Weight of the old moving average.</param>
     /// <param name="epsilon">Added to the variance.</param>
+    /// <param name="rowWeights">2 x R row weights (<see cref="KernelRowWeights"/>), or a dummy when weighted == 0.</param>
+    /// <param name="weighted">Non-zero: the weighted statistics mean = sum_r u_r x_r and var = sum_r u_r (x_r - mean)^2
+    /// over the real rows (loss weight not 0), u_r = rowWeights[R + r]; every row, padding included, is normalized with them.</param>
     /// <remarks>
     /// Launch with ceil(C / <see cref="TileColumns"/>) groups of <see cref="GroupSize"/>. The variance is
     /// the mean of squared deviations from the mean (two passes over the column), which does not cancel
@@ -178,7 +183,7 @@ public static class LayerKernels
     /// </remarks>
     public static void BatchNormTrainingKernel(FloatView x, int rows, int cols, FloatView gamma, FloatView beta,
         FloatView y, FloatView savedMean, FloatView savedInvStd, FloatView runningMean, FloatView runningVariance,
-        float momentum, float epsilon)
+        float momentum, float epsilon, FloatView rowWeights, int weighted)
     {
         var partial = SharedMemory.Allocate<float>(GroupSize);
         int tx = Group.IdxX % TileColumns, ty = Group.IdxX / TileColumns;
@@ -186,16 +191,20 @@ public static class LayerKernels
         int n = c < cols ? rows : 0; // a thread past the last column sums nothing but joins the barriers
 
         float sum = 0f;
-        for (int r = ty; r < n; r += TileRowLanes) sum += x[r * cols + c];
-        float mean = ColumnTotal(partial, sum, tx, ty) / rows;
+        for (int r = ty; r < n; r += TileRowLanes)
+        {
+            float v = x[r * cols + c];
+            sum += weighted != 0 ? KernelRowWeights.StatisticTerm(rowWeights, rows, r, v) : v;
+        }
+        float mean = ColumnStatistic(ColumnTotal(partial, sum, tx, ty), rows, weighted);
 
         float squares = 0f;
         for (int r = ty; r < n; r += TileRowLanes)
         {
             float d = x[r * cols + c] - mean;
-            squares += d * d;
+            squares += weighted != 0 ? KernelRowWeights.StatisticTerm(rowWeights, rows, r, d * d) : d * d;
         }
-        float variance = ColumnTotal(partial, squares, tx, ty) / rows; // biased, as Keras normalizes with
+        float variance = ColumnStatistic(ColumnTotal(partial, squares, tx, ty), rows, weighted); // biased, as Keras normalizes with
         float invStd = 1f / XMath.Sqrt(variance + epsilon);
         if (c >= cols) return; // after the last barrier
 
@@ -220,9 +229,20 @@ public static class LayerKernels
         y[index] = LayerMath.NormalizeInference(x[index], runningMean[c], runningVariance[c], epsilon, gamma[c], beta[c]);
     }
 
+    /// <summary>gradInput argument of <see cref="BatchNormBackwardKernel"/>: absent (a dummy, not written).</summary>
+    public const int InputNone = 0;
+
+    /// <summary>gradInput argument of <see cref="BatchNormBackwardKernel"/>: overwritten with dx.</summary>
+    public const int InputWrite = 1;
+
+    /// <summary>gradInput argument of <see cref="BatchNormBackwardKernel"/>: dx added to it.</summary>
+    public const int InputAdd = 2;
+
     /// <summary>
     /// Batch normalization backward with the training statistics: xhat = (x - mean) invStd,
     /// dbeta = sum_r dy, dgamma = sum_r dy xhat, dx = gamma invStd / R (R dy - dbeta - xhat dgamma).
+    /// With row weights the sums run over the real rows (loss weight not 0), a real row r gets
+    /// dx = gamma invStd (dy - u_r (dbeta + xhat dgamma)) with u_r = rowWeights[R + r], and a padding row dx = 0.
     /// </summary>
     /// <param name="x">R x C input of the forward pass.</param>
     /// <param name="gradOutput">R x C dL/dy.</param>
@@ -231,16 +251,18 @@ public static class LayerKernels
     /// <param name="gamma">C scales.</param>
     /// <param name="savedMean">C batch means from the forward pass.</param>
     /// <param name="savedInvStd">C batch inverse deviations from the forward pass.</param>
-    /// <param name="gradInput">R x C dL/dx, or a dummy when writeInput == 0; may alias gradOutput.</param>
-    /// <param name="writeInput">Non-zero: write (or accumulate) gradInput.</param>
+    /// <param name="gradInput">R x C dL/dx, or a dummy when inputMode is <see cref="InputNone"/>; may alias gradOutput.</param>
+    /// <param name="inputMode"><see cref="InputNone"/>, <see cref="InputWrite"/> or <see cref="InputAdd"/> (one argument for
+    /// both flags: a launcher takes at most 14 kernel arguments).</param>
     /// <param name="gradGamma">C dL/dgamma.</param>
     /// <param name="gradBeta">C dL/dbeta.</param>
-    /// <param name="accumulateInput">Non-zero: add to gradInput.</param>
     /// <param name="accumulateParameters">Non-zero: add to gradGamma and gradBeta.</param>
+    /// <param name="rowWeights">2 x R row weights (<see cref="KernelRowWeights"/>), or a dummy when weighted == 0.</param>
+    /// <param name="weighted">Non-zero: apply the row weights.</param>
     /// <remarks>Launch as <see cref="BatchNormTrainingKernel"/>: the column sums and dx in one launch.</remarks>
     public static void BatchNormBackwardKernel(FloatView x, FloatView gradOutput, int rows, int cols, FloatView gamma,
-        FloatView savedMean, FloatView savedInvStd, FloatView gradInput, int writeInput, FloatView gradGamma, FloatView gradBeta,
-        int accumulateInput, int accumulateParameters)
+        FloatView savedMean, FloatView savedInvStd, FloatView gradInput, int inputMode, FloatView gradGamma, FloatView gradBeta,
+        int accumulateParameters, FloatView rowWeights, int weighted)
     {
         var partial = SharedMemory.Allocate<float>(GroupSize);
         int tx = Group.IdxX % TileColumns, ty = Group.IdxX / TileColumns;
@@ -253,9 +275,10 @@ public static class LayerKernels
         for (int r = ty; r < n; r += TileRowLanes)
         {
             int i = r * cols + c;
-            float xhat = (x[i] - mean) * invStd;
-            sumDy += gradOutput[i];
-            sumDyXhat += gradOutput[i] * xhat;
+            bool real = KernelRowWeights.IsReal(rowWeights, weighted, r); // selects: a padding row's NaN never reaches a sum
+            float dy = gradOutput[i], xhat = (x[i] - mean) * invStd;
+            sumDy += real ? dy : 0f;
+            sumDyXhat += real ? dy * xhat : 0f;
         }
         sumDy = ColumnTotal(partial, sumDy, tx, ty);
         sumDyXhat = ColumnTotal(partial, sumDyXhat, tx, ty);
@@ -266,13 +289,15 @@ public static class LayerKernels
             gradBeta[c] = accumulateParameters != 0 ? gradBeta[c] + sumDy : sumDy;
             gradGamma[c] = accumulateParameters != 0 ? gradGamma[c] + sumDyXhat : sumDyXhat;
         }
-        if (writeInput == 0) return;
-        float k = gamma[c] * invStd / rows;
+        if (inputMode == InputNone) return;
+        float g = gamma[c], k = g * invStd / rows;
         for (int r = ty; r < rows; r += TileRowLanes)
         {
             int i = r * cols + c;
-            float v = LayerMath.NormalizeBackward(x[i], gradOutput[i], mean, invStd, k, rows, sumDy, sumDyXhat);
-            gradInput[i] = accumulateInput != 0 ? gradInput[i] + v : v;
+            float v = weighted == 0 ? LayerMath.NormalizeBackward(x[i], gradOutput[i], mean, invStd, k, rows, sumDy, sumDyXhat)
+                : rowWeights[r] == 0f ? 0f
+                : LayerMath.NormalizeBackwardWeighted(x[i], gradOutput[i], mean, invStd, g, rowWeights[rows + r], sumDy, sumDyXhat);
+            gradInput[i] = inputMode == InputAdd ? gradInput[i] + v : v;
         }
     }
 
@@ -321,6 +346,12 @@ public static class LayerKernels
         float v = k == argMax[i] ? gradOutput[i] : 0f;
         gradInput[index] = accumulate != 0 ? gradInput[index] + v : v;
     }
+
+    /// <summary>
+    /// A batch statistic from its column total: the total itself when the terms were weighted (sum_r u_r v_r), else
+    /// the total / R.
+    /// </summary>
+    private static float ColumnStatistic(float total, int rows, int weighted) => weighted != 0 ? total : total / rows;
 
     /// <summary>
     /// The column total of <paramref name="value"/> over the group's <see cref="TileRowLanes"/> row lanes,

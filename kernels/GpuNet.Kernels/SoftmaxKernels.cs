@@ -1,3 +1,4 @@
+using GpuNet.Backends;
 using ILGPU;
 using ILGPU.Algorithms;
 
@@ -53,31 +54,36 @@ public static class SoftmaxKernels
     /// <param name="writeGradient">Non-zero: write the gradient.</param>
     /// <param name="gradScale">Scale of the gradient, usually 1 / R.</param>
     /// <param name="rowLoss">R per-row losses, summed afterwards by <see cref="ReductionKernels.SumIntoKernel"/>.</param>
+    /// <param name="rowWeights">2 x R row weights (<see cref="KernelRowWeights"/>), or a dummy when weighted == 0.</param>
+    /// <param name="weighted">Non-zero: rowLoss[r] = rowWeights[r] x loss_r and the gradient scale is gradScale x rowWeights[R + r];
+    /// a row with loss weight 0 writes a loss and a gradient of exactly 0, whatever its logits and label.</param>
     /// <remarks>
     /// -log p[label] is computed as log(sum exp(x - max)) - (x[label] - max), finite even where p
     /// underflows to 0.
     /// </remarks>
     public static void SoftmaxCrossEntropyKernel(FloatView logits, IntView labels, int rows, int cols,
         FloatView probabilities, int writeProbabilities, FloatView gradLogits, int writeGradient, float gradScale,
-        FloatView rowLoss)
+        FloatView rowLoss, FloatView rowWeights, int weighted)
     {
         int row = WarpRow(), lane = Warp.LaneIdx;
         bool active = row < rows;
         int n = active ? cols : 0, start = active ? row * cols : 0;
         int label = active ? labels[row] : -1;
+        float lossWeight = active ? KernelRowWeights.LossWeight(rowWeights, weighted, row) : 1f;
         bool valid = (uint)label < (uint)cols;
         // read before any lane writes: the outputs may alias the logits (the shuffles below order it)
         float xLabel = valid ? logits[start + label] : 0f;
         float max = RowMax(logits, start, n, lane);
         float sum = RowSumExp(logits, start, n, lane, max);
         if (active && lane == 0)
-            rowLoss[row] = valid ? XMath.Log(sum) - (xLabel - max) : float.NaN;
+            rowLoss[row] = LossMath.Weighted(valid ? XMath.Log(sum) - (xLabel - max) : float.NaN, lossWeight);
         if (writeProbabilities == 0 && writeGradient == 0) return; // uniform: after the last shuffle
+        float scale = active ? KernelRowWeights.GradientScale(rowWeights, weighted, rows, row, gradScale) : gradScale;
         for (int c = lane; c < n; c += Warp.WarpSize)
         {
             float p = XMath.Exp(logits[start + c] - max) / sum;
             if (writeProbabilities != 0) probabilities[start + c] = p;
-            if (writeGradient != 0) gradLogits[start + c] = gradScale * (c == label ? p - 1f : p);
+            if (writeGradient != 0) gradLogits[start + c] = KernelRowWeights.Gradient(lossWeight, scale * (c == label ? p - 1f : p));
         }
     }
 
@@ -87,12 +93,15 @@ public static class SoftmaxKernels
     /// <param name="rows">R.</param>
     /// <param name="cols">C.</param>
     /// <param name="correct">correct[0] accumulates the count.</param>
-    public static void CountCorrectKernel(FloatView scores, IntView labels, int rows, int cols, IntView correct)
+    /// <param name="rowWeights">2 x R row weights, or a dummy when weighted == 0: a row with loss weight 0 never counts.</param>
+    /// <param name="weighted">Non-zero: apply the row weights.</param>
+    public static void CountCorrectKernel(FloatView scores, IntView labels, int rows, int cols, IntView correct,
+        FloatView rowWeights, int weighted)
     {
         int row = WarpRow();
         bool active = row < rows;
         int best = RowArgMax(scores, active ? row * cols : 0, active ? cols : 0, Warp.LaneIdx);
-        if (active && Warp.LaneIdx == 0 && best == labels[row])
+        if (active && Warp.LaneIdx == 0 && best == labels[row] && KernelRowWeights.IsReal(rowWeights, weighted, row))
             Atomic.Add(ref correct[0], 1);
     }
 

@@ -44,6 +44,16 @@ public static class ComposedOps
             return view;
         }
 
+        // views of row-weight buffers (the loss row and the gradient row), by (offset, length), made once like the step views
+        private readonly ConditionalWeakTable<DeviceBuffer<float>, Dictionary<(int, int), DeviceBuffer<float>>> _weightViews = new();
+
+        public DeviceBuffer<float> WeightView(DeviceBuffer<float> weights, int offset, int length)
+        {
+            var views = _weightViews.GetValue(weights, _ => []);
+            if (!views.TryGetValue((offset, length), out var view)) views[(offset, length)] = view = weights.Slice(offset, length);
+            return view;
+        }
+
         public DeviceBuffer<float> Floats(IBackend backend, int slot, int length) => _floats[slot].Get(backend, length);
 
         public DeviceBuffer<int> Ints(IBackend backend, int slot, int length) => _ints[slot].Get(backend, length);
@@ -115,6 +125,31 @@ public static class ComposedOps
         var host = ws.HostStepValues.AsSpan(0, width);
         b.Download(ws.StepView(values, index, width), host);
         return host;
+    }
+
+    /// <summary>The loss row (first R values) and the gradient row (next R) of a row-weights matrix, as buffers (made once).</summary>
+    private static (DeviceBuffer<float> Loss, DeviceBuffer<float> Gradient) WeightRows(IBackend b, DeviceBuffer<float> weights, int rows)
+    {
+        var ws = Scratch(b);
+        return (ws.WeightView(weights, 0, rows), ws.WeightView(weights, rows, rows));
+    }
+
+    /// <summary>
+    /// Applies row weights to an R x W block in place: each value times its row's weight, exactly 0 in padding rows
+    /// (<see cref="Weighted"/>). For the per-row or per-element losses before they are summed.
+    /// </summary>
+    private static void WeighRows(IBackend b, DeviceBuffer<float> values, int rows, int width, DeviceBuffer<float> rowWeight) =>
+        b.Zip(new Weighted(), values, rowWeight, values, rows, width, Broadcast.Columns, false);
+
+    /// <summary>
+    /// A gradient over R x W (already times gradScale) taken through row weights in place: times each row's gradient weight,
+    /// exactly 0 in padding rows.
+    /// </summary>
+    private static void WeighGradient(IBackend b, DeviceBuffer<float> grad, int rows, int width, DeviceBuffer<float> weights)
+    {
+        var (loss, gradient) = WeightRows(b, weights, rows);
+        b.Zip(new Multiply(), grad, gradient, grad, rows, width, Broadcast.Columns, false);
+        b.Zip(new Masked(), grad, loss, grad, rows, width, Broadcast.Columns, false);
     }
 
     /// <summary>lossSum[0] += sum of the first count elements of values.</summary>
@@ -211,9 +246,11 @@ public static class ComposedOps
     }
 
     public static void SoftmaxCrossEntropy(IBackend b, DeviceBuffer<float> logits, DeviceBuffer<int> labels, int rows, int cols,
-        DeviceBuffer<float>? probabilities, DeviceBuffer<float>? gradLogits, float gradScale, DeviceBuffer<float> lossSum)
+        DeviceBuffer<float>? probabilities, DeviceBuffer<float>? gradLogits, float gradScale, DeviceBuffer<float> lossSum,
+        DeviceBuffer<float>? rowWeights = null)
     {
         Require(b, labels, rows, nameof(labels));
+        RowWeights.Require(rowWeights, rows);
         long n = RequireSoftmaxLoss(b, "SoftmaxCrossEntropy", logits, rows, cols, probabilities, gradLogits, lossSum);
         if (n == 0) return;
         var (shifted, p, logSum) = SoftmaxParts(b, logits, rows, cols, probabilities);
@@ -221,6 +258,7 @@ public static class ComposedOps
         var picked = Floats(b, 5, rows);
         b.TakeAlongRows(shifted, labels, rows, cols, picked);
         b.Zip(new Subtract(), logSum, picked, picked, 1, rows, Broadcast.None, false);
+        if (rowWeights is not null) WeighRows(b, picked, rows, 1, WeightRows(b, rowWeights, rows).Loss);
         SumInto(b, picked, rows, lossSum);
         if (gradLogits is null) return;
         // gradScale (p - onehot(label)): scale p, then subtract gradScale at each row's label
@@ -228,12 +266,15 @@ public static class ComposedOps
         var minusScale = Floats(b, 6, rows);
         b.Generate(new Constant(-gradScale), minusScale, rows);
         b.PutAlongRows(minusScale, labels, rows, cols, gradLogits);
+        if (rowWeights is not null) WeighGradient(b, gradLogits, rows, cols, rowWeights);
     }
 
     public static void SoftmaxCrossEntropyDense(IBackend b, DeviceBuffer<float> logits, DeviceBuffer<float> targets, int rows, int cols,
-        DeviceBuffer<float>? probabilities, DeviceBuffer<float>? gradLogits, float gradScale, DeviceBuffer<float> lossSum)
+        DeviceBuffer<float>? probabilities, DeviceBuffer<float>? gradLogits, float gradScale, DeviceBuffer<float> lossSum,
+        DeviceBuffer<float>? rowWeights = null)
     {
         Require(b, targets, (long)rows * cols, nameof(targets));
+        RowWeights.Require(rowWeights, rows);
         long n = RequireSoftmaxLoss(b, "SoftmaxCrossEntropyDense", logits, rows, cols, probabilities, gradLogits, lossSum);
         if (n == 0) return;
         var (shifted, p, logSum) = SoftmaxParts(b, logits, rows, cols, probabilities);
@@ -241,6 +282,7 @@ public static class ComposedOps
         b.Zip(new Subtract(), shifted, logSum, shifted, rows, cols, Broadcast.Columns, false);
         b.Zip(new Multiply(), targets, shifted, shifted, rows, cols, Broadcast.None, false);
         b.Map(new Affine(-1f, 0f), shifted, shifted, (int)n);
+        if (rowWeights is not null) WeighRows(b, shifted, rows, cols, WeightRows(b, rowWeights, rows).Loss);
         SumInto(b, shifted, (int)n, lossSum);
         if (gradLogits is null) return;
         // gradScale (p sum_c t_c - t)
@@ -250,6 +292,7 @@ public static class ComposedOps
         b.Zip(new Multiply(), p, targetSum, weighted, rows, cols, Broadcast.Columns, false);
         b.Zip(new Subtract(), weighted, targets, weighted, rows, cols, Broadcast.None, false);
         b.Map(new Affine(gradScale, 0f), weighted, gradLogits, (int)n);
+        if (rowWeights is not null) WeighGradient(b, gradLogits, rows, cols, rowWeights);
     }
 
     public static void SoftmaxBackward(IBackend b, DeviceBuffer<float> y, DeviceBuffer<float> gradOutput, DeviceBuffer<float> gradInput,
@@ -268,8 +311,10 @@ public static class ComposedOps
         b.Zip(new Multiply(), y, product, gradInput, rows, cols, Broadcast.None, accumulate);
     }
 
-    public static void CountCorrect(IBackend b, DeviceBuffer<float> scores, DeviceBuffer<int> labels, int rows, int cols, DeviceBuffer<int> correct)
+    public static void CountCorrect(IBackend b, DeviceBuffer<float> scores, DeviceBuffer<int> labels, int rows, int cols, DeviceBuffer<int> correct,
+        DeviceBuffer<float>? rowWeights = null)
     {
+        RowWeights.Require(rowWeights, rows);
         RequireShape(rows, cols, "CountCorrect");
         Require(b, scores, (long)rows * cols, nameof(scores)); Require(b, labels, rows, nameof(labels)); Require(b, correct, 1, nameof(correct));
         if (rows == 0 || cols == 0) return;
@@ -283,12 +328,14 @@ public static class ComposedOps
         b.PutAlongRows(ones, argMax, rows, cols, oneHot);
         var hit = Floats(b, 2, rows);
         b.TakeAlongRows(oneHot, labels, rows, cols, hit);
+        if (rowWeights is not null) b.Zip(new Masked(), hit, WeightRows(b, rowWeights, rows).Loss, hit, 1, rows, Broadcast.None, false);
         b.Count(new Is(1f), hit, hit, rows, correct);
     }
 
     public static void CountCorrectBinary(IBackend b, DeviceBuffer<float> scores, DeviceBuffer<int> labels, int rows, float threshold,
-        DeviceBuffer<int> correct)
+        DeviceBuffer<int> correct, DeviceBuffer<float>? rowWeights = null)
     {
+        RowWeights.Require(rowWeights, rows);
         ArgumentOutOfRangeException.ThrowIfNegative(rows);
         Require(b, scores, rows, nameof(scores)); Require(b, labels, rows, nameof(labels)); Require(b, correct, 1, nameof(correct));
         if (rows == 0) return;
@@ -300,37 +347,55 @@ public static class ComposedOps
         b.Map(new Affine(-1f, 1f), predicted, predicted, rows);
         b.CopyColumns(predicted, 1, 0, pair, 2, 0, rows, 1, false);
         b.TakeAlongRows(pair, labels, rows, 2, predicted);
+        if (rowWeights is not null) b.Zip(new Masked(), predicted, WeightRows(b, rowWeights, rows).Loss, predicted, 1, rows, Broadcast.None, false);
         b.Count(new Is(1f), predicted, predicted, rows, correct);
     }
 
     public static void CountCorrectMultiLabel(IBackend b, DeviceBuffer<float> scores, DeviceBuffer<float> targets, int count, float threshold,
-        DeviceBuffer<int> correct)
+        DeviceBuffer<int> correct, DeviceBuffer<float>? rowWeights = null, int width = 1)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(count);
         Require(b, scores, count, nameof(scores)); Require(b, targets, count, nameof(targets)); Require(b, correct, 1, nameof(correct));
-        b.Count(new MultiLabelHit(threshold), scores, targets, count, correct);
+        int rows = RowWeights.RowsOf(rowWeights, count, width);
+        if (rowWeights is null || count == 0)
+        {
+            b.Count(new MultiLabelHit(threshold), scores, targets, count, correct);
+            return;
+        }
+        // the hits as values, dropped in padding rows, then counted
+        var hits = Floats(b, 0, count);
+        b.Zip(new MultiLabelHitValue(threshold), scores, targets, hits, 1, count, Broadcast.None, false);
+        b.Zip(new Masked(), hits, WeightRows(b, rowWeights, rows).Loss, hits, rows, width, Broadcast.Columns, false);
+        b.Count(new Is(1f), hits, hits, count, correct);
     }
 
     // ---- element-wise losses ---------------------------------------------------------------
 
     /// <summary>lossSum += sum loss(a, b); gradient = grad(a, b) when wanted.</summary>
     private static void ElementwiseLoss<TLoss, TGrad>(IBackend b, TLoss loss, TGrad gradient, DeviceBuffer<float> a, DeviceBuffer<float> t,
-        int count, DeviceBuffer<float>? grad, DeviceBuffer<float> lossSum, string aName, string gradName)
+        int count, DeviceBuffer<float>? grad, DeviceBuffer<float> lossSum, string aName, string gradName,
+        DeviceBuffer<float>? rowWeights, int width)
         where TLoss : struct, IBinaryOperator where TGrad : struct, IBinaryOperator
     {
         ArgumentOutOfRangeException.ThrowIfNegative(count);
         Require(b, a, count, aName); Require(b, t, count, "targets"); Require(b, lossSum, 1, nameof(lossSum));
         if (grad is not null) Require(b, grad, count, gradName);
+        int rows = RowWeights.RowsOf(rowWeights, count, width);
         if (count == 0) return;
         var values = Floats(b, 0, count);
         b.Zip(loss, a, t, values, 1, count, Broadcast.None, false);
+        if (rowWeights is not null) WeighRows(b, values, rows, width, WeightRows(b, rowWeights, rows).Loss);
         SumInto(b, values, count, lossSum);
-        if (grad is not null) b.Zip(gradient, a, t, grad, 1, count, Broadcast.None, false);
+        if (grad is null) return;
+        b.Zip(gradient, a, t, grad, 1, count, Broadcast.None, false);
+        if (rowWeights is not null) WeighGradient(b, grad, rows, width, rowWeights);
     }
 
     public static void SigmoidCrossEntropy(IBackend b, DeviceBuffer<float> logits, DeviceBuffer<float> targets, int count,
-        DeviceBuffer<float>? probabilities, DeviceBuffer<float>? gradLogits, float gradScale, DeviceBuffer<float> lossSum)
+        DeviceBuffer<float>? probabilities, DeviceBuffer<float>? gradLogits, float gradScale, DeviceBuffer<float> lossSum,
+        DeviceBuffer<float>? rowWeights = null, int width = 1)
     {
+        int rows = RowWeights.RowsOf(rowWeights, count, width);
         ArgumentOutOfRangeException.ThrowIfNegative(count);
         Require(b, logits, count, nameof(logits)); Require(b, targets, count, nameof(targets)); Require(b, lossSum, 1, nameof(lossSum));
         if (probabilities is not null) Require(b, probabilities, count, nameof(probabilities));
@@ -338,27 +403,33 @@ public static class ComposedOps
         if (count == 0) return;
         var values = Floats(b, 0, count);
         b.Zip(new SigmoidCrossEntropy(), logits, targets, values, 1, count, Broadcast.None, false);
+        if (rowWeights is not null) WeighRows(b, values, rows, width, WeightRows(b, rowWeights, rows).Loss);
         SumInto(b, values, count, lossSum);
         if (probabilities is null && gradLogits is null) return;
         var s = probabilities ?? Floats(b, 1, count);
         b.Map(new Activation(ActivationKind.Sigmoid, 0f), logits, s, count);
-        if (gradLogits is not null) b.Zip(new SigmoidCrossEntropyGradient(gradScale), s, targets, gradLogits, 1, count, Broadcast.None, false);
+        if (gradLogits is null) return;
+        b.Zip(new SigmoidCrossEntropyGradient(gradScale), s, targets, gradLogits, 1, count, Broadcast.None, false);
+        if (rowWeights is not null) WeighGradient(b, gradLogits, rows, width, rowWeights);
     }
 
     public static void CrossEntropyFromProbabilities(IBackend b, DeviceBuffer<float> probabilities, DeviceBuffer<float> targets, int count,
-        float epsilon, DeviceBuffer<float>? gradProbabilities, float gradScale, DeviceBuffer<float> lossSum) =>
+        float epsilon, DeviceBuffer<float>? gradProbabilities, float gradScale, DeviceBuffer<float> lossSum,
+        DeviceBuffer<float>? rowWeights = null, int width = 1) =>
         ElementwiseLoss(b, new CrossEntropy(epsilon), new CrossEntropyGradient(epsilon, gradScale), probabilities, targets, count,
-            gradProbabilities, lossSum, nameof(probabilities), nameof(gradProbabilities));
+            gradProbabilities, lossSum, nameof(probabilities), nameof(gradProbabilities), rowWeights, width);
 
     public static void BinaryCrossEntropyFromProbabilities(IBackend b, DeviceBuffer<float> probabilities, DeviceBuffer<float> targets, int count,
-        float epsilon, DeviceBuffer<float>? gradProbabilities, float gradScale, DeviceBuffer<float> lossSum) =>
+        float epsilon, DeviceBuffer<float>? gradProbabilities, float gradScale, DeviceBuffer<float> lossSum,
+        DeviceBuffer<float>? rowWeights = null, int width = 1) =>
         ElementwiseLoss(b, new BinaryCrossEntropy(epsilon), new BinaryCrossEntropyGradient(epsilon, gradScale), probabilities, targets, count,
-            gradProbabilities, lossSum, nameof(probabilities), nameof(gradProbabilities));
+            gradProbabilities, lossSum, nameof(probabilities), nameof(gradProbabilities), rowWeights, width);
 
     public static void MeanSquaredError(IBackend b, DeviceBuffer<float> predictions, DeviceBuffer<float> targets, int count,
-        DeviceBuffer<float>? gradPredictions, float gradScale, DeviceBuffer<float> lossSum) =>
+        DeviceBuffer<float>? gradPredictions, float gradScale, DeviceBuffer<float> lossSum,
+        DeviceBuffer<float>? rowWeights = null, int width = 1) =>
         ElementwiseLoss(b, new SquaredError(), new SquaredErrorGradient(gradScale), predictions, targets, count,
-            gradPredictions, lossSum, nameof(predictions), nameof(gradPredictions));
+            gradPredictions, lossSum, nameof(predictions), nameof(gradPredictions), rowWeights, width);
 
     // ---- layers ----------------------------------------------------------------------------
 
@@ -429,25 +500,43 @@ public static class ComposedOps
 
     public static void BatchNormTraining(IBackend b, DeviceBuffer<float> x, int rows, int cols, DeviceBuffer<float> gamma, DeviceBuffer<float> beta,
         DeviceBuffer<float> y, DeviceBuffer<float> savedMean, DeviceBuffer<float> savedInvStd,
-        DeviceBuffer<float> runningMean, DeviceBuffer<float> runningVariance, float momentum, float epsilon)
+        DeviceBuffer<float> runningMean, DeviceBuffer<float> runningVariance, float momentum, float epsilon,
+        DeviceBuffer<float>? rowWeights = null)
     {
         RequireShape(rows, cols, "BatchNormTraining");
+        RowWeights.Require(rowWeights, rows);
         long n = (long)rows * cols;
         Require(b, x, n, nameof(x)); Require(b, y, n, nameof(y));
         Require(b, gamma, cols, nameof(gamma)); Require(b, beta, cols, nameof(beta));
         Require(b, savedMean, cols, nameof(savedMean)); Require(b, savedInvStd, cols, nameof(savedInvStd));
         Require(b, runningMean, cols, nameof(runningMean)); Require(b, runningVariance, cols, nameof(runningVariance));
         if (rows == 0 || cols == 0) return;
-        float inverseRows = 1f / rows;
-        b.ColumnSum(x, rows, cols, savedMean, false);
-        b.Map(new Affine(inverseRows, 0f), savedMean, savedMean, cols);
         var centered = Floats(b, 0, (int)n);
-        b.Zip(new Subtract(), x, savedMean, centered, rows, cols, Broadcast.Rows, false);
         var squares = Floats(b, 1, (int)n);
-        b.Map(new Square(), centered, squares, (int)n);
         var variance = Floats(b, 2, cols);
-        b.ColumnSum(squares, rows, cols, variance, false);
-        b.Map(new Affine(inverseRows, 0f), variance, variance, cols); // biased, as Keras uses for both
+        if (rowWeights is null)
+        {
+            float inverseRows = 1f / rows;
+            b.ColumnSum(x, rows, cols, savedMean, false);
+            b.Map(new Affine(inverseRows, 0f), savedMean, savedMean, cols);
+            b.Zip(new Subtract(), x, savedMean, centered, rows, cols, Broadcast.Rows, false);
+            b.Map(new Square(), centered, squares, (int)n);
+            b.ColumnSum(squares, rows, cols, variance, false);
+            b.Map(new Affine(inverseRows, 0f), variance, variance, cols); // biased, as Keras uses for both
+        }
+        else
+        {
+            // mean = u^T x and variance = u^T (x - mean)^2 with u the gradient weights, padding rows dropped from both
+            var (loss, gradient) = WeightRows(b, rowWeights, rows);
+            var u = Floats(b, 3, rows);
+            b.Zip(new Masked(), gradient, loss, u, 1, rows, Broadcast.None, false);
+            b.Zip(new Masked(), x, loss, squares, rows, cols, Broadcast.Columns, false);
+            b.Gemm(false, false, 1, cols, rows, 1f, u, squares, 0f, savedMean);
+            b.Zip(new Subtract(), x, savedMean, centered, rows, cols, Broadcast.Rows, false);
+            b.Map(new Square(), centered, squares, (int)n);
+            b.Zip(new Masked(), squares, loss, squares, rows, cols, Broadcast.Columns, false);
+            b.Gemm(false, false, 1, cols, rows, 1f, u, squares, 0f, variance);
+        }
         b.Map(new InverseSqrt(epsilon), variance, savedInvStd, cols);
         b.Zip(new Combine(momentum, 1f - momentum), runningMean, savedMean, runningMean, 1, cols, Broadcast.None, false);
         b.Zip(new Combine(momentum, 1f - momentum), runningVariance, variance, runningVariance, 1, cols, Broadcast.None, false);
@@ -477,9 +566,11 @@ public static class ComposedOps
 
     public static void BatchNormBackward(IBackend b, DeviceBuffer<float> x, DeviceBuffer<float> gradOutput, int rows, int cols, DeviceBuffer<float> gamma,
         DeviceBuffer<float> savedMean, DeviceBuffer<float> savedInvStd, DeviceBuffer<float>? gradInput,
-        DeviceBuffer<float> gradGamma, DeviceBuffer<float> gradBeta, bool accumulateInput, bool accumulateParameters)
+        DeviceBuffer<float> gradGamma, DeviceBuffer<float> gradBeta, bool accumulateInput, bool accumulateParameters,
+        DeviceBuffer<float>? rowWeights = null)
     {
         RequireShape(rows, cols, "BatchNormBackward");
+        RowWeights.Require(rowWeights, rows);
         long n = (long)rows * cols;
         Require(b, x, n, nameof(x)); Require(b, gradOutput, n, nameof(gradOutput));
         Require(b, gamma, cols, nameof(gamma)); Require(b, savedMean, cols, nameof(savedMean)); Require(b, savedInvStd, cols, nameof(savedInvStd));
@@ -494,11 +585,36 @@ public static class ComposedOps
         b.Zip(new Multiply(), gradOutput, xhat, dyXhat, rows, cols, Broadcast.None, false);
         var sumDy = Floats(b, 2, cols);
         var sumDyXhat = Floats(b, 3, cols);
-        b.ColumnSum(gradOutput, rows, cols, sumDy, false);
+        var dy = gradOutput;
+        if (rowWeights is not null)
+        {
+            // the sums over the real rows only: padding rows' values dropped first
+            var loss = WeightRows(b, rowWeights, rows).Loss;
+            dy = Floats(b, 5, (int)n);
+            b.Zip(new Masked(), gradOutput, loss, dy, rows, cols, Broadcast.Columns, false);
+            b.Zip(new Masked(), dyXhat, loss, dyXhat, rows, cols, Broadcast.Columns, false);
+        }
+        b.ColumnSum(dy, rows, cols, sumDy, false);
         b.ColumnSum(dyXhat, rows, cols, sumDyXhat, false);
         b.Map(new Affine(1f, 0f), sumDy, gradBeta, cols, accumulateParameters);
         b.Map(new Affine(1f, 0f), sumDyXhat, gradGamma, cols, accumulateParameters);
         if (gradInput is null) return;
+        if (rowWeights is not null)
+        {
+            // dx = gamma invStd (dy - u (dbeta + xhat dgamma)) in real rows, 0 in padding rows
+            var (loss, gradient) = WeightRows(b, rowWeights, rows);
+            var u = Floats(b, 6, rows);
+            b.Zip(new Masked(), gradient, loss, u, 1, rows, Broadcast.None, false);
+            b.Zip(new Multiply(), xhat, sumDyXhat, xhat, rows, cols, Broadcast.Rows, false);
+            b.Zip(new Add(), xhat, sumDy, xhat, rows, cols, Broadcast.Rows, false);
+            b.Zip(new Multiply(), xhat, u, xhat, rows, cols, Broadcast.Columns, false);
+            b.Zip(new Subtract(), dy, xhat, xhat, rows, cols, Broadcast.None, false);
+            var gammaInvStd = Floats(b, 4, cols);
+            b.Zip(new Multiply(), gamma, savedInvStd, gammaInvStd, 1, cols, Broadcast.None, false);
+            b.Zip(new Multiply(), xhat, gammaInvStd, xhat, rows, cols, Broadcast.Rows, false);
+            b.Zip(new Masked(), xhat, loss, gradInput, rows, cols, Broadcast.Columns, accumulateInput);
+            return;
+        }
         // dx = k (R dy - dbeta - xhat dgamma), k = gamma invStd / R
         b.Zip(new Multiply(), xhat, sumDyXhat, xhat, rows, cols, Broadcast.Rows, false);
         b.Zip(new Combine(rows, -1f), gradOutput, xhat, xhat, rows, cols, Broadcast.None, false);

@@ -8,6 +8,14 @@ namespace GpuNet.Backends;
 /// <para>Loss operations add the summed loss to lossSum[0] (never reset here) and, when a gradient buffer is
 /// given, write gradScale * d(sum)/d(input) into it (overwriting). Callers pass gradScale = 1 / (elements
 /// averaged over). All count-based operations are element-wise over the first <c>count</c> elements.</para>
+/// <para>Row weights (the <c>rowWeights</c> argument of the losses, the accuracy counts and batch normalization): null, or a
+/// 2 x R matrix for the R rows of the call (R = count / width for the element-wise ones, whose element i is in row
+/// i / width). Row 0 holds the loss weights and row 1 the gradient weights. A row whose loss weight is 0 is padding: it adds
+/// exactly nothing to a loss sum, a count or a batch statistic and gets a zero gradient, whatever its values (NaN
+/// included). Any other row r adds rowWeights[r] x its loss and gets gradScale x rowWeights[R + r] x its gradient.
+/// A training step pads a smaller last batch to the batch capacity with loss weights 1 for its A real rows and 0 after,
+/// and gradient weights 1 / A for the real rows (see <c>StepValues.RowWeights</c>), so every step launches the same
+/// operations with the same arguments; null is every row with loss weight 1 and gradient weight 1.</para>
 /// </remarks>
 public partial interface IBackend
 {
@@ -50,12 +58,14 @@ public partial interface IBackend
     /// </remarks>
     void SoftmaxCrossEntropy(DeviceBuffer<float> logits, DeviceBuffer<int> labels, int rows, int cols,
         DeviceBuffer<float>? probabilities, DeviceBuffer<float>? gradLogits, float gradScale,
-        DeviceBuffer<float> lossSum) =>
-        ComposedOps.SoftmaxCrossEntropy(this, logits, labels, rows, cols, probabilities, gradLogits, gradScale, lossSum);
+        DeviceBuffer<float> lossSum,
+        DeviceBuffer<float>? rowWeights = null) =>
+        ComposedOps.SoftmaxCrossEntropy(this, logits, labels, rows, cols, probabilities, gradLogits, gradScale, lossSum, rowWeights);
 
     /// <summary>correct[0] += number of rows r whose argmax over scores[r, :] equals labels[r] (first max wins).</summary>
-    void CountCorrect(DeviceBuffer<float> scores, DeviceBuffer<int> labels, int rows, int cols, DeviceBuffer<int> correct) =>
-        ComposedOps.CountCorrect(this, scores, labels, rows, cols, correct);
+    void CountCorrect(DeviceBuffer<float> scores, DeviceBuffer<int> labels, int rows, int cols, DeviceBuffer<int> correct,
+        DeviceBuffer<float>? rowWeights = null) =>
+        ComposedOps.CountCorrect(this, scores, labels, rows, cols, correct, rowWeights);
 
     /// <summary>Plain SGD over the first <paramref name="count"/> elements: param -= learningRate * grad.</summary>
     void SgdUpdate(DeviceBuffer<float> parameters, DeviceBuffer<float> gradients, int count, float learningRate) =>
@@ -80,48 +90,55 @@ public partial interface IBackend
     /// loss_r = -sum_c t[r,c] log softmax(x_r)[c]; grad = gradScale (p sum_c t[r,c] - t).
     /// </summary>
     void SoftmaxCrossEntropyDense(DeviceBuffer<float> logits, DeviceBuffer<float> targets, int rows, int cols,
-        DeviceBuffer<float>? probabilities, DeviceBuffer<float>? gradLogits, float gradScale, DeviceBuffer<float> lossSum) =>
-        ComposedOps.SoftmaxCrossEntropyDense(this, logits, targets, rows, cols, probabilities, gradLogits, gradScale, lossSum);
+        DeviceBuffer<float>? probabilities, DeviceBuffer<float>? gradLogits, float gradScale, DeviceBuffer<float> lossSum,
+        DeviceBuffer<float>? rowWeights = null) =>
+        ComposedOps.SoftmaxCrossEntropyDense(this, logits, targets, rows, cols, probabilities, gradLogits, gradScale, lossSum, rowWeights);
 
     /// <summary>
     /// Fused sigmoid + binary cross-entropy, element-wise: loss = max(x, 0) - x t + log(1 + e^-|x|)
     /// (= -(t log s + (1 - t) log(1 - s)) without overflow); grad = gradScale (s - t); probabilities = s.
     /// </summary>
     void SigmoidCrossEntropy(DeviceBuffer<float> logits, DeviceBuffer<float> targets, int count,
-        DeviceBuffer<float>? probabilities, DeviceBuffer<float>? gradLogits, float gradScale, DeviceBuffer<float> lossSum) =>
-        ComposedOps.SigmoidCrossEntropy(this, logits, targets, count, probabilities, gradLogits, gradScale, lossSum);
+        DeviceBuffer<float>? probabilities, DeviceBuffer<float>? gradLogits, float gradScale, DeviceBuffer<float> lossSum,
+        DeviceBuffer<float>? rowWeights = null, int width = 1) =>
+        ComposedOps.SigmoidCrossEntropy(this, logits, targets, count, probabilities, gradLogits, gradScale, lossSum, rowWeights, width);
 
     /// <summary>
     /// Cross-entropy from probabilities, element-wise: loss = -t log(clip(p, eps, 1 - eps));
     /// grad = -gradScale t / clip(p). Summing a row gives categorical cross-entropy.
     /// </summary>
     void CrossEntropyFromProbabilities(DeviceBuffer<float> probabilities, DeviceBuffer<float> targets, int count, float epsilon,
-        DeviceBuffer<float>? gradProbabilities, float gradScale, DeviceBuffer<float> lossSum) =>
-        ComposedOps.CrossEntropyFromProbabilities(this, probabilities, targets, count, epsilon, gradProbabilities, gradScale, lossSum);
+        DeviceBuffer<float>? gradProbabilities, float gradScale, DeviceBuffer<float> lossSum,
+        DeviceBuffer<float>? rowWeights = null, int width = 1) =>
+        ComposedOps.CrossEntropyFromProbabilities(this, probabilities, targets, count, epsilon, gradProbabilities, gradScale, lossSum, rowWeights, width);
 
     /// <summary>
     /// Binary cross-entropy from probabilities: loss = -(t log pc + (1 - t) log(1 - pc)) with
     /// pc = clip(p, eps, 1 - eps); grad = gradScale (pc - t) / (pc (1 - pc)).
     /// </summary>
     void BinaryCrossEntropyFromProbabilities(DeviceBuffer<float> probabilities, DeviceBuffer<float> targets, int count, float epsilon,
-        DeviceBuffer<float>? gradProbabilities, float gradScale, DeviceBuffer<float> lossSum) =>
-        ComposedOps.BinaryCrossEntropyFromProbabilities(this, probabilities, targets, count, epsilon, gradProbabilities, gradScale, lossSum);
+        DeviceBuffer<float>? gradProbabilities, float gradScale, DeviceBuffer<float> lossSum,
+        DeviceBuffer<float>? rowWeights = null, int width = 1) =>
+        ComposedOps.BinaryCrossEntropyFromProbabilities(this, probabilities, targets, count, epsilon, gradProbabilities, gradScale, lossSum, rowWeights, width);
 
     /// <summary>Squared error, element-wise: loss = (p - t)^2; grad = gradScale 2 (p - t).</summary>
     void MeanSquaredError(DeviceBuffer<float> predictions, DeviceBuffer<float> targets, int count,
-        DeviceBuffer<float>? gradPredictions, float gradScale, DeviceBuffer<float> lossSum) =>
-        ComposedOps.MeanSquaredError(this, predictions, targets, count, gradPredictions, gradScale, lossSum);
+        DeviceBuffer<float>? gradPredictions, float gradScale, DeviceBuffer<float> lossSum,
+        DeviceBuffer<float>? rowWeights = null, int width = 1) =>
+        ComposedOps.MeanSquaredError(this, predictions, targets, count, gradPredictions, gradScale, lossSum, rowWeights, width);
 
     /// <summary>correct[0] += number of r in [0, rows) with (scores[r] &gt; threshold ? 1 : 0) == labels[r] (one output column).</summary>
-    void CountCorrectBinary(DeviceBuffer<float> scores, DeviceBuffer<int> labels, int rows, float threshold, DeviceBuffer<int> correct) =>
-        ComposedOps.CountCorrectBinary(this, scores, labels, rows, threshold, correct);
+    void CountCorrectBinary(DeviceBuffer<float> scores, DeviceBuffer<int> labels, int rows, float threshold, DeviceBuffer<int> correct,
+        DeviceBuffer<float>? rowWeights = null) =>
+        ComposedOps.CountCorrectBinary(this, scores, labels, rows, threshold, correct, rowWeights);
 
     /// <summary>
     /// correct[0] += number of i in [0, count) with (scores[i] &gt; threshold) == (targets[i] &gt; 0.5): Keras' binary accuracy
     /// of several labels per sample, every (sample, label) pair counted on its own.
     /// </summary>
-    void CountCorrectMultiLabel(DeviceBuffer<float> scores, DeviceBuffer<float> targets, int count, float threshold, DeviceBuffer<int> correct) =>
-        ComposedOps.CountCorrectMultiLabel(this, scores, targets, count, threshold, correct);
+    void CountCorrectMultiLabel(DeviceBuffer<float> scores, DeviceBuffer<float> targets, int count, float threshold, DeviceBuffer<int> correct,
+        DeviceBuffer<float>? rowWeights = null, int width = 1) =>
+        ComposedOps.CountCorrectMultiLabel(this, scores, targets, count, threshold, correct, rowWeights, width);
 
     // ---- layers ----------------------------------------------------------------------------
 
@@ -185,12 +202,16 @@ public partial interface IBackend
     /// <summary>
     /// Batch normalization in training over R x C (statistics per column over the rows):
     /// mean, biased variance var; savedInvStd = 1/sqrt(var + eps); y = gamma (x - mean) savedInvStd + beta;
-    /// running = momentum running + (1 - momentum) batch statistic (mean and var).
+    /// running = momentum running + (1 - momentum) batch statistic (mean and var). With <c>rowWeights</c> (see the remarks),
+    /// the statistics are weighted by the gradient weights over the rows whose loss weight is not 0: mean = sum_r u_r x_r,
+    /// var = sum_r u_r (x_r - mean)^2 with u_r = rowWeights[R + r] (1 / A over a padded batch's A real rows); padding rows are
+    /// normalized with them too.
     /// </summary>
     void BatchNormTraining(DeviceBuffer<float> x, int rows, int cols, DeviceBuffer<float> gamma, DeviceBuffer<float> beta,
         DeviceBuffer<float> y, DeviceBuffer<float> savedMean, DeviceBuffer<float> savedInvStd,
-        DeviceBuffer<float> runningMean, DeviceBuffer<float> runningVariance, float momentum, float epsilon) =>
-        ComposedOps.BatchNormTraining(this, x, rows, cols, gamma, beta, y, savedMean, savedInvStd, runningMean, runningVariance, momentum, epsilon);
+        DeviceBuffer<float> runningMean, DeviceBuffer<float> runningVariance, float momentum, float epsilon,
+        DeviceBuffer<float>? rowWeights = null) =>
+        ComposedOps.BatchNormTraining(this, x, rows, cols, gamma, beta, y, savedMean, savedInvStd, runningMean, runningVariance, momentum, epsilon, rowWeights);
 
     /// <summary>Batch normalization in inference: y = gamma (x - runningMean) / sqrt(runningVariance + eps) + beta.</summary>
     void BatchNormInference(DeviceBuffer<float> x, int rows, int cols, DeviceBuffer<float> gamma, DeviceBuffer<float> beta,
@@ -200,11 +221,14 @@ public partial interface IBackend
     /// <summary>
     /// Batch normalization backward (training statistics): xhat = (x - mean) invStd; dbeta = sum_r dy;
     /// dgamma = sum_r dy xhat; dx = gamma invStd / R (R dy - dbeta - xhat dgamma). gradInput may be null.
+    /// With <c>rowWeights</c>: the sums run over the rows whose loss weight is not 0, dx_r = gamma invStd (dy_r - u_r (dbeta +
+    /// xhat_r dgamma)) with u_r = rowWeights[R + r] (the exact gradient of the weighted statistics), and padding rows get dx = 0.
     /// </summary>
     void BatchNormBackward(DeviceBuffer<float> x, DeviceBuffer<float> gradOutput, int rows, int cols, DeviceBuffer<float> gamma,
         DeviceBuffer<float> savedMean, DeviceBuffer<float> savedInvStd, DeviceBuffer<float>? gradInput,
-        DeviceBuffer<float> gradGamma, DeviceBuffer<float> gradBeta, bool accumulateInput, bool accumulateParameters) =>
-        ComposedOps.BatchNormBackward(this, x, gradOutput, rows, cols, gamma, savedMean, savedInvStd, gradInput, gradGamma, gradBeta, accumulateInput, accumulateParameters);
+        DeviceBuffer<float> gradGamma, DeviceBuffer<float> gradBeta, bool accumulateInput, bool accumulateParameters,
+        DeviceBuffer<float>? rowWeights = null) =>
+        ComposedOps.BatchNormBackward(this, x, gradOutput, rows, cols, gamma, savedMean, savedInvStd, gradInput, gradGamma, gradBeta, accumulateInput, accumulateParameters, rowWeights);
 
     /// <summary>Maxout: x is R x (units * pieces), y[r,u] = max_k x[r, u pieces + k], argMax[r,u] = the k (first max wins).</summary>
     void Maxout(DeviceBuffer<float> x, int rows, int units, int pieces, DeviceBuffer<float> y, DeviceBuffer<int> argMax) =>

@@ -48,4 +48,22 @@ public static class LayerMath
         float xhat = (x - mean) * invStd;
         return k * (rows * dy - sumDy - xhat * sumDyXhat);
     }
+
+    /// <summary>
+    /// A row's term in a weighted batch statistic (a mean or a variance): the gradient weight times the value, exactly 0 in a
+    /// padding row (loss weight 0), whatever the value.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float StatisticTerm(float lossWeight, float gradientWeight, float value) => lossWeight == 0f ? 0f : gradientWeight * value;
+
+    /// <summary>
+    /// dx of batch normalization for one element of a real row of a weighted batch: gamma invStd (dy - u (dbeta + xhat dgamma)),
+    /// with u the row's gradient weight (1 / A over a padded batch's A real rows) and dbeta, dgamma summed over the real rows.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float NormalizeBackwardWeighted(float x, float dy, float mean, float invStd, float gamma, float u, float sumDy, float sumDyXhat)
+    {
+        float xhat = (x - mean) * invStd;
+        return gamma * invStd * (dy - u * (sumDy + xhat * sumDyXhat));
+    }
 }

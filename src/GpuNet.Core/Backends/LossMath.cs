@@ -52,4 +52,15 @@ public static class LossMath
     /// <summary>d/dp of the squared error d^2 (d = p - t), times scale: scale 2 d.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float SquaredErrorGradient(float d, float scale) => scale * 2f * d;
+
+    /// <summary>
+    /// A row's weighted contribution: weight x value, or exactly 0 for a padding row (weight 0), whatever its value (NaN
+    /// included), so padding never reaches a sum (see the row weights of IBackend's fused operations).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Weighted(float value, float weight) => weight == 0f ? 0f : weight * value;
+
+    /// <summary>A row's value, or exactly 0 in a padding row (loss weight 0), whatever the value (NaN included).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Masked(float value, float lossWeight) => lossWeight == 0f ? 0f : value;
 }

@@ -254,6 +254,24 @@ public static class ElementOps
         public float Apply(float a, float b) => LossMath.SquaredErrorGradient(a - b, Scale);
     }
 
+    /// <summary>a weighted by b (a row's loss and its row weight): b a, or exactly 0 where b is 0 (padding, even a NaN a).</summary>
+    public readonly record struct Weighted : IBinaryOperator
+    {
+        public float Apply(float a, float b) => LossMath.Weighted(a, b);
+    }
+
+    /// <summary>a, or exactly 0 where the row weight b is 0 (a padding row's value, even NaN, dropped).</summary>
+    public readonly record struct Masked : IBinaryOperator
+    {
+        public float Apply(float a, float b) => LossMath.Masked(a, b);
+    }
+
+    /// <summary>1 where <see cref="MultiLabelHit"/> holds for score a and target b, else 0 (a hit as a value, to weight).</summary>
+    public readonly record struct MultiLabelHitValue(float Threshold) : IBinaryOperator
+    {
+        public float Apply(float a, float b) => LossMath.MultiLabelHit(a, b, Threshold) ? 1f : 0f;
+    }
+
     /// <summary>a == b.</summary>
     public readonly record struct Equal : IElementPredicate
     {

@@ -182,7 +182,7 @@ public sealed partial class ComputationGraph
 
     private float[] Download(DeviceBuffer<float> buffer, Tensor tensor)
     {
-        int rows = tensor.FollowsBatch && Context.Rows > 0 ? Context.Rows : tensor.MaxRows;
+        int rows = tensor.FollowsBatch && Context.SampleRows > 0 ? Context.SampleRows : tensor.MaxRows;
         var result = new float[rows * tensor.Cols];
         Backend.Download(buffer.Slice(0, result.Length), result);
         return result;

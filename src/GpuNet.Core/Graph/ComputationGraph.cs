@@ -186,18 +186,40 @@ public sealed partial class ComputationGraph : IDisposable
             t.Value = p.Value;
             t.Grad = p.Grad;
         }
+        PadsPartialBatches = _nodes.All(n => n.HandlesPaddedRows);
         IsSealed = true;
     }
 
+    /// <summary>
+    /// Whether a training step with fewer rows than <see cref="BatchCapacity"/> runs the whole capacity with the extra rows
+    /// as padding, weighted out of every sum by <see cref="StepValues.RowWeights"/> (so every training step launches the same
+    /// operations with the same arguments), rather than with its own row counts. True when every node handles padding rows
+    /// (<see cref="Node.HandlesPaddedRows"/>); set by <see cref="Seal"/>.
+    /// </summary>
+    public bool PadsPartialBatches { get; private set; }
+
     /// <summary>Runs every node forward for a batch of <paramref name="rows"/> rows.</summary>
-    /// <remarks>In training the step values are uploaded first if they changed since the last upload (Fit uploads them
-    /// itself at the start of a step, so nothing is sent here), and <see cref="StepValues.Step"/> advances by one afterwards.</remarks>
+    /// <remarks>
+    /// In training the step values are uploaded first if they changed since the last upload (Fit uploads them itself at the
+    /// start of a step, so nothing is sent here), and <see cref="StepValues.Step"/> advances by one afterwards. A training
+    /// step of a graph that <see cref="PadsPartialBatches"/> runs all <see cref="BatchCapacity"/> rows: rows
+    /// [<paramref name="rows"/>, capacity) of the inputs are padding: they must hold finite values (Fit repeats the batch's
+    /// own samples there; a weight gradient multiplies them by their zero gradients), and they add nothing to the loss, the
+    /// counts, the batch statistics or the gradients.
+    /// </remarks>
     public void Forward(int rows, bool training)
     {
         ThrowIfNotSealed();
         if (rows < 1 || rows > BatchCapacity)
             throw new ArgumentOutOfRangeException(nameof(rows), rows, $"A step runs 1..{BatchCapacity} rows (the batch size the graph was built for).");
-        Context.Rows = rows;
+        bool padded = training && PadsPartialBatches;
+        if (padded) StepValues.ActiveRows = rows;
+        Context.Rows = padded ? BatchCapacity : rows;
+        Context.SampleRows = rows;
+        Context.RowWeights = padded ? StepValues.RowWeights : null;
+        Context.LossWeights = padded ? StepValues.LossWeights : null;
+        Context.GradientWeights = padded ? StepValues.GradientWeights : null;
+        Context.ActiveRowCount = padded ? StepValues.ActiveRowCount : null;
         Context.Training = training;
         if (training) StepValues.UploadIfDirty();
         foreach (var node in _nodes) node.Forward(Context);

@@ -12,6 +12,9 @@ namespace GpuNet.Graph;
 /// </summary>
 public sealed class AddNode : Node
 {
+    /// <summary>Row by row: padding rows change nothing for the real ones.</summary>
+    public override bool HandlesPaddedRows => true;
+
     private readonly DeviceBuffer<float> _one, _sign; // [1] each: ColumnAffine's scale, so y (+)= x * s is one launch
 
     /// <param name="subtract">True for A - B.</param>
@@ -51,6 +54,9 @@ public sealed class AddNode : Node
 /// <remarks>A and B may be the same tensor (x * x): its two contributions add up to 2 x dY.</remarks>
 public sealed class MultiplyNode : Node
 {
+    /// <summary>Row by row: padding rows change nothing for the real ones.</summary>
+    public override bool HandlesPaddedRows => true;
+
     public MultiplyNode(ComputationGraph graph, string name, Tensor a, Tensor b)
     {
         A = a;
@@ -77,6 +83,9 @@ public sealed class MultiplyNode : Node
 /// <remarks>IEEE semantics: B = 0 gives +-inf or NaN, as in the forward pass.</remarks>
 public sealed class DivideNode : Node
 {
+    /// <summary>Row by row: padding rows change nothing for the real ones.</summary>
+    public override bool HandlesPaddedRows => true;
+
     private readonly DeviceBuffer<float> _reciprocal, _scratch; // 1/B from the forward pass; dY * Y in backward
 
     public DivideNode(ComputationGraph graph, string name, Tensor a, Tensor b)
@@ -121,6 +130,9 @@ public sealed class DivideNode : Node
 /// <remarks>The element-wise ops insert it for their broadcast operand (numpy's rule, restricted to these two cases).</remarks>
 public sealed class BroadcastNode : Node
 {
+    /// <summary>Row by row: padding rows change nothing for the real ones.</summary>
+    public override bool HandlesPaddedRows => true;
+
     private readonly DeviceBuffer<float> _ones; // X is the scale of ColumnAffine(ones): y[r, c] = 1 * x[c]
 
     public BroadcastNode(ComputationGraph graph, string name, Tensor input, Tensor like)
@@ -162,6 +174,9 @@ public sealed class BroadcastNode : Node
 /// </summary>
 public sealed class ConcatNode : Node
 {
+    /// <summary>Row by row: padding rows change nothing for the real ones.</summary>
+    public override bool HandlesPaddedRows => true;
+
     public ConcatNode(ComputationGraph graph, string name, Tensor a, Tensor b)
     {
         if (a.FollowsBatch != b.FollowsBatch || (!a.FollowsBatch && a.MaxRows != b.MaxRows))

@@ -11,6 +11,9 @@ namespace GpuNet.Graph;
 /// the device from the graph's <see cref="StepValues"/>, so the launch is the same every step.</remarks>
 public sealed class DropoutNode : Node
 {
+    /// <summary>Row by row: padding rows change nothing for the real ones.</summary>
+    public override bool HandlesPaddedRows => true;
+
     private readonly DeviceBuffer<float> _mask;
     private readonly uint _purpose;
     private readonly StepValues _values;
@@ -66,6 +69,9 @@ public sealed class DropoutNode : Node
 /// </summary>
 public sealed class BatchNormNode : Node
 {
+    /// <summary>Its sums over the batch rows are weighted by the step's row weights, so padding rows add nothing.</summary>
+    public override bool HandlesPaddedRows => true;
+
     private readonly DeviceBuffer<float> _savedMean, _savedInvStd;
 
     public BatchNormNode(ComputationGraph graph, string name, Tensor input, float momentum, float epsilon)
@@ -127,7 +133,7 @@ public sealed class BatchNormNode : Node
     {
         if (ctx.Training && !InferenceMode)
             ctx.Backend.BatchNormTraining(Input.Value, ctx.Rows, Input.Cols, Gamma.Value, Beta.Value, Output.Value,
-                _savedMean, _savedInvStd, RunningMean, RunningVariance, Momentum, Epsilon);
+                _savedMean, _savedInvStd, RunningMean, RunningVariance, Momentum, Epsilon, ctx.RowWeights);
         else
             ctx.Backend.BatchNormInference(Input.Value, ctx.Rows, Input.Cols, Gamma.Value, Beta.Value,
                 RunningMean, RunningVariance, Epsilon, Output.Value);
@@ -146,13 +152,16 @@ public sealed class BatchNormNode : Node
         bool accParams = ctx.Accumulate(Gamma);
         ctx.Accumulate(Beta);
         ctx.Backend.BatchNormBackward(Input.Value, Output.Grad!, ctx.Rows, Input.Cols, Gamma.Value, _savedMean, _savedInvStd,
-            Input.Grad, Gamma.Grad, Beta.Grad, Input.Grad is not null && ctx.Accumulate(Input), accParams);
+            Input.Grad, Gamma.Grad, Beta.Grad, Input.Grad is not null && ctx.Accumulate(Input), accParams, ctx.RowWeights);
     }
 }
 
 /// <summary>A fixed per-feature affine map y = x scale + shift (the Normalization layer after Adapt); no parameters train.</summary>
 public sealed class ColumnAffineNode : Node
 {
+    /// <summary>Row by row: padding rows change nothing for the real ones.</summary>
+    public override bool HandlesPaddedRows => true;
+
     public ColumnAffineNode(ComputationGraph graph, string name, Tensor input)
     {
         Input = input;
@@ -182,6 +191,9 @@ public sealed class ColumnAffineNode : Node
 /// </summary>
 public sealed class MaxoutNode : Node
 {
+    /// <summary>Row by row: padding rows change nothing for the real ones.</summary>
+    public override bool HandlesPaddedRows => true;
+
     private readonly DeviceBuffer<int> _argMax;
 
     public MaxoutNode(ComputationGraph graph, string name, Tensor input, int pieces)
@@ -218,10 +230,18 @@ public sealed class MaxoutNode : Node
 /// </remarks>
 public sealed class RegularizationNode : Node
 {
+    /// <summary>Its sums over the batch rows are weighted by the step's row weights, so padding rows add nothing.</summary>
+    public override bool HandlesPaddedRows => true;
+
     private readonly List<(Parameter Parameter, float L1, float L2)> _terms = [];
+    private readonly DeviceBuffer<float> _penalty;
     private DeviceBuffer<float>? _lossSum;
 
-    public RegularizationNode(ComputationGraph graph) => Output = graph.CreateTensor("regularization", 1, requiresGrad: false);
+    public RegularizationNode(ComputationGraph graph)
+    {
+        Output = graph.CreateTensor("regularization", 1, requiresGrad: false);
+        _penalty = graph.CreateBuffer(1);
+    }
 
     public IReadOnlyList<(Parameter Parameter, float L1, float L2)> Terms => _terms;
 
@@ -237,7 +257,15 @@ public sealed class RegularizationNode : Node
 
     public override void Forward(StepContext ctx)
     {
-        if (_lossSum is null) return;
+        if (_lossSum is null || _terms.Count == 0) return;
+        if (ctx.ActiveRowCount is { } count)
+        {
+            // a padded step: the penalty times the real rows, read on the device (the same launches every step)
+            ctx.Backend.Fill(_penalty, 0f);
+            foreach (var (p, l1, l2) in _terms) ctx.Backend.L1L2Penalty(p.Value, p.Count, l1, l2, _penalty);
+            ctx.Backend.Gemm(false, false, 1, 1, 1, 1f, _penalty, count, 1f, _lossSum);
+            return;
+        }
         foreach (var (p, l1, l2) in _terms)
             ctx.Backend.L1L2Penalty(p.Value, p.Count, l1 * ctx.Rows, l2 * ctx.Rows, _lossSum);
     }

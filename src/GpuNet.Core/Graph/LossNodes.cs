@@ -18,6 +18,9 @@ public enum TargetKind
 /// </summary>
 public abstract class LossNode : Node, IDisposable
 {
+    /// <summary>Its sums over the batch rows are weighted by the step's row weights, so padding rows add nothing.</summary>
+    public override bool HandlesPaddedRows => true;
+
     protected LossNode(ComputationGraph graph, Tensor input, TargetKind targetKind)
     {
         Input = input;
@@ -77,6 +80,12 @@ public abstract class LossNode : Node, IDisposable
     /// <summary>The gradient scale for a batch of <paramref name="rows"/>: 1 / (rows * elements per sample).</summary>
     protected float GradScale(int rows) => 1f / (rows * ElementsPerSample);
 
+    /// <summary>
+    /// The gradient scale of this step: 1 / (rows x elements per sample), or on a padded step 1 / elements per sample, the
+    /// 1 / rows coming from the row weights on the device (so the argument is the same every step).
+    /// </summary>
+    protected float GradScale(StepContext ctx) => ctx.RowWeights is null ? GradScale(ctx.Rows) : GradScale(1);
+
     /// <summary>Zeroes the loss and correct-count accumulators (device-side, no sync).</summary>
     public void ResetMetrics()
     {
@@ -99,9 +108,11 @@ public abstract class LossNode : Node, IDisposable
     protected void CountCorrect(StepContext ctx, Tensor scores)
     {
         if (!CountsAccuracy) return;
-        if (MultiLabel && Targets is not null) ctx.Backend.CountCorrectMultiLabel(scores.Value, Targets, ctx.Rows * scores.Cols, 0.5f, Correct);
-        else if (scores.Cols == 1) ctx.Backend.CountCorrectBinary(scores.Value, Labels, ctx.Rows, 0.5f, Correct);
-        else ctx.Backend.CountCorrect(scores.Value, Labels, ctx.Rows, scores.Cols, Correct);
+        var weights = ctx.RowWeights;
+        if (MultiLabel && Targets is not null)
+            ctx.Backend.CountCorrectMultiLabel(scores.Value, Targets, ctx.Rows * scores.Cols, 0.5f, Correct, weights, scores.Cols);
+        else if (scores.Cols == 1) ctx.Backend.CountCorrectBinary(scores.Value, Labels, ctx.Rows, 0.5f, Correct, weights);
+        else ctx.Backend.CountCorrect(scores.Value, Labels, ctx.Rows, scores.Cols, Correct, weights);
     }
 
     public override void Backward(StepContext ctx)
@@ -134,7 +145,8 @@ public sealed class SoftmaxCrossEntropyLoss : LossNode
     public override void Forward(StepContext ctx)
     {
         int b = ctx.Rows;
-        ctx.Backend.SoftmaxCrossEntropy(Input.Value, Labels, b, Input.Cols, Output.Value, ctx.Training ? Input.Grad : null, GradScale(b), LossSum);
+        ctx.Backend.SoftmaxCrossEntropy(Input.Value, Labels, b, Input.Cols, Output.Value, ctx.Training ? Input.Grad : null, GradScale(ctx), LossSum,
+            ctx.RowWeights);
         CountCorrect(ctx, Output);
     }
 }
@@ -153,7 +165,8 @@ public sealed class SoftmaxCrossEntropyDenseLoss : LossNode
     public override void Forward(StepContext ctx)
     {
         int b = ctx.Rows;
-        ctx.Backend.SoftmaxCrossEntropyDense(Input.Value, Targets!, b, Input.Cols, Output.Value, ctx.Training ? Input.Grad : null, GradScale(b), LossSum);
+        ctx.Backend.SoftmaxCrossEntropyDense(Input.Value, Targets!, b, Input.Cols, Output.Value, ctx.Training ? Input.Grad : null, GradScale(ctx),
+            LossSum, ctx.RowWeights);
         CountCorrect(ctx, Output);
     }
 }
@@ -175,7 +188,8 @@ public sealed class SigmoidCrossEntropyLoss : LossNode
     public override void Forward(StepContext ctx)
     {
         int b = ctx.Rows;
-        ctx.Backend.SigmoidCrossEntropy(Input.Value, Targets!, b * Input.Cols, Output.Value, ctx.Training ? Input.Grad : null, GradScale(b), LossSum);
+        ctx.Backend.SigmoidCrossEntropy(Input.Value, Targets!, b * Input.Cols, Output.Value, ctx.Training ? Input.Grad : null, GradScale(ctx),
+            LossSum, ctx.RowWeights, Input.Cols);
         CountCorrect(ctx, Output);
     }
 }
@@ -214,9 +228,9 @@ public sealed class ProbabilityCrossEntropyLoss : LossNode
         int b = ctx.Rows, n = b * Input.Cols;
         var grad = ctx.Training ? Input.Grad : null;
         if (Kind == ProbabilityLossKind.Binary)
-            ctx.Backend.BinaryCrossEntropyFromProbabilities(Input.Value, Targets!, n, Epsilon, grad, GradScale(b), LossSum);
+            ctx.Backend.BinaryCrossEntropyFromProbabilities(Input.Value, Targets!, n, Epsilon, grad, GradScale(ctx), LossSum, ctx.RowWeights, Input.Cols);
         else
-            ctx.Backend.CrossEntropyFromProbabilities(Input.Value, Targets!, n, Epsilon, grad, GradScale(b), LossSum);
+            ctx.Backend.CrossEntropyFromProbabilities(Input.Value, Targets!, n, Epsilon, grad, GradScale(ctx), LossSum, ctx.RowWeights, Input.Cols);
         CountCorrect(ctx, Input);
     }
 }
@@ -234,7 +248,8 @@ public sealed class MeanSquaredErrorLoss : LossNode
     public override void Forward(StepContext ctx)
     {
         int b = ctx.Rows;
-        ctx.Backend.MeanSquaredError(Input.Value, Targets!, b * Input.Cols, ctx.Training ? Input.Grad : null, GradScale(b), LossSum);
+        ctx.Backend.MeanSquaredError(Input.Value, Targets!, b * Input.Cols, ctx.Training ? Input.Grad : null, GradScale(ctx), LossSum,
+            ctx.RowWeights, Input.Cols);
         CountCorrect(ctx, Input);
     }
 }
@@ -252,7 +267,7 @@ public sealed class MeanSquaredErrorLoss : LossNode
 /// </remarks>
 public sealed class GraphLossNode : LossNode
 {
-    private readonly DeviceBuffer<float> _ones;
+    private readonly DeviceBuffer<float> _ones, _weighted;
 
     /// <param name="graph">The model's graph.</param>
     /// <param name="predictions">The model's output (y_pred).</param>
@@ -269,6 +284,7 @@ public sealed class GraphLossNode : LossNode
         Loss = loss;
         Output = predictions;
         _ones = graph.CreateBuffer(loss.MaxRows * loss.Cols, 1f);
+        _weighted = graph.CreateBuffer(loss.FollowsBatch ? loss.MaxRows * loss.Cols : 1);
     }
 
     /// <summary>The loss tensor the node averages and differentiates.</summary>
@@ -280,16 +296,32 @@ public sealed class GraphLossNode : LossNode
 
     public override void Forward(StepContext ctx)
     {
+        var backend = ctx.Backend;
         if (Loss.FollowsBatch)
-            ctx.Backend.Gemm(false, false, 1, 1, Loss.ActiveCount(ctx), 1f, Loss.Value, _ones, 1f, LossSum); // LossSum += sum of the losses
+        {
+            var losses = Loss.Value;
+            if (ctx.LossWeights is { } weights)
+            {
+                // a padded step: the real rows' losses only (padding rows exactly 0, whatever they hold)
+                backend.Zip(new ElementOps.Weighted(), Loss.Value, weights, _weighted, ctx.Rows, Loss.Cols, Broadcast.Columns, false);
+                losses = _weighted;
+            }
+            backend.Gemm(false, false, 1, 1, Loss.ActiveCount(ctx), 1f, losses, _ones, 1f, LossSum); // LossSum += sum of the losses
+        }
+        else if (ctx.ActiveRowCount is { } count)
+            backend.Gemm(false, false, 1, 1, 1, 1f, Loss.Value, count, 1f, LossSum); // LossSum += mean x the real rows (on the device)
         else
-            ctx.Backend.Gemm(false, false, 1, 1, 1, ctx.Rows, Loss.Value, _ones, 1f, LossSum); // LossSum += rows x mean
+            backend.Gemm(false, false, 1, 1, 1, ctx.Rows, Loss.Value, _ones, 1f, LossSum); // LossSum += rows x mean
         CountCorrect(ctx, Input);
     }
 
     public override void Backward(StepContext ctx)
     {
-        ctx.Backend.Fill(Loss.Grad!, Loss.FollowsBatch ? GradScale(ctx.Rows) : 1f);
+        if (Loss.FollowsBatch && ctx.GradientWeights is { } weights)
+            // d(mean)/d(loss[r, c]) = 1 / (A K) for a real row, 0 for padding: the gradient weights (1 / A) times 1 / K
+            ctx.Backend.Gemm(false, false, ctx.Rows, Loss.Cols, 1, 1f / Loss.Cols, weights, _ones, 0f, Loss.Grad!);
+        else
+            ctx.Backend.Fill(Loss.Grad!, Loss.FollowsBatch ? GradScale(ctx.Rows) : 1f);
         ctx.Accumulate(Loss);
     }
 }

@@ -7,6 +7,9 @@ namespace GpuNet.Graph;
 /// <summary>Y = e^X element-wise. Backward: dX += dY * Y.</summary>
 public sealed class ExpNode : Node
 {
+    /// <summary>Row by row: padding rows change nothing for the real ones.</summary>
+    public override bool HandlesPaddedRows => true;
+
     public ExpNode(ComputationGraph graph, string name, Tensor input)
     {
         Input = input;
@@ -28,6 +31,9 @@ public sealed class ExpNode : Node
 /// <remarks>IEEE semantics: ln 0 = -inf, ln of a negative number is NaN (no clamping).</remarks>
 public sealed class LogNode : Node
 {
+    /// <summary>Row by row: padding rows change nothing for the real ones.</summary>
+    public override bool HandlesPaddedRows => true;
+
     private readonly DeviceBuffer<float> _reciprocal; // 1/X, computed in backward
 
     public LogNode(ComputationGraph graph, string name, Tensor input)
@@ -57,6 +63,9 @@ public sealed class LogNode : Node
 /// <remarks>Backward: dA += dY B^T (R x K), dB += A^T dY (K x N), both one GEMM with beta = 1 to accumulate.</remarks>
 public sealed class MatMulNode : Node
 {
+    /// <summary>Row by row: padding rows change nothing for the real ones.</summary>
+    public override bool HandlesPaddedRows => true;
+
     public MatMulNode(ComputationGraph graph, string name, Tensor a, Tensor b)
     {
         if (b.FollowsBatch || a.Cols != b.MaxRows)
@@ -97,6 +106,9 @@ public sealed class MatMulNode : Node
 /// </remarks>
 public sealed class SumNode : Node
 {
+    /// <summary>Its sums over the batch rows are weighted by the step's row weights, so padding rows add nothing.</summary>
+    public override bool HandlesPaddedRows => true;
+
     private readonly DeviceBuffer<float> _ones;
 
     public SumNode(ComputationGraph graph, string name, Tensor input, int? axis, bool mean)
@@ -110,7 +122,11 @@ public sealed class SumNode : Node
             ? graph.CreateTensor($"{name}/output", 1, input.RequiresGrad)
             : graph.CreateFixedTensor($"{name}/output", axis == 1 ? input.MaxRows : 1, axis == 0 ? input.Cols : 1, input.RequiresGrad);
         _ones = graph.CreateBuffer(input.MaxRows * input.Cols, 1f); // not Value.Length: a parameter tensor has no buffer before Seal
+        _rowSums = axis is null && input.FollowsBatch ? graph.CreateBuffer(input.MaxRows) : null;
     }
+
+    // per-row sums of a padded step's sum over every element (batch x 1), weighted afterwards
+    private readonly DeviceBuffer<float>? _rowSums;
 
     public Tensor Input { get; }
 
@@ -122,6 +138,18 @@ public sealed class SumNode : Node
 
     public override void Forward(StepContext ctx)
     {
+        if (Weights(ctx) is { } w)
+        {
+            // a padded step: the real rows weighted 1 (a sum) or 1 / A (a mean over the rows), padding 0
+            int r = ctx.Rows, c = Input.Cols;
+            if (Axis == 0) ctx.Backend.Gemm(false, false, 1, c, r, 1f, w, Input.Value, 0f, Output.Value); // w^T X
+            else
+            {
+                ctx.Backend.Gemm(false, false, r, 1, c, 1f, Input.Value, _ones, 0f, _rowSums!); // X 1
+                ctx.Backend.Gemm(false, false, 1, 1, r, Mean ? 1f / c : 1f, w, _rowSums!, 0f, Output.Value); // w^T (X 1)
+            }
+            return;
+        }
         var (rows, cols) = Layout(ctx);
         float s = Mean ? 1f / (Axis == 1 ? cols : rows) : 1f;
         if (Axis == 1) ctx.Backend.Gemm(false, false, rows, 1, cols, s, Input.Value, _ones, 0f, Output.Value); // X 1
@@ -131,12 +159,30 @@ public sealed class SumNode : Node
     public override void Backward(StepContext ctx)
     {
         if (!ctx.HasGradient(Output) || Input.Grad is null) return;
+        if (Weights(ctx) is { } w)
+        {
+            // dX[r, :] = w_r dY (axis 0), or w_r dY / (C if a mean) in every column (every element): 0 in padding rows
+            int r = ctx.Rows, c = Input.Cols;
+            float b = ctx.Accumulate(Input) ? 1f : 0f;
+            if (Axis == 0) ctx.Backend.Gemm(false, false, r, c, 1, 1f, w, Output.Grad!, b, Input.Grad);
+            else
+            {
+                ctx.Backend.Gemm(false, false, r, 1, 1, Mean ? 1f / c : 1f, w, Output.Grad!, 0f, _rowSums!);
+                ctx.Backend.Gemm(false, false, r, c, 1, 1f, _rowSums!, _ones, b, Input.Grad);
+            }
+            return;
+        }
         var (rows, cols) = Layout(ctx);
         float s = Mean ? 1f / (Axis == 1 ? cols : rows) : 1f;
         float beta = ctx.Accumulate(Input) ? 1f : 0f;
         if (Axis == 1) ctx.Backend.Gemm(false, false, rows, cols, 1, s, Output.Grad!, _ones, beta, Input.Grad); // dY 1^T
         else ctx.Backend.Gemm(false, false, rows, cols, 1, s, _ones, Output.Grad!, beta, Input.Grad); // 1 dY
     }
+
+    // The row weights of a padded step when this sum runs over the batch rows (axis 0 or every element of a batch tensor):
+    // the gradient weights (1 / A) for a mean, the loss weights (1) for a sum; null otherwise.
+    private DeviceBuffer<float>? Weights(StepContext ctx) =>
+        Input.FollowsBatch && Axis != 1 ? (Mean ? ctx.GradientWeights : ctx.LossWeights) : null;
 
     // The whole sum reduces the flattened input, an RC x 1 column, over its rows.
     private (int Rows, int Cols) Layout(StepContext ctx) =>

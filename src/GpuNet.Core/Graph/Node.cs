@@ -20,6 +20,14 @@ public abstract class Node
     /// <summary>Propagates the gradient of <see cref="Output"/> to inputs and parameters.</summary>
     public abstract void Backward(StepContext context);
 
+    /// <summary>
+    /// Whether the node is right on a padded training step (<see cref="ComputationGraph.PadsPartialBatches"/>): it works row
+    /// by row, so padding rows change nothing it computes for the real ones, and whatever it sums over the batch rows (a loss,
+    /// a statistic) it weights with <see cref="StepContext.RowWeights"/>, so padding adds nothing. False by default: a graph
+    /// with a node that does not say so runs a smaller batch at its own row count instead. Every built-in node handles them.
+    /// </summary>
+    public virtual bool HandlesPaddedRows => false;
+
     /// <summary>Parameters this node owns (weights, biases).</summary>
     public virtual IEnumerable<Parameter> Parameters => [];
 }

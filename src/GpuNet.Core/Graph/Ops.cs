@@ -12,6 +12,9 @@ namespace GpuNet.Graph;
 /// </remarks>
 public sealed class AffineNode : Node
 {
+    /// <summary>Row by row: padding rows change nothing for the real ones.</summary>
+    public override bool HandlesPaddedRows => true;
+
     public AffineNode(ComputationGraph graph, string name, Tensor input, int units, bool useBias = true)
     {
         Input = input;
@@ -56,6 +59,9 @@ public sealed class AffineNode : Node
 /// <summary>Y = f(X) element-wise (see <see cref="ActivationKind"/> for f and f').</summary>
 public sealed class ActivationNode : Node
 {
+    /// <summary>Row by row: padding rows change nothing for the real ones.</summary>
+    public override bool HandlesPaddedRows => true;
+
     public ActivationNode(ComputationGraph graph, string name, Tensor input, ActivationKind kind, float alpha = 0f)
     {
         Input = input;
@@ -84,6 +90,9 @@ public sealed class ActivationNode : Node
 /// (T, C) is T rows of C for the backend, as in Keras, where softmax normalizes the last axis.</remarks>
 public sealed class SoftmaxNode : Node
 {
+    /// <summary>Row by row: padding rows change nothing for the real ones.</summary>
+    public override bool HandlesPaddedRows => true;
+
     public SoftmaxNode(ComputationGraph graph, string name, Tensor input)
     {
         Input = input;

@@ -12,6 +12,9 @@ namespace GpuNet.Graph;
 /// </remarks>
 public sealed class ReshapeNode : Node
 {
+    /// <summary>Row by row: padding rows change nothing for the real ones.</summary>
+    public override bool HandlesPaddedRows => true;
+
     public ReshapeNode(string name, Tensor input, Shape shape)
     {
         ArgumentNullException.ThrowIfNull(input);

@@ -14,8 +14,32 @@ public sealed class StepContext
 
     public IBackend Backend { get; }
 
-    /// <summary>Rows in this step's batch (at most the graph's batch capacity).</summary>
+    /// <summary>
+    /// Rows every operation of this step runs over (at most the graph's batch capacity). A training step of a graph that
+    /// pads (<see cref="ComputationGraph.PadsPartialBatches"/>) runs the whole capacity, its last
+    /// <see cref="Rows"/> - <see cref="SampleRows"/> rows padding.
+    /// </summary>
     public int Rows { get; internal set; }
+
+    /// <summary>Rows of real samples in this step: <see cref="Rows"/>, less the padding of a padded training step.</summary>
+    public int SampleRows { get; internal set; }
+
+    /// <summary>
+    /// The row weights of a padded training step (2 x <see cref="Rows"/> + 1 values, see <see cref="StepValues"/>), for the
+    /// fused operations' rowWeights; null when every row is a real sample (inference, a graph that does not pad).
+    /// A node whose operation sums over the batch rows passes them, or weights its sum with <see cref="LossWeights"/> or
+    /// <see cref="GradientWeights"/>, so padding rows add nothing.
+    /// </summary>
+    public DeviceBuffer<float>? RowWeights { get; internal set; }
+
+    /// <summary>1 for each real row, 0 for padding (Rows values); null when not padded.</summary>
+    public DeviceBuffer<float>? LossWeights { get; internal set; }
+
+    /// <summary>1 / <see cref="SampleRows"/> for each real row, 0 for padding (Rows values); null when not padded.</summary>
+    public DeviceBuffer<float>? GradientWeights { get; internal set; }
+
+    /// <summary><see cref="SampleRows"/> as one float on the device; null when not padded.</summary>
+    public DeviceBuffer<float>? ActiveRowCount { get; internal set; }
 
     /// <summary>True in training (dropout active, batch statistics), false in inference.</summary>
     public bool Training { get; internal set; }

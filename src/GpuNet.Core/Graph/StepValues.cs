@@ -5,15 +5,20 @@ namespace GpuNet.Graph;
 /// <summary>
 /// The values that change from one training step to the next, in one small device buffer of ints per graph: the optimizer's
 /// learning rate and bias corrections, the step counter that keys dropout masks and image augmentations, and the batch's
-/// row indices. A step writes them into a host array allocated once and sends them with one
-/// <see cref="IBackend.Upload{T}"/> (the same arguments every step); the operations read them on the device, so a training
-/// step is the same sequence of launches with the same arguments every step (see docs/architecture.md).
+/// row indices; and, in a float buffer beside it, the row weights that say which rows of the batch are real samples. A step
+/// writes them into host arrays allocated once and sends them with two <see cref="IBackend.Upload{T}"/> calls (the same
+/// arguments every step); the operations read them on the device, so a training step is the same sequence of launches with
+/// the same arguments every step, a smaller last batch included (see docs/architecture.md).
 /// </summary>
 /// <remarks>
 /// Layout (ints): [<see cref="LearningRateIndex"/>, +3) learning rate, bias correction 1 and 2 as float bits
 /// (<see cref="IBackend.OptimizerUpdate"/>); [<see cref="StepIndex"/>, +2) the step counter, low word first
 /// (<see cref="IBackend.Dropout"/>, <see cref="IBackend.AugmentImages"/>); from <see cref="BatchIndexOffset"/>, one index per
 /// row of the batch capacity (the rows <see cref="IBackend.GatherRows"/> takes from the dataset).
+/// <para><see cref="RowWeights"/> (floats, for a batch capacity C and A real rows): [0, C) the loss weights, 1 for the A real
+/// rows and 0 for the padding after them; [C, 2C) the gradient weights, 1 / A for the real rows and 0 after; [2C] A itself.
+/// The fused losses, the accuracy counts and batch normalization take the first 2C as their row weights (IBackend.Fused.cs),
+/// so a last batch of A &lt; C rows runs at C rows with the padding dropped from every sum.</para>
 /// </remarks>
 public sealed class StepValues
 {
@@ -27,20 +32,67 @@ public sealed class StepValues
     public const int BatchIndexOffset = 8;
 
     private readonly int[] _host;
+    private readonly float[] _hostWeights;
+    private readonly int _capacity;
     private DeviceBuffer<int>? _buffer;
+    private DeviceBuffer<float>? _weights, _lossWeights, _gradientWeights, _activeRowCount;
     private IBackend? _backend;
 
     internal StepValues(int batchCapacity)
     {
+        _capacity = batchCapacity;
         _host = new int[BatchIndexOffset + batchCapacity];
+        _hostWeights = new float[2 * batchCapacity + 1];
         SetOptimizerValues(0f, 1f, 1f);
+        WriteRowWeights(batchCapacity);
     }
 
     /// <summary>The device buffer (allocated when the graph is sealed).</summary>
     /// <exception cref="InvalidOperationException">The graph is not sealed yet.</exception>
     public DeviceBuffer<int> Buffer => _buffer ?? throw new InvalidOperationException("The step values exist once the graph is sealed.");
 
-    /// <summary>Whether the host array holds values not uploaded yet.</summary>
+    /// <summary>The row weights of the batch (see the remarks): the loss weights, the gradient weights, then the real rows' count.</summary>
+    /// <exception cref="InvalidOperationException">The graph is not sealed yet.</exception>
+    public DeviceBuffer<float> RowWeights => _weights ?? throw new InvalidOperationException("The step values exist once the graph is sealed.");
+
+    /// <summary>The loss weights: 1 for a real row, 0 for padding (the first row of <see cref="RowWeights"/>).</summary>
+    public DeviceBuffer<float> LossWeights => _lossWeights ?? throw new InvalidOperationException("The step values exist once the graph is sealed.");
+
+    /// <summary>The gradient weights: 1 / A for a real row, 0 for padding (the second row of <see cref="RowWeights"/>).</summary>
+    public DeviceBuffer<float> GradientWeights => _gradientWeights ?? throw new InvalidOperationException("The step values exist once the graph is sealed.");
+
+    /// <summary>The count of real rows A as one float (the last value of <see cref="RowWeights"/>).</summary>
+    public DeviceBuffer<float> ActiveRowCount => _activeRowCount ?? throw new InvalidOperationException("The step values exist once the graph is sealed.");
+
+    /// <summary>
+    /// The real rows of the step's batch (host copy), 1 to the batch capacity: setting it rewrites the row weights, which
+    /// then wait for an upload.
+    /// </summary>
+    public int ActiveRows
+    {
+        get => (int)_hostWeights[2 * _capacity];
+        set
+        {
+            if (value < 1 || value > _capacity)
+                throw new ArgumentOutOfRangeException(nameof(value), value, $"A step has 1..{_capacity} real rows (the batch capacity).");
+            if (value == ActiveRows) return;
+            WriteRowWeights(value);
+            IsDirty = true;
+        }
+    }
+
+    private void WriteRowWeights(int rows)
+    {
+        var loss = _hostWeights.AsSpan(0, _capacity);
+        var gradient = _hostWeights.AsSpan(_capacity, _capacity);
+        loss[..rows].Fill(1f);
+        loss[rows..].Clear();
+        gradient[..rows].Fill(1f / rows);
+        gradient[rows..].Clear();
+        _hostWeights[2 * _capacity] = rows;
+    }
+
+    /// <summary>Whether the host arrays hold values not uploaded yet.</summary>
     public bool IsDirty { get; private set; }
 
     /// <summary>
@@ -84,10 +136,11 @@ public sealed class StepValues
         }
     }
 
-    /// <summary>Sends the host array to the device: a training step's one upload.</summary>
+    /// <summary>Sends the host arrays to the device: a training step's two uploads, the same every step.</summary>
     public void Upload()
     {
         _backend!.Upload<int>(_host, Buffer);
+        _backend.Upload<float>(_hostWeights, RowWeights);
         IsDirty = false;
         OptimizerValuesPending = false;
     }
@@ -102,6 +155,10 @@ public sealed class StepValues
     {
         _backend = backend;
         _buffer = backend.Allocate<int>(_host.Length);
+        _weights = backend.Allocate<float>(_hostWeights.Length);
+        _lossWeights = _weights.Slice(0, _capacity);
+        _gradientWeights = _weights.Slice(_capacity, _capacity);
+        _activeRowCount = _weights.Slice(2 * _capacity, 1);
         IsDirty = OptimizerValuesPending = true; // sent by the first step's upload: nothing reads them before
     }
 
@@ -109,6 +166,8 @@ public sealed class StepValues
     {
         _buffer?.Dispose();
         _buffer = null;
+        _weights?.Dispose();
+        _weights = _lossWeights = _gradientWeights = _activeRowCount = null;
     }
 
     private bool Set(int index, int value)

@@ -130,8 +130,9 @@ public sealed partial class Sequential
     /// One training step on the samples <paramref name="batchIndices"/> of <paramref name="data"/>: the step's values (its
     /// row indices, its counter for dropout and augmentation, the optimizer's learning rate and bias corrections) go to the
     /// device in one upload from the graph's preallocated host array, then forward, backward and the update run as device
-    /// work whose launches read those values on the device: the same launches with the same arguments every step (a
-    /// smaller last batch differs in its row counts).
+    /// work whose launches read those values on the device: the same launches with the same arguments every step. A smaller
+    /// last batch is padded to the batch capacity with repeats of its own samples, which the row weights drop from every sum
+    /// (<see cref="ComputationGraph.PadsPartialBatches"/>), so it too launches the same operations as every other step.
     /// </summary>
     private void TrainStep(DeviceData data, ReadOnlySpan<int> batchIndices, long iteration, int epoch,
         ImageAugmentation? augmentation = null, DeviceBuffer<float>? staging = null, ulong seed = 0)
@@ -139,11 +140,20 @@ public sealed partial class Sequential
         var graph = _graph!;
         var values = graph.StepValues;
         int rows = batchIndices.Length;
-        batchIndices.CopyTo(values.BatchIndices);
+        var indices = values.BatchIndices;
+        batchIndices.CopyTo(indices);
+        int loaded = rows;
+        if (graph.PadsPartialBatches)
+        {
+            // padding rows repeat the batch's own samples: real data, so every value they produce is finite
+            for (int i = rows; i < graph.BatchCapacity; i++) indices[i] = batchIndices[i % rows];
+            values.ActiveRows = rows;
+            loaded = graph.BatchCapacity;
+        }
         values.Step = (ulong)iteration;
         Optimizer!.WriteStepValues(values, iteration, epoch);
         values.Upload();
-        LoadBatch(data, values.Buffer, StepValues.BatchIndexOffset, rows, augmentation, staging, seed);
+        LoadBatch(data, values.Buffer, StepValues.BatchIndexOffset, loaded, augmentation, staging, seed);
         graph.Forward(rows, training: true);
         graph.Backward();
         UpdateWeights(iteration, epoch);

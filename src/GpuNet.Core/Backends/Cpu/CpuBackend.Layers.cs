@@ -100,24 +100,41 @@ public sealed partial class CpuBackend
 
     public void BatchNormTraining(DeviceBuffer<float> x, int rows, int cols, DeviceBuffer<float> gamma, DeviceBuffer<float> beta,
         DeviceBuffer<float> y, DeviceBuffer<float> savedMean, DeviceBuffer<float> savedInvStd,
-        DeviceBuffer<float> runningMean, DeviceBuffer<float> runningVariance, float momentum, float epsilon)
+        DeviceBuffer<float> runningMean, DeviceBuffer<float> runningVariance, float momentum, float epsilon,
+        DeviceBuffer<float>? rowWeights = null)
     {
         long n = (long)rows * cols;
         Require(x, n, nameof(x)); Require(y, n, nameof(y));
         Require(gamma, cols, nameof(gamma)); Require(beta, cols, nameof(beta));
         Require(savedMean, cols, nameof(savedMean)); Require(savedInvStd, cols, nameof(savedInvStd));
         Require(runningMean, cols, nameof(runningMean)); Require(runningVariance, cols, nameof(runningVariance));
+        RowWeights.Require(rowWeights, rows);
         var sx = Cpu(x, nameof(x)).Span; var sy = Cpu(y, nameof(y)).Span;
         var g = Cpu(gamma, nameof(gamma)).Span; var be = Cpu(beta, nameof(beta)).Span;
         var mu = Cpu(savedMean, nameof(savedMean)).Span; var inv = Cpu(savedInvStd, nameof(savedInvStd)).Span;
         var rm = Cpu(runningMean, nameof(runningMean)).Span; var rv = Cpu(runningVariance, nameof(runningVariance)).Span;
+        var w = rowWeights is null ? default : Cpu(rowWeights, nameof(rowWeights)).Span;
         for (int c = 0; c < cols; c++)
         {
-            double sum = 0, sq = 0;
-            for (int r = 0; r < rows; r++) sum += sx[r * cols + c];
-            double mean = sum / rows;
-            for (int r = 0; r < rows; r++) { double d = sx[r * cols + c] - mean; sq += d * d; }
-            double variance = sq / rows; // biased batch variance, as Keras uses for normalization and the moving average
+            // the mean and the biased variance (as Keras uses for normalization and the moving average) over the rows,
+            // each weighted 1 / R, or by its gradient weight over the real rows of a weighted batch
+            double mean = 0, variance = 0;
+            if (w.IsEmpty)
+            {
+                for (int r = 0; r < rows; r++) mean += sx[r * cols + c];
+                mean /= rows;
+                for (int r = 0; r < rows; r++) { double d = sx[r * cols + c] - mean; variance += d * d; }
+                variance /= rows;
+            }
+            else
+            {
+                for (int r = 0; r < rows; r++) mean += LayerMath.StatisticTerm(w[r], w[rows + r], sx[r * cols + c]);
+                for (int r = 0; r < rows; r++)
+                {
+                    float d = sx[r * cols + c] - (float)mean;
+                    variance += LayerMath.StatisticTerm(w[r], w[rows + r], d * d);
+                }
+            }
             mu[c] = (float)mean;
             inv[c] = (float)(1 / Math.Sqrt(variance + epsilon));
             rm[c] = LayerMath.MovingAverage(rm[c], (float)mean, momentum);
@@ -141,21 +158,25 @@ public sealed partial class CpuBackend
 
     public void BatchNormBackward(DeviceBuffer<float> x, DeviceBuffer<float> gradOutput, int rows, int cols, DeviceBuffer<float> gamma,
         DeviceBuffer<float> savedMean, DeviceBuffer<float> savedInvStd, DeviceBuffer<float>? gradInput,
-        DeviceBuffer<float> gradGamma, DeviceBuffer<float> gradBeta, bool accumulateInput, bool accumulateParameters)
+        DeviceBuffer<float> gradGamma, DeviceBuffer<float> gradBeta, bool accumulateInput, bool accumulateParameters,
+        DeviceBuffer<float>? rowWeights = null)
     {
         long n = (long)rows * cols;
         Require(x, n, nameof(x)); Require(gradOutput, n, nameof(gradOutput));
+        RowWeights.Require(rowWeights, rows);
         var sx = Cpu(x, nameof(x)).Span; var dy = Cpu(gradOutput, nameof(gradOutput)).Span;
         var g = Cpu(gamma, nameof(gamma)).Span; var mu = Cpu(savedMean, nameof(savedMean)).Span; var inv = Cpu(savedInvStd, nameof(savedInvStd)).Span;
         var dx = gradInput is null ? default : Cpu(gradInput, nameof(gradInput)).Span;
         var dg = Cpu(gradGamma, nameof(gradGamma)).Span; var db = Cpu(gradBeta, nameof(gradBeta)).Span;
+        var w = rowWeights is null ? default : Cpu(rowWeights, nameof(rowWeights)).Span;
         for (int c = 0; c < cols; c++)
         {
-            // xhat = (x - mean) * invStd;  dbeta = sum dy;  dgamma = sum dy xhat;
-            // dx = gamma invStd / N * (N dy - dbeta - xhat dgamma)
+            // xhat = (x - mean) * invStd;  dbeta = sum dy;  dgamma = sum dy xhat (over the real rows of a weighted batch);
+            // dx = gamma invStd / N * (N dy - dbeta - xhat dgamma), or gamma invStd (dy - u (dbeta + xhat dgamma)) weighted
             double sumDy = 0, sumDyXhat = 0;
             for (int r = 0; r < rows; r++)
             {
+                if (IsPadding(w, r, 1)) continue;
                 float xhat = (sx[r * cols + c] - mu[c]) * inv[c];
                 sumDy += dy[r * cols + c];
                 sumDyXhat += dy[r * cols + c] * xhat;
@@ -167,7 +188,9 @@ public sealed partial class CpuBackend
             for (int r = 0; r < rows; r++)
             {
                 int i = r * cols + c;
-                float v = LayerMath.NormalizeBackward(sx[i], dy[i], mu[c], inv[c], k, rows, (float)sumDy, (float)sumDyXhat);
+                float v = w.IsEmpty ? LayerMath.NormalizeBackward(sx[i], dy[i], mu[c], inv[c], k, rows, (float)sumDy, (float)sumDyXhat)
+                    : IsPadding(w, r, 1) ? 0f
+                    : LayerMath.NormalizeBackwardWeighted(sx[i], dy[i], mu[c], inv[c], g[c], w[rows + r], (float)sumDy, (float)sumDyXhat);
                 dx[i] = accumulateInput ? dx[i] + v : v;
             }
         }

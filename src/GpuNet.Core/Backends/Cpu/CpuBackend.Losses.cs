@@ -5,10 +5,13 @@ namespace GpuNet.Backends;
 public sealed partial class CpuBackend
 {
     public void SoftmaxCrossEntropyDense(DeviceBuffer<float> logits, DeviceBuffer<float> targets, int rows, int cols,
-        DeviceBuffer<float>? probabilities, DeviceBuffer<float>? gradLogits, float gradScale, DeviceBuffer<float> lossSum)
+        DeviceBuffer<float>? probabilities, DeviceBuffer<float>? gradLogits, float gradScale, DeviceBuffer<float> lossSum,
+        DeviceBuffer<float>? rowWeights = null)
     {
         long n = (long)rows * cols;
         Require(logits, n, nameof(logits)); Require(targets, n, nameof(targets)); Require(lossSum, 1, nameof(lossSum));
+        RowWeights.Require(rowWeights, rows);
+        var w = rowWeights is null ? default : Cpu(rowWeights, nameof(rowWeights)).Span;
         var x = Cpu(logits, nameof(logits)).Span; var t = Cpu(targets, nameof(targets)).Span;
         var p = probabilities is null ? Scratch(ref _probScratch, (int)n) : Cpu(probabilities, nameof(probabilities)).Span;
         var g = gradLogits is null ? default : Cpu(gradLogits, nameof(gradLogits)).Span;
@@ -17,97 +20,128 @@ public sealed partial class CpuBackend
         {
             var xr = x.Slice(r * cols, cols); var tr = t.Slice(r * cols, cols); var pr = p.Slice(r * cols, cols);
             float logSum = ActivationMath.SoftmaxRow(xr, pr, out float max);
-            float tsum = 0;
+            float tsum = 0, rowLoss = 0;
             // -sum_c t_c log p_c with log p_c = (x_c - max) - logSum: no log of an underflowed p
-            for (int c = 0; c < cols; c++) { total -= tr[c] * (xr[c] - max - logSum); tsum += tr[c]; }
+            for (int c = 0; c < cols; c++) { rowLoss -= tr[c] * (xr[c] - max - logSum); tsum += tr[c]; }
+            total += rowWeights is null ? rowLoss : LossMath.Weighted(rowLoss, w[r]);
             if (gradLogits is not null)
-                for (int c = 0; c < cols; c++) g[r * cols + c] = gradScale * (pr[c] * tsum - tr[c]);
+            {
+                float lossWeight = rowWeights is null ? 1f : w[r], scale = rowWeights is null ? gradScale : gradScale * w[rows + r];
+                for (int c = 0; c < cols; c++) g[r * cols + c] = LossMath.Masked(scale * (pr[c] * tsum - tr[c]), lossWeight);
+            }
         }
         Cpu(lossSum, nameof(lossSum)).Span[0] += (float)total;
     }
 
     public void SigmoidCrossEntropy(DeviceBuffer<float> logits, DeviceBuffer<float> targets, int count,
-        DeviceBuffer<float>? probabilities, DeviceBuffer<float>? gradLogits, float gradScale, DeviceBuffer<float> lossSum)
+        DeviceBuffer<float>? probabilities, DeviceBuffer<float>? gradLogits, float gradScale, DeviceBuffer<float> lossSum,
+        DeviceBuffer<float>? rowWeights = null, int width = 1)
     {
         Require(logits, count, nameof(logits)); Require(targets, count, nameof(targets)); Require(lossSum, 1, nameof(lossSum));
         var x = Cpu(logits, nameof(logits)).Span; var t = Cpu(targets, nameof(targets)).Span;
         var p = probabilities is null ? default : Cpu(probabilities, nameof(probabilities)).Span;
         var g = gradLogits is null ? default : Cpu(gradLogits, nameof(gradLogits)).Span;
+        int weightRows = RowWeights.RowsOf(rowWeights, count, width);
+        var w = rowWeights is null ? default : Cpu(rowWeights, nameof(rowWeights)).Span;
         double total = 0;
         for (int i = 0; i < count; i++)
         {
             float xi = x[i], s = ActivationMath.Sigmoid(xi);
-            total += LossMath.SigmoidCrossEntropy(xi, t[i]);
+            total += Weigh(LossMath.SigmoidCrossEntropy(xi, t[i]), w, i, width);
             if (probabilities is not null) p[i] = s;
-            if (gradLogits is not null) g[i] = LossMath.SigmoidCrossEntropyGradient(s, t[i], gradScale);
+            if (gradLogits is not null) g[i] = IsPadding(w, i, width) ? 0f : LossMath.SigmoidCrossEntropyGradient(s, t[i], GradScale(w, weightRows, i, width, gradScale));
         }
         Cpu(lossSum, nameof(lossSum)).Span[0] += (float)total;
     }
 
     public void CrossEntropyFromProbabilities(DeviceBuffer<float> probabilities, DeviceBuffer<float> targets, int count, float epsilon,
-        DeviceBuffer<float>? gradProbabilities, float gradScale, DeviceBuffer<float> lossSum)
+        DeviceBuffer<float>? gradProbabilities, float gradScale, DeviceBuffer<float> lossSum,
+        DeviceBuffer<float>? rowWeights = null, int width = 1)
     {
         Require(probabilities, count, nameof(probabilities)); Require(targets, count, nameof(targets)); Require(lossSum, 1, nameof(lossSum));
         var p = Cpu(probabilities, nameof(probabilities)).Span; var t = Cpu(targets, nameof(targets)).Span;
         var g = gradProbabilities is null ? default : Cpu(gradProbabilities, nameof(gradProbabilities)).Span;
+        int weightRows = RowWeights.RowsOf(rowWeights, count, width);
+        var w = rowWeights is null ? default : Cpu(rowWeights, nameof(rowWeights)).Span;
         double total = 0;
         for (int i = 0; i < count; i++)
         {
             float pc = LossMath.Clip(p[i], epsilon);
-            total += LossMath.CrossEntropy(pc, t[i]);
-            if (gradProbabilities is not null) g[i] = LossMath.CrossEntropyGradient(pc, t[i], gradScale);
+            total += Weigh(LossMath.CrossEntropy(pc, t[i]), w, i, width);
+            if (gradProbabilities is not null) g[i] = IsPadding(w, i, width) ? 0f : LossMath.CrossEntropyGradient(pc, t[i], GradScale(w, weightRows, i, width, gradScale));
         }
         Cpu(lossSum, nameof(lossSum)).Span[0] += (float)total;
     }
 
     public void BinaryCrossEntropyFromProbabilities(DeviceBuffer<float> probabilities, DeviceBuffer<float> targets, int count, float epsilon,
-        DeviceBuffer<float>? gradProbabilities, float gradScale, DeviceBuffer<float> lossSum)
+        DeviceBuffer<float>? gradProbabilities, float gradScale, DeviceBuffer<float> lossSum,
+        DeviceBuffer<float>? rowWeights = null, int width = 1)
     {
         Require(probabilities, count, nameof(probabilities)); Require(targets, count, nameof(targets)); Require(lossSum, 1, nameof(lossSum));
         var p = Cpu(probabilities, nameof(probabilities)).Span; var t = Cpu(targets, nameof(targets)).Span;
         var g = gradProbabilities is null ? default : Cpu(gradProbabilities, nameof(gradProbabilities)).Span;
+        int weightRows = RowWeights.RowsOf(rowWeights, count, width);
+        var w = rowWeights is null ? default : Cpu(rowWeights, nameof(rowWeights)).Span;
         double total = 0;
         for (int i = 0; i < count; i++)
         {
             float pc = LossMath.Clip(p[i], epsilon);
-            total += LossMath.BinaryCrossEntropy(pc, t[i]);
-            if (gradProbabilities is not null) g[i] = LossMath.BinaryCrossEntropyGradient(pc, t[i], gradScale);
+            total += Weigh(LossMath.BinaryCrossEntropy(pc, t[i]), w, i, width);
+            if (gradProbabilities is not null) g[i] = IsPadding(w, i, width) ? 0f : LossMath.BinaryCrossEntropyGradient(pc, t[i], GradScale(w, weightRows, i, width, gradScale));
         }
         Cpu(lossSum, nameof(lossSum)).Span[0] += (float)total;
     }
 
     public void MeanSquaredError(DeviceBuffer<float> predictions, DeviceBuffer<float> targets, int count,
-        DeviceBuffer<float>? gradPredictions, float gradScale, DeviceBuffer<float> lossSum)
+        DeviceBuffer<float>? gradPredictions, float gradScale, DeviceBuffer<float> lossSum,
+        DeviceBuffer<float>? rowWeights = null, int width = 1)
     {
         Require(predictions, count, nameof(predictions)); Require(targets, count, nameof(targets)); Require(lossSum, 1, nameof(lossSum));
         var p = Cpu(predictions, nameof(predictions)).Span; var t = Cpu(targets, nameof(targets)).Span;
         var g = gradPredictions is null ? default : Cpu(gradPredictions, nameof(gradPredictions)).Span;
+        int weightRows = RowWeights.RowsOf(rowWeights, count, width);
+        var w = rowWeights is null ? default : Cpu(rowWeights, nameof(rowWeights)).Span;
         double total = 0;
         for (int i = 0; i < count; i++)
         {
             float d = p[i] - t[i];
-            total += d * d;
-            if (gradPredictions is not null) g[i] = LossMath.SquaredErrorGradient(d, gradScale);
+            total += Weigh(d * d, w, i, width);
+            if (gradPredictions is not null) g[i] = IsPadding(w, i, width) ? 0f : LossMath.SquaredErrorGradient(d, GradScale(w, weightRows, i, width, gradScale));
         }
         Cpu(lossSum, nameof(lossSum)).Span[0] += (float)total;
     }
 
-    public void CountCorrectBinary(DeviceBuffer<float> scores, DeviceBuffer<int> labels, int rows, float threshold, DeviceBuffer<int> correct)
+    // Element i of a weighted element-wise loss is in row i / width; the weights' second row starts at weightRows. With
+    // no weights (an empty span) every element counts with weight 1 and the gradient scale as given.
+    private static double Weigh(float loss, ReadOnlySpan<float> w, int i, int width) => w.IsEmpty ? loss : LossMath.Weighted(loss, w[i / width]);
+
+    private static bool IsPadding(ReadOnlySpan<float> w, int i, int width) => !w.IsEmpty && w[i / width] == 0f;
+
+    private static float GradScale(ReadOnlySpan<float> w, int weightRows, int i, int width, float gradScale) =>
+        w.IsEmpty ? gradScale : gradScale * w[weightRows + i / width];
+
+    public void CountCorrectBinary(DeviceBuffer<float> scores, DeviceBuffer<int> labels, int rows, float threshold, DeviceBuffer<int> correct,
+        DeviceBuffer<float>? rowWeights = null)
     {
         Require(scores, rows, nameof(scores)); Require(labels, rows, nameof(labels)); Require(correct, 1, nameof(correct));
+        RowWeights.Require(rowWeights, rows);
         var s = Cpu(scores, nameof(scores)).Span; var l = Cpu(labels, nameof(labels)).Span;
+        var w = rowWeights is null ? default : Cpu(rowWeights, nameof(rowWeights)).Span;
         int n = 0;
-        for (int r = 0; r < rows; r++) if ((s[r] > threshold ? 1 : 0) == l[r]) n++;
+        for (int r = 0; r < rows; r++) if ((s[r] > threshold ? 1 : 0) == l[r] && !IsPadding(w, r, 1)) n++;
         Cpu(correct, nameof(correct)).Span[0] += n;
     }
 
-    public void CountCorrectMultiLabel(DeviceBuffer<float> scores, DeviceBuffer<float> targets, int count, float threshold, DeviceBuffer<int> correct)
+    public void CountCorrectMultiLabel(DeviceBuffer<float> scores, DeviceBuffer<float> targets, int count, float threshold, DeviceBuffer<int> correct,
+        DeviceBuffer<float>? rowWeights = null, int width = 1)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(count);
         Require(scores, count, nameof(scores)); Require(targets, count, nameof(targets)); Require(correct, 1, nameof(correct));
+        RowWeights.RowsOf(rowWeights, count, width);
         var s = Cpu(scores, nameof(scores)).Span; var t = Cpu(targets, nameof(targets)).Span;
+        var w = rowWeights is null ? default : Cpu(rowWeights, nameof(rowWeights)).Span;
         int n = 0;
-        for (int i = 0; i < count; i++) if (LossMath.MultiLabelHit(s[i], t[i], threshold)) n++;
+        for (int i = 0; i < count; i++) if (LossMath.MultiLabelHit(s[i], t[i], threshold) && !IsPadding(w, i, width)) n++;
         Cpu(correct, nameof(correct)).Span[0] += n;
     }
 

@@ -6,8 +6,10 @@ namespace GpuNet.Backends;
 public sealed partial class CpuBackend
 {
     public void SoftmaxCrossEntropy(DeviceBuffer<float> logits, DeviceBuffer<int> labels, int rows, int cols,
-        DeviceBuffer<float>? probabilities, DeviceBuffer<float>? gradLogits, float gradScale, DeviceBuffer<float> lossSum)
+        DeviceBuffer<float>? probabilities, DeviceBuffer<float>? gradLogits, float gradScale, DeviceBuffer<float> lossSum,
+        DeviceBuffer<float>? rowWeights = null)
     {
+        RowWeights.Require(rowWeights, rows);
         Require(logits, (long)rows * cols, nameof(logits));
         Require(labels, rows, nameof(labels));
         Require(lossSum, 1, nameof(lossSum));
@@ -23,14 +25,15 @@ public sealed partial class CpuBackend
         // depend on thread timing) and, for an evaluation pass, the probabilities nobody asked to keep.
         var rowLoss = Scratch(ref _rowLossScratch, rows);
         var probScratch = cp is null && cg is null ? Scratch(ref _probScratch, rows * cols) : null;
-        ForRows(rows, cols, new SoftmaxCrossEntropyBody(cx, cl, cp, cg, probScratch, rowLoss, cols, gradScale));
+        var cw = rowWeights is null ? null : Cpu(rowWeights, nameof(rowWeights));
+        ForRows(rows, cols, new SoftmaxCrossEntropyBody(cx, cl, cp, cg, probScratch, rowLoss, cols, gradScale, cw, rows));
         double total = 0;
         for (int r = 0; r < rows; r++) total += rowLoss[r];
         closs.Array[closs.Offset] += (float)total;
     }
 
     private readonly record struct SoftmaxCrossEntropyBody(CpuBuffer<float> Logits, CpuBuffer<int> Labels, CpuBuffer<float>? Probabilities,
-        CpuBuffer<float>? Grad, float[]? ProbScratch, float[] RowLoss, int Cols, float GradScale) : IRangeBody
+        CpuBuffer<float>? Grad, float[]? ProbScratch, float[] RowLoss, int Cols, float GradScale, CpuBuffer<float>? Weights, int Rows) : IRangeBody
     {
         public void Run(int start, int length)
         {
@@ -44,13 +47,17 @@ public sealed partial class CpuBackend
                 int label = Labels.Array[Labels.Offset + r];
                 float logSum = ActivationMath.SoftmaxRow(x, p, out float max);
                 // -log p[label] = log(sum exp(x - max)) - (x[label] - max): finite even where p underflows
-                RowLoss[r] = (uint)label < (uint)cols ? logSum - (x[label] - max) : float.NaN;
+                float loss = (uint)label < (uint)cols ? logSum - (x[label] - max) : float.NaN;
+                // a weighted row adds weight x loss and takes gradScale x its gradient weight; a padding row (weight 0) nothing
+                float weight = Weights is null ? 1f : Weights.Array[Weights.Offset + r];
+                RowLoss[r] = Weights is null ? loss : LossMath.Weighted(loss, weight);
                 if (Grad is not null)
                 {
                     var g = Grad.Array.AsSpan(Grad.Offset + r * cols, cols);
+                    if (weight == 0f) { g.Clear(); continue; }
                     if (!p.Overlaps(g)) p.CopyTo(g);
                     if ((uint)label < (uint)cols) g[label] -= 1f;
-                    TensorPrimitives.Multiply(g, GradScale, g);
+                    TensorPrimitives.Multiply(g, Weights is null ? GradScale : GradScale * Weights.Array[Weights.Offset + Rows + r], g);
                 }
             }
         }
@@ -64,13 +71,16 @@ public sealed partial class CpuBackend
         return cache;
     }
 
-    public void CountCorrect(DeviceBuffer<float> scores, DeviceBuffer<int> labels, int rows, int cols, DeviceBuffer<int> correct)
+    public void CountCorrect(DeviceBuffer<float> scores, DeviceBuffer<int> labels, int rows, int cols, DeviceBuffer<int> correct,
+        DeviceBuffer<float>? rowWeights = null)
     {
         Require(scores, (long)rows * cols, nameof(scores)); Require(labels, rows, nameof(labels)); Require(correct, 1, nameof(correct));
+        RowWeights.Require(rowWeights, rows);
         var cs = Cpu(scores, nameof(scores)); var cl = Cpu(labels, nameof(labels)); var cc = Cpu(correct, nameof(correct));
+        var w = rowWeights is null ? default : Cpu(rowWeights, nameof(rowWeights)).Span;
         int n = 0;
         for (int r = 0; r < rows; r++)
-            if (TensorPrimitives.IndexOfMax(cs.Array.AsSpan(cs.Offset + r * cols, cols)) == cl.Array[cl.Offset + r]) n++;
+            if (TensorPrimitives.IndexOfMax(cs.Array.AsSpan(cs.Offset + r * cols, cols)) == cl.Array[cl.Offset + r] && !IsPadding(w, r, 1)) n++;
         cc.Array[cc.Offset] += n;
     }
 
