@@ -89,6 +89,9 @@ public sealed partial class IlgpuBackend
 
     /// <inheritdoc/>
     /// <remarks>The Sgd rule of <see cref="OptimizerUpdate"/>: one kernel and one formula for every plain step.</remarks>
+    public void SgdUpdate(DeviceBuffer<float> parameters, DeviceBuffer<float> gradients, int count, DeviceBuffer<int> stepValues, int rateIndex) =>
+        OptimizerUpdate(new OptimizerStep { Kind = OptimizerKind.Sgd }, stepValues, rateIndex, parameters, gradients, null, null, count);
+
     public void SgdUpdate(DeviceBuffer<float> parameters, DeviceBuffer<float> gradients, int count, float learningRate) =>
         Update(new OptimizerStep { Kind = OptimizerKind.Sgd, LearningRate = learningRate }, _dummyInt.View, -1, parameters, gradients, null, null, count);
 

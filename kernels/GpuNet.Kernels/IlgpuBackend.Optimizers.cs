@@ -21,7 +21,7 @@ public sealed partial class IlgpuBackend
     }
 
     /// <summary>The update with the per-step values at valueIndex of <paramref name="vs"/>, or, for a negative valueIndex,
-    /// those of <paramref name="step"/> itself (<see cref="SgdUpdate"/>'s learning rate by value).</summary>
+    /// those of <paramref name="step"/> itself (<see cref="SgdUpdate(DeviceBuffer{float}, DeviceBuffer{float}, int, float)"/>'s learning rate by value).</summary>
     private void Update(OptimizerStep step, IntView vs, int valueIndex, DeviceBuffer<float> parameters,
         DeviceBuffer<float> gradients, DeviceBuffer<float>? state1, DeviceBuffer<float>? state2, int count)
     {

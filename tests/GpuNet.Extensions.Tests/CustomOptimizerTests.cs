@@ -29,6 +29,19 @@ public class CustomOptimizerTests
     }
 
     [Fact]
+    public void TwoStepsWithADecayingRateEqualTheHandComputedOnes()
+    {
+        // the rate read on the device follows the schedule: lr0 = 0.1, lr1 = 0.1 x 0.5 = 0.05 (decay every step).
+        // g1 = -8, v1 = -8, w1 = 0.5 + 0.1 * 8 = 1.3; g2 = -1.6, v2 = -8.8, w2 = 1.3 + 0.05 * 8.8 = 1.74.
+        using var backend = new CpuBackend();
+        using var model = new Sequential(new Dense(1, useBias: false, kernelInitializer: new Constant(0.5f), name: "w"));
+        model.Compile(new HeavyBall(new ExponentialDecay(0.1f, decaySteps: 1, decayRate: 0.5f), 0.9f), new MeanSquaredError(), backend);
+        var data = Dataset.ForRegression("one", [2f], [3f], 1);
+        model.Fit(data, new FitOptions { Epochs = 2, BatchSize = 1 });
+        Assert.Equal(1.74f, model.GetWeights("w")[0].Data[0], 1e-5f);
+    }
+
+    [Fact]
     public void TheLectureModelTrainsAsWithTheBuiltInSgdMomentum()
     {
         // With a constant rate, PyTorch's v = m v + g; w -= lr v and Keras' v = m v - lr g; w += v take the same steps.

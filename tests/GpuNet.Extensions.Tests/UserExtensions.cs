@@ -124,9 +124,14 @@ public sealed class WeightedMse(params float[] weights) : Loss
 /// <summary>
 /// PyTorch's SGD momentum (heavy ball) written by a user with backend element-wise operations:
 /// v = m v + g; w -= lr v. With a constant rate it takes the same steps as Keras' SGD momentum (v = m v - lr g; w += v).
+/// The rate is read on the device (<see cref="Optimizer.StepLearningRate"/>), so its launches are the same every step.
 /// </summary>
-public sealed class HeavyBall(float learningRate, float momentum) : Optimizer(new ConstantLearningRate(learningRate))
+public sealed class HeavyBall(LearningRateSchedule schedule, float momentum) : Optimizer(schedule)
 {
+    public HeavyBall(float learningRate, float momentum) : this(new ConstantLearningRate(learningRate), momentum)
+    {
+    }
+
     public float Momentum { get; } = momentum;
 
     public override string Name => $"HeavyBall(lr={Schedule}, momentum={Momentum})";
@@ -139,7 +144,8 @@ public sealed class HeavyBall(float learningRate, float momentum) : Optimizer(ne
         var velocity = slots[0];
         backend.Scale(velocity, count, Momentum); // v = m v
         backend.SgdUpdate(velocity, gradients, count, -1f); // v += g
-        backend.SgdUpdate(parameters, velocity, count, LearningRate(iteration, epoch)); // w -= lr v
+        var (values, index) = StepLearningRate;
+        backend.SgdUpdate(parameters, velocity, count, values, index); // w -= lr v, the step's rate read on the device
     }
 
     public override JsonObject GetConfig() => new() { ["momentum"] = Momentum };

@@ -166,6 +166,38 @@ public class StepLaunchTests
         Assert.Equal([16, 16, 16, 16, 5, 16, 16, 16, 16, 5], counts);
     }
 
+    /// <summary>A user-written momentum rule (v = m v + g; w -= lr v) that reads its scheduled rate on the device.</summary>
+    private sealed class UserMomentum(LearningRateSchedule schedule) : Optimizer(schedule)
+    {
+        public override string Name => "user_momentum";
+
+        protected override int StateBuffers => 1;
+
+        protected override void Update(IBackend backend, DeviceBuffer<float> parameters, DeviceBuffer<float> gradients,
+            IReadOnlyList<DeviceBuffer<float>> slots, int count, long iteration, int epoch)
+        {
+            backend.Scale(slots[0], count, 0.9f);
+            backend.SgdUpdate(slots[0], gradients, count, -1f);
+            var (values, index) = StepLearningRate;
+            backend.SgdUpdate(parameters, slots[0], count, values, index);
+        }
+    }
+
+    [Fact]
+    public void AUserWrittenOptimizerWithAScheduleLaunchesTheSameCalls()
+    {
+        using var backend = new RecordingBackend();
+        using var model = new Sequential(new Dense(16, "relu"), new Dense(10, "softmax"));
+        model.Compile(new UserMomentum(new ExponentialDecay(0.05f, decaySteps: 2, decayRate: 0.7f)), new SparseCategoricalCrossentropy(), backend, seed: 1);
+        var steps = FitSteps(model, backend, Data(partial: true));
+        int length = steps[0].Length;
+        AssertIdentical([.. steps.Select(s => s[..length])], "a user-written optimizer with a schedule");
+        // the rate each step uploaded followed the schedule
+        var rates = StepUploads(model, backend).Select(LearningRate).ToList();
+        var schedule = new ExponentialDecay(0.05f, decaySteps: 2, decayRate: 0.7f);
+        Assert.Equal(Enumerable.Range(0, rates.Count).Select(i => schedule.Rate(i, 0)), rates);
+    }
+
     [Fact]
     public void AnAdamStepWithAScheduleMatchesTheHostComputedUpdate()
     {

@@ -72,6 +72,15 @@ public partial interface IBackend
         ComposedOps.SgdUpdate(this, parameters, gradients, count, learningRate);
 
     /// <summary>
+    /// Plain SGD with the learning rate read on the device: param -= stepValues[rateIndex] (float bits) * grad over the first
+    /// <paramref name="count"/> elements, so a user-written optimizer's update launches with the same arguments every step
+    /// while its schedule moves the rate. It is <see cref="OptimizerUpdate"/>'s Sgd rule, which reads the three values from
+    /// <paramref name="rateIndex"/> (the two after the rate, bias corrections, are not used).
+    /// </summary>
+    void SgdUpdate(DeviceBuffer<float> parameters, DeviceBuffer<float> gradients, int count, DeviceBuffer<int> stepValues, int rateIndex) =>
+        OptimizerUpdate(new OptimizerStep { Kind = OptimizerKind.Sgd }, stepValues, rateIndex, parameters, gradients, null, null, count);
+
+    /// <summary>
     /// Fills <paramref name="buffer"/> with uniform numbers in [low, high) from the counter-based
     /// <see cref="Philox"/> generator: element i uses counter (i, stream) and key seed, so every
     /// backend produces the same numbers (up to float rounding of the affine map).

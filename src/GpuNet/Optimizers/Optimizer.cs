@@ -122,7 +122,7 @@ public abstract class Optimizer
     /// <summary>
     /// Updates the first <paramref name="count"/> parameters from their gradients (one optimizer step): by default the built-in
     /// fused kernel of <see cref="Kind"/>. A user-written optimizer overrides it with the backend's element-wise operations
-    /// (<see cref="IBackend.Scale"/>, <see cref="IBackend.SgdUpdate"/>, <see cref="IBackend.Multiply"/>,
+    /// (<see cref="IBackend.Scale"/>, <see cref="IBackend.SgdUpdate(DeviceBuffer{float}, DeviceBuffer{float}, int, DeviceBuffer{int}, int)"/>, <see cref="IBackend.Multiply"/>,
     /// <see cref="IBackend.ColumnAffine"/>, <see cref="IBackend.Unary"/> ...), which queue device work and allocate nothing.
     /// </summary>
     /// <param name="backend">The model's backend.</param>
@@ -138,6 +138,22 @@ public abstract class Optimizer
     protected virtual void Update(IBackend backend, DeviceBuffer<float> parameters, DeviceBuffer<float> gradients,
         IReadOnlyList<DeviceBuffer<float>> slots, int count, long iteration, int epoch) =>
         backend.OptimizerUpdate(_constants, _values!.Buffer, StepValues.LearningRateIndex, parameters, gradients, _state1, _state2, count);
+
+    /// <summary>
+    /// This step's learning rate (the schedule's, times any reduction) on the device, for a user-written <see cref="Update"/>:
+    /// the graph's step values and the rate's index in them, to pass to
+    /// <see cref="IBackend.SgdUpdate(DeviceBuffer{float}, DeviceBuffer{float}, int, DeviceBuffer{int}, int)"/>, so the update
+    /// launches with the same arguments every step. <see cref="Step"/> has written and uploaded the rate before it calls Update.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">Read outside <see cref="Update"/> (before the optimizer's first step).</exception>
+    protected (DeviceBuffer<int> Values, int Index) StepLearningRate
+    {
+        get
+        {
+            var values = _values ?? throw new InvalidOperationException("The step's learning rate is on the device once Step runs: read it in Update.");
+            return (values.Buffer, StepValues.LearningRateIndex);
+        }
+    }
 
     /// <summary>Per-parameter state buffers this rule needs (0, 1 or 2).</summary>
     /// <exception cref="NotSupportedException">(When the optimizer is built) more than 2.</exception>
@@ -203,7 +219,7 @@ public abstract class Optimizer
         // a training step writes them before its upload; the update that follows finds them written
         if (_written == (values, iteration, epoch, _scale)) return false;
         _written = (values, iteration, epoch, _scale);
-        if (!UsesFusedUpdate) // a user-written rule: the rate is there for its Update, which takes it by value today
+        if (!UsesFusedUpdate) // a user-written rule: the rate is there for its Update (StepLearningRate)
             return values.SetOptimizerValues(LearningRate(iteration, epoch), 1f, 1f);
         var h = StepParameters(iteration, epoch);
         _constants = h;

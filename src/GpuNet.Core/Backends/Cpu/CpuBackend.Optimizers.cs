@@ -11,7 +11,7 @@ public sealed partial class CpuBackend
         Update(OptimizerMath.WithStepValues(constants, values[0], values[1], values[2]), parameters, gradients, state1, state2, count);
     }
 
-    /// <summary>The update with every hyperparameter of <paramref name="step"/> (<see cref="SgdUpdate"/>'s learning rate by value).</summary>
+    /// <summary>The update with every hyperparameter of <paramref name="step"/> (<see cref="SgdUpdate(DeviceBuffer{float}, DeviceBuffer{float}, int, float)"/>'s learning rate by value).</summary>
     private void Update(in OptimizerStep step, DeviceBuffer<float> parameters, DeviceBuffer<float> gradients,
         DeviceBuffer<float>? state1, DeviceBuffer<float>? state2, int count)
     {

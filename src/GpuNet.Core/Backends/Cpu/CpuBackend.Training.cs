@@ -146,6 +146,9 @@ public sealed partial class CpuBackend
         }
     }
 
+    public void SgdUpdate(DeviceBuffer<float> parameters, DeviceBuffer<float> gradients, int count, DeviceBuffer<int> stepValues, int rateIndex) =>
+        OptimizerUpdate(new OptimizerStep { Kind = OptimizerKind.Sgd }, stepValues, rateIndex, parameters, gradients, null, null, count);
+
     public void SgdUpdate(DeviceBuffer<float> parameters, DeviceBuffer<float> gradients, int count, float learningRate)
     {
         Update(new OptimizerStep { Kind = OptimizerKind.Sgd, LearningRate = learningRate }, parameters, gradients, null, null, count);
