@@ -145,7 +145,7 @@ public static class Plots
         {
             var b = diagram.Boxes[i];
             var box = plot.Add.Rectangle(b.X, b.X + b.Width, h - b.Y - b.Height, h - b.Y);
-            box.FillStyle.Color = i == 0 ? ScottPlot.Color.FromHex("#eef3fb") : ScottPlot.Color.FromHex("#f7f7f7");
+            box.FillStyle.Color = b.IsInput ? ScottPlot.Color.FromHex("#eef3fb") : ScottPlot.Color.FromHex("#f7f7f7");
             box.LineStyle.Color = ScottPlot.Color.FromHex("#444444");
             for (int l = 0; l < b.Lines.Count; l++)
             {

@@ -190,6 +190,9 @@ public class AutogradTests(AutogradBackends backends) : IClassFixture<AutogradBa
         new("softmax fixed", (g, l) => g.Softmax(l.P)),
         new("concatenate fixed", (g, l) => g.Concatenate(l.M, l.N)),
         new("concatenate batch", (g, l) => g.Concatenate(g.MatMul(l.X, l.K), l.X)),
+        new("slice columns batch", (g, l) => g.SliceColumns(l.X, 1, 3)),
+        // two blocks of one fixed tensor, its column 2 in neither
+        new("slice columns fixed", (g, l) => g.Concatenate(g.SliceColumns(l.M, 3, 2), g.SliceColumns(l.M, 0, 2))),
         new("chain", (g, l) => g.Log(g.Add(g.Constant(1f), g.Exp(g.Multiply(g.MatMul(l.X, l.K), l.S))))),
     ];
 

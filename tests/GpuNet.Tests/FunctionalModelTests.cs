@@ -136,9 +136,11 @@ public sealed class FunctionalModelTests : IDisposable
         e = Assert.Throws<ArgumentException>(() => Functional.Model(x, new Dense(3).Apply(other)));
         Assert.Contains("another input", e.Message);
 
-        var shared = new Dense(6);
-        var twice = shared.Apply(shared.Apply(x));
+        // a Dense layer applied twice is shared (FunctionalInputsAndSharingTests); batch normalization's statistics cannot be
+        var norm = new BatchNormalization(name: "bn");
+        var twice = norm.Apply(new Dense(6).Apply(norm.Apply(x)));
         e = Assert.Throws<ArgumentException>(() => Functional.Model(x, twice));
-        Assert.Contains("applied twice", e.Message);
+        Assert.Contains("Layer 'bn' (BatchNormalization) is applied 2 times", e.Message);
+        Assert.Contains("Create one layer per use", e.Message);
     }
 }

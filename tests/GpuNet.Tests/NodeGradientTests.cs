@@ -144,6 +144,40 @@ public class NodeGradientTests
         }, "l1l2", seed: 8); // a seed whose weights all lie farther than h from the |w| kink at 0
 
     [Fact]
+    public void SliceColumns() =>
+        // two overlapping blocks of x and a column (5) no block takes: its gradient is 0, not the last step's
+        Check((g, x) =>
+        {
+            var first = g.Add(new SliceColumnsNode(g, "s1", x, 0, 3)).Output;
+            var second = g.Add(new SliceColumnsNode(g, "s2", x, 2, 3)).Output;
+            return new SoftmaxCrossEntropyLoss(g, Affine(g, g.Concatenate(first, second), 3));
+        }, "slice columns");
+
+    [Fact]
+    public void AffineSharingItsParametersAddsBothGradients() =>
+        // the Siamese pattern on the graph: one kernel and bias applied to two column blocks of x
+        Check((g, x) =>
+        {
+            var first = g.Add(new AffineNode(g, "d", g.SliceColumns(x, 0, 3), 4));
+            var second = g.Add(new AffineNode(g, "d[1]", g.SliceColumns(x, 3, 3), first.Weights, first.Bias));
+            var joined = g.Concatenate(g.Add(new ActivationNode(g, "t", first.Output, ActivationKind.Tanh)).Output, second.Output);
+            return new SoftmaxCrossEntropyLoss(g, Affine(g, joined, 3, "out"));
+        }, "shared affine");
+
+    [Fact]
+    public void SliceColumnsAndASharedAffineRejectWhatDoesNotFit()
+    {
+        using var backend = new CpuBackend();
+        using var g = new ComputationGraph(backend, 2);
+        var x = g.CreateTensor("x", 7);
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => g.SliceColumns(x, 5, 3));
+        Assert.Contains("Cannot take 3 columns from column 5 of 'x', whose rows have 7 values", e.Message);
+        var dense = g.Add(new AffineNode(g, "d", x, 3));
+        var other = Assert.Throws<ArgumentException>(() => new AffineNode(g, "d[1]", g.SliceColumns(x, 0, 4), dense.Weights, dense.Bias));
+        Assert.Contains("shares kernel 'd/kernel' [7 x 3], which maps 7 features", other.Message);
+    }
+
+    [Fact]
     public void MaxoutRejectsPiecesThatDoNotDivideTheWidth()
     {
         using var backend = new CpuBackend();

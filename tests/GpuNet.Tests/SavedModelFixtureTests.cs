@@ -1,6 +1,7 @@
 using System.Text.Json;
 using GpuNet.Backends;
 using GpuNet.Data;
+using GpuNet.Graph;
 using GpuNet.Models;
 using Xunit;
 
@@ -45,5 +46,32 @@ public sealed class SavedModelFixtureTests
         var history = model.Fit(Datasets.Mnist10k().Train.Range(0, 640), new FitOptions { Epochs = 1, BatchSize = 64 });
         Assert.Equal(110, model.Iterations);
         Assert.True(double.IsFinite(history.Epochs[0].Loss));
+    }
+
+    /// <summary>
+    /// A functional model saved before several inputs and shared layers (Data/functional-one-input.safetensors, see
+    /// Data/SOURCE.md: its config lists one input at node 0 and has no "input_nodes") loads with its shape, summary and predictions.
+    /// </summary>
+    [Fact]
+    public void AFunctionalModelSavedWithOneInputBeforeSeveralInputsLoadsWithItsPredictions()
+    {
+        using var backend = new CpuBackend();
+        using var model = Sequential.Load(Fixture("functional-one-input.safetensors"), backend);
+        Assert.Equal(new Shape(2, 3), model.InputShape);
+        Assert.Equal(8, model.Iterations);
+        string summary = model.Summary();
+        Assert.Contains("Model: \"branched\" (functional)", summary);
+        Assert.Matches(@"input \(InputLayer\) +\(None, 2, 3\) +0", summary);
+        Assert.Matches(@"add_2 \(Add\) +\(None, 8\) +0 +concatenate_1, h", summary);
+        Assert.Contains("Total params: 155 ", summary); // 6*8+8 + 2 (8*4+4) + 8*3+3
+
+        var p = model.Predict(TestData.Blobs(20, 9).Features);
+        var expected = JsonSerializer.Deserialize<float[]>(File.ReadAllText(Fixture("functional-one-input-expected.json")))!;
+        Assert.Equal(expected.Length, p.Length);
+        for (int i = 0; i < p.Length; i++) Assert.True(Math.Abs(expected[i] - p[i]) <= 1e-6 + 1e-5 * Math.Abs(expected[i]), $"probability {i}: {p[i]} vs {expected[i]}");
+
+        // it trains on
+        model.Fit(TestData.Blobs(60, 2), new FitOptions { Epochs = 1, BatchSize = 32 });
+        Assert.Equal(10, model.Iterations);
     }
 }

@@ -25,6 +25,36 @@ public sealed class AffineNode : Node
         Output = graph.CreateTensor($"{name}/output", input.Shape.WithLast(units));
     }
 
+    /// <summary>
+    /// An affine map with the weights of another: <paramref name="weights"/> (In x Out) and <paramref name="bias"/> (1 x Out)
+    /// are parameters an earlier node created (a shared layer applied again, Keras' Siamese pattern). Both nodes read the
+    /// same values, and their backward rules add their contributions into the same gradients (each asks
+    /// <see cref="StepContext.Accumulate(Parameter)"/>), so the gradient is the sum over every use.
+    /// </summary>
+    /// <exception cref="ArgumentException">The input's last dimension is not the kernel's rows, or the bias does not have the kernel's columns.</exception>
+    public AffineNode(ComputationGraph graph, string name, Tensor input, Parameter weights, Parameter? bias)
+    {
+        ArgumentNullException.ThrowIfNull(graph);
+        ArgumentNullException.ThrowIfNull(input);
+        ArgumentNullException.ThrowIfNull(weights);
+        if (input.Shape.Last != weights.Rows)
+            throw new ArgumentException(
+                $"'{name}' shares kernel '{weights.Name}' [{weights.Rows} x {weights.Cols}], which maps {weights.Rows} features, but its input '{input.Name}' {input.Shape.WithBatch()} has {input.Shape.Last} on its last axis.",
+                nameof(input));
+        if (bias is not null && (bias.Rows != 1 || bias.Cols != weights.Cols))
+            throw new ArgumentException($"Bias '{bias.Name}' [{bias.Rows} x {bias.Cols}] does not go with kernel '{weights.Name}' [{weights.Rows} x {weights.Cols}]; it needs [1 x {weights.Cols}].", nameof(bias));
+        Input = input;
+        InFeatures = weights.Rows;
+        RowsPerSample = input.Cols / InFeatures;
+        Weights = weights;
+        Bias = bias;
+        SharesParameters = true;
+        Output = graph.CreateTensor($"{name}/output", input.Shape.WithLast(weights.Cols));
+    }
+
+    /// <summary>True when the weights belong to an earlier node (made by the constructor that takes them).</summary>
+    public bool SharesParameters { get; }
+
     public Tensor Input { get; }
     public Parameter Weights { get; }
     public Parameter? Bias { get; }

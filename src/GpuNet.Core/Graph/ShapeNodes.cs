@@ -40,6 +40,56 @@ public sealed class ReshapeNode : Node
     public override void Backward(StepContext context) { }
 }
 
+/// <summary>
+/// Y = X[:, offset : offset + count]: a block of <see cref="Count"/> columns of each row of X, starting at column
+/// <see cref="Offset"/> (a functional model's input taken from the model's joined input row). Unlike a reshape, Y has its own
+/// buffers: forward copies the block with <see cref="Backends.IBackend.CopyColumns"/>.
+/// </summary>
+/// <remarks>
+/// Backward: dX[:, offset : offset + count] += dY, and nothing for X's other columns. The first contribution of a step to
+/// dX clears all of dX first, so the columns no slice covers hold zero, not the last step's gradient.
+/// </remarks>
+public sealed class SliceColumnsNode : Node
+{
+    /// <summary>Row by row: padding rows change nothing for the real ones.</summary>
+    public override bool HandlesPaddedRows => true;
+
+    public SliceColumnsNode(ComputationGraph graph, string name, Tensor input, int offset, int count)
+    {
+        ArgumentNullException.ThrowIfNull(graph);
+        ArgumentNullException.ThrowIfNull(input);
+        if (count < 1 || offset < 0 || offset > input.Cols - count)
+            throw new ArgumentOutOfRangeException(nameof(count),
+                $"Cannot take {count} columns from column {offset} of '{input.Name}', whose rows have {input.Cols} values: " +
+                $"the block must lie within columns 0..{input.Cols - 1} and hold at least one column.");
+        Input = input;
+        Offset = offset;
+        Count = count;
+        bool grad = input.RequiresGrad;
+        Output = input.FollowsBatch
+            ? graph.CreateTensor($"{name}/output", count, grad)
+            : graph.CreateFixedTensor($"{name}/output", input.MaxRows, count, grad);
+    }
+
+    public Tensor Input { get; }
+
+    /// <summary>The first column taken.</summary>
+    public int Offset { get; }
+
+    /// <summary>The columns taken: the output's width.</summary>
+    public int Count { get; }
+
+    public override void Forward(StepContext ctx) =>
+        ctx.Backend.CopyColumns(Input.Value, Input.Cols, Offset, Output.Value, Count, 0, Output.ActiveRows(ctx), Count, accumulate: false);
+
+    public override void Backward(StepContext ctx)
+    {
+        if (!ctx.HasGradient(Output) || Input.Grad is null) return;
+        if (!ctx.Accumulate(Input)) ctx.Backend.Fill(Input.Grad, 0f); // the other columns get no gradient from this node
+        ctx.Backend.CopyColumns(Output.Grad!, Count, 0, Input.Grad, Input.Cols, Offset, Output.ActiveRows(ctx), Count, accumulate: true);
+    }
+}
+
 public sealed partial class ComputationGraph
 {
     /// <summary>
@@ -66,5 +116,18 @@ public sealed partial class ComputationGraph
     {
         ArgumentNullException.ThrowIfNull(x);
         return x.Shape.Rank == 1 ? x : Add(new ReshapeNode($"flatten{_nodes.Count}", x, x.Shape.Flatten())).Output;
+    }
+
+    /// <summary>
+    /// Columns <paramref name="offset"/> to <paramref name="offset"/> + <paramref name="count"/> - 1 of each row of
+    /// <paramref name="x"/> (NumPy's <c>x[:, offset:offset + count]</c>), as a flat row of <paramref name="count"/> values:
+    /// a copy, whose gradient flows back into that block of x's columns. The inverse of <see cref="Concatenate"/>.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The block does not lie within x's columns, or is empty.</exception>
+    /// <example><c>var left = g.SliceColumns(x, 0, 6); var right = g.SliceColumns(x, 6, 3); // x is (None, 9)</c></example>
+    public Tensor SliceColumns(Tensor x, int offset, int count)
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        return Add(new SliceColumnsNode(this, $"slice{_nodes.Count}", x, offset, count)).Output;
     }
 }

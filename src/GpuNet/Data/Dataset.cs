@@ -78,6 +78,56 @@ public sealed class Dataset
             { Targets = targets, TargetCount = classCount, HasClassTargets = true, IsMultiLabel = multiLabel ?? sumsDiffer };
     }
 
+    /// <summary>
+    /// One feature row per sample from one array per input: each sample's values of input 0, then of input 1 ..., side by
+    /// side, as a functional model with several inputs (<see cref="Models.Functional.Model(Models.SymbolicTensor[], Models.SymbolicTensor, string?)"/>)
+    /// takes them, in the order of its inputs. The result is the features of a <see cref="Dataset"/> (FeatureCount the sum of the
+    /// widths) or the rows for <see cref="Models.Sequential.Predict"/>.
+    /// </summary>
+    /// <param name="inputs">Each input's values, samples x Features, row-major (an image input's Features is its size, 28 * 28).</param>
+    /// <returns>samples x (sum of Features), row-major.</returns>
+    /// <exception cref="ArgumentException">No input; a width below 1; values that are not whole rows of their width; or
+    /// inputs with different numbers of samples. The message names the input and its counts.</exception>
+    /// <example><c>var features = Dataset.JoinFeatures((left, 6), (right, 3)); // 9 values per sample</c></example>
+    public static float[] JoinFeatures(params (float[] Values, int Features)[] inputs)
+    {
+        ArgumentNullException.ThrowIfNull(inputs);
+        if (inputs.Length == 0)
+            throw new ArgumentException("JoinFeatures needs at least one input: (values, features per sample) for each of the model's inputs.", nameof(inputs));
+        long samples = -1, width = 0;
+        for (int i = 0; i < inputs.Length; i++)
+        {
+            var (values, features) = inputs[i];
+            if (values is null)
+                throw new ArgumentException($"Input {i}'s values are null; give an array of samples x features values.", nameof(inputs));
+            if (features < 1)
+                throw new ArgumentException($"Input {i} has {features} features per sample; each input needs at least 1.", nameof(inputs));
+            if (values.Length % features != 0)
+                throw new ArgumentException(
+                    $"Input {i} has {values.Length} values, which are not whole samples of {features} features ({values.Length / features} samples and {values.Length % features} values over).",
+                    nameof(inputs));
+            long rows = values.Length / features;
+            if (samples >= 0 && rows != samples)
+                throw new ArgumentException(
+                    $"Input {i} has {rows} samples ({values.Length} values of {features} features), but input 0 has {samples} " +
+                    $"({inputs[0].Values.Length} values of {inputs[0].Features} features): every input needs one row per sample, the same samples in the same order.",
+                    nameof(inputs));
+            samples = rows;
+            width += features;
+        }
+        if (samples * width > Array.MaxLength)
+            throw new ArgumentException($"{samples:N0} samples of {width:N0} features make more values than one array holds.", nameof(inputs));
+        var joined = new float[samples * width];
+        int offset = 0;
+        foreach (var (values, features) in inputs)
+        {
+            for (long r = 0; r < samples; r++)
+                values.AsSpan((int)(r * features), features).CopyTo(joined.AsSpan((int)(r * width + offset), features));
+            offset += features;
+        }
+        return joined;
+    }
+
     public string Name { get; }
 
     /// <summary>True for a set made by <see cref="WithTargets"/>: classes given as rows of probabilities.</summary>

@@ -40,7 +40,8 @@ public sealed class Dense : Layer
     public Initializer BiasInitializer { get; }
     public Regularizer? KernelRegularizer { get; }
 
-    /// <summary>The affine node once the model is built (its weights, for LSUV and inspection).</summary>
+    /// <summary>The affine node once the model is built (its weights, for LSUV and inspection); for a layer shared in a
+    /// functional model, the node of its first application, which owns the weights the later ones use.</summary>
     public AffineNode? Node { get; private set; }
 
     public override string TypeName => "Dense";
@@ -72,8 +73,18 @@ public sealed class Dense : Layer
     internal override IEnumerable<LayerWeight> BuiltWeights =>
         Node is null ? [] : Node.Bias is null ? [LayerWeight.Of(Node.Weights)] : [LayerWeight.Of(Node.Weights), LayerWeight.Of(Node.Bias)];
 
+    /// <summary>A Dense layer is shared over inputs whose last axis has the kernel's In features.</summary>
+    internal override string? SharingRefusal(Shape first, Shape later) => first.Last == later.Last ? null
+        : $"its kernel maps the {first.Last} features on the last axis of its first input {first.WithBatch()}, but it is also applied to {later.WithBatch()}";
+
     internal override Tensor Build(ComputationGraph graph, Tensor input, BuildContext context)
     {
+        if (IsSharedApplication)
+        {
+            // applied again in a functional model: the first application's kernel and bias, initialized and regularized once
+            var again = graph.Add(new AffineNode(graph, NodeName, input, Node!.Weights, Node.Bias));
+            return AddActivation(graph, NodeName + "/" + Activation.Name, again.Output, Activation);
+        }
         var affine = graph.Add(new AffineNode(graph, Name, input, Units, UseBias));
         Node = affine;
         int fanIn = affine.InFeatures;
@@ -110,7 +121,7 @@ public sealed class ActivationLayer(Activation activation, string? name = null) 
     public override long ParameterCount(int inputSize) => 0;
 
     internal override Tensor Build(ComputationGraph graph, Tensor input, BuildContext context) =>
-        AddActivation(graph, Name, input, Activation);
+        AddActivation(graph, NodeName, input, Activation);
 }
 
 /// <summary>

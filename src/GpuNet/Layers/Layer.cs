@@ -18,6 +18,7 @@ public abstract class Layer
     private static int _counter;
     private readonly List<Parameter> _weights = [];
     private Shape? _builtInputShape;
+    private int _application; // which application of a shared layer is being built: 0 the first (the one that creates the weights)
 
     protected Layer(string? name) => Name = name ?? $"{DefaultName}_{Interlocked.Increment(ref _counter)}";
 
@@ -53,13 +54,34 @@ public abstract class Layer
 
     /// <summary>
     /// This layer on <paramref name="input"/> in a functional model (Keras' <c>layer(x)</c>): the symbolic tensor it makes,
-    /// for <see cref="Models.Functional.Model"/>. Each layer object is applied once.
+    /// for <see cref="Models.Functional.Model(Models.SymbolicTensor, Models.SymbolicTensor, string?)"/>. Applying the same
+    /// layer object again shares it (Keras' shared layers, the Siamese pattern): its weights are created once and used by
+    /// every application, and training adds up the gradients of all of them. Layers with moving or adapted statistics
+    /// (<see cref="BatchNormalization"/>, <see cref="Normalization"/>) cannot be shared; the model refuses them.
     /// </summary>
     public Models.SymbolicTensor Apply(Models.SymbolicTensor input)
     {
         ArgumentNullException.ThrowIfNull(input);
         return new Models.SymbolicTensor(OutputShape(input.Shape), Models.SymbolicKind.Layer, this, [input]);
     }
+
+    /// <summary>True while the layer builds its second or later application in a functional model: it must reuse the weights
+    /// its first application created in this graph, not create others.</summary>
+    private protected bool IsSharedApplication => _application > 0;
+
+    /// <summary>The name of the nodes the application being built adds: the layer's <see cref="Name"/>, and "name[k]" for its
+    /// (k+1)-th application in a functional model (graph and ONNX tensor names stay unique; the weights keep the layer's name).</summary>
+    private protected string NodeName => _application == 0 ? Name : $"{Name}[{_application}]";
+
+    /// <summary>
+    /// Why this layer cannot be applied again to samples of <paramref name="later"/> after its first application to samples
+    /// of <paramref name="first"/> in the same functional model (a shared layer), or null when it can. By default a layer
+    /// without weights or statistics can be applied to anything, and one with weights (a user-written layer) to the same shape
+    /// only, since its Build created them for that shape.
+    /// </summary>
+    internal virtual string? SharingRefusal(Shape first, Shape later) =>
+        first == later || ParameterCount(first) + StatisticCount(first) == 0 ? null
+            : $"its weights were built for input {first.WithBatch()}, but it is also applied to {later.WithBatch()}";
 
     /// <summary>The activation applied last, if the layer has one (the loss may fuse a final softmax or sigmoid).</summary>
     public virtual Activation? OutputActivation => null;
@@ -69,10 +91,21 @@ public abstract class Layer
     /// gives the output the row shape <see cref="OutputShape"/> promises, as a view when the nodes made a flat row of that size.
     /// </summary>
     /// <exception cref="ArgumentException">The layer cannot take the input's shape (the message says what to add).</exception>
-    internal Tensor BuildShaped(ComputationGraph graph, Tensor input, BuildContext context)
+    /// <param name="application">0 for the layer's first application in this graph (it creates the weights), k for its
+    /// (k+1)-th in a functional model, which reuses the weights the first one created and names its nodes <see cref="NodeName"/>.</param>
+    internal Tensor BuildShaped(ComputationGraph graph, Tensor input, BuildContext context, int application = 0)
     {
         var expected = OutputShape(input.Shape);
-        var output = Build(graph, input, context);
+        Tensor output;
+        _application = application;
+        try
+        {
+            output = Build(graph, input, context);
+        }
+        finally
+        {
+            _application = 0;
+        }
         if (output.Shape == expected) return output;
         if (output.Cols != expected.Size)
             throw new InvalidOperationException(
@@ -85,9 +118,13 @@ public abstract class Layer
     /// <remarks>The built-in layers override it; for a user-written layer it runs <see cref="Build(LayerBuilder)"/> then <see cref="Call"/>.</remarks>
     internal virtual Tensor Build(ComputationGraph graph, Tensor input, BuildContext context)
     {
-        _weights.Clear();
-        Build(new LayerBuilder(this, graph, context, input.Shape, _weights));
-        _builtInputShape = input.Shape;
+        if (!IsSharedApplication)
+        {
+            _weights.Clear();
+            Build(new LayerBuilder(this, graph, context, input.Shape, _weights));
+            _builtInputShape = input.Shape;
+        }
+        // a shared layer applied again: Call on the weight tensors its first application's Build created (Keras calls call once per use)
         var output = Call(graph, input)
             ?? throw new InvalidOperationException($"Layer '{Name}' ({GetType().Name}): Call returned null; return the layer's output tensor.");
         var expected = OutputShape(input.Shape);
@@ -101,7 +138,9 @@ public abstract class Layer
     /// <summary>
     /// Creates the layer's weights (Keras' <c>build</c>): call <see cref="LayerBuilder.AddWeight"/> for each and keep the
     /// tensors it returns for <see cref="Call"/>. Runs each time the model builds its graph (the input width is
-    /// <see cref="LayerBuilder.InputSize"/>), and on a graph without a device when <see cref="ParameterCount(Shape)"/> counts the weights.
+    /// <see cref="LayerBuilder.InputSize"/>), once per graph even when a functional model applies the layer several times
+    /// (each application calls Call on these weights, which must then take inputs of the same shape), and on a graph
+    /// without a device when <see cref="ParameterCount(Shape)"/> counts the weights.
     /// </summary>
     /// <remarks>The built-in layers do not use it. The default creates no weights.</remarks>
     protected virtual void Build(LayerBuilder builder) { }
@@ -112,7 +151,8 @@ public abstract class Layer
     /// <see cref="ComputationGraph.Multiply"/>, <see cref="ComputationGraph.Relu"/>, an <see cref="Activation.Apply"/> ...) on it and
     /// the weights from <see cref="Build(LayerBuilder)"/>: Keras' <c>call</c>. It must return a batch x <see cref="OutputSize"/> tensor.
     /// </summary>
-    /// <remarks>It runs once, when the graph is built; the nodes it adds then run every step without allocating.
+    /// <remarks>It runs when the graph is built: once, or once per application of a layer shared in a functional model (each
+    /// time on the same weights, which Build created once); the nodes it adds then run every step without allocating.
     /// A layer written this way reports no <see cref="OutputActivation"/> (apply any activation inside Call).</remarks>
     /// <exception cref="NotSupportedException">The layer overrides neither this nor the internal build (a subclass must override Call).</exception>
     protected virtual Tensor Call(ComputationGraph graph, Tensor input) =>

@@ -31,7 +31,7 @@ public sealed class Dropout : Layer
     public override long ParameterCount(int inputSize) => 0;
 
     internal override Tensor Build(ComputationGraph graph, Tensor input, BuildContext context) =>
-        graph.Add(new DropoutNode(graph, Name, input, Rate, context.Seed, context.NextPurpose())).Output;
+        graph.Add(new DropoutNode(graph, NodeName, input, Rate, context.Seed, context.NextPurpose())).Output; // a mask of its own per application
 }
 
 /// <summary>
@@ -67,6 +67,10 @@ public sealed class BatchNormalization(float momentum = 0.99f, float epsilon = 1
         LayerWeight.Of(Node.Gamma), LayerWeight.Of(Node.Beta),
         LayerWeight.Statistic($"{Name}/moving_mean", Node.RunningMean), LayerWeight.Statistic($"{Name}/moving_variance", Node.RunningVariance),
     ];
+
+    /// <summary>Never shared: its moving statistics follow one input.</summary>
+    internal override string? SharingRefusal(Shape first, Shape later) =>
+        "its moving mean and variance follow the batches of one input, so it cannot be shared";
 
     internal override Tensor Build(ComputationGraph graph, Tensor input, BuildContext context)
     {
@@ -158,6 +162,10 @@ public sealed class Normalization(string? name = null) : Layer(name)
     /// <summary>Adapts to a dataset's features (see <see cref="Adapt(ReadOnlySpan{float}, int, bool)"/>).</summary>
     public Normalization Adapt(Data.Dataset data, bool perFeature = true) => Adapt(data.Features, data.FeatureCount, perFeature);
 
+    /// <summary>Never shared: its statistics were adapted to one input.</summary>
+    internal override string? SharingRefusal(Shape first, Shape later) =>
+        "its mean and variance were adapted to one input, so it cannot be shared";
+
     internal override Tensor Build(ComputationGraph graph, Tensor input, BuildContext context)
     {
         if (_mean is null || _variance is null)
@@ -210,8 +218,17 @@ public sealed class Maxout : Layer
 
     internal override IEnumerable<LayerWeight> BuiltWeights => _affine is null ? [] : [LayerWeight.Of(_affine.Weights), LayerWeight.Of(_affine.Bias!)];
 
+    /// <summary>A Maxout layer is shared over flat inputs of the width its kernel maps.</summary>
+    internal override string? SharingRefusal(Shape first, Shape later) => first.Size == later.Size ? null
+        : $"its kernel maps {first.Size} features (its first input {first.WithBatch()}), but it is also applied to {later.WithBatch()}";
+
     internal override Tensor Build(ComputationGraph graph, Tensor input, BuildContext context)
     {
+        if (IsSharedApplication)
+        {
+            var again = graph.Add(new AffineNode(graph, NodeName + "/linear", input, _affine!.Weights, _affine.Bias));
+            return graph.Add(new MaxoutNode(graph, NodeName, again.Output, Pieces)).Output;
+        }
         var affine = graph.Add(new AffineNode(graph, Name + "/linear", input, Units * Pieces));
         _affine = affine;
         context.Initialize(affine.Weights, new Initializers.GlorotUniform(), input.Cols, Units);

@@ -39,7 +39,7 @@ public sealed class Rescaling : Layer
     internal override Tensor Build(ComputationGraph graph, Tensor input, BuildContext context)
     {
         // a per-column affine map with every column's scale and shift the same (its backward is dx = dy scale)
-        var node = graph.Add(new ColumnAffineNode(graph, Name, input));
+        var node = graph.Add(new ColumnAffineNode(graph, NodeName, input));
         context.AfterSeal.Add(() =>
         {
             graph.Backend.Fill(node.ScaleBuffer, Scale);

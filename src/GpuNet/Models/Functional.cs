@@ -7,7 +7,7 @@ namespace GpuNet.Models;
 /// <summary>
 /// A tensor of a model under construction with the functional API (Keras' KerasTensor): the model's input, or what a
 /// layer (<see cref="Layer.Apply"/>), <see cref="Functional.Add"/> or <see cref="Functional.Concatenate"/> makes of others.
-/// It holds no values; <see cref="Functional.Model"/> turns the graph of them into a model.
+/// It holds no values; <see cref="Functional.Model(SymbolicTensor[], SymbolicTensor, string?)"/> turns the graph of them into a model.
 /// </summary>
 public sealed class SymbolicTensor
 {
@@ -38,7 +38,8 @@ public sealed class SymbolicTensor
 internal enum SymbolicKind { Input, Layer, Add, Concatenate }
 
 /// <summary>
-/// Keras' functional API: models that are graphs of layers, not only stacks: branches, a residual add, a concatenation.
+/// Keras' functional API: models that are graphs of layers, not only stacks: branches, a residual add, a concatenation,
+/// several inputs, and layers shared between branches.
 /// </summary>
 /// <example>
 /// <code>
@@ -50,11 +51,19 @@ internal enum SymbolicKind { Input, Layer, Add, Concatenate }
 /// var y = new Dense(10, "softmax").Apply(Functional.Add(joined, h)); // a residual connection
 /// using var model = Functional.Model(x, y);                  // compile, fit, evaluate, save as any model
 /// </code>
+/// Two inputs through one shared layer (a Siamese model); the model's rows are the two inputs side by side:
+/// <code>
+/// var left = Functional.Input(6); var right = Functional.Input(6);
+/// var encoder = new Dense(16, "relu");                       // one kernel and bias ...
+/// var pair = Functional.Concatenate(encoder.Apply(left), encoder.Apply(right)); // ... used twice
+/// using var siamese = Functional.Model([left, right], new Dense(1, "sigmoid").Apply(pair));
+/// siamese.Predict(Dataset.JoinFeatures((leftRows, 6), (rightRows, 6)));
+/// </code>
 /// </example>
 public static class Functional
 {
     /// <summary>
-    /// The model's input: samples of <paramref name="shape"/>, batch not included (Keras' <c>Input(shape=...)</c>):
+    /// A model input: samples of <paramref name="shape"/>, batch not included (Keras' <c>Input(shape=...)</c>):
     /// <c>Input(784)</c> for rows of 784 features, <c>Input(28, 28)</c> for images (then a <see cref="Flatten"/>, or a Dense on the last axis).
     /// </summary>
     /// <exception cref="ArgumentException">No dimension, or one below 1.</exception>
@@ -89,27 +98,70 @@ public static class Functional
     /// The model from <paramref name="input"/> to <paramref name="output"/> (Keras' <c>Model(inputs, outputs)</c>): a
     /// <see cref="Sequential"/> whose one layer is the graph, so it compiles, fits, evaluates, predicts, freezes layers
     /// (by their names), saves and loads as any model. Its summary lists every layer with the layers it is connected to.
+    /// A layer applied more than once is shared: one set of weights, used by every application.
     /// </summary>
-    /// <exception cref="ArgumentException">The output does not depend on the input, or a layer is applied twice.</exception>
-    public static Sequential Model(SymbolicTensor input, SymbolicTensor output, string? name = null) =>
-        new(new FunctionalBlock(input, output, name));
+    /// <exception cref="ArgumentException">The output does not depend on the input, depends on another input, or applies
+    /// a layer that cannot be shared (batch or adapted normalization) more than once.</exception>
+    public static Sequential Model(SymbolicTensor input, SymbolicTensor output, string? name = null)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        return new(new FunctionalBlock([input], output, name));
+    }
+
+    /// <summary>
+    /// The model from several <paramref name="inputs"/> to <paramref name="output"/> (Keras' <c>Model([x1, x2], y)</c>).
+    /// The model takes one row per sample: the inputs' values side by side, in the order given (input 0's features, then
+    /// input 1's ...), so a <see cref="Data.Dataset"/>'s features and <see cref="Sequential.Predict"/>'s rows are that
+    /// concatenation; <see cref="Data.Dataset.JoinFeatures"/> builds them from one array per input. Inside, each input is
+    /// its block of columns of the row, in its own shape. The ONNX export has the same one input.
+    /// </summary>
+    /// <exception cref="ArgumentException">No inputs; an input given twice or not made by <see cref="Input"/>; an input the
+    /// output does not depend on; an output that depends on an input not in the list; a layer that cannot be shared applied
+    /// more than once. The message says what to change.</exception>
+    public static Sequential Model(SymbolicTensor[] inputs, SymbolicTensor output, string? name = null) =>
+        new(new FunctionalBlock(inputs, output, name));
 }
+
+/// <summary>One node of a functional model as its summary and diagram show it.</summary>
+/// <param name="Name">"input" (or "input_1", "input_2" ... for several inputs), a layer's name ("name[1]" for the second
+/// application of a shared layer, "name[2]" for the third ...), "add_3" and the like for the merges.</param>
+/// <param name="ConnectedTo">The names of the nodes it reads.</param>
+/// <param name="Application">For a layer's node, which application of the layer it is (0: the first, which owns the weights).</param>
+internal sealed record FunctionalNode(SymbolicTensor Tensor, string Name, IReadOnlyList<string> ConnectedTo, int Application);
 
 /// <summary>
 /// The graph of a functional model as one layer of a <see cref="Sequential"/>: it builds its layers in topological order,
-/// each on the graph tensors of its inputs, and the merges as autograd operations (AddNode, ConcatNode).
+/// each on the graph tensors of its inputs, and the merges as autograd operations (AddNode, ConcatNode). With several
+/// inputs the model's input row is their values side by side, and each input is a SliceColumnsNode of it (reshaped to the
+/// input's shape). A layer applied more than once builds its weights at its first application; the later ones add nodes
+/// that use the same parameters, so the gradients of every use add up in them.
 /// </summary>
 internal sealed class FunctionalBlock : Layer
 {
-    private readonly SymbolicTensor[] _order; // topological: the input first, the output last
+    private readonly SymbolicTensor[] _inputs;
+    private readonly SymbolicTensor[] _order; // topological: the inputs first (in the order given), the output last
 
-    public FunctionalBlock(SymbolicTensor input, SymbolicTensor output, string? name) : base(name)
+    public FunctionalBlock(IReadOnlyList<SymbolicTensor> inputs, SymbolicTensor output, string? name) : base(name)
     {
-        ArgumentNullException.ThrowIfNull(input);
+        ArgumentNullException.ThrowIfNull(inputs);
         ArgumentNullException.ThrowIfNull(output);
-        if (input.Kind != SymbolicKind.Input)
-            throw new ArgumentException("The model's input must come from Functional.Input(features).", nameof(input));
-        var order = new List<SymbolicTensor>();
+        if (inputs.Count == 0)
+            throw new ArgumentException("A model needs at least one input: Functional.Model([x], y) with x = Functional.Input(features).", nameof(inputs));
+        bool several = inputs.Count > 1;
+        var position = new Dictionary<SymbolicTensor, int>(ReferenceEqualityComparer.Instance);
+        for (int i = 0; i < inputs.Count; i++)
+        {
+            var input = inputs[i] ?? throw new ArgumentNullException(nameof(inputs), $"Input {i} of the model is null.");
+            if (input.Kind != SymbolicKind.Input)
+                throw new ArgumentException(several
+                    ? $"Input {i} of the model ({input}) is not a model input: every input must come from Functional.Input(shape)."
+                    : "The model's input must come from Functional.Input(features).", nameof(inputs));
+            if (!position.TryAdd(input, i))
+                throw new ArgumentException(
+                    $"Inputs {position[input]} and {i} of the model are the same tensor {input.Shape.WithBatch()}: give each input once. " +
+                    "For two inputs of the same shape, make two: Functional.Input(...) for each.", nameof(inputs));
+        }
+        var order = new List<SymbolicTensor>(inputs);
         var state = new Dictionary<SymbolicTensor, bool>(ReferenceEqualityComparer.Instance); // false: visiting, true: done
         void Visit(SymbolicTensor t)
         {
@@ -118,31 +170,58 @@ internal sealed class FunctionalBlock : Layer
                 if (!done) throw new ArgumentException("The layers form a cycle.", nameof(output));
                 return;
             }
-            if (t.Kind == SymbolicKind.Input && !ReferenceEquals(t, input))
-                throw new ArgumentException($"The output depends on another input ({t.Shape.WithBatch()}) than the model's; a model here has one input.", nameof(output));
+            if (t.Kind == SymbolicKind.Input && !position.ContainsKey(t))
+                throw new ArgumentException(several
+                    ? $"The output depends on another input ({t.Shape.WithBatch()}) than the model's {inputs.Count}: add it to the inputs, Functional.Model([..., thatInput], output)."
+                    : $"The output depends on another input ({t.Shape.WithBatch()}) than the model's: pass every input it uses, Functional.Model([input, thatInput], output).",
+                    nameof(output));
             state[t] = false;
             foreach (var i in t.Inputs) Visit(i);
             state[t] = true;
-            order.Add(t);
+            if (t.Kind != SymbolicKind.Input) order.Add(t); // the inputs are already first
         }
         Visit(output);
-        if (!ReferenceEquals(order[0], input))
-            throw new ArgumentException("The output does not depend on the model's input: connect it with Layer.Apply(input).", nameof(output));
-        var layers = order.Where(t => t.Layer is not null).Select(t => t.Layer!).ToList();
-        if (layers.Distinct(ReferenceEqualityComparer.Instance).Count() != layers.Count)
-            throw new ArgumentException("A layer is applied twice; shared layers are not supported: create one layer per use.", nameof(output));
+        for (int i = 0; i < inputs.Count; i++)
+            if (!state.ContainsKey(inputs[i]))
+                throw new ArgumentException(several
+                    ? $"Input {i} of the model ({inputs[i].Shape.WithBatch()}) does not reach the output: connect it with Layer.Apply, Functional.Add or Functional.Concatenate, or leave it out of the inputs."
+                    : "The output does not depend on the model's input: connect it with Layer.Apply(input).", nameof(output));
+
+        // a layer applied more than once is shared: every later application must take what its first one built
+        var uses = order.Where(t => t.Layer is not null).GroupBy<SymbolicTensor, Layer>(t => t.Layer!, ReferenceEqualityComparer.Instance).ToList();
+        foreach (var use in uses)
+        {
+            var layer = use.Key;
+            var first = use.First().Inputs[0].Shape;
+            foreach (var later in use.Skip(1))
+                if (layer.SharingRefusal(first, later.Inputs[0].Shape) is { } why)
+                    throw new ArgumentException(
+                        $"Layer '{layer.Name}' ({layer.TypeName}) is applied {use.Count()} times: {why}. Create one layer per use instead of applying the same one again.",
+                        nameof(output));
+        }
+        var layers = uses.Select(u => u.Key).ToList();
         if (layers.Select(l => l.Name).Distinct().Count() != layers.Count)
             throw new ArgumentException($"Two layers share a name ({string.Join(", ", layers.GroupBy(l => l.Name).Where(g => g.Count() > 1).Select(g => g.Key))}); names identify their weights.", nameof(output));
+        _inputs = [.. inputs];
         _order = [.. order];
-        Input = input;
         Output = output;
+        ModelInputShape = several ? new Shape(inputs.Sum(t => t.Features)) : inputs[0].Shape;
     }
 
-    public SymbolicTensor Input { get; }
+    /// <summary>The model's inputs, in the order their values stand side by side in the model's input row.</summary>
+    public IReadOnlyList<SymbolicTensor> Inputs => _inputs;
+
     public SymbolicTensor Output { get; }
 
-    /// <summary>The layers, in the order they are built.</summary>
-    public IEnumerable<Layer> Inner => _order.Where(t => t.Layer is not null).Select(t => t.Layer!);
+    /// <summary>The shape of the model's input row: the one input's shape, or a flat row of every input's values side by side.</summary>
+    public Shape ModelInputShape { get; }
+
+    /// <summary>The layers, in the order they are built (a shared layer once, at its first application).</summary>
+    public IEnumerable<Layer> Inner => _order.Where(t => t.Layer is not null).Select(t => t.Layer!).Distinct<Layer>(ReferenceEqualityComparer.Instance);
+
+    // each layer with the input shape of its first application (the one that creates its weights)
+    private IEnumerable<(Layer Layer, Shape Input)> FirstApplications =>
+        _order.Where(t => t.Layer is not null).DistinctBy<SymbolicTensor, Layer>(t => t.Layer!, ReferenceEqualityComparer.Instance).Select(t => (t.Layer!, t.Inputs[0].Shape));
 
     public override string TypeName => "Functional";
 
@@ -161,21 +240,22 @@ internal sealed class FunctionalBlock : Layer
         return Output.Shape;
     }
 
+    /// <summary>Every layer's weights, a shared layer's once (Keras counts them once).</summary>
     public override long ParameterCount(int inputSize)
     {
         RequireWidth(inputSize);
-        return _order.Where(t => t.Layer is not null).Sum(t => t.Layer!.ParameterCount(t.Inputs[0].Shape));
+        return FirstApplications.Sum(a => a.Layer.ParameterCount(a.Input));
     }
 
     public override int StatisticCount(int inputSize)
     {
         RequireWidth(inputSize);
-        return _order.Where(t => t.Layer is not null).Sum(t => t.Layer!.StatisticCount(t.Inputs[0].Shape));
+        return FirstApplications.Sum(a => a.Layer.StatisticCount(a.Input));
     }
 
     internal override IEnumerable<LayerWeight> BuiltWeights => Inner.SelectMany(l => l.BuiltWeights);
 
-    /// <summary>The type shown for a node without a layer: the input or a merge.</summary>
+    /// <summary>The type shown for a node without a layer: an input or a merge.</summary>
     public static string NodeType(SymbolicTensor t) => t.Kind switch
     {
         SymbolicKind.Input => "InputLayer",
@@ -184,23 +264,33 @@ internal sealed class FunctionalBlock : Layer
         _ => t.Layer!.TypeName,
     };
 
-    /// <summary>Each layer's inputs, by name ("input" for the model's input, "add_3" and the like for the merges).</summary>
-    public IReadOnlyList<(SymbolicTensor Tensor, string Name, IReadOnlyList<string> ConnectedTo)> Nodes()
+    /// <summary>The name of input <paramref name="index"/>: "input" for a model's only input, else "input_1", "input_2" ...</summary>
+    private string InputName(int index) => _inputs.Length == 1 ? "input" : $"input_{index + 1}";
+
+    /// <summary>Every node in build order, with its name and the names of the nodes it reads.</summary>
+    public IReadOnlyList<FunctionalNode> Nodes()
     {
         var names = new Dictionary<SymbolicTensor, string>(ReferenceEqualityComparer.Instance);
-        var nodes = new List<(SymbolicTensor, string, IReadOnlyList<string>)>();
+        var applications = new Dictionary<Layer, int>(ReferenceEqualityComparer.Instance);
+        var nodes = new List<FunctionalNode>();
         int merges = 0;
         foreach (var t in _order)
         {
+            int application = 0;
+            if (t.Layer is { } layer)
+            {
+                application = applications.GetValueOrDefault(layer);
+                applications[layer] = application + 1;
+            }
             string name = t.Kind switch
             {
-                SymbolicKind.Input => "input",
-                SymbolicKind.Layer => t.Layer!.Name,
+                SymbolicKind.Input => InputName(Array.IndexOf(_inputs, t)),
+                SymbolicKind.Layer => application == 0 ? t.Layer!.Name : $"{t.Layer!.Name}[{application}]",
                 SymbolicKind.Add => $"add_{++merges}",
                 _ => $"concatenate_{++merges}",
             };
             names[t] = name;
-            nodes.Add((t, name, [.. t.Inputs.Select(i => names[i])]));
+            nodes.Add(new FunctionalNode(t, name, [.. t.Inputs.Select(i => names[i])], application));
         }
         return nodes;
     }
@@ -208,23 +298,48 @@ internal sealed class FunctionalBlock : Layer
     internal override Tensor Build(ComputationGraph graph, Tensor input, BuildContext context)
     {
         RequireWidth(input.Cols);
-        if (input.Shape != Input.Shape) input = graph.Reshape(input, Input.Shape.ToArray()); // a flat row of the right size
         var values = new Dictionary<SymbolicTensor, Tensor>(ReferenceEqualityComparer.Instance);
-        foreach (var t in _order)
-            values[t] = t.Kind switch
+        if (_inputs.Length == 1)
+            values[_inputs[0]] = input.Shape == _inputs[0].Shape ? input : graph.Reshape(input, _inputs[0].Shape.ToArray()); // a flat row of the right size
+        else
+        {
+            // each input is its block of the row's columns, in its own shape
+            int offset = 0;
+            for (int i = 0; i < _inputs.Length; i++)
             {
-                SymbolicKind.Input => input,
-                SymbolicKind.Layer => t.Layer!.BuildShaped(graph, values[t.Inputs[0]], context),
-                SymbolicKind.Add => graph.Add(values[t.Inputs[0]], values[t.Inputs[1]]),
-                _ => graph.Concatenate(values[t.Inputs[0]], values[t.Inputs[1]]),
-            };
+                var t = _inputs[i];
+                var part = graph.Add(new SliceColumnsNode(graph, InputName(i), input, offset, t.Features)).Output;
+                values[t] = t.Shape.Rank == 1 ? part : graph.Reshape(part, t.Shape.ToArray());
+                offset += t.Features;
+            }
+        }
+        var applications = new Dictionary<Layer, int>(ReferenceEqualityComparer.Instance);
+        foreach (var t in _order)
+        {
+            if (t.Kind == SymbolicKind.Input) continue;
+            if (t.Layer is { } layer)
+            {
+                int application = applications.GetValueOrDefault(layer);
+                applications[layer] = application + 1;
+                values[t] = layer.BuildShaped(graph, values[t.Inputs[0]], context, application);
+            }
+            else
+                values[t] = t.Kind == SymbolicKind.Add
+                    ? graph.Add(values[t.Inputs[0]], values[t.Inputs[1]])
+                    : graph.Concatenate(values[t.Inputs[0]], values[t.Inputs[1]]);
+        }
         return values[Output];
     }
 
-    /// <summary>The graph as JSON: each node's kind, its inputs (indices of earlier nodes) and a layer's own config.</summary>
+    /// <summary>
+    /// The graph as JSON: each node's kind, its inputs (indices of earlier nodes) and a layer's own config, or, for a shared
+    /// layer's later application, the index of the node of its first one ("same_layer_as"); and the model's inputs
+    /// ("input_nodes", the first nodes, in order).
+    /// </summary>
     internal JsonObject ToConfig(Func<Layer, JsonObject> layerConfig)
     {
         var index = new Dictionary<SymbolicTensor, int>(ReferenceEqualityComparer.Instance);
+        var firstUse = new Dictionary<Layer, int>(ReferenceEqualityComparer.Instance);
         var nodes = new JsonArray();
         foreach (var t in _order)
         {
@@ -236,10 +351,22 @@ internal sealed class FunctionalBlock : Layer
                 ["shape"] = new JsonArray([.. t.Shape.Select(d => (JsonNode)d)]),
                 ["inputs"] = new JsonArray([.. t.Inputs.Select(i => (JsonNode)index[i])]),
             };
-            if (t.Layer is not null) node["layer"] = layerConfig(t.Layer);
+            if (t.Layer is { } layer)
+            {
+                if (firstUse.TryGetValue(layer, out int first)) node["same_layer_as"] = first;
+                else
+                {
+                    firstUse[layer] = index[t];
+                    node["layer"] = layerConfig(layer);
+                }
+            }
             nodes.Add(node);
         }
-        return new JsonObject { ["nodes"] = nodes };
+        return new JsonObject
+        {
+            ["nodes"] = nodes,
+            ["input_nodes"] = new JsonArray([.. _inputs.Select(i => (JsonNode)index[i])]),
+        };
     }
 
     /// <summary>Keras' <c>get_config</c> of a functional model: its graph of nodes, each layer with its own config.</summary>
@@ -249,29 +376,44 @@ internal sealed class FunctionalBlock : Layer
         FromConfig(c["config"]!.AsObject(), name, loading.Load);
 
     /// <summary>The block saved by <see cref="ToConfig"/>, its layers made by <paramref name="layerFromConfig"/>.</summary>
+    /// <remarks>Files from before several inputs have no "input_nodes": their one input is node 0.</remarks>
+    /// <exception cref="InvalidDataException">A node refers to a node that is not before it, or "same_layer_as" to one without a layer.</exception>
     internal static FunctionalBlock FromConfig(JsonObject config, string name, Func<JsonObject, Layer> layerFromConfig)
     {
         var made = new List<SymbolicTensor>();
+        SymbolicTensor Earlier(JsonNode? i, string what)
+        {
+            int n = i!.GetValue<int>();
+            return n >= 0 && n < made.Count ? made[n]
+                : throw new InvalidDataException($"Functional model '{name}': {what} {n} is not one of the nodes before it (0 to {made.Count - 1}).");
+        }
         foreach (var node in config["nodes"]!.AsArray().Select(n => n!.AsObject()))
         {
-            var inputs = node["inputs"]!.AsArray().Select(i => made[i!.GetValue<int>()]).ToArray();
+            var inputs = node["inputs"]!.AsArray().Select(i => Earlier(i, "input node")).ToArray();
             made.Add(Enum.Parse<SymbolicKind>(node["kind"]!.GetValue<string>()) switch
             {
                 // files from before shapes have only the width
                 SymbolicKind.Input => node["shape"] is JsonArray shape
                     ? Functional.Input([.. shape.Select(d => d!.GetValue<int>())])
                     : Functional.Input(node["features"]!.GetValue<int>()),
-                SymbolicKind.Layer => layerFromConfig(node["layer"]!.AsObject()).Apply(inputs[0]),
+                SymbolicKind.Layer => (node["same_layer_as"] is { } same
+                        ? Earlier(same, "shared layer's node").Layer ?? throw new InvalidDataException($"Functional model '{name}': node {made.Count} shares the layer of a node that has none.")
+                        : layerFromConfig(node["layer"]!.AsObject()))
+                    .Apply(inputs[0]),
                 SymbolicKind.Add => Functional.Add(inputs[0], inputs[1]),
                 _ => Functional.Concatenate(inputs[0], inputs[1]),
             });
         }
-        return new FunctionalBlock(made[0], made[^1], name);
+        SymbolicTensor[] modelInputs = config["input_nodes"] is JsonArray listed ? [.. listed.Select(i => Earlier(i, "model input node"))] : [made[0]];
+        return new FunctionalBlock(modelInputs, made[^1], name);
     }
 
     private void RequireWidth(int inputSize)
     {
-        if (inputSize != Input.Features)
-            throw new ArgumentException($"Functional model '{Name}' takes {Input.Features} values per sample (its Input, {Input.Shape.WithBatch()}), but received {inputSize}.");
+        if (inputSize == ModelInputShape.Size) return;
+        throw new ArgumentException(_inputs.Length == 1
+            ? $"Functional model '{Name}' takes {ModelInputShape.Size} values per sample (its Input, {ModelInputShape.WithBatch()}), but received {inputSize}."
+            : $"Functional model '{Name}' takes {ModelInputShape.Size} values per sample, its {_inputs.Length} inputs side by side " +
+              $"({string.Join(", ", _inputs.Select((t, i) => $"{InputName(i)} {t.Shape.WithBatch()}"))}), but received {inputSize}. Join one array per input with Dataset.JoinFeatures.");
     }
 }

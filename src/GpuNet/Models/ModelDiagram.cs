@@ -6,7 +6,11 @@ namespace GpuNet.Models;
 
 /// <summary>One box of a <see cref="ModelDiagram"/>: a layer (or the input) with its text, placed in pixels (y downwards).</summary>
 /// <param name="Lines">The title line first ("dense_1 (Dense, relu)"), then the shapes and parameter counts.</param>
-public sealed record DiagramBox(IReadOnlyList<string> Lines, double X, double Y, double Width, double Height);
+public sealed record DiagramBox(IReadOnlyList<string> Lines, double X, double Y, double Width, double Height)
+{
+    /// <summary>True for an input's box (drawn in another colour): the model's input, or one of a functional model's inputs.</summary>
+    public bool IsInput => Lines.Count > 0 && Lines[0].EndsWith("(InputLayer)", StringComparison.Ordinal);
+}
 
 /// <summary>An arrow of a <see cref="ModelDiagram"/> from box <paramref name="From"/> to box <paramref name="To"/>, as the
 /// polyline to draw (pixels, y downwards; the arrowhead at the last point).</summary>
@@ -64,7 +68,7 @@ public sealed class ModelDiagram
     /// <summary>The arrows, each from the box that feeds another to that box.</summary>
     public IReadOnlyList<DiagramArrow> Arrows { get; }
 
-    /// <summary>The boxes, input first, in drawing coordinates (pixels, y downwards).</summary>
+    /// <summary>The boxes, the input (a functional model's inputs) first, in drawing coordinates (pixels, y downwards).</summary>
     public IReadOnlyList<DiagramBox> Boxes { get; }
 
     public double Width { get; }
@@ -81,7 +85,7 @@ public sealed class ModelDiagram
         for (int i = 0; i < Boxes.Count; i++)
         {
             var b = Boxes[i];
-            sb.AppendLine($"  <rect x=\"{F(b.X)}\" y=\"{F(b.Y)}\" width=\"{F(b.Width)}\" height=\"{F(b.Height)}\" rx=\"4\" fill=\"{(i == 0 ? "#eef3fb" : "#f7f7f7")}\" stroke=\"#444\"/>");
+            sb.AppendLine($"  <rect x=\"{F(b.X)}\" y=\"{F(b.Y)}\" width=\"{F(b.Width)}\" height=\"{F(b.Height)}\" rx=\"4\" fill=\"{(b.IsInput ? "#eef3fb" : "#f7f7f7")}\" stroke=\"#444\"/>");
             for (int l = 0; l < b.Lines.Count; l++)
             {
                 double baseline = b.Y + Padding + (l + 1) * LineHeight - 5;

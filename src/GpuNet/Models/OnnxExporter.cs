@@ -22,6 +22,9 @@ namespace GpuNet.Models;
 /// <item>Batch normalization: BatchNormalization with the moving mean and variance.</item>
 /// <item>Normalization: Mul(x, scale) then Add(shift), the adapted 1 / max(std, eps) and -mean scale.</item>
 /// <item>Maxout: Reshape to [batch, units, pieces], then ReduceMax over the pieces.</item>
+/// <item>A functional model's merges: Add, Concat (axis 1). Its several inputs stay one ONNX input, their values side by
+/// side as <see cref="Sequential.Predict"/> takes them; each input is a Slice of its columns (axis 1). A shared layer's
+/// applications read the same initializers.</item>
 /// <item>The loss adds the softmax or sigmoid it fuses (unless the model outputs logits), so the file computes
 /// what <see cref="Sequential.Predict"/> returns.</item>
 /// </list>
@@ -141,6 +144,14 @@ internal sealed class OnnxExporter
             case ConcatNode c when c.A.FollowsBatch:
                 Node("Concat", Base(c.Output), [In(c.A), In(c.B)], Out(c.Output), Int("axis", 1));
                 break;
+            case SliceColumnsNode s when s.Input.FollowsBatch:
+            {
+                // one of a functional model's inputs: its block of the one input's columns
+                string name = Base(s.Output);
+                Node("Slice", name, [In(s.Input), Int64s(name + "/starts", [s.Offset]), Int64s(name + "/ends", [s.Offset + s.Count]), Int64s(name + "/axes", [1])],
+                    Out(s.Output));
+                break;
+            }
             case SoftmaxCrossEntropyLoss or SoftmaxCrossEntropyDenseLoss when ReferenceEquals(((LossNode)node).Prediction, _prediction):
             {
                 var loss = (LossNode)node;

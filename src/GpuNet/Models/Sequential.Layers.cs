@@ -107,7 +107,6 @@ public sealed partial class Sequential
     public ModelDiagram Diagram(Shape inputShape)
     {
         ArgumentNullException.ThrowIfNull(inputShape);
-        var boxes = new List<IReadOnlyList<string>> { new[] { "input (InputLayer)", $"output: {inputShape.WithBatch()}" } };
         static IReadOnlyList<string> LayerBox(Layer layer, Shape shape)
         {
             long parameters = layer.ParameterCount(shape), statistics = layer.StatisticCount(shape);
@@ -119,23 +118,36 @@ public sealed partial class Sequential
             lines.Add(count);
             return lines;
         }
+        var boxes = new List<IReadOnlyList<string>>();
         if (_layers is [FunctionalBlock functional])
         {
-            // a box per layer and merge, in build order, with an arrow from each to those it feeds
+            // a box per input, layer application and merge, in build order, with an arrow from each to those it feeds
             functional.OutputShape(inputShape); // checks the width
             var nodes = functional.Nodes();
-            var index = nodes.Select((n, i) => (n.Name, i)).ToDictionary(p => p.Name, p => p.i);
+            var index = new Dictionary<SymbolicTensor, int>(ReferenceEqualityComparer.Instance);
             var edges = new List<(int, int)>();
-            for (int i = 1; i < nodes.Count; i++)
+            for (int i = 0; i < nodes.Count; i++)
             {
-                var (tensor, name, from) = nodes[i];
-                boxes.Add(tensor.Layer is { } layer ? LayerBox(layer, tensor.Inputs[0].Shape)
-                    : [$"{name} ({FunctionalBlock.NodeType(tensor)})",
+                var (tensor, name, _, application) = nodes[i];
+                index[tensor] = i;
+                if (tensor.Kind == SymbolicKind.Input)
+                    boxes.Add([$"{name} (InputLayer)", $"output: {(functional.Inputs.Count == 1 ? inputShape : tensor.Shape).WithBatch()}"]);
+                else if (tensor.Layer is { } layer)
+                {
+                    var shape = tensor.Inputs[0].Shape;
+                    // a shared layer's later application: its weights are counted in its first application's box
+                    boxes.Add(application == 0 ? LayerBox(layer, shape)
+                        : [$"{name} ({layer.TypeName}{(layer.OutputActivation is { } a && a.Name != "linear" ? $", {a}" : "")})",
+                           $"{shape.WithBatch()} -> {layer.OutputShape(shape).WithBatch()}", $"params: shared with {layer.Name}"]);
+                }
+                else
+                    boxes.Add([$"{name} ({FunctionalBlock.NodeType(tensor)})",
                        $"{string.Join(" + ", tensor.Inputs.Select(t => t.Shape.WithBatch()))} -> {tensor.Shape.WithBatch()}"]);
-                edges.AddRange(from.Select(f => (index[f], i)));
+                edges.AddRange(tensor.Inputs.Select(t => (index[t], i)));
             }
             return new ModelDiagram(boxes, edges);
         }
+        boxes.Add(["input (InputLayer)", $"output: {inputShape.WithBatch()}"]);
         foreach (var layer in _layers)
         {
             boxes.Add(LayerBox(layer, inputShape));
@@ -179,13 +191,13 @@ public sealed partial class Sequential
         // cells: name (type), output shape, params, trainable, connected to
         var rows = new List<string[]>();
         long total = 0, trainable = 0;
-        void Row(Layer layer, Shape input, string connectedTo)
+        void Row(Layer layer, Shape input, string connectedTo, string? outputShape = null)
         {
             long parameters = layer.ParameterCount(input), statistics = layer.StatisticCount(input);
             total += parameters + statistics;
             if (layer.Trainable) trainable += parameters;
             string act = layer.OutputActivation is { } a && a.Name != "linear" ? $", {a}" : "";
-            rows.Add([$"{layer.Name} ({layer.TypeName}{act})", layer.OutputShape(input).WithBatch(), (parameters + statistics).ToString("N0", CultureInfo.InvariantCulture),
+            rows.Add([$"{layer.Name} ({layer.TypeName}{act})", outputShape ?? layer.OutputShape(input).WithBatch(), (parameters + statistics).ToString("N0", CultureInfo.InvariantCulture),
                 layer.Trainable ? "Y" : "N", connectedTo]);
         }
         if (functional is null)
@@ -200,12 +212,19 @@ public sealed partial class Sequential
         else
         {
             functional.OutputShape(inputShape); // checks the width
-            foreach (var (tensor, name, connectedTo) in functional.Nodes())
+            var nodes = functional.Nodes();
+            foreach (var (tensor, name, connectedTo, application) in nodes)
             {
-                string from = string.Join(", ", connectedTo);
-                if (tensor.Layer is { } layer) Row(layer, tensor.Inputs[0].Shape, from);
+                if (tensor.Layer is { } layer)
+                {
+                    // one row per layer, as in Keras: a shared layer's row lists what every application reads, and its weights once
+                    if (application > 0) continue;
+                    var uses = nodes.Where(n => ReferenceEquals(n.Tensor.Layer, layer)).ToList();
+                    bool sameShape = uses.All(u => u.Tensor.Shape == tensor.Shape);
+                    Row(layer, tensor.Inputs[0].Shape, string.Join(", ", uses.SelectMany(u => u.ConnectedTo)), sameShape ? null : "multiple");
+                }
                 else rows.Add([$"{name} ({FunctionalBlock.NodeType(tensor)})",
-                    tensor.Shape.WithBatch(), "0", "-", from]);
+                    tensor.Shape.WithBatch(), "0", "-", string.Join(", ", connectedTo)]);
             }
         }
         string[] header = ["Layer (type)", "Output Shape", "Param #", "Trainable", "Connected to"];

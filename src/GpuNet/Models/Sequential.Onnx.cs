@@ -11,7 +11,8 @@ public sealed partial class Sequential
     /// Writes the model in inference form as an <see href="https://onnx.ai">ONNX</see> file (opset 13), which ONNX Runtime,
     /// TensorRT, OpenVINO, Netron and others read: one input <c>input</c> [batch, InputSize] (or [batch, d1, ..., dk] for a
     /// model whose <see cref="InputShape"/> has several dimensions) and one output <c>output</c>
-    /// [batch, outputs], float32, with a symbolic batch dimension. The file computes what <see cref="Predict"/> returns
+    /// [batch, outputs], float32, with a symbolic batch dimension. A functional model with several inputs has the same one
+    /// input, of their values side by side (as Predict takes them), which Slice nodes split. The file computes what <see cref="Predict"/> returns
     /// (probabilities, or logits for a from-logits loss, or values for regression): dropout passes inputs through, batch
     /// normalization uses its moving statistics, and a normalization layer's adapted statistics are in the file.
     /// </summary>

@@ -64,12 +64,12 @@ public sealed partial class Sequential : IDisposable
     /// <summary>
     /// The shape of one input sample, batch not included (Keras' <c>model.input_shape</c> without the None): the shape the
     /// model was built for, else the one its first layer declares (<see cref="Layer.InputShape"/>, a functional model's
-    /// <see cref="Functional.Input"/>), else null (the model takes a flat row of the data's width when it is built).
+    /// <see cref="Functional.Input"/>, or a flat row of its several inputs side by side), else null (the model takes a flat row of the data's width when it is built).
     /// </summary>
     public Shape? InputShape => _builtShape ?? DeclaredInputShape;
 
     /// <summary>The shape the first layer declares: a functional model's input, or the first layer's <see cref="Layer.InputShape"/>.</summary>
-    private Shape? DeclaredInputShape => _layers[0] is FunctionalBlock f ? f.Input.Shape : _layers[0].InputShape;
+    private Shape? DeclaredInputShape => _layers[0] is FunctionalBlock f ? f.ModelInputShape : _layers[0].InputShape;
 
     /// <summary>Outputs per sample (0 before the input width is known).</summary>
     public int OutputSize => InputSize == 0 ? 0 : OutputShapeFor(_builtShape!).Size;
