@@ -119,6 +119,17 @@ public class NodeGradientTests
         }, "batchnorm");
 
     [Fact]
+    public void BatchNormalizationOfTheLastAxis() =>
+        Check((g, x) =>
+        {
+            // samples of (2, 4): each of the 4 features normalized over the batch and the 2 rows of a sample
+            var rows = g.Reshape(Affine(g, x, 8, "d0"), 2, 4);
+            var bn = g.Add(new BatchNormNode(g, "bn", rows, 0.9f, 1e-3f));
+            var flat = g.Flatten(g.Add(new ActivationNode(g, "t", bn.Output, ActivationKind.Tanh)).Output);
+            return new SoftmaxCrossEntropyLoss(g, Affine(g, flat, 3));
+        }, "batchnorm of the last axis");
+
+    [Fact]
     public void Maxout() =>
         Check((g, x) => new SoftmaxCrossEntropyLoss(g, Affine(g, g.Add(new MaxoutNode(g, "mo", Affine(g, x, 8, "d0"), 2)).Output, 3)), "maxout");
 

@@ -162,6 +162,16 @@ public sealed class OnnxExportTests(ITestOutputHelper log) : IDisposable
     }
 
     [Fact]
+    public void BatchNormalizationOfImageRowsRunsAsInGpuNet()
+    {
+        // per pixel column over the batch and the 28 rows of each image: reshaped to rows of the batch around ONNX's BatchNormalization
+        var (train, test) = Digits();
+        using var model = new Sequential(new Reshape([28, 28]), new BatchNormalization(momentum: 0.8f, name: "bn"), new Flatten(),
+            new Dense(10, "softmax"));
+        ExportAndCompare(model, new SparseCategoricalCrossentropy(), train, test, epochs: 2, "bn-rows.onnx");
+    }
+
+    [Fact]
     public void RescalingRunsInOnnxRuntimeAsInGpuNet()
     {
         // raw 0..255 pixels, scaled inside the model

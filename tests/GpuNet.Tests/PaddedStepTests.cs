@@ -146,6 +146,17 @@ public class PaddedStepTests
     }
 
     [Theory, MemberData(nameof(Backends))]
+    public void BatchNormalizationOfTheLastAxis(string backend) =>
+        AssertSameStep(backend, (g, x) =>
+        {
+            // samples of (2, 4): the padding rows' 2 rows each weighted out of the statistics
+            var rows = g.Reshape(Dense(g, x, 8, "d1"), 2, 4);
+            var bn = g.Add(new BatchNormNode(g, "bn", rows, 0.9f, 1e-3f)).Output;
+            var h = g.Add(new ActivationNode(g, "relu", g.Flatten(bn), ActivationKind.Relu)).Output;
+            return (new SoftmaxCrossEntropyLoss(g, Dense(g, h, 4, "d2")), null);
+        }, "batch normalization of the last axis");
+
+    [Theory, MemberData(nameof(Backends))]
     public void DenseSoftmaxCrossEntropy(string backend) =>
         AssertSameStep(backend, (g, x) => (new SoftmaxCrossEntropyDenseLoss(g, Dense(g, Hidden(g, x), 5, "d2")), null), "dense softmax cross-entropy");
 

@@ -266,10 +266,10 @@ public sealed class ShapeTests(AutogradBackends backends) : IClassFixture<Autogr
     {
         using var backend = new CpuBackend();
         var data = SyntheticImages(8, seed: 1, features: 24);
-        using var norm = new Sequential(new BatchNormalization(name: "bn") { InputShape = [4, 6] }, new Dense(3, "softmax"));
+        using var norm = new Sequential(new Maxout(3, pieces: 2, name: "mo") { InputShape = [4, 6] }, new Dense(3, "softmax"));
         norm.Compile(new Sgd(0.1f), new SparseCategoricalCrossentropy(), backend);
         var e = Assert.Throws<ArgumentException>(() => norm.Fit(data, new FitOptions { Epochs = 1 }));
-        Assert.Contains("'bn' (BatchNormalization)", e.Message);
+        Assert.Contains("'mo' (Maxout)", e.Message);
         Assert.Contains("(None, 4, 6)", e.Message);
         Assert.Contains("Add a Flatten layer before it", e.Message);
 
@@ -279,6 +279,43 @@ public sealed class ShapeTests(AutogradBackends backends) : IClassFixture<Autogr
         var output = Assert.Throws<ArgumentException>(() => sequence.Fit(data, new FitOptions { Epochs = 1 }));
         Assert.Contains("(None, 4, 3)", output.Message);
         Assert.Contains("Add a Flatten layer", output.Message);
+    }
+
+    [Fact]
+    public void BatchNormalizationNormalizesEachFeatureOfTheLastAxisOverTheBatchAndTheOtherAxes()
+    {
+        // Keras' axis=-1: samples of (4, 6) are normalized per feature (6 of them) over the batch and the 4 rows of each sample
+        const int batch = 5, steps = 4, features = 6;
+        using var backend = new CpuBackend();
+        using var g = new ComputationGraph(backend, batch);
+        var x = g.CreateTensor("x", new Shape(steps, features), requiresGrad: false);
+        var bn = g.Add(new BatchNormNode(g, "bn", x, 0.9f, 1e-3f));
+        g.Seal();
+        Assert.Equal(new Shape(steps, features), bn.Output.Shape);
+        Assert.Equal(2 * features, g.ParameterCount);
+        backend.Upload<float>([.. Enumerable.Repeat(1f, features), .. Enumerable.Repeat(0f, features)], g.ParameterBuffer); // gamma 1, beta 0
+        var rng = new Random(2);
+        var values = Enumerable.Range(0, batch * steps * features).Select(i => (float)(rng.NextDouble() * 4 - 1 + i % features)).ToArray();
+        backend.Upload<float>(values, x.Value);
+        g.Forward(batch, training: true);
+        var y = new float[values.Length];
+        backend.Download(bn.Output.Value, y);
+        for (int c = 0; c < features; c++)
+        {
+            var column = Enumerable.Range(0, batch * steps).Select(r => (double)values[r * features + c]).ToArray();
+            double mean = column.Average(), variance = column.Select(v => (v - mean) * (v - mean)).Average();
+            for (int r = 0; r < batch * steps; r++)
+            {
+                double expected = (column[r] - mean) / Math.Sqrt(variance + 1e-3);
+                Assert.True(Math.Abs(expected - y[r * features + c]) <= 1e-4 + 1e-4 * Math.Abs(expected), $"y[{r}, {c}] {y[r * features + c]} vs {expected}");
+            }
+        }
+
+        // as a layer: gamma and beta per feature of the last axis, the shape kept
+        using var model = new Sequential(new BatchNormalization(name: "bn") { InputShape = [steps, features] }, new Flatten(), new Dense(3, "softmax"));
+        string summary = model.Summary();
+        Assert.Contains("(None, 4, 6)", summary);
+        Assert.Contains($"Total params: {2 * features + 2 * features + steps * features * 3 + 3}", summary); // gamma, beta, the moving statistics, the Dense
     }
 
     [Fact]

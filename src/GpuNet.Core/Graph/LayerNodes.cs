@@ -63,7 +63,8 @@ public sealed class DropoutNode : Node
 }
 
 /// <summary>
-/// Batch normalization over the batch rows, per feature: in training y = gamma (x - mean_B) / sqrt(var_B + eps) + beta
+/// Batch normalization over the batch rows, per feature of the sample's last axis (Keras' axis=-1: a (steps, features)
+/// sample is normalized per feature over the batch and the steps): in training y = gamma (x - mean_B) / sqrt(var_B + eps) + beta
 /// with the batch's statistics, and moving averages updated as m = momentum m + (1 - momentum) stat;
 /// in inference the moving averages are used instead.
 /// </summary>
@@ -74,6 +75,10 @@ public sealed class BatchNormNode : Node
 
     private readonly DeviceBuffer<float> _savedMean, _savedInvStd;
 
+    // for a sample of several rows of features: the step's row weights repeated for each of a sample's rows (the loss row,
+    // then the gradient row divided by the rows per sample: the statistics average A x RowsPerSample rows), and ones to repeat with
+    private readonly DeviceBuffer<float>? _rowWeights, _lossWeights, _gradientWeights, _ones;
+
     public BatchNormNode(ComputationGraph graph, string name, Tensor input, float momentum, float epsilon)
     {
         if (!(momentum >= 0 && momentum < 1))
@@ -83,14 +88,39 @@ public sealed class BatchNormNode : Node
         Input = input;
         Momentum = momentum;
         Epsilon = epsilon;
-        Gamma = graph.CreateParameter($"{name}/gamma", 1, input.Cols);
-        Beta = graph.CreateParameter($"{name}/beta", 1, input.Cols);
-        RunningMean = graph.CreateState($"{name}/moving_mean", input.Cols);
-        RunningVariance = graph.CreateState($"{name}/moving_variance", input.Cols);
-        _savedMean = graph.CreateState($"{name}/batch_mean", input.Cols);
-        _savedInvStd = graph.CreateState($"{name}/batch_inv_std", input.Cols);
-        _inferenceScale = graph.CreateBuffer(input.Cols);
-        Output = graph.CreateTensor($"{name}/output", input.Cols);
+        int features = Features = input.Shape.Last;
+        RowsPerSample = input.Cols / features;
+        Gamma = graph.CreateParameter($"{name}/gamma", 1, features);
+        Beta = graph.CreateParameter($"{name}/beta", 1, features);
+        RunningMean = graph.CreateState($"{name}/moving_mean", features);
+        RunningVariance = graph.CreateState($"{name}/moving_variance", features);
+        _savedMean = graph.CreateState($"{name}/batch_mean", features);
+        _savedInvStd = graph.CreateState($"{name}/batch_inv_std", features);
+        _inferenceScale = graph.CreateBuffer(features);
+        Output = graph.CreateTensorLike($"{name}/output", input);
+        if (RowsPerSample > 1 && input.FollowsBatch)
+        {
+            int rows = graph.BatchCapacity * RowsPerSample;
+            _rowWeights = graph.CreateBuffer(2 * rows);
+            _lossWeights = _rowWeights.Slice(0, rows);
+            _gradientWeights = _rowWeights.Slice(rows, rows);
+            _ones = graph.CreateBuffer(RowsPerSample, 1f);
+        }
+    }
+
+    /// <summary>Features normalized: the size of the sample's last axis.</summary>
+    public int Features { get; }
+
+    /// <summary>Rows of <see cref="Features"/> per sample (1 for a flat sample, 28 for a 28 x 28 image): each is one more row of the statistics.</summary>
+    public int RowsPerSample { get; }
+
+    // The row weights for RowsPerSample rows per sample (null when not padded): each sample's weights repeated.
+    private DeviceBuffer<float>? RowWeights(StepContext ctx)
+    {
+        if (ctx.RowWeights is null || _rowWeights is null) return ctx.RowWeights;
+        ctx.Backend.Gemm(false, false, ctx.Rows, RowsPerSample, 1, 1f, ctx.LossWeights!, _ones!, 0f, _lossWeights!);
+        ctx.Backend.Gemm(false, false, ctx.Rows, RowsPerSample, 1, 1f / RowsPerSample, ctx.GradientWeights!, _ones!, 0f, _gradientWeights!);
+        return _rowWeights;
     }
 
     private readonly DeviceBuffer<float> _inferenceScale;
@@ -108,8 +138,8 @@ public sealed class BatchNormNode : Node
     {
         InferenceMode = on;
         if (!on) return;
-        var gamma = new float[Input.Cols];
-        var variance = new float[Input.Cols];
+        var gamma = new float[Features];
+        var variance = new float[Features];
         backend.Download(Gamma.Value, gamma);
         backend.Download(RunningVariance, variance);
         for (int c = 0; c < gamma.Length; c++) gamma[c] /= MathF.Sqrt(variance[c] + Epsilon);
@@ -131,11 +161,12 @@ public sealed class BatchNormNode : Node
 
     public override void Forward(StepContext ctx)
     {
+        int rows = Input.ActiveRows(ctx) * RowsPerSample;
         if (ctx.Training && !InferenceMode)
-            ctx.Backend.BatchNormTraining(Input.Value, ctx.Rows, Input.Cols, Gamma.Value, Beta.Value, Output.Value,
-                _savedMean, _savedInvStd, RunningMean, RunningVariance, Momentum, Epsilon, ctx.RowWeights);
+            ctx.Backend.BatchNormTraining(Input.Value, rows, Features, Gamma.Value, Beta.Value, Output.Value,
+                _savedMean, _savedInvStd, RunningMean, RunningVariance, Momentum, Epsilon, RowWeights(ctx));
         else
-            ctx.Backend.BatchNormInference(Input.Value, ctx.Rows, Input.Cols, Gamma.Value, Beta.Value,
+            ctx.Backend.BatchNormInference(Input.Value, rows, Features, Gamma.Value, Beta.Value,
                 RunningMean, RunningVariance, Epsilon, Output.Value);
     }
 
@@ -146,13 +177,16 @@ public sealed class BatchNormNode : Node
         {
             // y = x scale + shift with fixed scale and shift: gamma and beta are frozen, so only dx
             if (Input.Grad is not null)
-                ctx.Backend.ColumnAffine(Output.Grad!, _inferenceScale, null, Input.Grad, ctx.Rows, Input.Cols, ctx.Accumulate(Input));
+                ctx.Backend.ColumnAffine(Output.Grad!, _inferenceScale, null, Input.Grad, Input.ActiveRows(ctx) * RowsPerSample, Features,
+                    ctx.Accumulate(Input));
             return;
         }
         bool accParams = ctx.Accumulate(Gamma);
         ctx.Accumulate(Beta);
-        ctx.Backend.BatchNormBackward(Input.Value, Output.Grad!, ctx.Rows, Input.Cols, Gamma.Value, _savedMean, _savedInvStd,
-            Input.Grad, Gamma.Grad, Beta.Grad, Input.Grad is not null && ctx.Accumulate(Input), accParams, ctx.RowWeights);
+        // the row weights the forward pass repeated for this step (a padded step), or the step's own
+        var weights = ctx.RowWeights is null || _rowWeights is null ? ctx.RowWeights : _rowWeights;
+        ctx.Backend.BatchNormBackward(Input.Value, Output.Grad!, Input.ActiveRows(ctx) * RowsPerSample, Features, Gamma.Value, _savedMean,
+            _savedInvStd, Input.Grad, Gamma.Grad, Beta.Grad, Input.Grad is not null && ctx.Accumulate(Input), accParams, weights);
     }
 }
 

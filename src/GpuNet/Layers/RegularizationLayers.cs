@@ -37,6 +37,8 @@ public sealed class Dropout : Layer
 /// <summary>
 /// Batch normalization (Ioffe and Szegedy 2015) over the batch, per feature, with learnable gamma (init 1)
 /// and beta (init 0); moving averages (momentum 0.99, as Keras) replace the batch statistics in inference.
+/// The features are the last axis of the sample, as Keras' default axis=-1: a (steps, features) sequence or an
+/// (height, width) image is normalized per feature over the batch and every other axis.
 /// </summary>
 public sealed class BatchNormalization(float momentum = 0.99f, float epsilon = 1e-3f, string? name = null) : Layer(name)
 {
@@ -55,12 +57,18 @@ public sealed class BatchNormalization(float momentum = 0.99f, float epsilon = 1
     public override string TypeName => "BatchNormalization";
     public override int OutputSize(int inputSize) => inputSize;
 
-    /// <summary>The input's shape, which must be flat: statistics are per feature of a row (add a Flatten before an image or a sequence).</summary>
-    public override Shape OutputShape(Shape inputShape) => RequireFlat(inputShape);
+    /// <summary>The input's shape: the statistics are per feature of its last axis.</summary>
+    public override Shape OutputShape(Shape inputShape) => inputShape;
     public override long ParameterCount(int inputSize) => 2L * inputSize;
+
+    /// <summary>Gamma and beta: one of each per feature of the last axis.</summary>
+    public override long ParameterCount(Shape inputShape) => 2L * inputShape.Last;
 
     /// <summary>The moving mean and variance.</summary>
     public override int StatisticCount(int inputSize) => 2 * inputSize;
+
+    /// <summary>The moving mean and variance: one of each per feature of the last axis.</summary>
+    public override int StatisticCount(Shape inputShape) => 2 * inputShape.Last;
 
     internal override IEnumerable<LayerWeight> BuiltWeights => Node is null ? [] :
     [
@@ -76,8 +84,8 @@ public sealed class BatchNormalization(float momentum = 0.99f, float epsilon = 1
     {
         var node = graph.Add(new BatchNormNode(graph, Name, input, Momentum, Epsilon));
         Node = node;
-        context.Initialize(node.Gamma, new Initializers.Ones(), input.Cols, input.Cols);
-        context.Initialize(node.Beta, new Initializers.Zeros(), input.Cols, input.Cols);
+        context.Initialize(node.Gamma, new Initializers.Ones(), node.Features, node.Features);
+        context.Initialize(node.Beta, new Initializers.Zeros(), node.Features, node.Features);
         context.AfterSeal.Add(() => graph.Backend.Fill(node.RunningVariance, 1f));
         return node.Output;
     }

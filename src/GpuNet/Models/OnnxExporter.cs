@@ -19,7 +19,7 @@ namespace GpuNet.Models;
 /// gelu as 0.5 x (1 + Erf(x / sqrt 2)) (GpuNet's erf approximation differs from the exact one by less than 1.5e-7);
 /// step as Cast(Greater(x, 0)).</item>
 /// <item>Dropout: Identity (inference passes inputs through).</item>
-/// <item>Batch normalization: BatchNormalization with the moving mean and variance.</item>
+/// <item>Batch normalization: BatchNormalization with the moving mean and variance (a sample of several rows of features reshaped to rows of the batch around it).</item>
 /// <item>Normalization: Mul(x, scale) then Add(shift), the adapted 1 / max(std, eps) and -mean scale.</item>
 /// <item>Maxout: Reshape to [batch, units, pieces], then ReduceMax over the pieces.</item>
 /// <item>A functional model's merges: Add, Concat (axis 1). Its several inputs stay one ONNX input, their values side by
@@ -117,11 +117,23 @@ internal sealed class OnnxExporter
             case DropoutNode d:
                 Node("Identity", Base(d.Output), [In(d.Input)], Out(d.Output));
                 break;
-            case BatchNormNode b:
+            case BatchNormNode b when b.RowsPerSample == 1:
                 Node("BatchNormalization", Base(b.Output),
                     [In(b.Input), Weights(b.Gamma, vector: true), Weights(b.Beta, vector: true), State(b.RunningMean), State(b.RunningVariance)],
                     Out(b.Output), Float("epsilon", b.Epsilon));
                 break;
+            case BatchNormNode b:
+            {
+                // ONNX normalizes axis 1: the sample's rows of features become rows of the batch, and back
+                string name = Base(b.Output);
+                Node("Reshape", name + "/rows", [In(b.Input), Int64s(name + "/rows_shape", [-1, b.Features])], name + "/rows");
+                Node("BatchNormalization", name,
+                    [name + "/rows", Weights(b.Gamma, vector: true), Weights(b.Beta, vector: true), State(b.RunningMean), State(b.RunningVariance)],
+                    name + "/normalized", Float("epsilon", b.Epsilon));
+                Node("Reshape", name + "/samples", [name + "/normalized", Int64s(name + "/shape", [-1, .. b.Output.Shape.Select(d => (long)d)])],
+                    Out(b.Output));
+                break;
+            }
             case ColumnAffineNode c:
             {
                 string name = Base(c.Output);
