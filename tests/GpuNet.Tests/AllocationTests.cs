@@ -44,16 +44,25 @@ public class AllocationTests
         AssertStepsAllocateNothing(new GpuNet.Kernels.Tests.CoreOnlyBackend(cpu), lossName);
     }
 
-    private static void AssertStepsAllocateNothing(IBackend backend, string lossName)
+    [Theory]
+    [MemberData(nameof(Losses))]
+    public void TrainingStepsWithAPartialLastBatchAllocateNothing(string lossName)
     {
-        var digits = Datasets.Mnist10k().Train.Range(0, 256);
+        // 250 samples in batches of 16: every 16th step is the last batch of 10 rows, padded to 16 on the device
+        using var backend = new CpuBackend();
+        AssertStepsAllocateNothing(backend, lossName, samples: 250);
+    }
+
+    private static void AssertStepsAllocateNothing(IBackend backend, string lossName, int samples = 256)
+    {
+        var digits = Datasets.Mnist10k().Train.Range(0, samples);
         var data = lossName == "binary" ? new Dataset("parity", digits.Features, digits.Labels.Select(l => l % 2).ToArray(), 784, 2) : digits;
         Layer last = lossName == "binary" ? new Dense(1, "sigmoid") : new Dense(10, "softmax");
         Loss loss = lossName switch { "binary" => new BinaryCrossentropy(), "mse" => new MeanSquaredError(), _ => new SparseCategoricalCrossentropy() };
         using var model = new Sequential(new Dense(16, kernelRegularizer: Regularizer.Ridge(1e-4f)), new BatchNormalization(),
             new ActivationLayer("relu"), new Dropout(0.2f), new Dense(8, "tanh"), last);
         model.Compile(new Adam(0.001f), loss, backend);
-        using var runner = model.PrepareTrainingSteps(data, 16);
+        using var runner = model.PrepareTrainingSteps(data, 16, lastPartialBatch: samples % 16 != 0);
         runner.Run(50);
         // The runtime itself may allocate on this thread once in a while (tiered JIT promoting a hot method after
         // its call count is reached); an allocation made by the step would show in every window of 20 steps.

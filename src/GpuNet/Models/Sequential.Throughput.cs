@@ -33,15 +33,17 @@ public sealed class TrainingStepRunner : IDisposable
     private readonly Sequential _model;
     private readonly Action<ReadOnlyMemory<int>, long> _step;
     private readonly IDisposable _data;
-    private readonly int _batches;
+    private readonly int _batches, _samples;
     private readonly int[] _order;
     private long _iteration;
 
-    internal TrainingStepRunner(Sequential model, int batchSize, int samples, Action<ReadOnlyMemory<int>, long> step, IDisposable data)
+    internal TrainingStepRunner(Sequential model, int batchSize, int samples, Action<ReadOnlyMemory<int>, long> step, IDisposable data,
+        bool lastPartialBatch = false)
     {
         _model = model;
         BatchSize = batchSize;
-        _batches = Math.Max(1, samples / batchSize);
+        _samples = samples;
+        _batches = Math.Max(1, samples / batchSize) + (lastPartialBatch && samples % batchSize != 0 ? 1 : 0);
         _order = [.. Enumerable.Range(0, samples)];
         _step = step;
         _data = data;
@@ -53,7 +55,7 @@ public sealed class TrainingStepRunner : IDisposable
     public void Step()
     {
         int offset = (int)(_iteration % _batches) * BatchSize;
-        _step(_order.AsMemory(offset, BatchSize), _iteration++);
+        _step(_order.AsMemory(offset, Math.Min(BatchSize, _samples - offset)), _iteration++);
     }
 
     /// <summary>Queues <paramref name="steps"/> training steps.</summary>
@@ -72,9 +74,10 @@ public sealed partial class Sequential
 {
     /// <summary>
     /// Builds the model for <paramref name="batchSize"/>, uploads <paramref name="data"/> once, and returns a
-    /// runner of bare training steps over it (cycling over its whole batches, in order). For benchmarks: it trains the model.
+    /// runner of bare training steps over it (cycling over its whole batches, in order, and the smaller last batch too when
+    /// <paramref name="lastPartialBatch"/>, as an epoch of Fit has). For benchmarks: it trains the model.
     /// </summary>
-    public TrainingStepRunner PrepareTrainingSteps(Dataset data, int batchSize)
+    public TrainingStepRunner PrepareTrainingSteps(Dataset data, int batchSize, bool lastPartialBatch = false)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
         if (data.Count < batchSize)
@@ -85,7 +88,8 @@ public sealed partial class Sequential
             throw new InvalidOperationException($"The model was built for batches of {graph.BatchCapacity}; use a new model for batch {batchSize}.");
         var onDevice = new DeviceData(Backend!, data, _lossNode!);
         CaptureFrozenWeights();
-        return new TrainingStepRunner(this, batchSize, data.Count, (batch, iteration) => TrainStep(onDevice, batch.Span, iteration, 0), onDevice);
+        return new TrainingStepRunner(this, batchSize, data.Count, (batch, iteration) => TrainStep(onDevice, batch.Span, iteration, 0), onDevice,
+            lastPartialBatch);
     }
 
     /// <summary>
