@@ -56,57 +56,73 @@ public sealed partial class CpuBackend
 
     public void CrossEntropyFromProbabilities(DeviceBuffer<float> probabilities, DeviceBuffer<float> targets, int count, float epsilon,
         DeviceBuffer<float>? gradProbabilities, float gradScale, DeviceBuffer<float> lossSum,
-        DeviceBuffer<float>? rowWeights = null, int width = 1)
-    {
-        Require(probabilities, count, nameof(probabilities)); Require(targets, count, nameof(targets)); Require(lossSum, 1, nameof(lossSum));
-        var p = Cpu(probabilities, nameof(probabilities)).Span; var t = Cpu(targets, nameof(targets)).Span;
-        var g = gradProbabilities is null ? default : Cpu(gradProbabilities, nameof(gradProbabilities)).Span;
-        int weightRows = RowWeights.RowsOf(rowWeights, count, width);
-        var w = rowWeights is null ? default : Cpu(rowWeights, nameof(rowWeights)).Span;
-        double total = 0;
-        for (int i = 0; i < count; i++)
-        {
-            float pc = LossMath.Clip(p[i], epsilon);
-            total += Weigh(LossMath.CrossEntropy(pc, t[i]), w, i, width);
-            if (gradProbabilities is not null) g[i] = IsPadding(w, i, width) ? 0f : LossMath.CrossEntropyGradient(pc, t[i], GradScale(w, weightRows, i, width, gradScale));
-        }
-        Cpu(lossSum, nameof(lossSum)).Span[0] += (float)total;
-    }
+        DeviceBuffer<float>? rowWeights = null, int width = 1) =>
+        ElementwiseLoss(new ProbabilityCrossEntropy(epsilon), probabilities, targets, count, gradProbabilities, gradScale, lossSum, rowWeights, width,
+            nameof(probabilities), nameof(gradProbabilities));
 
     public void BinaryCrossEntropyFromProbabilities(DeviceBuffer<float> probabilities, DeviceBuffer<float> targets, int count, float epsilon,
         DeviceBuffer<float>? gradProbabilities, float gradScale, DeviceBuffer<float> lossSum,
-        DeviceBuffer<float>? rowWeights = null, int width = 1)
-    {
-        Require(probabilities, count, nameof(probabilities)); Require(targets, count, nameof(targets)); Require(lossSum, 1, nameof(lossSum));
-        var p = Cpu(probabilities, nameof(probabilities)).Span; var t = Cpu(targets, nameof(targets)).Span;
-        var g = gradProbabilities is null ? default : Cpu(gradProbabilities, nameof(gradProbabilities)).Span;
-        int weightRows = RowWeights.RowsOf(rowWeights, count, width);
-        var w = rowWeights is null ? default : Cpu(rowWeights, nameof(rowWeights)).Span;
-        double total = 0;
-        for (int i = 0; i < count; i++)
-        {
-            float pc = LossMath.Clip(p[i], epsilon);
-            total += Weigh(LossMath.BinaryCrossEntropy(pc, t[i]), w, i, width);
-            if (gradProbabilities is not null) g[i] = IsPadding(w, i, width) ? 0f : LossMath.BinaryCrossEntropyGradient(pc, t[i], GradScale(w, weightRows, i, width, gradScale));
-        }
-        Cpu(lossSum, nameof(lossSum)).Span[0] += (float)total;
-    }
+        DeviceBuffer<float>? rowWeights = null, int width = 1) =>
+        ElementwiseLoss(new ProbabilityBinaryCrossEntropy(epsilon), probabilities, targets, count, gradProbabilities, gradScale, lossSum, rowWeights,
+            width, nameof(probabilities), nameof(gradProbabilities));
 
     public void MeanSquaredError(DeviceBuffer<float> predictions, DeviceBuffer<float> targets, int count,
         DeviceBuffer<float>? gradPredictions, float gradScale, DeviceBuffer<float> lossSum,
-        DeviceBuffer<float>? rowWeights = null, int width = 1)
+        DeviceBuffer<float>? rowWeights = null, int width = 1) =>
+        ElementwiseLoss(new SquaredError(), predictions, targets, count, gradPredictions, gradScale, lossSum, rowWeights, width,
+            nameof(predictions), nameof(gradPredictions));
+
+    /// <summary>An element-wise loss of an input and a target: its value and its gradient times scale (LossMath's formulas).</summary>
+    private interface IElementLoss
     {
-        Require(predictions, count, nameof(predictions)); Require(targets, count, nameof(targets)); Require(lossSum, 1, nameof(lossSum));
-        var p = Cpu(predictions, nameof(predictions)).Span; var t = Cpu(targets, nameof(targets)).Span;
-        var g = gradPredictions is null ? default : Cpu(gradPredictions, nameof(gradPredictions)).Span;
+        float Evaluate(float input, float target, float scale, out float gradient);
+    }
+
+    private readonly record struct ProbabilityCrossEntropy(float Epsilon) : IElementLoss
+    {
+        public float Evaluate(float p, float t, float scale, out float gradient)
+        {
+            float pc = LossMath.Clip(p, Epsilon);
+            gradient = LossMath.CrossEntropyGradient(pc, t, scale);
+            return LossMath.CrossEntropy(pc, t);
+        }
+    }
+
+    private readonly record struct ProbabilityBinaryCrossEntropy(float Epsilon) : IElementLoss
+    {
+        public float Evaluate(float p, float t, float scale, out float gradient)
+        {
+            float pc = LossMath.Clip(p, Epsilon);
+            gradient = LossMath.BinaryCrossEntropyGradient(pc, t, scale);
+            return LossMath.BinaryCrossEntropy(pc, t);
+        }
+    }
+
+    private readonly record struct SquaredError : IElementLoss
+    {
+        public float Evaluate(float p, float t, float scale, out float gradient)
+        {
+            float d = p - t;
+            gradient = LossMath.SquaredErrorGradient(d, scale);
+            return d * d;
+        }
+    }
+
+    /// <summary>lossSum[0] += the (weighted) sum of the losses of the first count elements; grad = their gradients, when wanted.</summary>
+    private static void ElementwiseLoss<TLoss>(TLoss loss, DeviceBuffer<float> input, DeviceBuffer<float> targets, int count,
+        DeviceBuffer<float>? grad, float gradScale, DeviceBuffer<float> lossSum, DeviceBuffer<float>? rowWeights, int width,
+        string inputName, string gradName) where TLoss : struct, IElementLoss
+    {
+        Require(input, count, inputName); Require(targets, count, nameof(targets)); Require(lossSum, 1, nameof(lossSum));
+        var p = Cpu(input, inputName).Span; var t = Cpu(targets, nameof(targets)).Span;
+        var g = grad is null ? default : Cpu(grad, gradName).Span;
         int weightRows = RowWeights.RowsOf(rowWeights, count, width);
         var w = rowWeights is null ? default : Cpu(rowWeights, nameof(rowWeights)).Span;
         double total = 0;
         for (int i = 0; i < count; i++)
         {
-            float d = p[i] - t[i];
-            total += Weigh(d * d, w, i, width);
-            if (gradPredictions is not null) g[i] = IsPadding(w, i, width) ? 0f : LossMath.SquaredErrorGradient(d, GradScale(w, weightRows, i, width, gradScale));
+            total += Weigh(loss.Evaluate(p[i], t[i], GradScale(w, weightRows, i, width, gradScale), out float gradient), w, i, width);
+            if (grad is not null) g[i] = IsPadding(w, i, width) ? 0f : gradient;
         }
         Cpu(lossSum, nameof(lossSum)).Span[0] += (float)total;
     }
