@@ -128,9 +128,8 @@ public sealed partial class IlgpuBackend
     /// </summary>
     private (FloatView View, int Present) RowWeightsView(DeviceBuffer<float>? rowWeights, int rows)
     {
-        if (rowWeights is null) return (_dummy.View, 0);
         RowWeights.Require(rowWeights, rows);
-        return (View(rowWeights, nameof(rowWeights)), 1);
+        return Optional(rowWeights, 2L * rows, nameof(rowWeights));
     }
 
     /// <summary>

@@ -33,30 +33,34 @@ public static class ComposedOps
         private readonly Slot<int>[] _ints = [new(), new()];
         public float[] HostSource = [], HostDestination = [];
         public readonly int[] HostStepValues = new int[3];
-        // views of step-value buffers, by (index, width), each made once; weakly keyed by the buffer, so a graph's
-        // buffer that is gone (a rebuilt or disposed model) takes its views with it
-        private readonly ConditionalWeakTable<DeviceBuffer<int>, Dictionary<(int, int), DeviceBuffer<int>>> _stepViews = new();
+        private readonly Views<int> _stepViews = new();
+        private readonly Views<float> _weightViews = new();
 
-        public DeviceBuffer<int> StepView(DeviceBuffer<int> values, int index, int width)
-        {
-            var views = _stepViews.GetValue(values, _ => []);
-            if (!views.TryGetValue((index, width), out var view)) views[(index, width)] = view = values.Slice(index, width);
-            return view;
-        }
+        /// <summary>The step values' [index, index + width) (a step's learning rate and corrections, or its counter).</summary>
+        public DeviceBuffer<int> StepView(DeviceBuffer<int> values, int index, int width) => _stepViews.Get(values, index, width);
 
-        // views of row-weight buffers (the loss row and the gradient row), by (offset, length), made once like the step views
-        private readonly ConditionalWeakTable<DeviceBuffer<float>, Dictionary<(int, int), DeviceBuffer<float>>> _weightViews = new();
-
-        public DeviceBuffer<float> WeightView(DeviceBuffer<float> weights, int offset, int length)
-        {
-            var views = _weightViews.GetValue(weights, _ => []);
-            if (!views.TryGetValue((offset, length), out var view)) views[(offset, length)] = view = weights.Slice(offset, length);
-            return view;
-        }
+        /// <summary>A row of a row-weights matrix (the loss row or the gradient row).</summary>
+        public DeviceBuffer<float> WeightView(DeviceBuffer<float> weights, int offset, int length) => _weightViews.Get(weights, offset, length);
 
         public DeviceBuffer<float> Floats(IBackend backend, int slot, int length) => _floats[slot].Get(backend, length);
 
         public DeviceBuffer<int> Ints(IBackend backend, int slot, int length) => _ints[slot].Get(backend, length);
+    }
+
+    /// <summary>
+    /// Views of the callers' buffers, by (offset, length), each made once (no allocation per step); weakly keyed by the
+    /// buffer, so a graph's buffer that is gone (a rebuilt or disposed model) takes its views with it.
+    /// </summary>
+    private sealed class Views<T> where T : unmanaged
+    {
+        private readonly ConditionalWeakTable<DeviceBuffer<T>, Dictionary<(int, int), DeviceBuffer<T>>> _views = new();
+
+        public DeviceBuffer<T> Get(DeviceBuffer<T> buffer, int offset, int length)
+        {
+            var views = _views.GetValue(buffer, _ => []);
+            if (!views.TryGetValue((offset, length), out var view)) views[(offset, length)] = view = buffer.Slice(offset, length);
+            return view;
+        }
     }
 
     /// <summary>One scratch buffer and the views of it handed out, by length (each created once: no allocation per step).</summary>

@@ -216,10 +216,7 @@ public sealed partial class ComputationGraph : IDisposable
         if (padded) StepValues.ActiveRows = rows;
         Context.Rows = padded ? BatchCapacity : rows;
         Context.SampleRows = rows;
-        Context.RowWeights = padded ? StepValues.RowWeights : null;
-        Context.LossWeights = padded ? StepValues.LossWeights : null;
-        Context.GradientWeights = padded ? StepValues.GradientWeights : null;
-        Context.ActiveRowCount = padded ? StepValues.ActiveRowCount : null;
+        Context.Padding = padded ? StepValues : null;
         Context.Training = training;
         if (training) StepValues.UploadIfDirty();
         foreach (var node in _nodes) node.Forward(Context);

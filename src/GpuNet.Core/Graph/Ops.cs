@@ -48,12 +48,8 @@ public sealed class AffineNode : Node
         RowsPerSample = input.Cols / InFeatures;
         Weights = weights;
         Bias = bias;
-        SharesParameters = true;
         Output = graph.CreateTensor($"{name}/output", input.Shape.WithLast(weights.Cols));
     }
-
-    /// <summary>True when the weights belong to an earlier node (made by the constructor that takes them).</summary>
-    public bool SharesParameters { get; }
 
     public Tensor Input { get; }
     public Parameter Weights { get; }

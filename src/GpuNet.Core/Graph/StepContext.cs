@@ -30,16 +30,19 @@ public sealed class StepContext
     /// A node whose operation sums over the batch rows passes them, or weights its sum with <see cref="LossWeights"/> or
     /// <see cref="GradientWeights"/>, so padding rows add nothing.
     /// </summary>
-    public DeviceBuffer<float>? RowWeights { get; internal set; }
+    public DeviceBuffer<float>? RowWeights => Padding?.RowWeights;
 
     /// <summary>1 for each real row, 0 for padding (Rows values); null when not padded.</summary>
-    public DeviceBuffer<float>? LossWeights { get; internal set; }
+    public DeviceBuffer<float>? LossWeights => Padding?.LossWeights;
 
     /// <summary>1 / <see cref="SampleRows"/> for each real row, 0 for padding (Rows values); null when not padded.</summary>
-    public DeviceBuffer<float>? GradientWeights { get; internal set; }
+    public DeviceBuffer<float>? GradientWeights => Padding?.GradientWeights;
 
     /// <summary><see cref="SampleRows"/> as one float on the device; null when not padded.</summary>
-    public DeviceBuffer<float>? ActiveRowCount { get; internal set; }
+    public DeviceBuffer<float>? ActiveRowCount => Padding?.ActiveRowCount;
+
+    /// <summary>The graph's step values on a padded training step (the weights above are theirs), null otherwise.</summary>
+    internal StepValues? Padding { get; set; }
 
     /// <summary>True in training (dropout active, batch statistics), false in inference.</summary>
     public bool Training { get; internal set; }
